@@ -1,0 +1,231 @@
+"""Settings for both services: one pydantic-settings class, read from the environment and `.env`.
+
+Only this module reads the environment. Everything else receives a `Settings` (or the values
+it needs) as arguments, so tests build their own settings instead of patching globals.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import StrEnum
+from functools import lru_cache
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+#: The Grok Realtime model we pin: a versioned name, not `grok-voice-latest`, which moves.
+GROK_REALTIME_MODEL = "grok-voice-think-fast-1.0"
+DEFAULT_GROK_REALTIME_URL = f"wss://api.x.ai/v1/realtime?model={GROK_REALTIME_MODEL}"
+
+#: `HAGGLE_ENV_FILE` names the dotenv file to read (default `.env`); empty means none.
+ENV_FILE_VARIABLE = "HAGGLE_ENV_FILE"
+
+
+class AudioFormat(StrEnum):
+    """How audio travels between the voice service and Grok."""
+
+    PCMU = "pcmu"  # μ-law 8 kHz end to end: no conversion at all
+    PCM24K = "pcm24k"  # the original's 16-bit PCM at 24 kHz, resampled both ways
+
+
+class Telephony(StrEnum):
+    """Who places the calls."""
+
+    TWILIO = "twilio"
+    SIM = "sim"
+
+
+class AgentKind(StrEnum):
+    """Who speaks for the homeowner."""
+
+    GROK = "grok"
+    LOCAL = "local"
+
+
+class Settings(BaseSettings):
+    """Every setting of both services, named as in the outside interface."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+    )
+
+    # Storage
+    database_url: str = "sqlite:///./data/haggle.db"
+    supabase_url: str | None = None
+    supabase_key: SecretStr | None = None
+
+    # Service wiring
+    call_backend_url: str = "http://localhost:6000"
+    voice_backend_token: SecretStr | None = None
+    public_base_url: str | None = None
+    domain: str | None = None
+
+    # Twilio
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_phone_number: str | None = None
+    twilio_api_base_url: str = "https://api.twilio.com"
+
+    # xAI
+    xai_api_key: SecretStr | None = None
+    grok_realtime_url: str = DEFAULT_GROK_REALTIME_URL
+    grok_voice: str = "Rex"
+    xai_api_host: str = "api.x.ai"
+    price_model: str = "grok-4-fast-non-reasoning"
+    price_timeout_seconds: float = Field(default=20.0, gt=0)
+
+    # Audio, telephony and agent choice
+    audio_format: AudioFormat = AudioFormat.PCMU
+    telephony: Telephony | None = None
+    agent: AgentKind | None = None
+
+    # Dialing limits
+    calls_per_second: float = Field(default=1.0, gt=0)
+    max_concurrent_calls: int = Field(default=10, ge=1)
+    ring_timeout_seconds: int = Field(default=30, ge=5, le=600)
+    call_time_limit_seconds: int = Field(default=600, ge=30, le=14400)
+    silence_limit_seconds: float = Field(default=30.0, gt=0)
+    call_token_ttl_seconds: int = Field(default=900, ge=30)
+
+    # Job API
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["http://localhost:3000", "http://localhost:8000"]
+    )
+    max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+    max_providers_per_request: int = Field(default=50, ge=1)
+    default_region: str = "US"
+
+    # Operations
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    data_dir: str = "./data"
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _no_wildcard(cls, value: list[str]) -> list[str]:
+        # Browsers refuse `*` with credentials, and we send credentials: name the origins.
+        if "*" in value:
+            raise ValueError("'*' is not allowed; list the dashboard's origins, comma-separated")
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _lower_level(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_scheme(cls, value: str) -> str:
+        scheme = urlsplit(value).scheme.split("+", 1)[0]
+        if scheme not in {"sqlite", "postgresql", "postgres"}:
+            raise ValueError(
+                f"unknown scheme {scheme or '(none)'!r}; "
+                "use sqlite:///path/to/file.db or postgresql://user:pass@host/db"
+            )
+        return value
+
+    @field_validator(
+        "call_backend_url", "twilio_api_base_url", "public_base_url", "supabase_url"
+    )
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None if value == "" else value
+        parts = urlsplit(value)
+        if parts.scheme not in {"http", "https"} or not parts.netloc:
+            raise ValueError(f"{value!r} is not an http(s):// URL")
+        return value.rstrip("/")
+
+    @field_validator("grok_realtime_url")
+    @classmethod
+    def _ws_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in {"ws", "wss"} or not parts.netloc:
+            raise ValueError(f"{value!r} is not a ws(s):// URL")
+        return value
+
+    @model_validator(mode="after")
+    def _derive(self) -> Settings:
+        if not self.public_base_url and self.domain:
+            self.public_base_url = f"https://{self.domain.strip('/')}"
+        if self.telephony is None:
+            has_twilio = bool(self.twilio_account_sid and self.twilio_auth_token)
+            self.telephony = Telephony.TWILIO if has_twilio else Telephony.SIM
+        if self.agent is None:
+            self.agent = AgentKind.GROK if self.xai_api_key else AgentKind.LOCAL
+        if bool(self.supabase_url) != bool(self.supabase_key):
+            missing = "SUPABASE_KEY" if self.supabase_url else "SUPABASE_URL"
+            raise ValueError(f"{missing} must be set too: Supabase needs both URL and key")
+        return self
+
+    @property
+    def uses_supabase(self) -> bool:
+        """Storage goes through Supabase's REST API when both its URL and key are set."""
+        return bool(self.supabase_url and self.supabase_key)
+
+    @property
+    def stream_url(self) -> str | None:
+        """The media-stream WebSocket URL Twilio connects to (`http://` gives `ws://`)."""
+        if not self.public_base_url:
+            return None
+        base = self.public_base_url
+        if base.startswith("https://"):
+            return "wss://" + base[len("https://") :] + "/media-stream"
+        return "ws://" + base[len("http://") :] + "/media-stream"
+
+    @staticmethod
+    def secret(value: SecretStr | None) -> str | None:
+        """The plain value of an optional secret."""
+        return value.get_secret_value() if value is not None else None
+
+
+class SettingsError(Exception):
+    """A setting is malformed. The message is one line naming the variable."""
+
+
+def _describe(error: ValidationError) -> str:
+    first = error.errors()[0]
+    name = "_".join(str(part) for part in first.get("loc", ()) if part != "__root__").upper()
+    message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
+    if not name:
+        return f"invalid settings: {message}"
+    return f"invalid setting {name}: {message}"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings from the environment and the dotenv file, plus explicit overrides.
+
+    Raises `SettingsError` with one line naming the offending variable.
+    """
+    env_file = os.environ.get(ENV_FILE_VARIABLE, ".env") or None
+    try:
+        return Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
+    except ValidationError as error:
+        raise SettingsError(_describe(error)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read once."""
+    return load_settings()
+
+
+def settings_or_exit() -> Settings:
+    """The process's settings; a malformed one ends the process with one clear line."""
+    try:
+        return get_settings()
+    except SettingsError as error:
+        print(f"haggle: {error}", file=sys.stderr)
+        raise SystemExit(2) from None

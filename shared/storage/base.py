@@ -1,0 +1,209 @@
+"""The storage interface both services use, and the lifecycle rules every backend shares.
+
+A backend implements a handful of primitives (`_insert_*`, `_select_*`, `_patch_provider`);
+the rules that give the call lifecycle its meaning live here once:
+
+* a `None` never clears a stored value (the original's semantics for prices);
+* a call only moves forward, and a finished call (`completed`/`failed`) never moves again;
+* queueing and claiming calls are compare-and-set, so no provider is dialled twice, even
+  with several processes sharing one store.
+"""
+
+from __future__ import annotations
+
+import abc
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from shared.models import (
+    CallStatus,
+    CallUpdate,
+    Job,
+    JobCreate,
+    Provider,
+    ProviderCreate,
+    statuses_before,
+    utcnow,
+)
+
+
+class StoreError(Exception):
+    """The store could not be reached or refused an operation."""
+
+
+class Store(abc.ABC):
+    """Jobs and providers, persisted."""
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def open(self) -> None:  # noqa: B027 - optional hook
+        """Connect, and create the schema where the backend owns it."""
+
+    async def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections."""
+
+    @abc.abstractmethod
+    async def ping(self) -> None:
+        """Raise `StoreError` unless the store answers."""
+
+    # -- jobs ------------------------------------------------------------------------------
+
+    async def create_job(self, job: JobCreate) -> Job:
+        """Store a new job and return it with its id."""
+        now = utcnow()
+        row = job.model_dump() | {"id": str(uuid.uuid4()), "created_at": now, "updated_at": now}
+        return Job.model_validate(await self._insert_job(row))
+
+    async def get_job(self, job_id: str) -> Job | None:
+        """The job, or `None`."""
+        row = await self._select_job(job_id)
+        return Job.model_validate(row) if row else None
+
+    async def list_jobs(self, limit: int = 100) -> list[Job]:
+        """The newest jobs first."""
+        return [Job.model_validate(row) for row in await self._select_jobs(limit)]
+
+    async def update_job(self, job_id: str, **fields: Any) -> Job | None:
+        """Change a job's fields (those of `JobCreate`); `None` values are left out."""
+        allowed = set(JobCreate.model_fields)
+        unknown = set(fields) - allowed
+        if unknown:
+            raise ValueError(f"unknown job fields: {sorted(unknown)}")
+        values = {key: value for key, value in fields.items() if value is not None}
+        values["updated_at"] = utcnow()
+        row = await self._patch_job(job_id, values)
+        return Job.model_validate(row) if row else None
+
+    # -- providers -------------------------------------------------------------------------
+
+    async def add_providers(self, job: Job, providers: Sequence[ProviderCreate]) -> list[Provider]:
+        """Store providers for a job, all or none, copying in the job's details."""
+        now = utcnow()
+        rows = [
+            {
+                "job_id": job.id,
+                "service_provider": provider.service_provider,
+                "phone_number": provider.phone_number,
+                "context_answers": job.context_answers,
+                "house_address": job.house_address,
+                "zip_code": job.zip_code,
+                "max_price": job.max_price,
+                "problem": job.problem,
+                "call_status": CallStatus.PENDING.value,
+                "transcript_turns": [],
+                "created_at": now,
+                "updated_at": now,
+            }
+            for provider in providers
+        ]
+        if not rows:
+            return []
+        return [Provider.model_validate(row) for row in await self._insert_providers(rows)]
+
+    async def get_provider(self, provider_id: int) -> Provider | None:
+        """The provider, or `None`."""
+        row = await self._select_provider(provider_id)
+        return Provider.model_validate(row) if row else None
+
+    async def list_providers(self, job_id: str) -> list[Provider]:
+        """A job's providers, in the order they were added."""
+        return [Provider.model_validate(row) for row in await self._select_providers(job_id)]
+
+    async def providers_in(
+        self, statuses: Iterable[CallStatus], *, queued: bool | None = None
+    ) -> list[Provider]:
+        """Providers, of any job, whose call is in one of `statuses` (and queued or not)."""
+        rows = await self._select_by_status([status.value for status in statuses], queued)
+        return [Provider.model_validate(row) for row in rows]
+
+    async def update_call(self, provider_id: int, update: CallUpdate) -> Provider | None:
+        """Apply a call update under the lifecycle rules; `None` if the provider is unknown."""
+        values = update.other_fields()
+        status_values = update.status_fields()
+        now = utcnow()
+        if update.call_status is not None:
+            moved = await self._patch_provider(
+                provider_id,
+                values | status_values | {"updated_at": now},
+                only_if_status_in=[status.value for status in statuses_before(update.call_status)],
+            )
+            if moved is not None:
+                return Provider.model_validate(moved)
+        if not values:
+            return await self.get_provider(provider_id)
+        row = await self._patch_provider(provider_id, values | {"updated_at": now})
+        return Provider.model_validate(row) if row else None
+
+    async def queue_calls(self, job_id: str) -> list[Provider]:
+        """Mark every provider of the job not yet called as queued; return only those newly
+        queued. Calling it again queues nobody twice."""
+        rows = await self._patch_providers_where(
+            {"queued_at": utcnow()},
+            job_id=job_id,
+            status=CallStatus.PENDING.value,
+            queued=False,
+        )
+        return [Provider.model_validate(row) for row in rows]
+
+    async def claim_call(self, provider_id: int, owner: str) -> Provider | None:
+        """Take a queued call for dialing: only one claimant ever succeeds."""
+        now = utcnow()
+        row = await self._patch_provider(
+            provider_id,
+            {
+                "call_status": CallStatus.DIALING.value,
+                "claimed_by": owner,
+                "dialed_at": now,
+                "updated_at": now,
+            },
+            only_if_status_in=[CallStatus.PENDING.value],
+            only_if_queued=True,
+        )
+        return Provider.model_validate(row) if row else None
+
+    # -- primitives ------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    async def _insert_job(self, row: dict[str, Any]) -> dict[str, Any]: ...
+
+    @abc.abstractmethod
+    async def _select_job(self, job_id: str) -> dict[str, Any] | None: ...
+
+    @abc.abstractmethod
+    async def _select_jobs(self, limit: int) -> list[dict[str, Any]]: ...
+
+    @abc.abstractmethod
+    async def _patch_job(self, job_id: str, values: dict[str, Any]) -> dict[str, Any] | None: ...
+
+    @abc.abstractmethod
+    async def _insert_providers(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]: ...
+
+    @abc.abstractmethod
+    async def _select_provider(self, provider_id: int) -> dict[str, Any] | None: ...
+
+    @abc.abstractmethod
+    async def _select_providers(self, job_id: str) -> list[dict[str, Any]]: ...
+
+    @abc.abstractmethod
+    async def _select_by_status(
+        self, statuses: list[str], queued: bool | None
+    ) -> list[dict[str, Any]]: ...
+
+    @abc.abstractmethod
+    async def _patch_provider(
+        self,
+        provider_id: int,
+        values: dict[str, Any],
+        *,
+        only_if_status_in: list[str] | None = None,
+        only_if_queued: bool = False,
+    ) -> dict[str, Any] | None:
+        """Update one row (atomically, under the conditions); the new row or `None`."""
+
+    @abc.abstractmethod
+    async def _patch_providers_where(
+        self, values: dict[str, Any], *, job_id: str, status: str, queued: bool
+    ) -> list[dict[str, Any]]:
+        """Update every row of the job in `status` (queued or not), atomically; those rows."""
+

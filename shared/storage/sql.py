@@ -1,0 +1,212 @@
+"""SQL storage through SQLAlchemy Core (async): embedded SQLite by default, or Postgres."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from shared.storage.base import Store, StoreError
+from shared.storage.schema import jobs, metadata, providers
+
+_SQLITE_PRAGMAS = (
+    # WAL lets both services (two processes) read while one writes.
+    "PRAGMA journal_mode=WAL",
+    # Wait for the other process's write lock instead of failing at once.
+    "PRAGMA busy_timeout=10000",
+    "PRAGMA synchronous=NORMAL",
+    "PRAGMA foreign_keys=ON",
+)
+
+
+def async_url(database_url: str) -> tuple[str, dict[str, Any]]:
+    """The SQLAlchemy async URL for a `DATABASE_URL`, and the driver's connect arguments."""
+    parts = urlsplit(database_url)
+    scheme = parts.scheme.split("+", 1)[0]
+    if scheme == "sqlite":
+        # urlunsplit would drop the empty host of `sqlite:///path`.
+        return "sqlite+aiosqlite:" + database_url.split(":", 1)[1], {}
+    if scheme in {"postgresql", "postgres"}:
+        # asyncpg takes `ssl`, not libpq's `sslmode` (which Supabase's URLs carry).
+        query = dict(parse_qsl(parts.query))
+        connect_args: dict[str, Any] = {}
+        sslmode = query.pop("sslmode", None)
+        if sslmode and sslmode != "disable":
+            connect_args["ssl"] = sslmode
+        url = urlunsplit(parts._replace(scheme="postgresql+asyncpg", query=urlencode(query)))
+        return url, connect_args
+    raise ValueError(f"unsupported DATABASE_URL scheme {parts.scheme!r}")
+
+
+def _sqlite_file(url: str) -> Path | None:
+    path = urlsplit(url).path
+    if path in ("", "/", "/:memory:"):
+        return None
+    # sqlite:///relative/path and sqlite:////absolute/path
+    return Path(path[1:]) if path.startswith("/") else Path(path)
+
+
+class SQLStore(Store):
+    """Jobs and providers in SQLite or Postgres."""
+
+    def __init__(self, database_url: str, *, create_schema: bool = True) -> None:
+        self._url = database_url
+        self._create_schema = create_schema
+        self._engine: AsyncEngine | None = None
+
+    @property
+    def engine(self) -> AsyncEngine:
+        if self._engine is None:
+            raise StoreError("the store is not open")
+        return self._engine
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self._url.startswith("sqlite")
+
+    async def open(self) -> None:
+        url, connect_args = async_url(self._url)
+        if self.is_sqlite:
+            file = _sqlite_file(self._url)
+            if file is not None:
+                file.parent.mkdir(parents=True, exist_ok=True)
+        self._engine = create_async_engine(url, connect_args=connect_args, pool_pre_ping=True)
+        if self.is_sqlite:
+            event.listen(self._engine.sync_engine, "connect", _set_sqlite_pragmas)
+        try:
+            if self._create_schema:
+                async with self._engine.begin() as connection:
+                    await connection.run_sync(metadata.create_all)
+            await self.ping()
+        except (SQLAlchemyError, OSError) as error:
+            await self._engine.dispose()
+            self._engine = None
+            raise StoreError(f"cannot open the database: {_reason(error)}") from error
+
+    async def close(self) -> None:
+        if self._engine is not None:
+            await self._engine.dispose()
+            self._engine = None
+
+    async def ping(self) -> None:
+        await self._run(sa.select(sa.literal(1)), fetch="scalar")
+
+    # -- primitives ------------------------------------------------------------------------
+
+    async def _insert_job(self, row: dict[str, Any]) -> dict[str, Any]:
+        result = await self._run(jobs.insert().values(row).returning(*jobs.c), "one")
+        return _row(result)
+
+    async def _select_job(self, job_id: str) -> dict[str, Any] | None:
+        result = await self._run(sa.select(jobs).where(jobs.c.id == job_id), "first")
+        return _row(result) if result is not None else None
+
+    async def _select_jobs(self, limit: int) -> list[dict[str, Any]]:
+        query = sa.select(jobs).order_by(jobs.c.created_at.desc(), jobs.c.id).limit(limit)
+        return [_row(item) for item in await self._run(query, "all")]
+
+    async def _patch_job(self, job_id: str, values: dict[str, Any]) -> dict[str, Any] | None:
+        statement = jobs.update().where(jobs.c.id == job_id).values(values).returning(*jobs.c)
+        result = await self._run(statement, "first")
+        return _row(result) if result is not None else None
+
+    async def _insert_providers(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        # One statement in one transaction: all rows or none.
+        statement = providers.insert().values(rows).returning(*providers.c)
+        return sorted((_row(item) for item in await self._run(statement, "all")),
+                      key=lambda row: row["id"])
+
+    async def _select_provider(self, provider_id: int) -> dict[str, Any] | None:
+        query = sa.select(providers).where(providers.c.id == provider_id)
+        result = await self._run(query, "first")
+        return _row(result) if result is not None else None
+
+    async def _select_providers(self, job_id: str) -> list[dict[str, Any]]:
+        query = sa.select(providers).where(providers.c.job_id == job_id).order_by(providers.c.id)
+        return [_row(item) for item in await self._run(query, "all")]
+
+    async def _select_by_status(
+        self, statuses: list[str], queued: bool | None
+    ) -> list[dict[str, Any]]:
+        query = sa.select(providers).where(providers.c.call_status.in_(statuses))
+        if queued is not None:
+            column = providers.c.queued_at
+            query = query.where(column.is_not(None) if queued else column.is_(None))
+        query = query.order_by(providers.c.id)
+        return [_row(item) for item in await self._run(query, "all")]
+
+    async def _patch_provider(
+        self,
+        provider_id: int,
+        values: dict[str, Any],
+        *,
+        only_if_status_in: list[str] | None = None,
+        only_if_queued: bool = False,
+    ) -> dict[str, Any] | None:
+        statement = providers.update().where(providers.c.id == provider_id)
+        if only_if_status_in is not None:
+            statement = statement.where(providers.c.call_status.in_(only_if_status_in))
+        if only_if_queued:
+            statement = statement.where(providers.c.queued_at.is_not(None))
+        statement = statement.values(values).returning(*providers.c)
+        result = await self._run(statement, "first")
+        return _row(result) if result is not None else None
+
+    async def _patch_providers_where(
+        self, values: dict[str, Any], *, job_id: str, status: str, queued: bool
+    ) -> list[dict[str, Any]]:
+        column = providers.c.queued_at
+        statement = (
+            providers.update()
+            .where(providers.c.job_id == job_id)
+            .where(providers.c.call_status == status)
+            .where(column.is_not(None) if queued else column.is_(None))
+            .values(values)
+            .returning(*providers.c)
+        )
+        rows = [_row(item) for item in await self._run(statement, "all")]
+        return sorted(rows, key=lambda row: row["id"])
+
+    async def _run(self, statement: Any, fetch: str) -> Any:
+        """Run one statement in its own transaction and fetch its result."""
+        try:
+            async with self.engine.begin() as connection:
+                result = await connection.execute(statement)
+                if fetch == "scalar":
+                    return result.scalar()
+                if fetch == "one":
+                    return result.one()
+                if fetch == "first":
+                    return result.first()
+                return result.all()
+        except SQLAlchemyError as error:
+            raise StoreError(f"database error: {_reason(error)}") from error
+        except OSError as error:
+            raise StoreError(f"database unreachable: {_reason(error)}") from error
+
+
+def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    for pragma in _SQLITE_PRAGMAS:
+        cursor.execute(pragma)
+    cursor.close()
+
+
+def _row(result: Any) -> dict[str, Any]:
+    row = dict(result._mapping)
+    for key, value in row.items():
+        # SQLite keeps no time zone: everything is stored in UTC.
+        if isinstance(value, datetime) and value.tzinfo is None:
+            row[key] = value.replace(tzinfo=UTC)
+    return row
+
+
+def _reason(error: BaseException) -> str:
+    original = getattr(error, "orig", None) or error
+    return str(original).splitlines()[0] if str(original) else type(original).__name__
