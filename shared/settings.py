@@ -10,7 +10,7 @@ import os
 import sys
 from enum import StrEnum
 from functools import lru_cache
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -136,9 +136,7 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator(
-        "call_backend_url", "twilio_api_base_url", "public_base_url", "supabase_url"
-    )
+    @field_validator("call_backend_url", "twilio_api_base_url", "public_base_url", "supabase_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is None or value == "":
@@ -204,14 +202,14 @@ def _describe(error: ValidationError) -> str:
     return f"invalid setting {name}: {message}"
 
 
-def load_settings(**overrides: object) -> Settings:
+def load_settings(**overrides: Any) -> Settings:
     """Read the settings from the environment and the dotenv file, plus explicit overrides.
 
     Raises `SettingsError` with one line naming the offending variable.
     """
     env_file = os.environ.get(ENV_FILE_VARIABLE, ".env") or None
     try:
-        return Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
+        return Settings(_env_file=env_file, **overrides)
     except ValidationError as error:
         raise SettingsError(_describe(error)) from None
 

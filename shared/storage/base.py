@@ -80,7 +80,7 @@ class Store(abc.ABC):
     async def add_providers(self, job: Job, providers: Sequence[ProviderCreate]) -> list[Provider]:
         """Store providers for a job, all or none, copying in the job's details."""
         now = utcnow()
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "job_id": job.id,
                 "service_provider": provider.service_provider,
@@ -206,4 +206,3 @@ class Store(abc.ABC):
         self, values: dict[str, Any], *, job_id: str, status: str, queued: bool
     ) -> list[dict[str, Any]]:
         """Update every row of the job in `status` (queued or not), atomically; those rows."""
-

@@ -39,9 +39,7 @@ providers = sa.Table(
     metadata,
     # The original's columns.
     sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
-    sa.Column(
-        "job_id", sa.Text, sa.ForeignKey("jobs.id", ondelete="CASCADE"), nullable=False
-    ),
+    sa.Column("job_id", sa.Text, sa.ForeignKey("jobs.id", ondelete="CASCADE"), nullable=False),
     sa.Column("service_provider", sa.Text, nullable=False),
     sa.Column("phone_number", sa.Text, nullable=False),
     sa.Column("context_answers", sa.Text),

@@ -119,8 +119,9 @@ class SQLStore(Store):
     async def _insert_providers(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         # One statement in one transaction: all rows or none.
         statement = providers.insert().values(rows).returning(*providers.c)
-        return sorted((_row(item) for item in await self._run(statement, "all")),
-                      key=lambda row: row["id"])
+        return sorted(
+            (_row(item) for item in await self._run(statement, "all")), key=lambda row: row["id"]
+        )
 
     async def _select_provider(self, provider_id: int) -> dict[str, Any] | None:
         query = sa.select(providers).where(providers.c.id == provider_id)

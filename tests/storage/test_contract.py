@@ -85,7 +85,10 @@ async def test_providers_copy_job_details(store: Store) -> None:
     assert first.job_id == job.id
     assert first.call_status is CallStatus.PENDING
     assert (first.problem, first.zip_code, first.max_price, first.house_address) == (
-        job.problem, job.zip_code, job.max_price, job.house_address,
+        job.problem,
+        job.zip_code,
+        job.max_price,
+        job.house_address,
     )
     assert first.context_answers == job.context_answers
     assert await store.list_providers(job.id) == added

@@ -1,0 +1,185 @@
+"""Request and response bodies of the job API, in the original's shapes."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+from shared.models import CallStatus, Job, Outcome, Provider, TranscriptTurn
+from shared.text import clean_name
+
+_MAX_PRICE_CEILING = 10_000_000
+
+
+def _price_or_null(value: Any) -> Any:
+    """A budget is a positive number, or null / "no_limit" for none (never "$None")."""
+    if value is None or (isinstance(value, str) and value.strip().lower() in {"no_limit", ""}):
+        return None
+    if isinstance(value, bool):
+        raise ValueError("max_price must be a number or null")
+    if isinstance(value, str):
+        try:
+            value = float(value.strip().lstrip("$").replace(",", ""))
+        except ValueError:
+            raise ValueError("max_price must be a number or null") from None
+    if isinstance(value, int | float):
+        if not math.isfinite(value) or value <= 0:
+            raise ValueError("max_price must be a positive number or null")
+        if value > _MAX_PRICE_CEILING:
+            raise ValueError(f"max_price must be at most {_MAX_PRICE_CEILING}")
+        return float(value)
+    raise ValueError("max_price must be a number or null")
+
+
+Budget = Annotated[float | None, BeforeValidator(_price_or_null)]
+ShortText = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+def _context_text(value: Any) -> Any:
+    """Clarifying answers as the one text the agent reads (a mapping is flattened)."""
+    if isinstance(value, dict):
+        return " ".join(f"{key}: {answer}" for key, answer in value.items() if answer)
+    return value
+
+
+class JobIn(BaseModel):
+    """`POST /api/jobs`."""
+
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+
+    problem: Annotated[str, Field(min_length=3, max_length=2000)]
+    zip_code: Annotated[str, Field(min_length=3, max_length=12, pattern=r"^[A-Za-z0-9 -]+$")]
+    max_price: Budget = None
+    house_address: Annotated[str | None, Field(max_length=500)] = None
+    date_needed: Annotated[str | None, Field(max_length=100)] = None
+    context_answers: Annotated[
+        str | None, BeforeValidator(_context_text), Field(max_length=5000)
+    ] = None
+
+
+class JobOut(BaseModel):
+    """A job as the API shows it: the original's `Job` fields plus `job_id`."""
+
+    job_id: str
+    id: str
+    problem: str
+    zip_code: str
+    max_price: float | None
+    price_limit: float | Literal["no_limit"]
+    house_address: str | None
+    date_needed: str | None
+    context_answers: str | None
+    original_query: str | None
+    task: str | None
+    questions: list[dict[str, str]]
+    clarifications: dict[str, str]
+    status: str
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, job: Job) -> JobOut:
+        return cls(
+            **job.model_dump(exclude={"id"}),
+            id=job.id,
+            job_id=job.id,
+            price_limit=job.max_price if job.max_price is not None else "no_limit",
+        )
+
+
+class ProviderIn(BaseModel):
+    """One provider to call. The phone number is checked and normalised by the route."""
+
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+
+    service_provider: ShortText
+    phone_number: Annotated[str, Field(min_length=3, max_length=40)]
+
+    @field_validator("service_provider")
+    @classmethod
+    def _clean(cls, value: str) -> str:
+        cleaned = clean_name(value)
+        if not cleaned:
+            raise ValueError("service_provider is empty once markdown is removed")
+        return cleaned
+
+
+class ProvidersIn(BaseModel):
+    """`POST /api/jobs/{job_id}/providers`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    providers: Annotated[list[ProviderIn], Field(min_length=1)]
+
+
+class ProviderOut(BaseModel):
+    """A provider row in the original's shape (`name`, `phone`, `estimated_price`…), plus the
+    stored names and what the call lifecycle adds."""
+
+    id: int
+    job_id: str
+    name: str
+    phone: str
+    estimated_price: float | None
+    negotiated_price: float | None
+    call_status: CallStatus
+    service_provider: str
+    phone_number: str
+    minimum_quote: float | None
+    max_price: float | None
+    outcome: Outcome | None
+    failure_reason: str | None
+    conditions: str | None
+    created_at: datetime
+    ended_at: datetime | None
+
+    @classmethod
+    def of(cls, provider: Provider) -> ProviderOut:
+        return cls(
+            id=provider.id,
+            job_id=provider.job_id,
+            name=provider.service_provider,
+            phone=provider.phone_number,
+            estimated_price=provider.minimum_quote,
+            negotiated_price=provider.negotiated_price,
+            call_status=provider.call_status,
+            service_provider=provider.service_provider,
+            phone_number=provider.phone_number,
+            minimum_quote=provider.minimum_quote,
+            max_price=provider.max_price,
+            outcome=provider.outcome,
+            failure_reason=provider.failure_reason,
+            conditions=provider.conditions,
+            created_at=provider.created_at,
+            ended_at=provider.ended_at,
+        )
+
+
+class ProviderStatusOut(ProviderOut):
+    """`GET /api/providers/{job_id}/status`: the row plus the transcript."""
+
+    call_transcript: str | None
+    transcript_turns: list[TranscriptTurn]
+    call_sid: str | None
+    answered_at: datetime | None
+
+    @classmethod
+    def of(cls, provider: Provider) -> ProviderStatusOut:
+        return cls(
+            **ProviderOut.of(provider).model_dump(),
+            call_transcript=provider.call_transcript,
+            transcript_turns=provider.transcript_turns,
+            call_sid=provider.call_sid,
+            answered_at=provider.answered_at,
+        )
+
+
+class StartCallsOut(BaseModel):
+    """`POST /api/start-calls/{job_id}`."""
+
+    status: Literal["started"]
+    message: str
+    provider_count: int

@@ -1,0 +1,49 @@
+"""The job API's one interface to the voice service: "start the calls of this job"."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+
+class VoiceServiceUnavailable(Exception):
+    """The voice service could not be reached."""
+
+
+@dataclass(frozen=True)
+class VoiceAnswer:
+    """What the voice service answered."""
+
+    status_code: int
+    body: Any
+    text: str
+
+
+class VoiceServiceClient:
+    """Forwards "start calls" to the voice service over HTTP.
+
+    It never retries: a request that timed out may still have queued the calls, and the
+    voice service's own idempotence is what keeps a repeated start from dialling twice.
+    """
+
+    def __init__(self, base_url: str, token: str | None = None, timeout: float = 30.0) -> None:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._client = httpx.AsyncClient(base_url=base_url, headers=headers, timeout=timeout)
+
+    async def start_job(self, job_id: str) -> VoiceAnswer:
+        """`POST /start-job/{job_id}` on the voice service."""
+        try:
+            response = await self._client.post(f"/start-job/{job_id}")
+        except httpx.RequestError as error:
+            raise VoiceServiceUnavailable(f"{type(error).__name__}: {error}") from error
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        return VoiceAnswer(response.status_code, body, response.text)
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._client.aclose()

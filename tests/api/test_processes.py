@@ -1,0 +1,81 @@
+"""The job API as real processes: restarts, two processes on one SQLite file, bad settings."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import httpx
+
+from tests.api.conftest import JOB
+from tests.support.servers import REPO, VENV_BIN, uvicorn_process
+
+
+def _env(database: Path) -> dict[str, str]:
+    return {"DATABASE_URL": f"sqlite:///{database}"}
+
+
+def test_restart_loses_no_job(tmp_path: Path) -> None:
+    env = _env(tmp_path / "haggle.db")
+    with uvicorn_process("api.main:app", env) as (url, _):
+        job = httpx.post(f"{url}/api/jobs", json=JOB).json()
+        httpx.post(
+            f"{url}/api/jobs/{job['job_id']}/providers",
+            json={"providers": [{"service_provider": "Ace", "phone_number": "4155550100"}]},
+        ).raise_for_status()
+    with uvicorn_process("api.main:app", env) as (url, _):
+        again = httpx.get(f"{url}/api/jobs/{job['job_id']}")
+        assert again.status_code == 200 and again.json()["problem"] == JOB["problem"]
+        providers = httpx.get(f"{url}/api/providers/{job['job_id']}").json()
+        assert [p["name"] for p in providers] == ["Ace"]
+
+
+def test_two_processes_share_one_sqlite_file(tmp_path: Path) -> None:
+    env = _env(tmp_path / "haggle.db")
+    with (
+        uvicorn_process("api.main:app", env) as (first, _),
+        uvicorn_process("api.main:app", env) as (second, _),
+    ):
+        job_id = httpx.post(f"{first}/api/jobs", json=JOB).json()["job_id"]
+        assert httpx.get(f"{second}/api/jobs/{job_id}").status_code == 200
+        for index in range(10):
+            target = first if index % 2 else second
+            httpx.post(
+                f"{target}/api/jobs/{job_id}/providers",
+                json={
+                    "providers": [
+                        {"service_provider": f"P{index}", "phone_number": f"41555501{index:02d}"}
+                    ]
+                },
+            ).raise_for_status()
+        names = {p["name"] for p in httpx.get(f"{first}/api/providers/{job_id}").json()}
+        assert names == {f"P{index}" for index in range(10)}
+    with sqlite3.connect(tmp_path / "haggle.db") as connection:
+        assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def _start_with(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(VENV_BIN / "uvicorn"), "api.main:app", "--port", "0"],
+        cwd=REPO,
+        env={"PATH": "/usr/bin:/bin", "HAGGLE_ENV_FILE": ""} | env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_malformed_settings_stop_the_service_with_one_line() -> None:
+    cases = {
+        "DATABASE_URL": "mysql://root@localhost/haggle",
+        "MAX_CONCURRENT_CALLS": "lots",
+        "CALLS_PER_SECOND": "-1",
+        "CORS_ORIGINS": "*",
+    }
+    for name, value in cases.items():
+        result = _start_with({name: value})
+        assert result.returncode != 0, name
+        lines = [line for line in result.stderr.splitlines() if line.strip()]
+        assert len(lines) == 1, result.stderr
+        assert name in lines[0] and "Traceback" not in result.stderr
