@@ -1,0 +1,1 @@
+"""Fakes of outside systems: real servers on loopback speaking the real protocols."""
