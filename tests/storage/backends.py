@@ -11,10 +11,12 @@ import pytest
 
 from shared.storage.base import Store
 from shared.storage.sql import SQLStore
+from shared.storage.supabase import SupabaseStore
+from tests.support.postgrest import serve_postgrest
 
 MIGRATION = Path(__file__).resolve().parents[2] / "migrations" / "001_init.sql"
 
-BACKENDS = ["sqlite", "postgres", "postgres_migration"]
+BACKENDS = ["sqlite", "postgres", "postgres_migration", "supabase"]
 
 
 async def apply_migration(url: str) -> None:
@@ -35,6 +37,16 @@ async def open_backend(
     request: pytest.FixtureRequest, name: str, tmp_path: Path
 ) -> AsyncIterator[Store]:
     """Open the named backend on a fresh, empty database."""
+    if name == "supabase":
+        # A fresh fake PostgREST per test, served in the test's own event loop.
+        async with serve_postgrest() as fake:
+            supabase = SupabaseStore(fake.url, fake.key)
+            await supabase.open()
+            try:
+                yield supabase
+            finally:
+                await supabase.close()
+        return
     store: Store
     if name == "sqlite":
         store = SQLStore(f"sqlite:///{tmp_path}/haggle.db")

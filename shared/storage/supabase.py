@@ -1,0 +1,339 @@
+"""Storage through Supabase's REST API (PostgREST), with supabase-py's async client.
+
+Every primitive is one HTTP request, so it is as atomic as the SQL store's statement:
+
+* a bulk insert is one `POST` with a JSON array (PostgREST inserts it in one transaction);
+* a conditional update is one `PATCH` whose conditions are filters in the query string
+  (`id=eq.5&call_status=in.(pending,dialing)&queued_at=not.is.null`) with
+  `Prefer: return=representation`: PostgREST runs it as one `UPDATE ... WHERE ... RETURNING`,
+  a compare-and-set. An empty answer means the conditions did not hold.
+
+Values travel as JSON: datetimes are sent as ISO-8601 strings and parsed back timezone-aware,
+prices come back as JSON numbers, the JSON columns as JSON. Errors of the transport or of the
+API become `StoreError` with one line that never contains the key.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+from postgrest import APIError, AsyncRequestBuilder, AsyncSelectRequestBuilder
+from postgrest.types import ReturnMethod
+from supabase import AsyncClient, AsyncClientOptions, AsyncSupabaseException, acreate_client
+
+from shared.storage.base import Store, StoreError
+from shared.storage.schema import jobs, providers
+
+#: Supabase's default `max_rows`: the most rows PostgREST returns for one read.
+DEFAULT_PAGE_SIZE = 1000
+
+_Query = AsyncSelectRequestBuilder
+_JOBS = jobs.name
+_PROVIDERS = providers.name
+
+
+def _columns_of(table: sa.Table, kind: type[sa.types.TypeEngine[Any]]) -> frozenset[str]:
+    return frozenset(column.name for column in table.c if isinstance(column.type, kind))
+
+
+_DATETIME_COLUMNS = {table.name: _columns_of(table, sa.DateTime) for table in (jobs, providers)}
+_NUMERIC_COLUMNS = {table.name: _columns_of(table, sa.Numeric) for table in (jobs, providers)}
+
+
+class SupabaseStore(Store):
+    """Jobs and providers in a Supabase project's tables, through its REST API.
+
+    `url` is the project URL (`https://<ref>.supabase.co`) and `key` the service-role key
+    (server side only). `page_size` must not exceed the project's `max_rows` (1000 unless
+    changed): reads of more rows than that are fetched page by page. `retry_reads` lets
+    supabase-py retry idempotent reads (GET) after a transient failure; writes are never
+    retried by the client.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        key: str,
+        *,
+        timeout: float = 10.0,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        retry_reads: bool = True,
+    ) -> None:
+        if page_size < 1:
+            raise ValueError("page_size must be at least 1")
+        self._url = url
+        self._key = key
+        self._timeout = timeout
+        self._page_size = page_size
+        self._retry_reads = retry_reads
+        self._http: httpx.AsyncClient | None = None
+        self._client: AsyncClient | None = None
+
+    @property
+    def client(self) -> AsyncClient:
+        """The open supabase-py client (raises `StoreError` when the store is not open)."""
+        if self._client is None:
+            raise StoreError("the store is not open")
+        return self._client
+
+    async def open(self) -> None:
+        """Create the client and check that the project answers with this key."""
+        if self._client is not None:
+            return
+        # Our own HTTP client, so that `close` releases its connections and the timeout is ours.
+        self._http = httpx.AsyncClient(
+            timeout=httpx.Timeout(self._timeout), follow_redirects=False, http2=True
+        )
+        options = AsyncClientOptions(
+            httpx_client=self._http,
+            postgrest_client_retry=self._retry_reads,
+            auto_refresh_token=False,
+            persist_session=False,
+        )
+        try:
+            self._client = await acreate_client(self._url, self._key, options=options)
+            await self.ping()
+        except AsyncSupabaseException as error:
+            await self.close()
+            raise StoreError(f"cannot open Supabase: {self._clean(error.message)}") from None
+        except StoreError as error:
+            await self.close()
+            raise StoreError(f"cannot open Supabase: {error}") from error
+        except BaseException:
+            await self.close()
+            raise
+
+    async def close(self) -> None:
+        """Release the HTTP connections."""
+        self._client = None
+        if self._http is not None:
+            http, self._http = self._http, None
+            await http.aclose()
+
+    async def ping(self) -> None:
+        """Raise `StoreError` unless the REST API answers a read of `jobs` with this key."""
+        # A health check answers now or fails: no retries with back-off.
+        await self._execute(self._table(_JOBS).select("id").limit(1).retry(False))
+
+    # -- primitives ------------------------------------------------------------------------
+
+    async def _insert_job(self, row: dict[str, Any]) -> dict[str, Any]:
+        query = self._table(_JOBS).insert(_encode(row), returning=ReturnMethod.representation)
+        rows = await self._execute(query)
+        if len(rows) != 1:
+            raise StoreError(f"Supabase returned {len(rows)} rows for one inserted job")
+        return _decode(_JOBS, rows[0])
+
+    async def _select_job(self, job_id: str) -> dict[str, Any] | None:
+        rows = await self._execute(self._table(_JOBS).select("*").eq("id", job_id))
+        return _decode(_JOBS, rows[0]) if rows else None
+
+    async def _select_jobs(self, limit: int) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        # Offset pages: the order is total (created_at, then the unique id).
+        while len(found) < limit:
+            size = min(self._page_size, limit - len(found))
+            query = (
+                self._table(_JOBS)
+                .select("*")
+                .order("created_at", desc=True)
+                .order("id")
+                .limit(size)
+            )
+            if found:
+                query = query.offset(len(found))
+            page = await self._execute(query)
+            found.extend(_decode(_JOBS, row) for row in page)
+            if len(page) < size:
+                break
+        return found
+
+    async def _patch_job(self, job_id: str, values: dict[str, Any]) -> dict[str, Any] | None:
+        query = self._table(_JOBS).update(_encode(values), returning=ReturnMethod.representation)
+        rows = await self._execute(query.eq("id", job_id))
+        return _decode(_JOBS, rows[0]) if rows else None
+
+    async def _insert_providers(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        # One POST with a JSON array: PostgREST inserts all the rows or none.
+        query = self._table(_PROVIDERS).insert(
+            [_encode(row) for row in rows], returning=ReturnMethod.representation
+        )
+        inserted = [_decode(_PROVIDERS, row) for row in await self._execute(query)]
+        if len(inserted) != len(rows):
+            raise StoreError(
+                f"Supabase returned {len(inserted)} rows for {len(rows)} inserted providers"
+            )
+        return sorted(inserted, key=lambda row: row["id"])
+
+    async def _select_provider(self, provider_id: int) -> dict[str, Any] | None:
+        rows = await self._execute(self._table(_PROVIDERS).select("*").eq("id", provider_id))
+        return _decode(_PROVIDERS, rows[0]) if rows else None
+
+    async def _select_providers(self, job_id: str) -> list[dict[str, Any]]:
+        return await self._select_providers_by_id(lambda query: query.eq("job_id", job_id))
+
+    async def _select_by_status(
+        self, statuses: list[str], queued: bool | None
+    ) -> list[dict[str, Any]]:
+        if not statuses:
+            return []
+
+        def where(query: _Query) -> _Query:
+            query = query.in_("call_status", statuses)
+            if queued is True:
+                query = query.not_.is_("queued_at", "null")
+            elif queued is False:
+                query = query.is_("queued_at", "null")
+            return query
+
+        return await self._select_providers_by_id(where)
+
+    async def _patch_provider(
+        self,
+        provider_id: int,
+        values: dict[str, Any],
+        *,
+        only_if_status_in: list[str] | None = None,
+        only_if_queued: bool = False,
+    ) -> dict[str, Any] | None:
+        if only_if_status_in is not None and not only_if_status_in:
+            return None  # `status IN ()` holds for no row
+        # One PATCH whose conditions are filters: PostgREST's UPDATE ... WHERE is the
+        # compare-and-set; an empty answer means the conditions did not hold (or no row).
+        query = self._table(_PROVIDERS).update(
+            _encode(values), returning=ReturnMethod.representation
+        )
+        query = query.eq("id", provider_id)
+        if only_if_status_in is not None:
+            query = query.in_("call_status", only_if_status_in)
+        if only_if_queued:
+            query = query.not_.is_("queued_at", "null")
+        rows = await self._execute(query)
+        return _decode(_PROVIDERS, rows[0]) if rows else None
+
+    async def _patch_providers_where(
+        self, values: dict[str, Any], *, job_id: str, status: str, queued: bool
+    ) -> list[dict[str, Any]]:
+        query = (
+            self._table(_PROVIDERS)
+            .update(_encode(values), returning=ReturnMethod.representation)
+            .eq("job_id", job_id)
+            .eq("call_status", status)
+        )
+        query = query.not_.is_("queued_at", "null") if queued else query.is_("queued_at", "null")
+        rows = [_decode(_PROVIDERS, row) for row in await self._execute(query)]
+        return sorted(rows, key=lambda row: row["id"])
+
+    # -- plumbing --------------------------------------------------------------------------
+
+    def _table(self, name: str) -> AsyncRequestBuilder:
+        return self.client.table(name)
+
+    async def _select_providers_by_id(
+        self, where: Callable[[_Query], _Query]
+    ) -> list[dict[str, Any]]:
+        """Every matching provider in id order, a page (keyed on the id) at a time."""
+        found: list[dict[str, Any]] = []
+        last_id: int | None = None
+        while True:
+            query = where(self._table(_PROVIDERS).select("*"))
+            if last_id is not None:
+                query = query.gt("id", last_id)
+            page = await self._execute(query.order("id").limit(self._page_size))
+            found.extend(_decode(_PROVIDERS, row) for row in page)
+            if len(page) < self._page_size:
+                return found
+            last_id = found[-1]["id"]
+
+    async def _execute(self, query: _Query) -> list[dict[str, Any]]:
+        """Send one request; its rows, or `StoreError` with a one-line reason."""
+        try:
+            response = await query.execute()
+        except APIError as error:
+            raise StoreError(f"Supabase refused the request: {self._api_reason(error)}") from None
+        except httpx.TimeoutException as error:
+            raise StoreError(f"Supabase timed out: {type(error).__name__}") from None
+        except (httpx.TransportError, OSError) as error:
+            reason = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+            raise StoreError(f"Supabase unreachable: {self._clean(reason)}") from None
+        except httpx.HTTPError as error:
+            reason = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+            raise StoreError(f"Supabase request failed: {self._clean(reason)}") from None
+        data: Any = response.data
+        if isinstance(data, Mapping):
+            data = [data]
+        if not isinstance(data, list) or not all(isinstance(row, Mapping) for row in data):
+            raise StoreError("Supabase answered with something other than rows")
+        return [dict(row) for row in data]
+
+    def _api_reason(self, error: APIError) -> str:
+        parts = [str(part) for part in (error.code, error.message) if part]
+        if not parts and error.details:
+            parts.append(str(error.details))
+        return self._clean(" ".join(parts) or "unknown error")
+
+    def _clean(self, text: str) -> str:
+        """One short line, with the key (should a server echo it) masked."""
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        line = lines[0] if lines else "no reason given"
+        if self._key:
+            line = line.replace(self._key, "***")
+        return line if len(line) <= 300 else line[:297] + "..."
+
+
+def _encode(value: Any) -> Any:
+    """A row (or value) as plain JSON: datetimes as ISO-8601 strings, enums as their values."""
+    if isinstance(value, datetime):
+        aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        return aware.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return _encode(value.value)
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, Mapping):
+        return {str(key): _encode(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_encode(item) for item in value]
+    return value
+
+
+def _decode(table: str, row: dict[str, Any]) -> dict[str, Any]:
+    """A row as PostgREST sent it, with timezone-aware datetimes and float prices."""
+    decoded = dict(row)
+    for name in _DATETIME_COLUMNS[table]:
+        value = decoded.get(name)
+        if isinstance(value, str):
+            decoded[name] = _parse_datetime(table, name, value)
+    for name in _NUMERIC_COLUMNS[table]:
+        value = decoded.get(name)
+        if value is not None:
+            decoded[name] = _parse_number(table, name, value)
+    return decoded
+
+
+def _parse_datetime(table: str, column: str, text: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(text.replace(" ", "T", 1))
+    except ValueError:
+        raise StoreError(f"Supabase sent an unreadable time in {table}.{column}") from None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def _parse_number(table: str, column: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise StoreError(f"Supabase sent a non-number in {table}.{column}")
+    try:
+        return float(value)
+    except ValueError:
+        raise StoreError(f"Supabase sent a non-number in {table}.{column}") from None
+
+
+__all__ = ["DEFAULT_PAGE_SIZE", "SupabaseStore"]
