@@ -1,0 +1,496 @@
+"""The Grok Realtime agent: one xAI Voice Agent session (one WebSocket) per call.
+
+`GrokAgent` speaks the bridge's `Agent` protocol on one side and xAI's realtime events on the
+other. Wire events are parsed in `grok_events` and translated here into domain events.
+
+What it takes care of, so the bridge does not have to:
+
+* configuring the session in xAI's shape and refusing to greet when the server did not take the
+  audio format (xAI silently ignores unknown fields and falls back to 24 kHz PCM, which sounds
+  like static on a phone line);
+* converting audio when the session runs `pcm24k` (one stateful resampler per direction);
+* assembling the agent's words per response from transcript deltas (`.done` may lack the text);
+* the caller's transcripts: xAI streams partials on the `.completed` event with
+  `status: "in_progress"`, so only finals are reported, once per item and text;
+* barge-in: truncation clamped to the audio the model actually sent for the item, and no stale
+  audio of a truncated item afterwards;
+* the `end_call` tool, answered with a `function_call_output` and no new response.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator, Callable
+from typing import Any, Final
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
+
+from shared.audio import AudioConverter, converters_for, mulaw_ms, pcm24k_ms
+from shared.models import Provider
+from shared.settings import AudioFormat, Settings
+from voice_backend.agents import grok_events as wire
+from voice_backend.agents.base import (
+    Agent,
+    AgentAudio,
+    AgentError,
+    AgentEvent,
+    AgentFactory,
+    AgentFailed,
+    AgentSaid,
+    HangUpRequested,
+    ProviderSaid,
+    ProviderStartedSpeaking,
+    ProviderStoppedSpeaking,
+    ResponseDone,
+)
+
+logger = logging.getLogger(__name__)
+
+#: Errors that only mean a race we lose harmlessly (cancelling a finished response, asking for
+#: a response while one is running): the session is fine.
+BENIGN_ERROR_CODES: Final = frozenset(
+    {"response_cancel_not_active", "conversation_already_has_active_response"}
+)
+#: Error types that reject one client event but leave the session usable.
+RECOVERABLE_ERROR_TYPES: Final = frozenset({"invalid_request_error"})
+
+_WIRE_FORMATS: Final = {AudioFormat.PCMU: wire.PCMU, AudioFormat.PCM24K: wire.PCM24K}
+_CLOSE_TIMEOUT_SECONDS: Final = 2.0
+#: Audio deltas are small, but one oversized frame must not kill a live call.
+_MAX_FRAME_BYTES: Final = 16 * 1024 * 1024
+#: How a goodbye request reaches the model; marked so it is not taken for the provider's words.
+_GOODBYE_NOTE: Final = (
+    "[Note from your own system, not from the person on the phone: {instruction} "
+    "Wrap up now: thank them, say a brief goodbye, then call end_call.]"
+)
+#: What the tool call returns to the model: we hang up; it should not say anything more.
+_END_CALL_OUTPUT: Final = json.dumps({"ok": True, "result": "The call is being hung up."})
+
+
+class GrokAgent:
+    """One Grok Realtime session for one call; implements `voice_backend.agents.base.Agent`.
+
+    `url` is the full realtime URL including `?model=…`; `api_key` goes in the Bearer header
+    only (it is never logged). `connect_timeout` bounds the WebSocket handshake and
+    `session_timeout` the wait for `session.updated`. `transcription_language` is the caller's
+    language hint for xAI's input transcription (None leaves it to the server). `label` tags
+    this session's log lines (a provider id, say).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        api_key: str,
+        voice: str,
+        instructions: str,
+        audio_format: AudioFormat = AudioFormat.PCMU,
+        connect_timeout: float = 10.0,
+        session_timeout: float = 10.0,
+        *,
+        transcription_language: str | None = "en",
+        label: str = "grok",
+    ) -> None:
+        self._url = url
+        self._api_key = api_key
+        self._voice = voice
+        self._instructions = instructions
+        self._format = _WIRE_FORMATS[AudioFormat(audio_format)]
+        self._wire_ms: Callable[[int], float] = mulaw_ms if self._format == wire.PCMU else pcm24k_ms
+        self._connect_timeout = connect_timeout
+        self._session_timeout = session_timeout
+        self._transcription: dict[str, Any] = (
+            {"language_hint": transcription_language} if transcription_language else {}
+        )
+        self._label = label
+
+        self._to_grok: AudioConverter
+        self._from_grok: AudioConverter
+        self._to_grok, self._from_grok = converters_for(AudioFormat(audio_format).value)
+
+        self._ws: ClientConnection | None = None
+        self._ready = False  # session confirmed: caller audio may flow
+        self._closing = False  # we are ending the session: a closed socket is expected
+        self._failure: str | None = None
+        self._iterating = False
+        self._pending: list[AgentEvent] = []  # domain events seen during the handshake
+
+        # Agent speech: transcript pieces per response, audio per item (model-side ms).
+        self._transcripts: dict[str, list[str]] = {}
+        self._transcript_items: dict[str, str | None] = {}
+        self._item_ms: dict[str, float] = {}
+        self._truncated: set[str] = set()
+        self._last_audio: tuple[str | None, str | None] | None = None
+        # Caller speech: latest partial and last reported final, per item.
+        self._partials: dict[str, str] = {}
+        self._heard: dict[str, str] = {}
+        self._hangup_requested = False
+        self._goodbye_requested = False
+        # Grok runs one response at a time: asking while one runs is refused, so we defer.
+        self._response_active = False
+        self._respond_after_done = False
+
+    # --- Agent protocol -----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Connect, configure the session, check it took, and ask the model to greet.
+
+        Raises `AgentError` when Grok cannot be reached, refuses the key, does not confirm the
+        session in time, or ignored the audio format.
+        """
+        if self._ws is not None or self._closing:
+            raise AgentError("a GrokAgent can be started only once")
+        self._ws = await self._connect()
+        try:
+            await self._configure(self._ws)
+            self._ready = True
+            await self._request_response()
+        except BaseException:
+            await self.close()
+            raise
+        logger.info("[%s] Grok session ready (%s)", self._label, self._format.describe())
+
+    async def send_audio(self, mulaw: bytes) -> None:
+        """Forward caller audio (μ-law 8 kHz); dropped before the session is ready or after it."""
+        if not self._ready or self._closing or not mulaw:
+            return
+        audio = self._to_grok.convert(mulaw)
+        if audio:  # the pcm24k resampler returns nothing while its filter fills
+            await self._send(wire.audio_append(audio))
+
+    async def events(self) -> AsyncIterator[AgentEvent]:
+        """Domain events until the session ends; a failure is reported as `AgentFailed` last."""
+        ws = self._ws
+        if ws is None:
+            raise RuntimeError("start() the agent before reading its events")
+        if self._iterating:
+            raise RuntimeError("events() is already being read")
+        self._iterating = True
+        try:
+            while self._pending:
+                yield self._pending.pop(0)
+            async for event in self._read(ws):
+                yield event
+        finally:
+            self._iterating = False
+
+    async def truncate(self, item_id: str, audio_end_ms: int) -> None:
+        """Tell Grok the caller heard only the first `audio_end_ms` of `item_id`.
+
+        The end is clamped to the audio Grok actually sent for the item: asking for more is
+        refused ("already shorter than") and would leave the model believing it said it all.
+        """
+        if not self._ready or self._closing:
+            return
+        sent_ms = self._item_ms.get(item_id)
+        if sent_ms is None:
+            logger.debug("[%s] no audio of item %s to truncate", self._label, item_id)
+            return
+        end_ms = max(0, min(int(audio_end_ms), int(sent_ms)))
+        self._truncated.add(item_id)
+        # The bridge cleared Twilio's buffer: what the filter still holds must not play later.
+        self._from_grok.reset()
+        self._last_audio = None
+        await self._send(wire.truncate(item_id, end_ms))
+
+    async def request_goodbye(self, instruction: str) -> None:
+        """Have the agent close the call now: a short goodbye, then its `end_call` tool.
+
+        `instruction` (why: time limit, silence…) reaches the model as a bracketed note. The
+        response is asked for once the current one is over, since Grok runs one at a time.
+        Only the first request counts.
+        """
+        if not self._ready or self._closing or self._goodbye_requested or self._hangup_requested:
+            return
+        self._goodbye_requested = True
+        await self._send(wire.user_text(_GOODBYE_NOTE.format(instruction=instruction.strip())))
+        if self._response_active:
+            self._respond_after_done = True
+        else:
+            await self._request_response()
+
+    async def close(self) -> None:
+        """End the session; safe to call any number of times, from any task."""
+        self._closing = True
+        self._ready = False
+        if self._ws is not None:
+            await self._ws.close()
+
+    # --- Start-up -----------------------------------------------------------------------------
+
+    async def _connect(self) -> ClientConnection:
+        try:
+            return await connect(
+                self._url,
+                additional_headers={"Authorization": f"Bearer {self._api_key}"},
+                open_timeout=self._connect_timeout,
+                close_timeout=_CLOSE_TIMEOUT_SECONDS,
+                max_size=_MAX_FRAME_BYTES,
+                # Base64 audio barely compresses; deflate would only cost CPU on every frame.
+                compression=None,
+            )
+        except InvalidStatus as error:
+            status = error.response.status_code
+            hint = " (check XAI_API_KEY)" if status in (401, 403) else ""
+            raise AgentError(f"Grok Realtime refused the connection: HTTP {status}{hint}") from None
+        except TimeoutError:
+            raise AgentError(
+                f"Grok Realtime did not answer within {self._connect_timeout:g} s"
+            ) from None
+        except (OSError, InvalidHandshake, InvalidURI) as error:
+            raise AgentError(f"cannot reach Grok Realtime: {error}") from None
+
+    async def _configure(self, ws: ClientConnection) -> None:
+        await self._send(
+            wire.session_update(
+                voice=self._voice,
+                instructions=self._instructions,
+                audio_format=self._format,
+                transcription=self._transcription,
+            )
+        )
+        try:
+            async with asyncio.timeout(self._session_timeout):
+                confirmed = await self._await_session_updated(ws)
+        except TimeoutError:
+            raise AgentError(
+                f"Grok did not confirm the session within {self._session_timeout:g} s"
+            ) from None
+        self._check_formats(confirmed)
+
+    async def _await_session_updated(self, ws: ClientConnection) -> wire.SessionUpdated:
+        while True:
+            try:
+                frame = await ws.recv()
+            except ConnectionClosed:
+                raise AgentError(
+                    f"Grok closed the connection before confirming the session "
+                    f"({_close_description(ws)})"
+                ) from None
+            event = wire.parse_server_event(frame)
+            if isinstance(event, wire.SessionUpdated):
+                return event
+            if isinstance(event, wire.ServerError) and event.code not in BENIGN_ERROR_CODES:
+                raise AgentError(f"Grok rejected the session: {event.describe()}")
+            self._pending.extend(await self._translate(event))
+
+    def _check_formats(self, confirmed: wire.SessionUpdated) -> None:
+        if self._format.matches(confirmed.input_format) and self._format.matches(
+            confirmed.output_format
+        ):
+            return
+        raise AgentError(
+            f"Grok ignored the audio format: asked for {self._format.describe()}, "
+            f"got input {_describe(confirmed.input_format)} and "
+            f"output {_describe(confirmed.output_format)}"
+        )
+
+    # --- Reading ------------------------------------------------------------------------------
+
+    async def _read(self, ws: ClientConnection) -> AsyncIterator[AgentEvent]:
+        try:
+            async for frame in ws:
+                if isinstance(frame, bytes):
+                    logger.warning("[%s] ignoring a binary frame from Grok", self._label)
+                    continue
+                for event in await self._translate(wire.parse_server_event(frame)):
+                    yield event
+                if self._failure is not None:
+                    break
+        except ConnectionClosed:
+            pass  # reported below, unless we closed it ourselves
+        for event in self._flush_partials():
+            yield event
+        failure = self._failure
+        if failure is None and not self._closing:
+            failure = f"Grok closed the connection unexpectedly ({_close_description(ws)})"
+            logger.warning("[%s] %s", self._label, failure)
+        if failure is not None:
+            # Close before yielding: a consumer that stops at AgentFailed never resumes us.
+            await self.close()
+            yield AgentFailed(failure)
+
+    async def _translate(self, event: wire.ServerEvent) -> list[AgentEvent]:
+        match event:
+            case wire.AudioDelta():
+                return self._on_audio(event)
+            case wire.TranscriptDelta():
+                self._on_transcript_delta(event)
+            case wire.TranscriptDone():
+                return self._on_transcript_done(event)
+            case wire.InputTranscription():
+                return self._on_input_transcription(event)
+            case wire.SpeechStarted():
+                # A new utterance: a previous one that never got its final keeps its partial.
+                partials = self._flush_partials(keep=event.item_id)
+                return [*partials, ProviderStartedSpeaking(event.item_id)]
+            case wire.SpeechStopped():
+                return [ProviderStoppedSpeaking(event.item_id)]
+            case wire.ResponseCreated():
+                self._response_active = True
+            case wire.ResponseDone():
+                return await self._on_response_done(event)
+            case wire.FunctionCall():
+                return await self._on_function_call(event)
+            case wire.ServerError():
+                self._on_error(event)
+            case wire.Malformed():
+                logger.warning(
+                    "[%s] unreadable Grok event %s: %s", self._label, event.type, event.reason
+                )
+        return []  # lifecycle chatter, pings and unknown types need nothing
+
+    def _on_audio(self, event: wire.AudioDelta) -> list[AgentEvent]:
+        item = event.item_id
+        if item is not None and item in self._truncated:
+            return []  # in flight when the caller interrupted: playing it would be stale
+        if item is not None:
+            self._item_ms[item] = self._item_ms.get(item, 0.0) + self._wire_ms(len(event.audio))
+        self._last_audio = (item, event.response_id)
+        mulaw = self._from_grok.convert(event.audio)
+        return [AgentAudio(mulaw, item, event.response_id)] if mulaw else []
+
+    def _on_transcript_delta(self, event: wire.TranscriptDelta) -> None:
+        key = _response_key(event.response_id, event.item_id)
+        self._transcripts.setdefault(key, []).append(event.delta)
+        self._transcript_items.setdefault(key, event.item_id)
+
+    def _on_transcript_done(self, event: wire.TranscriptDone) -> list[AgentEvent]:
+        key = _response_key(event.response_id, event.item_id)
+        return self._agent_said(key, fallback=event.transcript or "", item_id=event.item_id)
+
+    def _agent_said(
+        self, key: str, *, fallback: str = "", item_id: str | None = None
+    ) -> list[AgentEvent]:
+        # The deltas are what was actually generated; `.done` may carry nothing at all.
+        text = "".join(self._transcripts.pop(key, [])).strip() or fallback.strip()
+        item_id = self._transcript_items.pop(key, None) or item_id
+        if not text:
+            return []
+        logger.debug("[%s] agent said: %s", self._label, text)
+        return [AgentSaid(text, item_id, key or None)]
+
+    def _on_input_transcription(self, event: wire.InputTranscription) -> list[AgentEvent]:
+        if not event.final:
+            self._partials[event.item_id] = event.transcript
+            return []
+        self._partials.pop(event.item_id, None)
+        return self._provider_said(event.item_id, event.transcript)
+
+    def _provider_said(self, item_id: str, text: str) -> list[AgentEvent]:
+        text = text.strip()
+        if not text or self._heard.get(item_id) == text:
+            return []
+        self._heard[item_id] = text
+        logger.debug("[%s] provider said: %s", self._label, text)
+        return [ProviderSaid(text, item_id)]
+
+    def _flush_partials(self, keep: str | None = None) -> list[AgentEvent]:
+        events: list[AgentEvent] = []
+        for item_id in [item for item in self._partials if item != keep]:
+            events.extend(self._provider_said(item_id, self._partials.pop(item_id)))
+        return events
+
+    async def _on_response_done(self, event: wire.ResponseDone) -> list[AgentEvent]:
+        events: list[AgentEvent] = []
+        tail = self._from_grok.flush()  # pcm24k: the filter's last few ms end this turn
+        if tail and self._last_audio is not None:
+            events.append(AgentAudio(tail, *self._last_audio))
+        self._last_audio = None
+        # A cancelled (interrupted) turn may never get its transcript `.done`.
+        keys = [event.response_id] if event.response_id else list(self._transcripts)
+        for key in keys:
+            if key in self._transcripts:
+                events.extend(self._agent_said(key))
+        events.append(ResponseDone(event.response_id))
+        self._response_active = False
+        if self._respond_after_done:
+            self._respond_after_done = False
+            if not self._hangup_requested:  # never a new turn once the agent has hung up
+                await self._request_response()
+        return events
+
+    async def _on_function_call(self, event: wire.FunctionCall) -> list[AgentEvent]:
+        if event.name != wire.END_CALL_TOOL_NAME:
+            logger.warning("[%s] Grok called an unknown tool %r", self._label, event.name)
+            output = json.dumps({"error": f"there is no tool named {event.name!r}"})
+            await self._send(wire.function_call_output(event.call_id, output))
+            # Let the model carry on, once its current response is over (one at a time).
+            self._respond_after_done = True
+            return []
+        # The model needs its tool result, but no new response: the goodbye has been said and
+        # another turn would talk over the hang-up.
+        await self._send(wire.function_call_output(event.call_id, _END_CALL_OUTPUT))
+        if self._hangup_requested:
+            return []
+        self._hangup_requested = True
+        reason = event.argument("reason")
+        logger.info("[%s] Grok asked to end the call", self._label)
+        return [HangUpRequested(event.call_id, reason)]
+
+    def _on_error(self, event: wire.ServerError) -> None:
+        if event.code in BENIGN_ERROR_CODES:
+            logger.debug("[%s] ignoring Grok error %s", self._label, event.describe())
+        elif event.type in RECOVERABLE_ERROR_TYPES:
+            logger.warning("[%s] Grok rejected an event: %s", self._label, event.describe())
+        else:
+            logger.error("[%s] Grok session failed: %s", self._label, event.describe())
+            self._failure = f"Grok error {event.describe()}"
+
+    # --- Writing ------------------------------------------------------------------------------
+
+    async def _request_response(self) -> None:
+        # Marked active as soon as it is asked for: `response.created` comes a round trip later,
+        # and a second request in between would be refused.
+        self._response_active = True
+        await self._send(wire.response_create())
+
+    async def _send(self, event: dict[str, Any]) -> None:
+        ws = self._ws
+        if ws is None:
+            return
+        try:
+            await ws.send(json.dumps(event))
+        except ConnectionClosed:
+            # The reader reports the lost session (AgentFailed); writers just stop.
+            logger.debug("[%s] dropped %s: connection closed", self._label, event["type"])
+
+
+def _response_key(response_id: str | None, item_id: str | None) -> str:
+    return response_id or item_id or ""
+
+
+def _describe(fmt: wire.WireFormat | None) -> str:
+    return fmt.describe() if fmt is not None else "(none)"
+
+
+def _close_description(ws: ClientConnection) -> str:
+    code = ws.close_code if ws.close_code is not None else 1006
+    reason = ws.close_reason or ""
+    return f"code {code}: {reason}" if reason else f"code {code}"
+
+
+def grok_agent_factory(
+    settings: Settings, instructions_for: Callable[[Provider], str]
+) -> AgentFactory:
+    """An `AgentFactory` building one `GrokAgent` per provider call from `settings`.
+
+    Raises `ValueError` when `XAI_API_KEY` is not set.
+    """
+    api_key = Settings.secret(settings.xai_api_key)
+    if not api_key:
+        raise ValueError("XAI_API_KEY is not set: the Grok agent needs it")
+
+    def build(provider: Provider) -> Agent:
+        return GrokAgent(
+            url=settings.grok_realtime_url,
+            api_key=api_key,
+            voice=settings.grok_voice,
+            instructions=instructions_for(provider),
+            audio_format=settings.audio_format,
+            label=f"provider {provider.id}",
+        )
+
+    return build

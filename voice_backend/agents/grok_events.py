@@ -1,0 +1,477 @@
+"""Grok Realtime (xAI Voice Agent API) wire events, parsed once at the edge.
+
+Server events arrive as JSON text frames; `parse_server_event` turns each into one small frozen
+dataclass (audio already base64-decoded), `Unknown` for types we do not use and `Malformed` for
+frames we cannot read, so the agent never indexes into raw dictionaries. The builders at the
+bottom produce the client events we send, as plain dictionaries ready for `json.dumps`.
+
+xAI's session shape differs from OpenAI's: `voice`, `instructions` and `turn_detection` sit at
+the top level of `session`, while the audio formats are nested under `audio.input.format` and
+`audio.output.format`. Flat OpenAI fields (`input_audio_format`) are ignored silently, which is
+why the agent checks the formats echoed back in `session.updated`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Final
+
+#: `audio/pcm` without a `rate` means 24 kHz (xAI's documented default).
+DEFAULT_PCM_RATE: Final = 24000
+
+#: The one tool the agent has: it calls it once it has said goodbye.
+END_CALL_TOOL_NAME: Final = "end_call"
+
+
+@dataclass(frozen=True)
+class WireFormat:
+    """An audio format as Grok names it: `audio/pcmu`, `audio/pcma`, or `audio/pcm` at `rate`."""
+
+    type: str
+    rate: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The `format` object of `session.audio.input` / `.output`."""
+        return {"type": self.type} if self.rate is None else {"type": self.type, "rate": self.rate}
+
+    def matches(self, other: WireFormat | None) -> bool:
+        """Whether `other` (what the server confirmed) is this format."""
+        if other is None or other.type != self.type:
+            return False
+        if self.type != "audio/pcm":
+            return True  # G.711 formats are always 8 kHz
+        return (self.rate or DEFAULT_PCM_RATE) == (other.rate or DEFAULT_PCM_RATE)
+
+    def describe(self) -> str:
+        """Human-readable, for error messages: `audio/pcm 24000 Hz`."""
+        return self.type if self.rate is None else f"{self.type} {self.rate} Hz"
+
+
+#: μ-law 8 kHz both ways: Twilio's own format, no conversion at all.
+PCMU: Final = WireFormat("audio/pcmu")
+#: 16-bit little-endian PCM at 24 kHz (the original's format).
+PCM24K: Final = WireFormat("audio/pcm", DEFAULT_PCM_RATE)
+
+
+# --- Server events -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SessionCreated:
+    """`session.created`: the server opened the session."""
+
+
+@dataclass(frozen=True)
+class ConversationCreated:
+    """`conversation.created`: xAI's first message on a new connection."""
+
+
+@dataclass(frozen=True)
+class SessionUpdated:
+    """`session.updated`: the configuration the server actually applied."""
+
+    input_format: WireFormat | None
+    output_format: WireFormat | None
+    voice: str | None = None
+
+
+@dataclass(frozen=True)
+class ResponseCreated:
+    """`response.created`: the model started a turn."""
+
+    response_id: str | None
+
+
+@dataclass(frozen=True)
+class AudioDelta:
+    """`response.output_audio.delta` (older name `response.audio.delta`): decoded audio bytes."""
+
+    audio: bytes
+    item_id: str | None
+    response_id: str | None
+
+
+@dataclass(frozen=True)
+class AudioDone:
+    """`response.output_audio.done`: all audio of an item has been sent."""
+
+    item_id: str | None
+    response_id: str | None
+
+
+@dataclass(frozen=True)
+class TranscriptDelta:
+    """`response.output_audio_transcript.delta`: a piece of what the agent is saying."""
+
+    delta: str
+    item_id: str | None
+    response_id: str | None
+
+
+@dataclass(frozen=True)
+class TranscriptDone:
+    """`response.output_audio_transcript.done`; `transcript` may be missing or empty."""
+
+    transcript: str | None
+    item_id: str | None
+    response_id: str | None
+
+
+@dataclass(frozen=True)
+class InputTranscription:
+    """What the caller said in item `item_id`.
+
+    xAI streams partials through `conversation.item.input_audio_transcription.completed` with
+    `status: "in_progress"` (and `.updated` when a transcription model is set); only a
+    `completed` status (or none at all) is final.
+    """
+
+    item_id: str
+    transcript: str
+    final: bool
+
+
+@dataclass(frozen=True)
+class SpeechStarted:
+    """`input_audio_buffer.speech_started`: server VAD heard the caller begin to speak."""
+
+    item_id: str | None
+    audio_start_ms: int | None = None
+
+
+@dataclass(frozen=True)
+class SpeechStopped:
+    """`input_audio_buffer.speech_stopped`: the caller paused long enough to end a turn."""
+
+    item_id: str | None
+    audio_end_ms: int | None = None
+
+
+@dataclass(frozen=True)
+class FunctionCall:
+    """`response.function_call_arguments.done`: the model called a tool."""
+
+    call_id: str
+    name: str
+    arguments: str
+    item_id: str | None = None
+    response_id: str | None = None
+
+    def argument(self, key: str) -> str | None:
+        """One string argument, or None when absent or the arguments are not a JSON object."""
+        try:
+            parsed = json.loads(self.arguments) if self.arguments else {}
+        except ValueError:
+            return None
+        value = parsed.get(key) if isinstance(parsed, dict) else None
+        return value if isinstance(value, str) else None
+
+
+@dataclass(frozen=True)
+class ResponseDone:
+    """`response.done`: the turn ended (`status` completed, cancelled, failed, …)."""
+
+    response_id: str | None
+    status: str | None
+
+
+@dataclass(frozen=True)
+class ServerError:
+    """`error`: `{error: {type, code, message}}`."""
+
+    type: str | None
+    code: str | None
+    message: str
+    event_id: str | None = None
+
+    def describe(self) -> str:
+        """One line for logs and failure messages (never includes our own payloads)."""
+        label = "/".join(part for part in (self.type, self.code) if part) or "error"
+        return f"{label}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Ping:
+    """`ping`: xAI's keep-alive; nothing to do."""
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """A well-formed event of a type we do not use (lifecycle chatter, new features)."""
+
+    type: str
+
+
+@dataclass(frozen=True)
+class Malformed:
+    """A frame we could not read; `reason` says why (without echoing the payload)."""
+
+    type: str | None
+    reason: str
+
+
+ServerEvent = (
+    SessionCreated
+    | ConversationCreated
+    | SessionUpdated
+    | ResponseCreated
+    | AudioDelta
+    | AudioDone
+    | TranscriptDelta
+    | TranscriptDone
+    | InputTranscription
+    | SpeechStarted
+    | SpeechStopped
+    | FunctionCall
+    | ResponseDone
+    | ServerError
+    | Ping
+    | Unknown
+    | Malformed
+)
+
+
+class _BadEvent(ValueError):
+    """Raised inside the parsers; becomes `Malformed`."""
+
+
+def _str(data: dict[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    return value if isinstance(value, str) else None
+
+
+def _required_str(data: dict[str, Any], key: str) -> str:
+    value = data.get(key)
+    if not isinstance(value, str):
+        raise _BadEvent(f"missing string field {key!r}")
+    return value
+
+
+def _int(data: dict[str, Any], key: str) -> int | None:
+    value = data.get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _dict(data: dict[str, Any] | None, key: str) -> dict[str, Any]:
+    value = data.get(key) if data is not None else None
+    return value if isinstance(value, dict) else {}
+
+
+def _wire_format(direction: dict[str, Any]) -> WireFormat | None:
+    fmt = direction.get("format")
+    if isinstance(fmt, dict) and isinstance(fmt.get("type"), str):
+        return WireFormat(fmt["type"], _int(fmt, "rate"))
+    return None
+
+
+def _session_updated(data: dict[str, Any]) -> SessionUpdated:
+    session = _dict(data, "session")
+    audio = _dict(session, "audio")
+    return SessionUpdated(
+        input_format=_wire_format(_dict(audio, "input")),
+        output_format=_wire_format(_dict(audio, "output")),
+        voice=_str(session, "voice"),
+    )
+
+
+def _audio_delta(data: dict[str, Any]) -> AudioDelta:
+    encoded = _required_str(data, "delta")
+    try:
+        audio = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        raise _BadEvent("audio delta is not valid base64") from None
+    return AudioDelta(audio, _str(data, "item_id"), _str(data, "response_id"))
+
+
+def _input_transcription(data: dict[str, Any]) -> InputTranscription:
+    # A missing status counts as final: OpenAI-style servers send `.completed` only once.
+    final = data["type"].endswith(".completed") and _str(data, "status") in (None, "completed")
+    return InputTranscription(
+        item_id=_required_str(data, "item_id"),
+        transcript=_str(data, "transcript") or "",
+        final=final,
+    )
+
+
+def _server_error(data: dict[str, Any]) -> ServerError:
+    error = _dict(data, "error")
+    return ServerError(
+        type=_str(error, "type"),
+        code=_str(error, "code"),
+        message=_str(error, "message") or "no message",
+        event_id=_str(error, "event_id") or _str(data, "event_id"),
+    )
+
+
+def _function_call(data: dict[str, Any]) -> FunctionCall:
+    return FunctionCall(
+        call_id=_required_str(data, "call_id"),
+        name=_required_str(data, "name"),
+        arguments=_str(data, "arguments") or "",
+        item_id=_str(data, "item_id"),
+        response_id=_str(data, "response_id"),
+    )
+
+
+def _response_id(data: dict[str, Any]) -> str | None:
+    return _str(_dict(data, "response"), "id") or _str(data, "response_id")
+
+
+_PARSERS: Final[dict[str, Callable[[dict[str, Any]], ServerEvent]]] = {
+    "session.created": lambda d: SessionCreated(),
+    "conversation.created": lambda d: ConversationCreated(),
+    "session.updated": _session_updated,
+    "response.created": lambda d: ResponseCreated(_response_id(d)),
+    "response.output_audio.delta": _audio_delta,
+    "response.audio.delta": _audio_delta,
+    "response.output_audio.done": lambda d: AudioDone(_str(d, "item_id"), _str(d, "response_id")),
+    "response.audio.done": lambda d: AudioDone(_str(d, "item_id"), _str(d, "response_id")),
+    "response.output_audio_transcript.delta": lambda d: TranscriptDelta(
+        _str(d, "delta") or "", _str(d, "item_id"), _str(d, "response_id")
+    ),
+    "response.audio_transcript.delta": lambda d: TranscriptDelta(
+        _str(d, "delta") or "", _str(d, "item_id"), _str(d, "response_id")
+    ),
+    "response.output_audio_transcript.done": lambda d: TranscriptDone(
+        _str(d, "transcript"), _str(d, "item_id"), _str(d, "response_id")
+    ),
+    "response.audio_transcript.done": lambda d: TranscriptDone(
+        _str(d, "transcript"), _str(d, "item_id"), _str(d, "response_id")
+    ),
+    "conversation.item.input_audio_transcription.completed": _input_transcription,
+    "conversation.item.input_audio_transcription.updated": _input_transcription,
+    "input_audio_buffer.speech_started": lambda d: SpeechStarted(
+        _str(d, "item_id"), _int(d, "audio_start_ms")
+    ),
+    "input_audio_buffer.speech_stopped": lambda d: SpeechStopped(
+        _str(d, "item_id"), _int(d, "audio_end_ms")
+    ),
+    "response.function_call_arguments.done": _function_call,
+    "response.done": lambda d: ResponseDone(_response_id(d), _str(_dict(d, "response"), "status")),
+    "error": _server_error,
+    "ping": lambda d: Ping(),
+}
+
+
+def parse_server_event(frame: str | bytes) -> ServerEvent:
+    """Parse one text frame from Grok; never raises."""
+    try:
+        data = json.loads(frame)
+    except ValueError:
+        return Malformed(None, "not JSON")
+    if not isinstance(data, dict) or not isinstance(data.get("type"), str):
+        return Malformed(None, "no event type")
+    kind: str = data["type"]
+    parser = _PARSERS.get(kind)
+    if parser is None:
+        return Unknown(kind)
+    try:
+        event: ServerEvent = parser(data)
+    except _BadEvent as error:
+        return Malformed(kind, str(error))
+    return event
+
+
+# --- Client events -----------------------------------------------------------------------------
+
+
+def end_call_tool() -> dict[str, Any]:
+    """The flat function tool the agent calls to hang up once its goodbye is said."""
+    return {
+        "type": "function",
+        "name": END_CALL_TOOL_NAME,
+        "description": (
+            "End the phone call. Call this only after you have said goodbye and the "
+            "conversation is over (price agreed, declined, or the provider cannot help)."
+        ),
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "reason": {
+                    "type": "string",
+                    "description": "Why the call is ending, in a few words.",
+                }
+            },
+            "required": [],
+        },
+    }
+
+
+def session_update(
+    *,
+    voice: str,
+    instructions: str,
+    audio_format: WireFormat,
+    transcription: dict[str, Any] | None = None,
+    turn_detection: dict[str, Any] | None = None,
+    tools: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """`session.update` in xAI's shape: flat voice/instructions/VAD, nested audio formats.
+
+    `transcription` goes to `audio.input.transcription` (xAI transcribes the caller there;
+    an empty object keeps the server's defaults). `turn_detection` defaults to server VAD.
+    """
+    audio_input: dict[str, Any] = {"format": audio_format.to_json()}
+    if transcription is not None:
+        audio_input["transcription"] = transcription
+    return {
+        "type": "session.update",
+        "session": {
+            "voice": voice,
+            "instructions": instructions,
+            "turn_detection": turn_detection or {"type": "server_vad"},
+            "audio": {
+                "input": audio_input,
+                "output": {"format": audio_format.to_json()},
+            },
+            "tools": tools if tools is not None else [end_call_tool()],
+        },
+    }
+
+
+def audio_append(audio: bytes) -> dict[str, Any]:
+    """`input_audio_buffer.append`: caller audio in the session's input format."""
+    return {"type": "input_audio_buffer.append", "audio": base64.b64encode(audio).decode("ascii")}
+
+
+def truncate(item_id: str, audio_end_ms: int, *, content_index: int = 0) -> dict[str, Any]:
+    """`conversation.item.truncate`: the caller heard only the first `audio_end_ms` of it."""
+    return {
+        "type": "conversation.item.truncate",
+        "item_id": item_id,
+        "content_index": content_index,
+        "audio_end_ms": audio_end_ms,
+    }
+
+
+def response_create() -> dict[str, Any]:
+    """`response.create`: ask the model to speak now (the greeting, or after a tool result)."""
+    return {"type": "response.create"}
+
+
+def function_call_output(call_id: str, output: str) -> dict[str, Any]:
+    """`conversation.item.create` carrying a `function_call_output` item for `call_id`."""
+    return {
+        "type": "conversation.item.create",
+        "item": {"type": "function_call_output", "call_id": call_id, "output": output},
+    }
+
+
+def user_text(text: str) -> dict[str, Any]:
+    """`conversation.item.create` adding a text message to the conversation as the user.
+
+    xAI documents `role: "user"` with `input_text` content; it is how we slip the model a note
+    mid-call (a `system` role is not documented for realtime items).
+    """
+    return {
+        "type": "conversation.item.create",
+        "item": {
+            "type": "message",
+            "role": "user",
+            "content": [{"type": "input_text", "text": text}],
+        },
+    }
