@@ -22,7 +22,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from contextlib import aclosing
 from typing import Any, Final
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -171,8 +172,10 @@ class GrokAgent:
         try:
             while self._pending:
                 yield self._pending.pop(0)
-            async for event in self._read(ws):
-                yield event
+            # aclosing: a consumer that stops early must not leave the reader suspended.
+            async with aclosing(self._read(ws)) as stream:
+                async for event in stream:
+                    yield event
         finally:
             self._iterating = False
 
@@ -289,7 +292,7 @@ class GrokAgent:
 
     # --- Reading ------------------------------------------------------------------------------
 
-    async def _read(self, ws: ClientConnection) -> AsyncIterator[AgentEvent]:
+    async def _read(self, ws: ClientConnection) -> AsyncGenerator[AgentEvent, None]:
         try:
             async for frame in ws:
                 if isinstance(frame, bytes):

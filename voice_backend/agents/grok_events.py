@@ -321,6 +321,20 @@ def _response_id(data: dict[str, Any]) -> str | None:
     return _str(_dict(data, "response"), "id") or _str(data, "response_id")
 
 
+def _ids(data: dict[str, Any]) -> tuple[str | None, str | None]:
+    """`(item_id, response_id)`, the order the per-item events take them in."""
+    return _str(data, "item_id"), _str(data, "response_id")
+
+
+def _transcript_delta(data: dict[str, Any]) -> TranscriptDelta:
+    return TranscriptDelta(_str(data, "delta") or "", *_ids(data))
+
+
+def _transcript_done(data: dict[str, Any]) -> TranscriptDone:
+    return TranscriptDone(_str(data, "transcript"), *_ids(data))
+
+
+# Older event names (`response.audio.*`) are still accepted: some deployments send them.
 _PARSERS: Final[dict[str, Callable[[dict[str, Any]], ServerEvent]]] = {
     "session.created": lambda d: SessionCreated(),
     "conversation.created": lambda d: ConversationCreated(),
@@ -328,20 +342,12 @@ _PARSERS: Final[dict[str, Callable[[dict[str, Any]], ServerEvent]]] = {
     "response.created": lambda d: ResponseCreated(_response_id(d)),
     "response.output_audio.delta": _audio_delta,
     "response.audio.delta": _audio_delta,
-    "response.output_audio.done": lambda d: AudioDone(_str(d, "item_id"), _str(d, "response_id")),
-    "response.audio.done": lambda d: AudioDone(_str(d, "item_id"), _str(d, "response_id")),
-    "response.output_audio_transcript.delta": lambda d: TranscriptDelta(
-        _str(d, "delta") or "", _str(d, "item_id"), _str(d, "response_id")
-    ),
-    "response.audio_transcript.delta": lambda d: TranscriptDelta(
-        _str(d, "delta") or "", _str(d, "item_id"), _str(d, "response_id")
-    ),
-    "response.output_audio_transcript.done": lambda d: TranscriptDone(
-        _str(d, "transcript"), _str(d, "item_id"), _str(d, "response_id")
-    ),
-    "response.audio_transcript.done": lambda d: TranscriptDone(
-        _str(d, "transcript"), _str(d, "item_id"), _str(d, "response_id")
-    ),
+    "response.output_audio.done": lambda d: AudioDone(*_ids(d)),
+    "response.audio.done": lambda d: AudioDone(*_ids(d)),
+    "response.output_audio_transcript.delta": _transcript_delta,
+    "response.audio_transcript.delta": _transcript_delta,
+    "response.output_audio_transcript.done": _transcript_done,
+    "response.audio_transcript.done": _transcript_done,
     "conversation.item.input_audio_transcription.completed": _input_transcription,
     "conversation.item.input_audio_transcription.updated": _input_transcription,
     "input_audio_buffer.speech_started": lambda d: SpeechStarted(
