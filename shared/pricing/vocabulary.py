@@ -1,0 +1,336 @@
+"""The words a negotiation is read by: how people say yes, no, "let me think about it", a trip
+fee, a time of day. `reading.py` uses these lists; they live apart so they can grow without
+burying the reading logic."""
+
+from __future__ import annotations
+
+
+def words(text: str) -> frozenset[str]:
+    """A set of single words, written as one space-separated string."""
+    return frozenset(text.split())
+
+
+def phrases(*texts: str) -> list[tuple[str, ...]]:
+    """Phrases as token tuples, matched against a turn's tokens."""
+    return [tuple(text.split()) for text in texts]
+
+
+#: "no problem" is a yes: these are taken out before looking for negations.
+POSITIVE_IDIOMS = phrases(
+    "no problem",
+    "not a problem",
+    "no worries",
+    "not bad",
+    "not too bad",
+    "no doubt",
+    "not a big job",
+    "no big deal",
+    "not a big deal",
+    "no need to",
+)
+STRONG_ACCEPT = phrases(
+    "works",
+    "work for",
+    "that's fine",
+    "thats fine",
+    "is fine",
+    "fine by",
+    "fine with",
+    "sounds good",
+    "sounds great",
+    "sounds perfect",
+    "deal",
+    "let's do",
+    "lets do",
+    "let's go",
+    "lets go",
+    "go ahead",
+    "we'll go",
+    "we will go",
+    "i'll go",
+    "go with",
+    "book it",
+    "let's book",
+    "it is",
+    "i'll take",
+    "we'll take",
+    "agreed",
+    "acceptable",
+    "that'll work",
+    "that would work",
+    "fair enough",
+    "live with",
+    "you got it",
+    "can do",
+    "no problem",
+    "not a problem",
+    "throw it in",
+    "we're good",
+)
+WEAK_ACCEPT = phrases(
+    "yeah",
+    "yes",
+    "yep",
+    "yup",
+    "sure",
+    "ok",
+    "okay",
+    "alright",
+    "all right",
+    "fine",
+    "right",
+    "correct",
+    "perfect",
+    "great",
+    "i guess",
+    "absolutely",
+    "of course",
+)
+NEGATORS = {
+    "can't",
+    "cant",
+    "cannot",
+    "won't",
+    "wont",
+    "not",
+    "never",
+    "couldn't",
+    "couldnt",
+    "wouldn't",
+    "wouldnt",
+    "don't",
+    "dont",
+    "doesn't",
+    "doesnt",
+    "isn't",
+    "isnt",
+    "no",
+    "nope",
+    "nah",
+}
+NEGATIVE = [
+    *[(word,) for word in NEGATORS],
+    *phrases(
+        "sorry",
+        "too low",
+        "too much",
+        "too high",
+        "too little",
+        "too cheap",
+        "too expensive",
+        "unfortunately",
+        "more than",
+        "no way",
+    ),
+]
+#: After a negator, these make the number a floor or a ceiling, said in the affirmative:
+#: "I can't go lower than two forty" offers two forty.
+COMPARATIVES = {
+    "less",
+    "lower",
+    "below",
+    "under",
+    "cheaper",
+    "more",
+    "above",
+    "over",
+    "higher",
+    "least",
+    "minimum",
+}
+#: Said right after a number, these turn it down: "two hundred's too low", "four fifty won't".
+AFTER_NEGATIVE = phrases(
+    "'s too",
+    "is too",
+    "too",
+    "won't",
+    "wont",
+    "doesn't",
+    "doesnt",
+    "isn't",
+    "isnt",
+    "no",
+    "nah",
+    "is not",
+    "is more than",
+    "is a lot",
+    "is out of",
+    "is tight",
+    "wouldn't",
+    "just won't",
+)
+HEDGES = phrases(
+    "might",
+    "maybe",
+    "possibly",
+    "no promises",
+    "not sure",
+    "have to see",
+    "we'll see",
+    "depends",
+)
+DELIBERATE = phrases(
+    "think about it",
+    "think it over",
+    "talk to",
+    "talk with",
+    "check with",
+    "run it by",
+    "discuss",
+    "let me check",
+    "let me see",
+)
+DEFER = [
+    *DELIBERATE,
+    *phrases("call you back", "get back to you", "let you know", "get back with you"),
+]
+DECLINE = phrases(
+    "we don't do",
+    "we dont do",
+    "we do not do",
+    "we don't go",
+    "we dont go",
+    "we don't service",
+    "we dont service",
+    "booked solid",
+    "fully booked",
+    "booked up",
+    "can't help",
+    "cant help",
+    "have to pass",
+    "gonna pass",
+    "i'll pass",
+    "going to pass",
+    "not interested",
+    "someone else",
+    "can't make it",
+    "cant make it",
+    "can't do it this week",
+    "cant do it this week",
+    "not taking",
+    "need a licensed",
+)
+PROPOSAL_CUES = phrases(
+    "could you",
+    "would you",
+    "can you",
+    "will you",
+    "how about",
+    "what about",
+    "budget",
+    "max",
+    "maximum",
+    "hoping",
+    "willing",
+    "meet",
+    "if you can",
+    "if you could",
+    "looking to",
+    "up to",
+    "stay under",
+    "keep it under",
+    "thinking",
+    "afford",
+    "closer to",
+    "any chance",
+)
+
+#: Words after a number that make it a count or a measure, not money.
+NOT_MONEY_AFTER = {
+    *words("hour hours hr hrs minute minutes min mins second seconds gallon gallons gal"),
+    *words("year years yr yrs day days week weeks month months foot feet ft inch inches"),
+    *words("percent % am pm a.m. p.m. o'clock oclock guys guy people men man person workers"),
+    *words("amp amps volt volts watt watts degree degrees mile miles square sq story stories"),
+    *words("bedroom bedrooms bathroom bathrooms bath baths window windows panel panels units"),
+    *words("times psi pound pounds lb lbs ton tons horsepower hp gauge room rooms floor floors"),
+    *words("door doors post posts board boards zone zones sheet sheets outlet outlets fans"),
+    *words("toilets faucets lights fixtures switches tiles limb limbs trees stumps trucks"),
+    *words("trips visits x th st nd rd of minutes"),
+}
+STREET = words("street st avenue ave road rd drive dr lane ln way court ct boulevard blvd place pl")
+NOT_MONEY_BEFORE = words(
+    "number apartment apt unit suite ste model zip room route highway exit code ext"
+)
+YEAR_BEFORE = {"since", "in", "from", "year", "back", "of"}
+PRICE_BEFORE = words(
+    "for is be do charge charges costs cost about around runs run it's its only just at "
+    "price quote total maybe like"
+)
+TIME_BEFORE = {"at", "around", "by", "until", "till", "after", "before"}
+TIME_CONTEXT = words(
+    "there come coming came out over arrive swing stop get start back open home available "
+    "free tomorrow today tonight morning afternoon evening monday tuesday wednesday "
+    "thursday friday saturday sunday"
+)
+TIME_AFTER = words(
+    "am pm o'clock oclock tomorrow today tonight this in on monday tuesday wednesday "
+    "thursday friday saturday sunday"
+)
+SHORT_BEFORE = {"do", "for", "it", "say", "at", "is", "be", "to", "about", "go"}
+RATE_UNITS = words("hour hr foot square window panel room day yard sheet outlet")
+FEE_CUES = phrases(
+    "trip",
+    "service call",
+    "service charge",
+    "service fee",
+    "callout",
+    "call out",
+    "diagnostic",
+    "diagnostics",
+    "diagnosis",
+    "inspection",
+    "assessment",
+    "come out",
+    "look at it",
+    "take a look",
+    "dispatch",
+    "visit",
+    "evaluation",
+    "consultation",
+)
+#: A fee that "covers the whole thing" is the job's price.
+COVERAGE = phrases(
+    "and the repair",
+    "and repair",
+    "plus the repair",
+    "including the repair",
+    "covers the whole",
+    "covers everything",
+    "covers it",
+    "whole thing",
+    "all in",
+    "includes everything",
+    "everything included",
+)
+PART_CUES = phrases(
+    "alone",
+    "for parts",
+    "in parts",
+    "for the part",
+    "for the parts",
+    "for materials",
+    "in materials",
+)
+RANGE_LEADS = {"could", "might", "anywhere", "somewhere"}
+CLAUSE_WORDS = {"but", "though", "although", "however", "so", "then", "because", "cause", "plus"}
+SUBJECTS = words(
+    "i i'd i'll i'm we we'd we'll we're it's its it'd it'll that's thats there's theres let's lets"
+)
+INTERJECTIONS = words("no nope nah sorry yeah yes yep ok okay alright well um uh hmm oh actually")
+CONDITION_LEADS = phrases("if", "only if", "as long as", "unless", "assuming", "provided")
+CONDITION_PHRASES = phrases(
+    "plus parts",
+    "plus tax",
+    "plus materials",
+    "plus the part",
+    "plus the parts",
+    "parts extra",
+    "parts are extra",
+    "for cash",
+    "cash only",
+    "pay cash",
+    "paying cash",
+    "in cash",
+    "labor only",
+    "install only",
+)
