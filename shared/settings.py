@@ -7,6 +7,7 @@ it needs) as arguments, so tests build their own settings instead of patching gl
 from __future__ import annotations
 
 import os
+import socket
 import sys
 from enum import StrEnum
 from functools import lru_cache
@@ -53,6 +54,8 @@ class Settings(BaseSettings):
         env_file_encoding="utf-8",
         extra="ignore",
         case_sensitive=False,
+        # `VAR=` (as in .env.example) means unset, not an empty value.
+        env_ignore_empty=True,
     )
 
     # Storage
@@ -92,6 +95,8 @@ class Settings(BaseSettings):
     call_time_limit_seconds: int = Field(default=600, ge=30, le=14400)
     silence_limit_seconds: float = Field(default=30.0, gt=0)
     call_token_ttl_seconds: int = Field(default=900, ge=30)
+    call_token_secret: SecretStr | None = None
+    instance_id: str = Field(default_factory=socket.gethostname, min_length=1)
 
     # Job API
     cors_origins: Annotated[list[str], NoDecode] = Field(

@@ -115,3 +115,15 @@ def test_env_example_lists_every_variable() -> None:
         "AGENT",
     }
     assert interface <= listed
+
+
+def test_env_example_as_is_gives_the_defaults(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text((REPO / ".env.example").read_text())
+    monkeypatch.setenv("HAGGLE_ENV_FILE", str(env_file))
+    settings = load_settings()
+    assert settings.telephony is Telephony.SIM and settings.agent is AgentKind.LOCAL
+    assert not settings.uses_supabase and settings.public_base_url is None
+    assert settings.database_url == "sqlite:///./data/haggle.db"

@@ -27,11 +27,24 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@asynccontextmanager
-async def serve(app: ASGIApp, *, lifespan: str = "on") -> AsyncIterator[str]:
-    """Run `app` under uvicorn on a loopback port in this event loop; yield its base URL."""
+def bound_socket() -> tuple[socket.socket, str]:
+    """A socket bound to a free loopback port, and the base URL it will serve.
+
+    For apps that must know their own address before they are built (the voice service puts
+    it in TwiML and callback URLs).
+    """
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
+    return sock, f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+@asynccontextmanager
+async def serve(
+    app: ASGIApp, *, lifespan: str = "on", sock: socket.socket | None = None
+) -> AsyncIterator[str]:
+    """Run `app` under uvicorn on a loopback port in this event loop; yield its base URL."""
+    if sock is None:
+        sock, _ = bound_socket()
     port = sock.getsockname()[1]
     config = uvicorn.Config(app, lifespan=lifespan, log_level="warning", ws_ping_interval=None)
     server = uvicorn.Server(config)

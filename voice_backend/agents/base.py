@@ -1,0 +1,122 @@
+"""The agent interface the call bridge talks to, and the domain events agents produce.
+
+An agent hears the provider (μ-law 8 kHz, as Twilio sends it) and speaks back (μ-law 8 kHz,
+as Twilio plays it), whatever it uses inside. The bridge never sees a wire message of the
+model: agents parse their protocol at the edge and yield these events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from shared.models import Provider
+
+
+@dataclass(frozen=True)
+class AgentAudio:
+    """Agent speech to play: μ-law 8 kHz bytes of the response item `item_id`."""
+
+    payload: bytes
+    item_id: str | None = None
+    response_id: str | None = None
+
+
+@dataclass(frozen=True)
+class AgentSaid:
+    """The full text of one agent response, once it is complete."""
+
+    text: str
+    item_id: str | None = None
+    response_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ProviderSaid:
+    """What the provider said in one utterance (`item_id` identifies it; the last wins)."""
+
+    text: str
+    item_id: str
+
+
+@dataclass(frozen=True)
+class ProviderStartedSpeaking:
+    """The agent's voice activity detection heard the provider start to speak."""
+
+    item_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ProviderStoppedSpeaking:
+    """The provider stopped speaking."""
+
+    item_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ResponseDone:
+    """The agent finished a turn (all its audio for it has been sent)."""
+
+    response_id: str | None = None
+
+
+@dataclass(frozen=True)
+class HangUpRequested:
+    """The agent called its `end_call` tool: hang up once its goodbye has played."""
+
+    call_id: str | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class AgentFailed:
+    """The agent's session failed and cannot go on (the call must end)."""
+
+    message: str
+
+
+AgentEvent = (
+    AgentAudio
+    | AgentSaid
+    | ProviderSaid
+    | ProviderStartedSpeaking
+    | ProviderStoppedSpeaking
+    | ResponseDone
+    | HangUpRequested
+    | AgentFailed
+)
+
+
+class AgentError(Exception):
+    """The agent could not start (connection refused, session not configured as asked…)."""
+
+
+class Agent(Protocol):
+    """One agent session for one call."""
+
+    async def start(self) -> None:
+        """Open the session, configure it, and make the agent speak first.
+
+        Returns once the agent is ready and has been asked to greet; raises `AgentError`.
+        """
+
+    async def send_audio(self, mulaw: bytes) -> None:
+        """Provider audio: μ-law 8 kHz, any length (Twilio sends 20 ms frames)."""
+
+    def events(self) -> AsyncIterator[AgentEvent]:
+        """The agent's events, until the session ends (then the iterator stops)."""
+
+    async def truncate(self, item_id: str, audio_end_ms: int) -> None:
+        """The provider interrupted: only the first `audio_end_ms` of `item_id` were heard."""
+
+    async def request_goodbye(self, instruction: str) -> None:
+        """Ask the agent to close the call now (time or silence limit): it says its closing
+        line and then asks to hang up. `instruction` says why."""
+
+    async def close(self) -> None:
+        """End the session (idempotent)."""
+
+
+#: Builds the agent for a provider's call.
+AgentFactory = Callable[[Provider], Agent]

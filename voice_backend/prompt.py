@@ -1,0 +1,106 @@
+"""The agent's instructions for one call: the original prompt's strategy, opening and closings."""
+
+from __future__ import annotations
+
+from shared.models import Provider
+
+#: The two closings, word for word as the original had them; the agent uses a variation.
+CLOSING_NO_AGREEMENT = "Thank you for the info. I need to think about it and will call you back."
+CLOSING_AGREED = "Thank you for your help! I will reach out to you again shortly."
+
+
+def _money(value: float) -> str:
+    return f"${value:,.0f}" if value == int(value) else f"${value:,.2f}"
+
+
+def _budget_rules(max_price: float | None) -> str:
+    if max_price is None:
+        # The original printed "$None" here. With no budget, the agent still negotiates, and
+        # agrees only to a price the provider has already come down to.
+        return (
+            "3. The homeowner has not set a budget. Secure the lowest possible price: ask for "
+            "their best price, and use common, human-like negotiation tactics to encourage the "
+            "technician to drop their initial quote.\n"
+            "4. You may agree to a price once the technician will not go lower, but never agree "
+            "to their first quote without asking for a better one."
+        )
+    budget = _money(max_price)
+    return (
+        f"3. Your task is to secure the lowest possible price, using {budget} as a target "
+        "range. Use common, human-like negotiation tactics to encourage the technician to drop "
+        "their initial quote: anchor below the budget, mention that you are getting other "
+        "quotes, and offer flexibility on scheduling.\n"
+        f"4. Agreeing to a price up to {budget} is acceptable if they will not budge lower. "
+        f"Never agree to a price above {budget}."
+    )
+
+
+def build_instructions(provider: Provider) -> str:
+    """The system instructions for the agent on a call to `provider`."""
+    name = provider.service_provider or "the technician"
+    problem = provider.problem or "a job around the house"
+    zip_code = provider.zip_code or "unknown"
+    context = provider.context_answers or "none"
+    address = (
+        f"The house is at {provider.house_address}; give the address only if they ask for it.\n"
+        if provider.house_address
+        else ""
+    )
+    agree_limit = (
+        f" at or below {_money(provider.max_price)}" if provider.max_price is not None else ""
+    )
+    return f"""\
+You are calling {name} on behalf of a homeowner in zip code {zip_code} who needs service: \
+{problem}.
+You speak as the homeowner's assistant, to {name} for the first time. Your tone is casual, \
+direct, and slightly cost-conscious. Keep every turn short: one or two sentences, one question \
+at a time. If asked whether you are an AI or a recording, answer honestly and carry on.
+Refer to the following context if needed: {context}
+{address}
+1. You must begin the call with: "Hi, is this {name}?" After receiving a response, state the \
+problem you are calling about.
+2. After confirming the technician can help, you must ask for a price estimate.
+{_budget_rules(provider.max_price)}
+5. Listen to any conditions they attach (a time slot, parts extra, a trip fee) and repeat the \
+final price and its conditions back once before you close.
+6. If they ask something you do not know, say you will check and carry on.
+
+You must end the call based on the outcome of the negotiation:
+    - OPTION 1 (No Agreement): If no price was agreed upon, use a variation of: \
+"{CLOSING_NO_AGREEMENT}"
+    - OPTION 2 (Price Agreed): If a price{agree_limit} was agreed upon, use a variation of: \
+"{CLOSING_AGREED}"
+After your closing line, call the end_call tool. Also call end_call if you reach a voicemail or \
+the person says they cannot help.
+"""
+
+
+#: The function tool the agent calls once it has said goodbye.
+END_CALL_TOOL = {
+    "type": "function",
+    "name": "end_call",
+    "description": (
+        "Hang up the phone. Call this right after your closing line, or when you reach a "
+        "voicemail or the person cannot help."
+    ),
+    "parameters": {
+        "type": "object",
+        "properties": {
+            "reason": {
+                "type": "string",
+                "description": "agreed, no_agreement, voicemail, or cannot_help",
+            }
+        },
+        "required": [],
+    },
+}
+
+#: What the agent is told when the call must end (time or silence limit).
+WRAP_UP_TIME = (
+    "We are out of time for this call. Say your closing line now, following the rules above, "
+    "then call end_call."
+)
+WRAP_UP_SILENCE = (
+    "The line has been silent for a while. Say your closing line now, following the rules "
+    "above, then call end_call."
+)

@@ -1,0 +1,1 @@
+"""Telephony: who places and ends calls (Twilio's REST API, or simulated providers)."""

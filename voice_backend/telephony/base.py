@@ -1,0 +1,36 @@
+"""The telephony interface the dispatcher and the bridge use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class DialRequest:
+    """One outbound call to place."""
+
+    provider_id: int
+    to: str  # E.164
+    twiml_url: str  # Twilio fetches the TwiML here when the call is answered
+    status_callback_url: str  # initiated, ringing, answered, completed
+    amd_callback_url: str  # asynchronous answering-machine detection result
+    ring_timeout_seconds: int
+    time_limit_seconds: int
+
+
+class DialError(Exception):
+    """The call could not be placed; the message is the reason to store."""
+
+
+class Telephony(Protocol):
+    """Places and ends calls."""
+
+    async def place_call(self, request: DialRequest) -> str:
+        """Place the call and return its call SID; raises `DialError`."""
+
+    async def hang_up(self, call_sid: str) -> None:
+        """End the call (`Status=completed`). A call that already ended is not an error."""
+
+    async def close(self) -> None:
+        """Release connections."""
