@@ -124,17 +124,31 @@ class TwilioSignatures:
         """The base URL the signed URLs are rebuilt from (no trailing slash)."""
         return self._base
 
-    def public_url(self, path_and_query: str) -> str:
-        """The URL Twilio requested, given the path and query the app received."""
+    def public_url(self, path_and_query: str, *, websocket: bool = False) -> str:
+        """The URL Twilio requested, given the path and query the app received
+        (`websocket`: the `ws://`/`wss://` form Twilio signs on a stream's upgrade)."""
         if not path_and_query.startswith("/"):
             path_and_query = "/" + path_and_query
-        return self._base + path_and_query
+        base = self._base
+        if websocket:
+            scheme, rest = base.split("://", 1)
+            base = ("wss" if scheme == "https" else "ws") + "://" + rest
+        return base + path_and_query
 
-    def check(self, path_and_query: str, params: Mapping[str, str], signature: str | None) -> bool:
-        """Whether `signature` is Twilio's for this request (form `params`; `{}` for none)."""
+    def check(
+        self,
+        path_and_query: str,
+        params: Mapping[str, str],
+        signature: str | None,
+        *,
+        websocket: bool = False,
+    ) -> bool:
+        """Whether `signature` is Twilio's for this request (form `params`; `{}` for none).
+        `websocket=True` checks a Media Stream's upgrade request, signed over its `wss://` URL."""
         if not signature:
             return False
-        return bool(self._validator.validate(self.public_url(path_and_query), params, signature))
+        url = self.public_url(path_and_query, websocket=websocket)
+        return bool(self._validator.validate(url, params, signature))
 
     def sign(self, url: str, params: Mapping[str, str]) -> str:
         """The signature Twilio would send when requesting `url` with form `params`."""

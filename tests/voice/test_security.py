@@ -186,6 +186,17 @@ def test_signature_without_params_signs_the_url_alone() -> None:
     assert signatures.check("/media-stream", {}, signature)
 
 
+def test_websocket_upgrade_signature_is_over_the_wss_url() -> None:
+    signatures = TwilioSignatures(AUTH_TOKEN, "https://voice.example.com")
+    signature = RequestValidator(AUTH_TOKEN).compute_signature(
+        "wss://voice.example.com/media-stream", {}
+    )
+    assert signatures.check("/media-stream", {}, signature, websocket=True)
+    assert not signatures.check("/media-stream", {}, signature)
+    local = TwilioSignatures(AUTH_TOKEN, "http://127.0.0.1:6000")
+    assert local.public_url("/media-stream", websocket=True) == "ws://127.0.0.1:6000/media-stream"
+
+
 def test_signature_settings_are_checked() -> None:
     with pytest.raises(ValueError):
         TwilioSignatures("", "https://voice.example.com")

@@ -6,8 +6,7 @@ import asyncio
 import contextlib
 import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
-from urllib.parse import parse_qs
+from dataclasses import dataclass
 
 import pytest
 from starlette.applications import Starlette
@@ -17,8 +16,9 @@ from starlette.routing import Route
 
 from tests.fakes.twilio_rest import FakeTwilio, Line, RestError
 from tests.support.servers import free_port, serve
+from tests.voice.twilio_standin import ServerStream, StandIn
 from voice_backend.security import TwilioSignatures
-from voice_backend.sim import CallScenario
+from voice_backend.sim import CallScenario, EndReason, ScriptedPhone, tone
 from voice_backend.telephony.base import DialError, DialRequest
 from voice_backend.telephony.twilio import TwilioDialError, TwilioTelephony
 
@@ -27,30 +27,10 @@ TO = "+15550101111"
 
 
 @dataclass
-class Webhooks:
-    """Stands in for the voice service's webhooks: records what Twilio posts to it."""
-
-    signatures: TwilioSignatures | None = None
-    posts: list[tuple[str, dict[str, str], bool]] = field(default_factory=list)
-
-    def app(self) -> Starlette:
-        async def record(request: Request) -> Response:
-            form = {k: v for k, v in parse_qs((await request.body()).decode()).items()}
-            params = {k: v[0] for k, v in form.items()}
-            assert self.signatures is not None
-            path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-            valid = self.signatures.check(path, params, request.headers.get("x-twilio-signature"))
-            self.posts.append((request.url.path, params, valid))
-            return PlainTextResponse("", status_code=204)
-
-        return Starlette(routes=[Route("/{path:path}", record, methods=["POST"])])
-
-
-@dataclass
 class Rig:
     fake: FakeTwilio
     telephony: TwilioTelephony
-    hooks: Webhooks
+    hooks: StandIn
     hooks_url: str
 
     def request(self, to: str = TO, provider_id: int = 7) -> DialRequest:
@@ -68,8 +48,9 @@ class Rig:
 @pytest.fixture
 async def rig() -> AsyncIterator[Rig]:
     fake = FakeTwilio(speed=20, default_line=Line(CallScenario.BUSY))
-    hooks = Webhooks()
+    hooks = StandIn()
     async with serve(hooks.app()) as hooks_url, fake.serve() as twilio_url:
+        hooks.base_url = hooks_url
         hooks.signatures = TwilioSignatures(fake.auth_token, hooks_url)
         telephony = TwilioTelephony(fake.account_sid, fake.auth_token, FROM, twilio_url)
         try:
@@ -111,6 +92,46 @@ async def test_placed_call_reports_its_progress_with_signed_callbacks(rig: Rig) 
     statuses = [(path, params["CallStatus"], valid) for path, params, valid in rig.hooks.posts]
     assert statuses == [("/call-status", "initiated", True), ("/call-status", "busy", True)]
     assert rig.fake.peer_errors() == []
+
+
+async def test_an_answered_call_streams_until_hung_up_through_rest(rig: Rig) -> None:
+    greeting = tone(440, 0.4)
+    rig.fake.lines[TO] = Line(phone=lambda: ScriptedPhone([greeting]), ring_seconds=0.2)
+
+    async def agent(stream: ServerStream) -> None:
+        # Hear the provider's greeting, then hang up the way the service does: REST.
+        while len(stream.inbound_audio()) < len(greeting):
+            await stream.next("media", len(stream.messages))
+        await rig.telephony.hang_up(stream.messages[1]["start"]["callSid"])
+
+    rig.hooks.script = agent
+    sid = await rig.telephony.place_call(rig.request())
+    result = await rig.fake.wait_ended(sid)
+
+    assert result.end_reason == EndReason.REST_HANG_UP
+    assert result.final_status == "completed"
+    (stream,) = rig.hooks.streams
+    assert stream.of("stop") and stream.messages[-1]["event"] == "stop"
+    assert stream.inbound_audio()[: len(greeting)] == greeting
+    statuses = [p["CallStatus"] for p in rig.hooks.posted("/call-status")]
+    assert statuses == ["initiated", "ringing", "in-progress", "completed"]
+    assert all(valid for _, _, valid in rig.hooks.posts)
+    (update,) = rig.fake.updates
+    assert update.form == {"Status": ["completed"]}
+    assert rig.fake.calls[sid].hung_up_via_rest
+    assert rig.fake.calls[sid].status == "completed"
+    assert rig.fake.peer_errors() == []
+    # A second hang-up of the ended call is still fine.
+    await rig.telephony.hang_up(sid)
+
+
+async def test_the_rate_meter_counts_calls_per_window(rig: Rig) -> None:
+    for _ in range(3):
+        await rig.telephony.place_call(rig.request())
+    assert rig.fake.max_calls_in(5.0) == 3
+    assert rig.fake.max_calls_in(1e-9) == 1
+    await rig.fake.wait_for_calls(3)
+    await rig.fake.wait_all_ended()
 
 
 async def test_wrong_credentials_are_refused_without_leaking_the_token(rig: Rig) -> None:

@@ -50,8 +50,9 @@ class StreamLog:
     stream_sid: str
     custom_parameters: dict[str, str]
     frames_sent: int = 0
-    #: Every message the service sent, parsed (media payloads decoded to `bytes`).
-    received: list[dict[str, Any]] = field(default_factory=list)
+    #: (call time in ms, message) for every message the service sent, parsed; media
+    #: payloads are decoded to `bytes`.
+    received: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     #: (mark name, call time in ms when it was echoed).
     marks_echoed: list[tuple[str, int]] = field(default_factory=list)
     #: (call time in ms, bytes dropped) for each `clear`.
@@ -286,7 +287,7 @@ class MediaStreamSession:
         elif event == "clear":
             await self._on_clear(message)
         else:
-            self._log.received.append(message)
+            self._log.received.append((self.call_ms, message))
             self._error(f"unknown event {event!r}")
 
     def _on_media(self, message: dict[str, Any]) -> None:
@@ -300,11 +301,11 @@ class MediaStreamSession:
         if audio is None:
             self._error("media without a base64 payload")
             return
-        self._log.received.append({**message, "media": {**media, "payload": audio}})
+        self._log.received.append((self.call_ms, {**message, "media": {**media, "payload": audio}}))
         self._playback.add_audio(audio)
 
     async def _on_mark(self, message: dict[str, Any]) -> None:
-        self._log.received.append(message)
+        self._log.received.append((self.call_ms, message))
         mark = message.get("mark")
         name = mark.get("name") if isinstance(mark, dict) else None
         if not isinstance(name, str) or not name:
@@ -314,7 +315,7 @@ class MediaStreamSession:
         await self._echo(self._playback.due_marks())  # nothing queued before it: due now
 
     async def _on_clear(self, message: dict[str, Any]) -> None:
-        self._log.received.append(message)
+        self._log.received.append((self.call_ms, message))
         dropped, names = self._playback.clear()
         self._log.clears.append((self.call_ms, dropped))
         await self._echo(names)

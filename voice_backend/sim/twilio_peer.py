@@ -18,7 +18,6 @@ import contextlib
 import logging
 import math
 import secrets
-import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -33,6 +32,7 @@ from websockets.exceptions import InvalidHandshake, InvalidURI
 from voice_backend.security import TwilioSignatures
 from voice_backend.sim.media_stream import EndReason, MediaStreamSession, StreamLog
 from voice_backend.sim.phone import PhoneSide, ScriptedPhone
+from voice_backend.sim.twiml import StreamInstruction, TwimlError, parse_twiml
 
 __all__ = [
     "ALL_CALL_PROGRESS_EVENTS",
@@ -96,7 +96,7 @@ class PeerCall:
     ring_timeout_seconds: float = 60.0
     #: `TimeLimit`: the longest the call may last once answered.
     time_limit_seconds: float = 14400.0
-    #: Call-time seconds from answer to the AMD verdict.
+    #: Call-time seconds from the stream's start (the phone's first frame) to the AMD verdict.
     amd_seconds: float = 2.0
     #: The AMD verdict; default `human`, or `machine_end_beep` for `voicemail`.
     answered_by: str | None = None
@@ -180,16 +180,6 @@ class _Wiring:
 
     def route(self, url: str) -> str:
         return self.tunnel.route(url) if self.tunnel else url
-
-
-@dataclass(frozen=True)
-class _Stream:
-    url: str
-    parameters: dict[str, str]
-
-
-class _TwimlError(Exception):
-    """The TwiML could not be fetched or read (Twilio: application error, then hang up)."""
 
 
 class TwilioPeer:
@@ -281,22 +271,15 @@ class _CallRun:
         await self.answered()
 
     async def answered(self) -> None:
-        loop = asyncio.get_running_loop()
-        self.answered_at = loop.time()
-        amd = asyncio.create_task(self.amd_verdict()) if self.call.amd_callback_url else None
-        try:
-            await self.status("answered", "in-progress")
-            await self.execute_twiml()
-        finally:
-            if amd is not None:
-                amd.cancel()
-                await asyncio.gather(amd, return_exceptions=True)
+        self.answered_at = asyncio.get_running_loop().time()
+        await self.status("answered", "in-progress")
+        await self.execute_twiml()
         await self.finish("completed")
 
     async def execute_twiml(self) -> None:
         try:
             stream = await self.fetch_twiml()
-        except _TwimlError as error:
+        except TwimlError as error:
             self.result.errors.append(str(error))
             self.result.end_reason = "twiml-failed"
             await self.sleep(_APPLICATION_ERROR_SECONDS)
@@ -309,7 +292,7 @@ class _CallRun:
             return
         await self.run_stream(stream)
 
-    async def run_stream(self, stream: _Stream) -> None:
+    async def run_stream(self, stream: StreamInstruction) -> None:
         self.result.stream_url = stream.url
         target = self.route(stream.url)
         headers = {"X-Twilio-Signature": self.wiring.signatures.sign(stream.url, {})}
@@ -337,9 +320,14 @@ class _CallRun:
             hang_up=self.hang_up,
             time_limit_seconds=self.call.time_limit_seconds,
         )
+        # The phone starts talking with the stream, so detection listens from then on.
+        amd = asyncio.create_task(self.amd_verdict()) if self.call.amd_callback_url else None
         try:
             self.result.end_reason = await session.run()
         finally:
+            if amd is not None:
+                amd.cancel()
+                await asyncio.gather(amd, return_exceptions=True)
             await ws.close()
 
     async def finish(self, status: str) -> None:
@@ -374,15 +362,15 @@ class _CallRun:
             params["AnsweredBy"] = self.answered_by
         await self.post("status", self.call.status_callback_url, params)
 
-    async def fetch_twiml(self) -> _Stream | None:
+    async def fetch_twiml(self) -> StreamInstruction | None:
         params = self.base_params() | {"CallStatus": "in-progress"}
         response = await self.post("twiml", self.call.twiml_url, params)
         if response is None:
-            raise _TwimlError("TwiML fetch failed: no answer")
+            raise TwimlError("TwiML fetch failed: no answer")
         if not response.is_success:
-            raise _TwimlError(f"TwiML fetch failed: HTTP {response.status_code}")
+            raise TwimlError(f"TwiML fetch failed: HTTP {response.status_code}")
         self.result.twiml = response.text
-        return _parse_twiml(response.text)
+        return parse_twiml(response.text)
 
     def base_params(self) -> dict[str, str]:
         return {
@@ -433,31 +421,3 @@ class _CallRun:
             return 0
         elapsed = (asyncio.get_running_loop().time() - self.answered_at) * self.wiring.speed
         return max(1, math.ceil(elapsed - 1e-6))
-
-
-def _parse_twiml(text: str) -> _Stream | None:
-    """The `<Connect><Stream>` of a TwiML document, or None when it has none."""
-    try:
-        root = ElementTree.fromstring(text)
-    except ElementTree.ParseError as error:
-        raise _TwimlError(f"TwiML is not XML: {error}") from None
-    if root.tag != "Response":
-        raise _TwimlError(f"TwiML root is <{root.tag}>, not <Response>")
-    for verb in root:
-        if verb.tag == "Hangup":
-            return None
-        stream = verb.find("Stream") if verb.tag == "Connect" else None
-        if stream is not None:
-            url = stream.get("url")
-            if not url:
-                raise _TwimlError("<Stream> without a url")
-            return _Stream(url, _parameters(stream))
-    return None
-
-
-def _parameters(stream: ElementTree.Element) -> dict[str, str]:
-    return {
-        name: parameter.get("value", "")
-        for parameter in stream.iter("Parameter")
-        if (name := parameter.get("name"))
-    }
