@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test lint format demo clean
+.PHONY: install test lint format demo clean eval
 
 install: $(STAMP)
 
@@ -25,6 +25,10 @@ lint: install
 format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# The offline price extractor's accuracy on the labelled calls in evals/prices.jsonl.
+eval: install
+	$(BIN)/python -m shared.pricing.evaluate
 
 demo: install
 	@echo "make demo: the offline demo (simulated providers, local voice agent) is not built yet."

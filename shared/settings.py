@@ -80,7 +80,7 @@ class Settings(BaseSettings):
     grok_realtime_url: str = DEFAULT_GROK_REALTIME_URL
     grok_voice: str = "Rex"
     xai_api_host: str = "api.x.ai"
-    price_model: str = "grok-4-fast-non-reasoning"
+    price_model: str = "grok-4.20-non-reasoning"
     price_timeout_seconds: float = Field(default=20.0, gt=0)
 
     # Audio, telephony and agent choice

@@ -379,12 +379,13 @@ def _conditions(tokens: list[str], clause_of: list[int], mentions: list[Mention]
                 and end - start < 14
                 and tokens[end] not in ".,;:!?"
                 and end not in in_mention
-                and not (tokens[end] in v.SUBJECTS and end > start + 2)
+                and not (tokens[end] in v.SUBJECTS and end > start + len(phrase))
                 and tokens[end] not in ("but", "so", "then")
             ):
                 end += 1
             words = tokens[start:end]
-            if len(words) > len(phrase) and not any(i in in_mention for i in range(start, end)):
+            # "if you can do it for two hundred" is the proposal itself, not a condition on it
+            if len(words) > len(phrase) and end not in in_mention:
                 found.append(" ".join(words))
     for phrase in v.CONDITION_PHRASES:
         if _find(tokens, phrase):
