@@ -332,3 +332,22 @@ def _request(base: str) -> DialRequest:
         ring_timeout_seconds=30,
         time_limit_seconds=600,
     )
+
+
+async def test_concurrent_calls_each_get_their_own_stream(rig: Rig) -> None:
+    numbers = [f"+1555020{index:04d}" for index in range(8)]
+    for number in numbers:
+        rig.fake.lines[number] = Line(
+            phone=lambda: ScriptedPhone([tone(440, 0.5)], hang_up_after_seconds=2.0),
+            ring_seconds=0.1,
+        )
+    sids = await asyncio.gather(*(rig.telephony.place_call(rig.request(to=n)) for n in numbers))
+    results = await rig.fake.wait_all_ended(within_seconds=20)
+
+    assert len(set(sids)) == len(numbers)
+    assert [r.final_status for r in results] == ["completed"] * len(numbers)
+    assert rig.fake.peer_errors() == []
+    assert len(rig.hooks.streams) == len(numbers)
+    call_sids = {s.messages[1]["start"]["callSid"] for s in rig.hooks.streams}
+    assert call_sids == set(sids)
+    assert all(len(s.of("media")) == 100 for s in rig.hooks.streams)

@@ -153,7 +153,9 @@ class MediaStreamSession:
             reason = await self._pump(receiver)
         finally:
             receiver.cancel()
-            await asyncio.gather(receiver, return_exceptions=True)
+            (outcome,) = await asyncio.gather(receiver, return_exceptions=True)
+        if isinstance(outcome, Exception):
+            raise outcome  # a bug in this peer, not the service's doing: let it show
         if reason != EndReason.SOCKET_CLOSED:
             await self._stop()
         return reason
@@ -187,6 +189,7 @@ class MediaStreamSession:
             if delay > 0:
                 await asyncio.sleep(delay)
                 continue  # re-check: the socket or a hang-up may have come meanwhile
+            await asyncio.sleep(0)  # catching up: still let the receiver run between frames
             await self._send_frame()
             await self._play_frame()
 
