@@ -380,7 +380,7 @@ def _conditions(tokens: list[str], clause_of: list[int], mentions: list[Mention]
                 and tokens[end] not in ".,;:!?"
                 and end not in in_mention
                 and not (tokens[end] in v.SUBJECTS and end > start + len(phrase))
-                and tokens[end] not in ("but", "so", "then")
+                and tokens[end] not in v.CLAUSE_WORDS
             ):
                 end += 1
             words = tokens[start:end]
