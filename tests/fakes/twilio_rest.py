@@ -165,16 +165,23 @@ class FakeTwilio:
     async def _lifespan(self, _app: Starlette) -> AsyncIterator[None]:
         async with httpx.AsyncClient(timeout=10.0) as http:
             self._http = http
-            # Twilio's side only signs; the base URL it would check against is irrelevant.
-            signatures = TwilioSignatures(self.auth_token, "https://api.twilio.com")
-            self._peer = TwilioPeer(
-                http, signatures, self.account_sid, speed=self.speed, tunnel=self.tunnel
-            )
             try:
                 yield
             finally:
                 await self._cancel_calls()
-                self._peer = None
+                self._peer = self._http = None
+
+    def _the_peer(self) -> TwilioPeer:
+        """The peer, built at the first call, so `speed` and `tunnel` may be set until then
+        (e.g. a tunnel to a voice service started after this fake)."""
+        if self._peer is None:
+            assert self._http is not None, "the app's lifespan is not running"
+            # Twilio's side only signs; the base URL it would check against is irrelevant.
+            signatures = TwilioSignatures(self.auth_token, "https://api.twilio.com")
+            self._peer = TwilioPeer(
+                self._http, signatures, self.account_sid, speed=self.speed, tunnel=self.tunnel
+            )
+        return self._peer
 
     async def _cancel_calls(self) -> None:
         tasks = [c.task for c in self.calls.values() if c.task and not c.task.done()]
@@ -303,9 +310,8 @@ class FakeTwilio:
         return call
 
     async def _run(self, call: FakeCall) -> None:
-        assert self._peer is not None, "the app's lifespan is not running"
         try:
-            call.result = await self._peer.run_call(call.peer_call, call.phone)
+            call.result = await self._the_peer().run_call(call.peer_call, call.phone)
         except Exception as error:  # a bug in the peer: keep it for the test to see
             logger.exception("simulated call %s crashed", call.sid)
             call.crash = error

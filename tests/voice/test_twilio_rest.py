@@ -18,7 +18,7 @@ from tests.fakes.twilio_rest import FakeTwilio, Line, RestError
 from tests.support.servers import free_port, serve
 from tests.voice.twilio_standin import ServerStream, StandIn
 from voice_backend.security import TwilioSignatures
-from voice_backend.sim import CallScenario, EndReason, ScriptedPhone, tone
+from voice_backend.sim import CallScenario, EndReason, ScriptedPhone, Tunnel, tone
 from voice_backend.telephony.base import DialError, DialRequest
 from voice_backend.telephony.twilio import TwilioDialError, TwilioTelephony
 
@@ -351,3 +351,25 @@ async def test_concurrent_calls_each_get_their_own_stream(rig: Rig) -> None:
     call_sids = {s.messages[1]["start"]["callSid"] for s in rig.hooks.streams}
     assert call_sids == set(sids)
     assert all(len(s.of("media")) == 100 for s in rig.hooks.streams)
+
+
+async def test_a_tunnel_set_after_start_reaches_a_service_behind_a_public_url() -> None:
+    public = "https://voice.example.test"
+    fake = FakeTwilio(speed=20)
+    fake.lines[TO] = Line(phone=lambda: ScriptedPhone.silent(0.5), ring_seconds=0.1)
+    async with fake.serve() as twilio_url:
+        hooks = StandIn()
+        async with serve(hooks.app()) as hooks_url:
+            hooks.base_url = hooks_url
+            hooks.signatures = TwilioSignatures(fake.auth_token, public)
+            fake.tunnel = Tunnel(public, hooks_url)  # like ngrok, started after the fake
+            telephony = TwilioTelephony(fake.account_sid, fake.auth_token, FROM, twilio_url)
+            try:
+                sid = await telephony.place_call(Rig(fake, telephony, hooks, public).request())
+                result = await fake.wait_ended(sid)
+            finally:
+                await telephony.close()
+    assert result.final_status == "completed"
+    assert result.stream_url == "wss://voice.example.test/media-stream"
+    assert hooks.posts and all(valid for _, _, valid in hooks.posts)
+    assert hooks.streams[0].handshake_valid
