@@ -8,7 +8,8 @@ them, in any of the forms a price is said in:
   `twelve hundred`, `a grand`, `two and a half grand`, `eighty nine dollars and fifty cents`;
 * the spoken shorthand: `one fifty` (150), `one-seventy-five` (175), `two oh five` (205),
   `fourteen fifty` (1,450), and, when the first group is 20 or more, dollars and cents:
-  `eighty nine fifty` (89.50);
+  `eighty nine fifty` (89.50) — or hundreds (`thirty two fifty`, 3,250), which the reader
+  decides against the price under discussion;
 * `a buck fifty` (150), `a buck and a quarter` (125): for a service job nobody quotes $1.50,
   so `buck` here is slang for a hundred; `a hundred and a quarter` is 125 too.
 
@@ -19,7 +20,7 @@ Whether a number is a price at all (and not a time, a count or a year) is decide
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 UNITS = {
@@ -151,6 +152,9 @@ class Amount:
     head: int | None = None
     #: For `pair`: the second group (`thirty` in `two thirty`).
     tail: int | None = None
+    #: The other way to hear it, when there is one: `thirty two fifty` is $32.50 on its own but
+    #: 3,250 in a talk about three thousand; the reader picks against the price discussed.
+    alternative: float | None = None
 
 
 def _small(tokens: list[str], i: int) -> tuple[int, int] | None:
@@ -345,8 +349,13 @@ def _amount_at(tokens: list[str], i: int) -> Amount | None:
     if head is not None and 1 <= head <= 99:
         tail = _second_group(tokens, end)
         if tail is not None:
-            pair = head * 100 + tail[0] if head < 20 else head + tail[0] / 100
-            return _with_markers(tokens, i, tail[1], pair, False, "pair", head, tail[0])
+            hundreds = head * 100 + tail[0]
+            if head < 20:
+                return _with_markers(tokens, i, tail[1], hundreds, False, "pair", head, tail[0])
+            found = _with_markers(
+                tokens, i, tail[1], head + tail[0] / 100, False, "pair", head, tail[0]
+            )
+            return replace(found, alternative=float(hundreds))
     marked = any(tokens[m] in ("grand", "thousand") for m in range(i, end))
     return _with_markers(tokens, i, end, value, marked, "cardinal", head, None)
 

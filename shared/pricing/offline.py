@@ -18,6 +18,7 @@ The first offer the provider made is kept as the first quote.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from shared.models import TranscriptTurn
@@ -61,6 +62,10 @@ def _resolve(reading: Reading, reference: float | None) -> list[Mention]:
         if mention.kind is Kind.DISCOUNT and reference is not None:
             mention.value = round(reference - mention.value, 2)
             mention.kind = Kind.TOTAL
+        elif mention.amount.alternative is not None and reference is not None:
+            # "thirty two fifty" in a talk about $3,000 is 3,250, not $32.50
+            if _closer(mention.amount.alternative, mention.value, reference):
+                mention.value = mention.amount.alternative
         elif mention.kind is Kind.SHORT:
             hundreds = mention.value * 100
             if reference is not None and 0.5 <= hundreds / reference <= 1.5:
@@ -70,6 +75,11 @@ def _resolve(reading: Reading, reference: float | None) -> list[Mention]:
             prices.append(mention)
             reference = mention.value
     return prices
+
+
+def _closer(candidate: float, current: float, reference: float) -> bool:
+    """Whether `candidate` is nearer `reference` than `current`, as a ratio."""
+    return abs(math.log(candidate / reference)) < abs(math.log(current / reference))
 
 
 def _reference(state: _Negotiation) -> float | None:

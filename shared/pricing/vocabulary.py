@@ -321,6 +321,10 @@ CONDITION_LEADS = phrases("if", "only if", "as long as", "unless", "assuming", "
 CONDITION_PHRASES = phrases(
     "plus parts",
     "plus tax",
+    "with tax",
+    "including tax",
+    "tax included",
+    "before tax",
     "plus materials",
     "plus the part",
     "plus the parts",

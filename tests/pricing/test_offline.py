@@ -178,6 +178,22 @@ def test_hundreds_left_unsaid_are_read_against_the_offer() -> None:
     assert result.agreed_price == 600
 
 
+def test_the_talk_decides_dollars_and_cents_or_hundreds() -> None:
+    thousands = read("P: thirty five hundred", "A: Could you do $3,000?", "P: thirty two fifty")
+    assert thousands.first_quote == 3500
+    assert read("P: thirty two fifty", "A: Thirty-two fifty works.").agreed_price == 32.5
+    assert (
+        read(
+            "P: thirty five hundred",
+            "A: Could you do $3,000?",
+            "P: thirty two fifty",
+            "A: Thirty-two fifty works.",
+        ).agreed_price
+        == 3250
+    )
+    assert read("P: eighty nine fifty for any drain", "A: Deal.").agreed_price == 89.5
+
+
 def test_the_agreed_closing_accepts_the_offer_on_the_table() -> None:
     assert read("P: pump replacement is one ninety", AGREED).agreed_price == 190
     # but not the agent's own unanswered counter
@@ -186,3 +202,12 @@ def test_the_agreed_closing_accepts_the_offer_on_the_table() -> None:
 
 def test_an_empty_call_is_no_price() -> None:
     assert read().agreed_price is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "...", "$", "$,", "0", "$0.00", "99999999", "1,2,3", "knock five hundred off", "😀 ü ¿"],
+)
+def test_odd_text_never_breaks_the_reading(text: str) -> None:
+    result = read(f"P: {text}", f"A: {text}", "P: one fifty", "A: One fifty works.")
+    assert result.agreed_price == 150

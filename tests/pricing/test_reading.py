@@ -102,5 +102,6 @@ def test_the_agents_proposals_are_marked() -> None:
 def test_conditions_are_kept_as_said() -> None:
     reading = read_turn("user", "i could do two fifty if i come this afternoon plus parts")
     assert reading.conditions == ["if i come this afternoon", "plus parts"]
+    assert read_turn("user", "total comes to four eighty five with tax").conditions == ["with tax"]
     (offer,) = reading.mentions
     assert offer.conditional and offer.kind is Kind.TOTAL
