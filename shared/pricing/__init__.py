@@ -14,7 +14,6 @@ from shared.pricing.base import (
     PriceExtractor,
     PriceResult,
     check_budget,
-    stored_conditions,
 )
 from shared.pricing.offline import OfflinePriceExtractor
 
@@ -28,7 +27,6 @@ __all__ = [
     "PriceResult",
     "check_budget",
     "make_extractor",
-    "stored_conditions",
 ]
 
 

@@ -42,8 +42,8 @@ class BudgetCheck:
 
     `price` is what to store as the negotiated price (never changed: the provider agreed to
     it). `over_budget` is True when it is above the job's `max_price`; `note` is then one line
-    saying so, which the caller stores with the outcome so the price is never shown as within
-    budget.
+    saying so, which the caller stores with the outcome (the voice service puts it in
+    `failure_reason`) so the price is never shown as within budget.
     """
 
     price: float | None
@@ -62,9 +62,3 @@ def check_budget(result: PriceResult, max_price: float | None) -> BudgetCheck:
         return BudgetCheck(price=price, over_budget=False, note=None)
     note = f"over budget: agreed {_dollars(price)} is above the job's maximum {_dollars(max_price)}"
     return BudgetCheck(price=price, over_budget=True, note=note)
-
-
-def stored_conditions(result: PriceResult, check: BudgetCheck) -> str | None:
-    """The conditions text to store: the deal's conditions, led by the over-budget note."""
-    parts = [part for part in (check.note, result.conditions) if part]
-    return "; ".join(parts) or None
