@@ -28,6 +28,8 @@ from shared.pricing.reading import Kind, Mention, Reading, read_turn
 
 @dataclass
 class _Deal:
+    """A price and the conditions said with it."""
+
     value: float
     conditions: list[str] = field(default_factory=list)
 
@@ -38,7 +40,7 @@ class _Negotiation:
 
     offer: _Deal | None = None  # the provider's offer on the table
     open_offers: dict[float, list[str]] = field(default_factory=dict)  # options said with it
-    offer_turned_down: bool = False
+    offer_turned_down: bool = False  # the agent said no to it ("that's too much for us")
     proposal: _Deal | None = None  # the agent's proposal awaiting an answer
     agreed: _Deal | None = None
     first_quote: float | None = None
@@ -198,8 +200,9 @@ class OfflinePriceExtractor:
                 accepted = True
         if not accepted and new:
             proposed = [m for m in new if m.proposal] or new
-            conditional = [m for m in proposed if not m.conditional] or proposed
-            state.proposal = _Deal(conditional[-1].value, reading.conditions)
+            # "so $150, or $210 if the flange is cracked?": the firm figure is the proposal
+            firm = [m for m in proposed if not m.conditional] or proposed
+            state.proposal = _Deal(firm[-1].value, reading.conditions)
         elif not accepted and reading.negative and state.offer is not None:
             state.offer_turned_down = True
         if (
