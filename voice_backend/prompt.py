@@ -75,26 +75,6 @@ the person says they cannot help.
 """
 
 
-#: The function tool the agent calls once it has said goodbye.
-END_CALL_TOOL = {
-    "type": "function",
-    "name": "end_call",
-    "description": (
-        "Hang up the phone. Call this right after your closing line, or when you reach a "
-        "voicemail or the person cannot help."
-    ),
-    "parameters": {
-        "type": "object",
-        "properties": {
-            "reason": {
-                "type": "string",
-                "description": "agreed, no_agreement, voicemail, or cannot_help",
-            }
-        },
-        "required": [],
-    },
-}
-
 #: What the agent is told when the call must end (time or silence limit).
 WRAP_UP_TIME = (
     "We are out of time for this call. Say your closing line now, following the rules above, "

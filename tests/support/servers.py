@@ -11,6 +11,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
+from typing import Literal
 
 import httpx
 import uvicorn
@@ -40,7 +41,10 @@ def bound_socket() -> tuple[socket.socket, str]:
 
 @asynccontextmanager
 async def serve(
-    app: ASGIApp, *, lifespan: str = "on", sock: socket.socket | None = None
+    app: ASGIApp,
+    *,
+    lifespan: Literal["auto", "on", "off"] = "on",
+    sock: socket.socket | None = None,
 ) -> AsyncIterator[str]:
     """Run `app` under uvicorn on a loopback port in this event loop; yield its base URL."""
     if sock is None:

@@ -1,0 +1,153 @@
+"""The voice service (port 6000): `uvicorn voice_backend.app:app --port 6000`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from shared.logs import configure_logging
+from shared.pricing import make_extractor
+from shared.settings import AgentKind, Settings, Telephony, settings_or_exit
+from shared.storage import make_store
+from voice_backend.agents.base import AgentFactory
+from voice_backend.bridge import EndReason
+from voice_backend.calls import ActiveCalls, CallServices
+from voice_backend.dispatcher import Dispatcher
+from voice_backend.results import ResultWriter
+from voice_backend.routes import jobs, twilio
+from voice_backend.security import CallTokens, TwilioSignatures
+from voice_backend.telephony.base import Telephony as TelephonyPort
+
+logger = logging.getLogger(__name__)
+
+
+class NotConfigured(RuntimeError):
+    """The settings do not allow this part of the service to run."""
+
+
+def _token_secret(settings: Settings) -> bytes:
+    explicit = Settings.secret(settings.call_token_secret)
+    if explicit:
+        return explicit.encode()
+    auth_token = Settings.secret(settings.twilio_auth_token)
+    if auth_token:
+        # Instances sharing a Twilio account share this key, so any of them can admit a stream.
+        return hashlib.sha256(b"haggle call tokens\0" + auth_token.encode()).digest()
+    return secrets.token_bytes(32)
+
+
+def _signing_token(settings: Settings) -> str:
+    """The key Twilio (or our simulated Twilio) signs webhooks with."""
+    return Settings.secret(settings.twilio_auth_token) or secrets.token_hex(16)
+
+
+def _telephony(settings: Settings) -> TelephonyPort:
+    if settings.telephony is Telephony.TWILIO:
+        from voice_backend.telephony.twilio import TwilioTelephony
+
+        if not (settings.twilio_account_sid and settings.twilio_phone_number):
+            raise NotConfigured("TELEPHONY=twilio needs TWILIO_ACCOUNT_SID and TWILIO_PHONE_NUMBER")
+        if not settings.public_base_url:
+            raise NotConfigured(
+                "TELEPHONY=twilio needs PUBLIC_BASE_URL (or DOMAIN): Twilio must reach us"
+            )
+        return TwilioTelephony(
+            settings.twilio_account_sid,
+            Settings.secret(settings.twilio_auth_token) or "",
+            settings.twilio_phone_number,
+            settings.twilio_api_base_url,
+        )
+    raise NotConfigured("TELEPHONY=sim (simulated providers) is not available in this build")
+
+
+def _agents(settings: Settings) -> AgentFactory:
+    if settings.agent is AgentKind.GROK:
+        from voice_backend.agents.grok import grok_agent_factory
+        from voice_backend.prompt import build_instructions
+
+        return grok_agent_factory(settings, build_instructions)
+    raise NotConfigured("AGENT=local (the offline agent) is not available in this build")
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """Build the voice service for these settings (tests build their own)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = make_store(settings)
+        await store.open()
+        try:
+            telephony, agents = _telephony(settings), _agents(settings)
+        except NotConfigured as error:
+            # The service still starts (health, and a clear 503 on every call route).
+            logger.error("cannot place calls: %s", error)
+            app.state.not_ready = str(error)
+            try:
+                yield
+            finally:
+                await store.close()
+            return
+        results = ResultWriter(store, Path(settings.data_dir) / "pending-results")
+        registry = ActiveCalls()
+        services = CallServices(
+            settings=settings,
+            store=store,
+            telephony=telephony,
+            tokens=CallTokens(_token_secret(settings), settings.call_token_ttl_seconds),
+            agent_factory=agents,
+            extractor=make_extractor(settings),
+            results=results,
+            registry=registry,
+        )
+        dispatcher = Dispatcher(store, telephony, settings, registry, settings.instance_id)
+        services.on_call_finished = dispatcher.call_finished
+        app.state.services, app.state.dispatcher = services, dispatcher
+        app.state.signatures = TwilioSignatures(
+            _signing_token(settings), settings.public_base_url or "http://localhost:6000"
+        )
+        await results.flush()
+        results.start()
+        await dispatcher.start()
+        try:
+            yield
+        finally:
+            await dispatcher.stop()
+            for bridge in registry.all():
+                bridge.end(EndReason.SHUTDOWN)
+            await _drain(registry)
+            await results.stop()
+            await telephony.close()
+            await store.close()
+
+    app = FastAPI(title="Haggle voice service", version="0.1.0", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.not_ready = None
+    app.include_router(jobs.router)
+    app.include_router(twilio.router)
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        """Liveness."""
+        return {"status": "ok"}
+
+    return app
+
+
+async def _drain(registry: ActiveCalls, seconds: float = 10.0) -> None:
+    """Give ending bridges a moment to write their results."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(seconds):
+            await registry.wait_idle()
+
+
+_settings = settings_or_exit()
+configure_logging(_settings)
+app = create_app(_settings)

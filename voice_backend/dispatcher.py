@@ -1,0 +1,294 @@
+"""Placing the calls: a queue, Twilio's rate limit, a cap on calls in flight, and a final state
+for every call, whatever happens to it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from functools import partial
+
+from shared.models import CallStatus, CallUpdate, Outcome, Provider, utcnow
+from shared.settings import Settings
+from shared.storage import Store, StoreError
+from voice_backend.calls import ActiveCalls
+from voice_backend.telephony.base import DialError, DialRequest, Telephony
+
+logger = logging.getLogger(__name__)
+
+#: After Twilio says the call was answered, how long the media stream may take to start.
+STREAM_CONNECT_TIMEOUT_SECONDS = 20.0
+#: Slack on top of ring time and call time limit before a silent call is closed out.
+FINAL_STATUS_SLACK_SECONDS = 120.0
+
+_MACHINE = {"machine_start", "machine_end_beep", "machine_end_silence", "machine_end_other", "fax"}
+
+#: Terminal Twilio statuses of calls whose stream never ran, and what they mean.
+_UNCONNECTED: dict[str, tuple[Outcome, str]] = {
+    "busy": (Outcome.BUSY, "the line was busy"),
+    "no-answer": (Outcome.NO_ANSWER, "nobody answered"),
+    "failed": (Outcome.DIAL_ERROR, "Twilio could not place the call"),
+    "canceled": (Outcome.DIAL_ERROR, "the call was canceled before it was answered"),
+    "completed": (Outcome.ERROR, "the call ended before its media stream connected"),
+}
+
+
+@dataclass(frozen=True)
+class CallUrls:
+    """Where Twilio reaches us for a call."""
+
+    public_base_url: str
+
+    def twiml(self, provider_id: int) -> str:
+        return f"{self.public_base_url}/twiml?provider_id={provider_id}"
+
+    def status(self, provider_id: int) -> str:
+        return f"{self.public_base_url}/call-status?provider_id={provider_id}"
+
+
+class Dispatcher:
+    """Queues calls and places them within the rate and concurrency limits."""
+
+    def __init__(
+        self,
+        store: Store,
+        telephony: Telephony,
+        settings: Settings,
+        registry: ActiveCalls,
+        instance_id: str,
+    ) -> None:
+        self._store = store
+        self._telephony = telephony
+        self._settings = settings
+        self._registry = registry
+        self._instance = instance_id
+        self._queue: asyncio.Queue[int] = asyncio.Queue()
+        self._slots = asyncio.Semaphore(settings.max_concurrent_calls)
+        self._holding: set[int] = set()
+        self._interval = 1.0 / settings.calls_per_second
+        self._next_dial = 0.0
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._timers: dict[int, asyncio.Task[None]] = {}
+        self._worker: asyncio.Task[None] | None = None
+
+    @property
+    def urls(self) -> CallUrls:
+        base = self._settings.public_base_url
+        if not base:
+            raise DialError("PUBLIC_BASE_URL (or DOMAIN) is not set: Twilio could not reach us")
+        return CallUrls(base)
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Close out calls that were in flight when this instance died; resume queued ones."""
+        for provider in await self._store.providers_in(
+            [CallStatus.DIALING, CallStatus.IN_PROGRESS]
+        ):
+            if provider.claimed_by not in (None, self._instance):
+                continue
+            await self._fail(provider.id, Outcome.ERROR, "the voice service restarted mid-call")
+            if provider.call_sid:
+                self._spawn(partial(self._quiet_hang_up, provider.call_sid))
+        queued = await self._store.providers_in([CallStatus.PENDING], queued=True)
+        for provider in queued:
+            self._queue.put_nowait(provider.id)
+        if queued:
+            logger.info("resuming %d queued calls", len(queued))
+        self._worker = asyncio.create_task(self._run(), name="dispatcher")
+
+    async def stop(self) -> None:
+        """Stop dialing. Queued calls stay queued in the store for the next start."""
+        tasks = [self._worker, *self._tasks, *self._timers.values()]
+        for task in tasks:
+            if task is not None:
+                task.cancel()
+        for task in tasks:
+            if task is not None:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        self._worker = None
+
+    # -- queueing and dialing --------------------------------------------------------------
+
+    async def start_job(self, job_id: str) -> list[Provider]:
+        """Queue a call to every provider of the job not yet called; the newly queued."""
+        queued = await self._store.queue_calls(job_id)
+        for provider in queued:
+            self._queue.put_nowait(provider.id)
+        return queued
+
+    def in_flight(self) -> int:
+        """Calls holding a slot now."""
+        return len(self._holding)
+
+    async def _run(self) -> None:
+        while True:
+            provider_id = await self._queue.get()
+            await self._slots.acquire()
+            self._holding.add(provider_id)
+            delay = self._next_dial - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            self._next_dial = time.monotonic() + self._interval
+            self._spawn(partial(self._dial, provider_id))
+
+    async def _dial(self, provider_id: int) -> None:
+        try:
+            provider = await self._store.claim_call(provider_id, self._instance)
+        except StoreError as error:
+            logger.error("cannot claim call %s: %s", provider_id, error)
+            self._release(provider_id)
+            return
+        if provider is None:
+            self._release(provider_id)  # already dialled (another instance, a repeat)
+            return
+        try:
+            urls = self.urls
+            request = DialRequest(
+                provider_id=provider.id,
+                to=provider.phone_number,
+                twiml_url=urls.twiml(provider.id),
+                status_callback_url=urls.status(provider.id),
+                amd_callback_url=urls.status(provider.id),
+                ring_timeout_seconds=self._settings.ring_timeout_seconds,
+                # Twilio's hard stop comes a little after ours, so the agent can say goodbye.
+                time_limit_seconds=self._settings.call_time_limit_seconds + 60,
+            )
+            call_sid = await self._telephony.place_call(request)
+        except DialError as error:
+            logger.warning("dial failed: %s", error, extra={"provider_id": provider_id})
+            await self._fail(provider_id, Outcome.DIAL_ERROR, str(error))
+            self._release(provider_id)
+            return
+        await self._store.update_call(provider_id, CallUpdate(call_sid=call_sid))
+        logger.info(
+            "dialled",
+            extra={"provider_id": provider_id, "call_sid": call_sid, "job_id": provider.job_id},
+        )
+        deadline = (
+            self._settings.ring_timeout_seconds
+            + self._settings.call_time_limit_seconds
+            + FINAL_STATUS_SLACK_SECONDS
+        )
+        self._timer(
+            provider_id, deadline, partial(self._close_out_silent_call, provider_id, call_sid)
+        )
+
+    def call_finished(self, provider_id: int) -> None:
+        """A call reached its final state: free its slot and timers."""
+        timer = self._timers.pop(provider_id, None)
+        if timer is not None and timer is not asyncio.current_task():
+            timer.cancel()
+        self._release(provider_id)
+
+    def _release(self, provider_id: int) -> None:
+        if provider_id in self._holding:
+            self._holding.discard(provider_id)
+            self._slots.release()
+
+    # -- Twilio's status callbacks -----------------------------------------------------------
+
+    async def on_status(
+        self, provider_id: int, call_sid: str, call_status: str | None, answered_by: str | None
+    ) -> None:
+        """Apply a status or answering-machine callback to the provider's call."""
+        provider = await self._store.get_provider(provider_id)
+        if provider is None or (provider.call_sid and provider.call_sid != call_sid):
+            logger.warning("status callback for an unknown call", extra={"call_sid": call_sid})
+            return
+        bridge = self._registry.get(call_sid)
+        if answered_by in _MACHINE:
+            from voice_backend.bridge import EndReason
+
+            if bridge is not None:
+                bridge.end(EndReason.VOICEMAIL, f"answered by {answered_by}")
+            else:
+                await self._fail(provider_id, Outcome.VOICEMAIL, f"answered by {answered_by}")
+                await self._quiet_hang_up(call_sid)
+                self.call_finished(provider_id)
+            return
+        if call_status == "in-progress":
+            if provider.call_status is CallStatus.DIALING:
+                self._timer(
+                    provider_id,
+                    STREAM_CONNECT_TIMEOUT_SECONDS,
+                    partial(self._require_stream, provider_id, call_sid),
+                )
+            return
+        if call_status not in _UNCONNECTED:
+            return  # queued, initiated, ringing: nothing to record
+        if bridge is not None or provider.call_status is CallStatus.IN_PROGRESS:
+            return  # the bridge writes the result of a call that connected
+        outcome, reason = _UNCONNECTED[call_status]
+        await self._fail(provider_id, outcome, reason)
+        self.call_finished(provider_id)
+
+    async def _require_stream(self, provider_id: int, call_sid: str) -> None:
+        provider = await self._store.get_provider(provider_id)
+        if provider is None or provider.call_status is not CallStatus.DIALING:
+            return
+        await self._quiet_hang_up(call_sid)
+        await self._fail(provider_id, Outcome.ERROR, "the media stream never connected")
+        self.call_finished(provider_id)
+
+    async def _close_out_silent_call(self, provider_id: int, call_sid: str) -> None:
+        provider = await self._store.get_provider(provider_id)
+        if provider is None or provider.call_status.is_terminal:
+            return
+        if self._registry.get(call_sid) is not None:
+            return  # a live bridge ends itself at its time limit
+        await self._quiet_hang_up(call_sid)
+        await self._fail(provider_id, Outcome.ERROR, "Twilio never reported the call's end")
+        self.call_finished(provider_id)
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    async def _fail(self, provider_id: int, outcome: Outcome, reason: str) -> None:
+        await self._store.update_call(
+            provider_id,
+            CallUpdate(
+                call_status=CallStatus.FAILED,
+                outcome=outcome,
+                failure_reason=reason,
+                ended_at=utcnow(),
+            ),
+        )
+
+    async def _quiet_hang_up(self, call_sid: str) -> None:
+        try:
+            await self._telephony.hang_up(call_sid)
+        except Exception as error:  # best effort
+            logger.warning("hang-up failed: %s", error, extra={"call_sid": call_sid})
+
+    def _spawn(self, action: Callable[[], Awaitable[None]]) -> None:
+        task = asyncio.create_task(_run(action))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(_log_failure)
+
+    def _timer(
+        self, provider_id: int, seconds: float, action: Callable[[], Awaitable[None]]
+    ) -> None:
+        async def fire() -> None:
+            await asyncio.sleep(seconds)
+            await action()
+
+        previous = self._timers.pop(provider_id, None)
+        if previous is not None:
+            previous.cancel()
+        task = asyncio.create_task(fire())
+        task.add_done_callback(_log_failure)
+        self._timers[provider_id] = task
+
+
+async def _run(action: Callable[[], Awaitable[None]]) -> None:
+    await action()
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        logger.error("dispatcher task failed", exc_info=task.exception())

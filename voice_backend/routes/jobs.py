@@ -1,0 +1,36 @@
+"""`POST /start-job/{job_id}`: the job API asks for a job's calls."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, Header, HTTPException, status
+
+from shared.settings import Settings
+from voice_backend.deps import DispatcherDep, SettingsDep, StoreDep
+from voice_backend.security import bearer_ok
+
+logger = logging.getLogger(__name__)
+router = APIRouter()
+
+
+@router.post("/start-job/{job_id}")
+async def start_job(
+    job_id: str,
+    store: StoreDep,
+    dispatcher: DispatcherDep,
+    settings: SettingsDep,
+    authorization: str | None = Header(default=None),
+) -> dict[str, object]:
+    """Queue one call per provider of the job not yet called; answer at once."""
+    if not bearer_ok(authorization, Settings.secret(settings.voice_backend_token)):
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "missing or wrong bearer token",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    if not await store.list_providers(job_id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"No providers found for job: {job_id}")
+    queued = await dispatcher.start_job(job_id)
+    logger.info("calls queued", extra={"job_id": job_id, "count": len(queued)})
+    return {"status": "started", "count": len(queued)}
