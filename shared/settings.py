@@ -39,6 +39,13 @@ class Telephony(StrEnum):
     SIM = "sim"
 
 
+class ProviderSearch(StrEnum):
+    """Who finds providers for a job when the homeowner gives none."""
+
+    OFF = "off"  # providers are added by hand (the dashboard, or the API)
+    GROK = "grok"  # a Grok chat model with web search
+
+
 class AgentKind(StrEnum):
     """Who speaks for the homeowner."""
 
@@ -82,6 +89,10 @@ class Settings(BaseSettings):
     xai_api_host: str = "api.x.ai"
     price_model: str = "grok-4.20-non-reasoning"
     price_timeout_seconds: float = Field(default=20.0, gt=0)
+    # Job intake: the task, clarifying questions and problem statement, and provider search.
+    intake_model: str = "grok-4.20-non-reasoning"
+    intake_timeout_seconds: float = Field(default=20.0, gt=0)
+    provider_search: ProviderSearch = ProviderSearch.OFF
 
     # Audio, telephony and agent choice
     audio_format: AudioFormat = AudioFormat.PCMU
@@ -92,7 +103,7 @@ class Settings(BaseSettings):
     calls_per_second: float = Field(default=1.0, gt=0)
     max_concurrent_calls: int = Field(default=10, ge=1)
     ring_timeout_seconds: int = Field(default=30, ge=5, le=600)
-    call_time_limit_seconds: int = Field(default=600, ge=30, le=14400)
+    call_time_limit_seconds: int = Field(default=600, ge=5, le=14400)
     silence_limit_seconds: float = Field(default=30.0, gt=0)
     call_token_ttl_seconds: int = Field(default=900, ge=30)
     call_token_secret: SecretStr | None = None
@@ -168,6 +179,8 @@ class Settings(BaseSettings):
             self.telephony = Telephony.TWILIO if has_twilio else Telephony.SIM
         if self.agent is None:
             self.agent = AgentKind.GROK if self.xai_api_key else AgentKind.LOCAL
+        if self.provider_search is ProviderSearch.GROK and not self.xai_api_key:
+            raise ValueError("PROVIDER_SEARCH=grok needs XAI_API_KEY")
         if bool(self.supabase_url) != bool(self.supabase_key):
             missing = "SUPABASE_KEY" if self.supabase_url else "SUPABASE_URL"
             raise ValueError(f"{missing} must be set too: Supabase needs both URL and key")

@@ -3,6 +3,7 @@ the bridge ↔ (fake) Grok Realtime."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from tests.fakes.twilio_rest import Line
@@ -12,14 +13,18 @@ from voice_backend.sim import ScriptedPhone, Silence, Until, tone
 ACE = ("Ace Plumbing", "+14155550100")
 
 
+def _heard(seconds: float) -> Callable[[ScriptedPhone], bool]:
+    return lambda phone: phone.heard_seconds >= seconds
+
+
 def _talker(*utterances: float) -> ScriptedPhone:
     """A phone that waits for the agent to speak, then answers, once per utterance."""
-    script: list[object] = []
+    script: list[Until | bytes | Silence] = []
     for index, seconds in enumerate(utterances, start=1):
-        script.append(Until(lambda phone, n=index: phone.heard_seconds >= 0.8 * n - 0.05))
+        script.append(Until(_heard(0.8 * index - 0.05)))  # each agent turn is 0.8 s long
         script.append(tone(300 + 50 * index, seconds))
         script.append(Silence(0.6))
-    return ScriptedPhone(script, hang_up_after_seconds=120)  # type: ignore[arg-type]
+    return ScriptedPhone(script, hang_up_after_seconds=120)
 
 
 async def test_a_negotiated_call_end_to_end(tmp_path: Path) -> None:
@@ -60,7 +65,8 @@ async def test_a_negotiated_call_end_to_end(tmp_path: Path) -> None:
         # The goodbye played in full before the hang-up: the phone heard all agent audio.
         session = rig.grok.session
         sent_ms = sum(session.audio_out_ms.values())
-        assert call.phone.heard_seconds * 1000 >= sent_ms - 40  # type: ignore[union-attr]
+        assert isinstance(call.phone, ScriptedPhone)
+        assert call.phone.heard_seconds * 1000 >= sent_ms - 40
         assert result.stream is not None and result.stream.clears == []
         # Grok's session was configured as the interface says, before the greeting.
         config = session.config
