@@ -52,6 +52,8 @@ logger = logging.getLogger(__name__)
 START_TIMEOUT_SECONDS = 10.0
 #: How long the goodbye may take to play before we hang up anyway.
 GOODBYE_TIMEOUT_SECONDS = 15.0
+#: With no end-of-response signal, how long without agent audio means the goodbye is over.
+GOODBYE_QUIET_SECONDS = 1.0
 #: After a polite wrap-up was asked for, how long before we hang up regardless.
 WRAP_UP_GRACE_SECONDS = 20.0
 #: After hanging up, how long to wait for Twilio's `stop`.
@@ -122,6 +124,8 @@ class CallBridge:
         self._current_item: str | None = None
         self._hang_up_pending = False
         self._hang_up_since = 0.0
+        self._goodbye_done = False
+        self._last_agent_audio = 0.0
         self._wrap_up_since: float | None = None
         self._wrap_up_reason: tuple[EndReason, str | None] = (EndReason.TIME_LIMIT, None)
         self._started_at = 0.0
@@ -252,7 +256,7 @@ class CallBridge:
             if isinstance(event, wire.Media):
                 await self._agent.send_audio(event.payload)
             elif isinstance(event, wire.Mark):
-                self._on_mark(event.name)
+                await self._on_mark(event.name)
             elif isinstance(event, wire.Stop):
                 self.end(EndReason.PROVIDER_HUNG_UP)
                 return
@@ -283,8 +287,10 @@ class CallBridge:
         elif isinstance(event, ProviderStoppedSpeaking):
             self._last_activity = time.monotonic()
         elif isinstance(event, HangUpRequested):
-            self._begin_hang_up()
+            await self._begin_hang_up()
         elif isinstance(event, ResponseDone):
+            if self._hang_up_pending:
+                self._goodbye_done = True
             await self._maybe_hang_up()
         elif isinstance(event, AgentFailed):
             self.end(EndReason.AGENT_FAILED, event.message)
@@ -295,7 +301,7 @@ class CallBridge:
         if not audio.payload:
             return
         now = time.monotonic()
-        self._last_activity = now
+        self._last_activity = self._last_agent_audio = now
         if self._first_audio_at is None:
             self._first_audio_at = now
             self._services.observe_first_audio(now - self._started_at)
@@ -309,7 +315,7 @@ class CallBridge:
         await self._send(wire.media_message(self._stream_sid, audio.payload))
         await self._send(wire.mark_message(self._stream_sid, name))
 
-    def _on_mark(self, name: str) -> None:
+    async def _on_mark(self, name: str) -> None:
         # Marks come back in order; anything before `name` has played too.
         while self._marks:
             mark = self._marks.popleft()
@@ -317,8 +323,7 @@ class CallBridge:
             self._played_bytes[item] = self._played_bytes.get(item, 0) + mark.nbytes
             if mark.name == name:
                 break
-        if self._hang_up_pending and not self._marks:
-            asyncio.get_running_loop().create_task(self._maybe_hang_up())
+        await self._maybe_hang_up()
 
     async def _barge_in(self) -> None:
         if not self._marks:
@@ -338,16 +343,20 @@ class CallBridge:
         if self._hang_up_pending:
             await self._maybe_hang_up()
 
-    def _begin_hang_up(self) -> None:
+    async def _begin_hang_up(self) -> None:
         if not self._hang_up_pending:
             self._hang_up_pending = True
             self._hang_up_since = time.monotonic()
             self.state = CallState.ENDING
-        asyncio.get_running_loop().create_task(self._maybe_hang_up())
+        await self._maybe_hang_up()
 
     async def _maybe_hang_up(self) -> None:
-        """Hang up once the goodbye has played (every mark echoed)."""
+        """Hang up once the goodbye has played: its response is over (or no audio came for a
+        while) and every mark sent after its audio has been echoed."""
         if not self._hang_up_pending or self._marks or self._hung_up:
+            return
+        quiet = time.monotonic() - self._last_agent_audio > GOODBYE_QUIET_SECONDS
+        if not (self._goodbye_done or quiet):
             return
         await self._hang_up()
         self.end(EndReason.AGENT_HUNG_UP)
@@ -370,7 +379,8 @@ class CallBridge:
             if self._hang_up_pending:
                 if now - self._hang_up_since > GOODBYE_TIMEOUT_SECONDS:
                     self._marks.clear()
-                    await self._maybe_hang_up()
+                    self._goodbye_done = True
+                await self._maybe_hang_up()
                 continue
             if self._wrap_up_since is not None:
                 if now - self._wrap_up_since > WRAP_UP_GRACE_SECONDS:

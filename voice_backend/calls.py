@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -79,7 +80,7 @@ class CallServices:
     results: ResultWriter
     registry: ActiveCalls = field(default_factory=ActiveCalls)
     on_call_finished: Callable[[int], None] = lambda _provider_id: None
-    first_audio_seconds: list[float] = field(default_factory=list)
+    first_audio_seconds: deque[float] = field(default_factory=lambda: deque(maxlen=1000))
 
     def call_finished(self, provider_id: int) -> None:
         """A call's bridge has written its result."""
