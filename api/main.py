@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 
-from api.routes import jobs
+from api.intake import make_intake, make_provider_search
+from api.locks import KeyedLocks
+from api.routes import dashboard, insights, intake, jobs, live
 from api.voice_client import VoiceServiceClient
 from shared.logs import configure_logging
+from shared.metrics import metrics_endpoint
 from shared.settings import Settings, settings_or_exit
-from shared.storage import make_store
+from shared.storage import StoreError, make_store
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -27,6 +31,9 @@ def create_app(settings: Settings) -> FastAPI:
             settings.call_backend_url, Settings.secret(settings.voice_backend_token)
         )
         app.state.store, app.state.voice = store, voice
+        app.state.intake = make_intake(settings)
+        app.state.provider_search = make_provider_search(settings)
+        app.state.job_locks = KeyedLocks()
         try:
             yield
         finally:
@@ -48,10 +55,38 @@ def create_app(settings: Settings) -> FastAPI:
         allow_headers=["Authorization", "Content-Type"],
     )
     app.include_router(jobs.router)
+    app.include_router(intake.router)
+    app.include_router(live.router)
+    app.include_router(insights.router)
+    app.include_router(dashboard.router)
+    app.mount("/static", StaticFiles(directory=dashboard.STATIC_DIR), name="static")
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        """Liveness."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz(request: Request) -> JSONResponse:
+        """Readiness: the store answers. (The voice service's state is reported, not
+        required: the API serves jobs and results without it.)"""
+        problems = []
+        try:
+            await request.app.state.store.ping()
+        except StoreError as error:
+            problems.append(f"store unreachable: {error}")
+        voice = "reachable" if await request.app.state.voice.alive() else "unreachable"
+        body = {
+            "status": "ready" if not problems else "not_ready",
+            "voice_service": voice,
+            "problems": problems,
+        }
+        return JSONResponse(body, status_code=200 if not problems else 503)
+
+    app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     return app
 
 
 _settings = settings_or_exit()
 configure_logging(_settings)
-logging.getLogger(__name__).debug("job API configured")
 app = create_app(_settings)

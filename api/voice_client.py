@@ -44,6 +44,14 @@ class VoiceServiceClient:
             body = None
         return VoiceAnswer(response.status_code, body, response.text)
 
+    async def alive(self) -> bool:
+        """Whether the voice service answers its liveness check (within 2 s)."""
+        try:
+            response = await self._client.get("/healthz", timeout=2.0)
+        except httpx.RequestError:
+            return False
+        return response.status_code == 200
+
     async def aclose(self) -> None:
         """Close the connection pool."""
         await self._client.aclose()

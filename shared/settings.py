@@ -119,6 +119,7 @@ class Settings(BaseSettings):
 
     # Operations
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["text", "json"] = "text"
     data_dir: str = "./data"
 
     @field_validator("cors_origins", mode="before")
@@ -136,7 +137,7 @@ class Settings(BaseSettings):
             raise ValueError("'*' is not allowed; list the dashboard's origins, comma-separated")
         return value
 
-    @field_validator("log_level", mode="before")
+    @field_validator("log_level", "log_format", mode="before")
     @classmethod
     def _lower_level(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value

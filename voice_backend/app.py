@@ -11,12 +11,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 
 from shared.logs import configure_logging
+from shared.metrics import metrics_endpoint
 from shared.pricing import make_extractor
 from shared.settings import AgentKind, Settings, Telephony, settings_or_exit
-from shared.storage import make_store
+from shared.storage import StoreError, make_store
 from voice_backend.agents.base import AgentFactory
 from voice_backend.bridge import EndReason
 from voice_backend.calls import ActiveCalls, CallServices
@@ -53,16 +55,25 @@ def _telephony(settings: Settings) -> TelephonyPort:
     if settings.telephony is Telephony.TWILIO:
         from voice_backend.telephony.twilio import TwilioTelephony
 
-        if not (settings.twilio_account_sid and settings.twilio_phone_number):
-            raise NotConfigured("TELEPHONY=twilio needs TWILIO_ACCOUNT_SID and TWILIO_PHONE_NUMBER")
+        missing = [
+            name
+            for name, value in (
+                ("TWILIO_ACCOUNT_SID", settings.twilio_account_sid),
+                ("TWILIO_AUTH_TOKEN", Settings.secret(settings.twilio_auth_token)),
+                ("TWILIO_PHONE_NUMBER", settings.twilio_phone_number),
+            )
+            if not value
+        ]
+        if missing:
+            raise NotConfigured(f"TELEPHONY=twilio needs {', '.join(missing)}")
         if not settings.public_base_url:
             raise NotConfigured(
                 "TELEPHONY=twilio needs PUBLIC_BASE_URL (or DOMAIN): Twilio must reach us"
             )
         return TwilioTelephony(
-            settings.twilio_account_sid,
+            settings.twilio_account_sid or "",
             Settings.secret(settings.twilio_auth_token) or "",
-            settings.twilio_phone_number,
+            settings.twilio_phone_number or "",
             settings.twilio_api_base_url,
         )
     raise NotConfigured("TELEPHONY=sim (simulated providers) is not available in this build")
@@ -84,6 +95,7 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = make_store(settings)
         await store.open()
+        app.state.store = store
         try:
             telephony, agents = _telephony(settings), _agents(settings)
         except NotConfigured as error:
@@ -137,6 +149,30 @@ def create_app(settings: Settings) -> FastAPI:
     async def healthz() -> dict[str, str]:
         """Liveness."""
         return {"status": "ok"}
+
+    @app.get("/readyz")
+    async def readyz(request: Request) -> JSONResponse:
+        """Readiness: the store answers and the settings allow placing calls."""
+        problems = []
+        if request.app.state.not_ready:
+            problems.append(request.app.state.not_ready)
+        store = getattr(request.app.state, "store", None)
+        if store is None:
+            problems.append("the store is not open")
+        else:
+            try:
+                await store.ping()
+            except StoreError as error:
+                problems.append(f"store unreachable: {error}")
+        body = {
+            "status": "ready" if not problems else "not_ready",
+            "telephony": settings.telephony,
+            "agent": settings.agent,
+            "problems": problems,
+        }
+        return JSONResponse(body, status_code=200 if not problems else 503)
+
+    app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
 
     return app
 

@@ -19,6 +19,8 @@ from enum import StrEnum
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
+from shared import metrics
+from shared.logs import bind
 from shared.models import (
     CallStatus,
     CallUpdate,
@@ -209,6 +211,7 @@ class CallBridge:
         if moved is None or moved.call_status is not CallStatus.IN_PROGRESS:
             raise StreamRefused(f"provider {provider_id}'s call is already over")
         self.provider, self.call_sid, self._stream_sid = moved, start.call_sid, start.stream_sid
+        bind(job_id=moved.job_id, provider_id=provider_id, call_sid=start.call_sid)
         logger.info(
             "media stream started",
             extra={"provider_id": provider_id, "call_sid": start.call_sid, "job_id": moved.job_id},
@@ -254,7 +257,9 @@ class CallBridge:
                 self.end(EndReason.BAD_MESSAGE, str(error))
                 return
             if isinstance(event, wire.Media):
+                began = time.perf_counter()
                 await self._agent.send_audio(event.payload)
+                metrics.FRAME_LATENCY.labels("to_agent").observe(time.perf_counter() - began)
             elif isinstance(event, wire.Mark):
                 await self._on_mark(event.name)
             elif isinstance(event, wire.Stop):
@@ -312,8 +317,10 @@ class CallBridge:
         self._sent_bytes[item] = self._sent_bytes.get(item, 0) + len(audio.payload)
         name = f"m{next(self._mark_names)}"
         self._marks.append(_PendingMark(name, audio.item_id, len(audio.payload)))
+        began = time.perf_counter()
         await self._send(wire.media_message(self._stream_sid, audio.payload))
         await self._send(wire.mark_message(self._stream_sid, name))
+        metrics.FRAME_LATENCY.labels("to_twilio").observe(time.perf_counter() - began)
 
     async def _on_mark(self, name: str) -> None:
         # Marks come back in order; anything before `name` has played too.
@@ -451,6 +458,10 @@ class CallBridge:
         update.call_transcript = format_transcript(turns)
         await self._services.results.write(self.provider.id, update)
         self._services.call_finished(self.provider.id)
+        metrics.CALLS.labels(update.outcome.value if update.outcome else "unknown").inc()
+        if reason in (EndReason.AGENT_FAILED, EndReason.AGENT_START_FAILED):
+            kind = "start" if reason is EndReason.AGENT_START_FAILED else "session"
+            metrics.AGENT_ERRORS.labels(self._settings.agent or "unknown", kind).inc()
         logger.info(
             "call ended: %s (%s)",
             update.outcome,

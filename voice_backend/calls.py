@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from shared import metrics
 from shared.models import CallUpdate, Provider, TranscriptTurn
 from shared.pricing.base import PriceExtractor, check_budget
 from shared.settings import Settings
@@ -89,6 +90,7 @@ class CallServices:
     def observe_first_audio(self, seconds: float) -> None:
         """Time from the stream's start to the agent's first audio."""
         self.first_audio_seconds.append(seconds)
+        metrics.FIRST_AUDIO.observe(seconds)
 
     async def result_for(self, provider: Provider, turns: list[TranscriptTurn]) -> CallUpdate:
         """The price fields of a call's result, read from its transcript."""
@@ -98,7 +100,11 @@ class CallServices:
             result = await self.extractor.extract(turns)
         except Exception:  # a result without a price beats no result
             logger.exception("price extraction failed", extra={"provider_id": provider.id})
+            metrics.PRICE_EXTRACTION_FAILURES.labels("none").inc()
             return CallUpdate(failure_reason="price extraction failed")
+        metrics.PRICE_EXTRACTIONS.labels(result.source).inc()
+        if result.fallback_reason:
+            metrics.PRICE_EXTRACTION_FAILURES.labels("grok").inc()
         budget = check_budget(result, provider.max_price)
         # A price over budget is stored, since it is what was agreed, but never silently.
         return CallUpdate(

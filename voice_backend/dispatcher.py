@@ -11,6 +11,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
 
+from shared import metrics
+from shared.logs import bind
 from shared.models import CallStatus, CallUpdate, Outcome, Provider, utcnow
 from shared.settings import Settings
 from shared.storage import Store, StoreError
@@ -130,6 +132,7 @@ class Dispatcher:
             provider_id = await self._queue.get()
             await self._slots.acquire()
             self._holding.add(provider_id)
+            metrics.CALLS_IN_FLIGHT.set(len(self._holding))
             delay = self._next_dial - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
@@ -137,6 +140,7 @@ class Dispatcher:
             self._spawn(partial(self._dial, provider_id))
 
     async def _dial(self, provider_id: int) -> None:
+        bind(provider_id=provider_id)
         try:
             provider = await self._store.claim_call(provider_id, self._instance)
         except StoreError as error:
@@ -146,6 +150,7 @@ class Dispatcher:
         if provider is None:
             self._release(provider_id)  # already dialled (another instance, a repeat)
             return
+        bind(job_id=provider.job_id)
         try:
             urls = self.urls
             request = DialRequest(
@@ -160,11 +165,13 @@ class Dispatcher:
             )
             call_sid = await self._telephony.place_call(request)
         except DialError as error:
-            logger.warning("dial failed: %s", error, extra={"provider_id": provider_id})
+            logger.warning("dial failed: %s", error)
+            metrics.DIAL_ERRORS.labels(_cause(error)).inc()
             await self._fail(provider_id, Outcome.DIAL_ERROR, str(error))
             self._release(provider_id)
             return
         await self._store.update_call(provider_id, CallUpdate(call_sid=call_sid))
+        bind(call_sid=call_sid)
         logger.info(
             "dialled",
             extra={"provider_id": provider_id, "call_sid": call_sid, "job_id": provider.job_id},
@@ -189,6 +196,7 @@ class Dispatcher:
         if provider_id in self._holding:
             self._holding.discard(provider_id)
             self._slots.release()
+            metrics.CALLS_IN_FLIGHT.set(len(self._holding))
 
     # -- Twilio's status callbacks -----------------------------------------------------------
 
@@ -196,6 +204,7 @@ class Dispatcher:
         self, provider_id: int, call_sid: str, call_status: str | None, answered_by: str | None
     ) -> None:
         """Apply a status or answering-machine callback to the provider's call."""
+        bind(provider_id=provider_id, call_sid=call_sid)
         provider = await self._store.get_provider(provider_id)
         if provider is None or (provider.call_sid and provider.call_sid != call_sid):
             logger.warning("status callback for an unknown call", extra={"call_sid": call_sid})
@@ -248,7 +257,7 @@ class Dispatcher:
     # -- helpers ---------------------------------------------------------------------------
 
     async def _fail(self, provider_id: int, outcome: Outcome, reason: str) -> None:
-        await self._store.update_call(
+        after = await self._store.update_call(
             provider_id,
             CallUpdate(
                 call_status=CallStatus.FAILED,
@@ -257,6 +266,8 @@ class Dispatcher:
                 ended_at=utcnow(),
             ),
         )
+        if after is not None and after.outcome is outcome and after.failure_reason == reason:
+            metrics.CALLS.labels(outcome.value).inc()
 
     async def _quiet_hang_up(self, call_sid: str) -> None:
         try:
@@ -287,6 +298,22 @@ class Dispatcher:
 
 async def _run(action: Callable[[], Awaitable[None]]) -> None:
     await action()
+
+
+def _cause(error: DialError) -> str:
+    """A short, bounded label for a dial error: Twilio's error code, or its kind."""
+    code = getattr(error, "code", None)
+    if code:
+        return f"twilio_{code}"
+    status = getattr(error, "status", None)
+    if status:
+        return f"http_{status}"
+    text = str(error)
+    if "unreachable" in text:
+        return "unreachable"
+    if "PUBLIC_BASE_URL" in text:
+        return "not_configured"
+    return "other"
 
 
 def _log_failure(task: asyncio.Task[None]) -> None:
