@@ -125,6 +125,7 @@ class Provider(BaseModel):
     transcript_turns: list[TranscriptTurn] = Field(default_factory=list)
     queued_at: datetime | None = None
     claimed_by: str | None = None
+    lease_expires_at: datetime | None = None
     dialed_at: datetime | None = None
     answered_at: datetime | None = None
     ended_at: datetime | None = None

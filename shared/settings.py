@@ -108,6 +108,8 @@ class Settings(BaseSettings):
     call_token_ttl_seconds: int = Field(default=900, ge=30)
     call_token_secret: SecretStr | None = None
     instance_id: str = Field(default_factory=socket.gethostname, min_length=1)
+    lease_seconds: float = Field(default=30.0, ge=1)
+    dispatch_poll_seconds: float = Field(default=1.0, gt=0, le=60)
 
     # Job API
     cors_origins: Annotated[list[str], NoDecode] = Field(

@@ -15,6 +15,7 @@ import logging
 import time
 from collections import deque
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import StrEnum
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
@@ -23,7 +24,6 @@ from shared import metrics
 from shared.logs import bind
 from shared.models import (
     CallStatus,
-    CallUpdate,
     Outcome,
     Provider,
     format_transcript,
@@ -202,14 +202,15 @@ class CallBridge:
             raise StreamRefused(f"unknown provider {provider_id}")
         if provider.call_sid not in (None, start.call_sid):
             raise StreamRefused("stream for a call we did not place")
-        moved = await self._services.store.update_call(
+        # Compare-and-set in the store: one stream per call, whichever instance it reaches.
+        moved = await self._services.store.begin_stream(
             provider_id,
-            CallUpdate(
-                call_status=CallStatus.IN_PROGRESS, call_sid=start.call_sid, answered_at=utcnow()
-            ),
+            start.call_sid,
+            self._settings.instance_id,
+            utcnow() + timedelta(seconds=self._settings.lease_seconds),
         )
-        if moved is None or moved.call_status is not CallStatus.IN_PROGRESS:
-            raise StreamRefused(f"provider {provider_id}'s call is already over")
+        if moved is None:
+            raise StreamRefused(f"provider {provider_id}'s call is not waiting for a stream")
         self.provider, self.call_sid, self._stream_sid = moved, start.call_sid, start.stream_sid
         bind(job_id=moved.job_id, provider_id=provider_id, call_sid=start.call_sid)
         logger.info(

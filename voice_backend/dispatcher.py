@@ -9,6 +9,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import partial
 
 from shared import metrics
@@ -25,6 +26,8 @@ logger = logging.getLogger(__name__)
 STREAM_CONNECT_TIMEOUT_SECONDS = 20.0
 #: Slack on top of ring time and call time limit before a silent call is closed out.
 FINAL_STATUS_SLACK_SECONDS = 120.0
+
+_ABANDONED = "the voice-service instance handling the call stopped"
 
 _MACHINE = {"machine_start", "machine_end_beep", "machine_end_silence", "machine_end_other", "fax"}
 
@@ -67,14 +70,13 @@ class Dispatcher:
         self._settings = settings
         self._registry = registry
         self._instance = instance_id
-        self._queue: asyncio.Queue[int] = asyncio.Queue()
-        self._slots = asyncio.Semaphore(settings.max_concurrent_calls)
         self._holding: set[int] = set()
         self._interval = 1.0 / settings.calls_per_second
         self._next_dial = 0.0
+        self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
         self._timers: dict[int, asyncio.Task[None]] = {}
-        self._worker: asyncio.Task[None] | None = None
+        self._loops: list[asyncio.Task[None]] = []
 
     @property
     def urls(self) -> CallUrls:
@@ -83,44 +85,44 @@ class Dispatcher:
             raise DialError("PUBLIC_BASE_URL (or DOMAIN) is not set: Twilio could not reach us")
         return CallUrls(base)
 
+    def lease_until(self) -> datetime:
+        """How long a claim made now holds unless renewed."""
+        return utcnow() + timedelta(seconds=self._settings.lease_seconds)
+
     # -- lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Close out calls that were in flight when this instance died; resume queued ones."""
+        """Close out calls this instance had in flight when it died, then dial queued calls
+        (those of any instance: the queue is the store) until `stop`."""
         for provider in await self._store.providers_in(
             [CallStatus.DIALING, CallStatus.IN_PROGRESS]
         ):
             if provider.claimed_by not in (None, self._instance):
-                continue
+                continue  # another live instance's call (if it died, its lease runs out)
             await self._fail(provider.id, Outcome.ERROR, "the voice service restarted mid-call")
             if provider.call_sid:
                 self._spawn(partial(self._quiet_hang_up, provider.call_sid))
-        queued = await self._store.providers_in([CallStatus.PENDING], queued=True)
-        for provider in queued:
-            self._queue.put_nowait(provider.id)
-        if queued:
-            logger.info("resuming %d queued calls", len(queued))
-        self._worker = asyncio.create_task(self._run(), name="dispatcher")
+        self._loops = [
+            asyncio.create_task(self._run(), name="dispatcher"),
+            asyncio.create_task(self._keep_leases(), name="dispatcher-leases"),
+        ]
 
     async def stop(self) -> None:
         """Stop dialing. Queued calls stay queued in the store for the next start."""
-        tasks = [self._worker, *self._tasks, *self._timers.values()]
+        tasks = [*self._loops, *self._tasks, *self._timers.values()]
         for task in tasks:
-            if task is not None:
-                task.cancel()
+            task.cancel()
         for task in tasks:
-            if task is not None:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
-        self._worker = None
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._loops = []
 
     # -- queueing and dialing --------------------------------------------------------------
 
     async def start_job(self, job_id: str) -> list[Provider]:
         """Queue a call to every provider of the job not yet called; the newly queued."""
         queued = await self._store.queue_calls(job_id)
-        for provider in queued:
-            self._queue.put_nowait(provider.id)
+        self._wake.set()
         return queued
 
     def in_flight(self) -> int:
@@ -128,29 +130,67 @@ class Dispatcher:
         return len(self._holding)
 
     async def _run(self) -> None:
+        """Claim queued calls from the store while this instance has free slots."""
         while True:
-            provider_id = await self._queue.get()
-            await self._slots.acquire()
-            self._holding.add(provider_id)
-            metrics.CALLS_IN_FLIGHT.set(len(self._holding))
+            self._wake.clear()
+            try:
+                await self._release_finished()
+                free = self._settings.max_concurrent_calls - len(self._holding)
+                if free > 0:
+                    await self._claim_queued(free)
+            except StoreError as error:
+                logger.warning("dispatcher cannot reach the store: %s", error)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._settings.dispatch_poll_seconds):
+                    await self._wake.wait()
+
+    async def _claim_queued(self, free: int) -> None:
+        for provider in await self._store.providers_in([CallStatus.PENDING], queued=True):
+            if free <= 0:
+                return
             delay = self._next_dial - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
+            claimed = await self._store.claim_call(provider.id, self._instance, self.lease_until())
+            if claimed is None:
+                continue  # another instance (or a repeat) took it first
             self._next_dial = time.monotonic() + self._interval
-            self._spawn(partial(self._dial, provider_id))
+            self._holding.add(claimed.id)
+            metrics.CALLS_IN_FLIGHT.set(len(self._holding))
+            free -= 1
+            self._spawn(partial(self._dial, claimed))
 
-    async def _dial(self, provider_id: int) -> None:
-        bind(provider_id=provider_id)
-        try:
-            provider = await self._store.claim_call(provider_id, self._instance)
-        except StoreError as error:
-            logger.error("cannot claim call %s: %s", provider_id, error)
-            self._release(provider_id)
-            return
-        if provider is None:
-            self._release(provider_id)  # already dialled (another instance, a repeat)
-            return
-        bind(job_id=provider.job_id)
+    async def _release_finished(self) -> None:
+        """Free the slots of calls that ended wherever their stream or callbacks landed."""
+        for provider_id in list(self._holding):
+            provider = await self._store.get_provider(provider_id)
+            if provider is None or provider.call_status.is_terminal:
+                self.call_finished(provider_id)
+
+    async def _keep_leases(self) -> None:
+        """Renew the leases of this instance's live calls; close out calls whose instance
+        stopped renewing (it died), hanging them up so nobody is left on the line."""
+        every = self._settings.lease_seconds / 3
+        while True:
+            try:
+                await self._store.renew_leases(self._instance, self.lease_until())
+                for provider in await self._store.expire_leases(utcnow(), _ABANDONED):
+                    logger.warning(
+                        "closed out a call its instance abandoned",
+                        extra={"provider_id": provider.id, "call_sid": provider.call_sid},
+                    )
+                    metrics.CALLS.labels(Outcome.ERROR.value).inc()
+                    if provider.call_sid:
+                        await self._quiet_hang_up(provider.call_sid)
+                    if provider.id in self._holding:
+                        self.call_finished(provider.id)
+            except StoreError as error:
+                logger.warning("cannot renew call leases: %s", error)
+            await asyncio.sleep(every)
+
+    async def _dial(self, provider: Provider) -> None:
+        provider_id = provider.id
+        bind(provider_id=provider_id, job_id=provider.job_id)
         try:
             urls = self.urls
             request = DialRequest(
@@ -195,8 +235,8 @@ class Dispatcher:
     def _release(self, provider_id: int) -> None:
         if provider_id in self._holding:
             self._holding.discard(provider_id)
-            self._slots.release()
             metrics.CALLS_IN_FLIGHT.set(len(self._holding))
+            self._wake.set()  # a slot is free: look for queued calls now
 
     # -- Twilio's status callbacks -----------------------------------------------------------
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 import abc
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from shared.models import (
@@ -30,6 +32,21 @@ from shared.models import (
 
 class StoreError(Exception):
     """The store could not be reached or refused an operation."""
+
+
+@dataclass(frozen=True)
+class Where:
+    """Which provider rows a bulk update touches (every given condition must hold)."""
+
+    job_id: str | None = None
+    statuses: tuple[str, ...] | None = None
+    queued: bool | None = None
+    claimed_by: str | None = None
+    #: Only rows whose lease ran out before this time (rows without a lease never match).
+    lease_before: datetime | None = None
+
+
+_LIVE = (CallStatus.DIALING.value, CallStatus.IN_PROGRESS.value)
 
 
 class Store(abc.ABC):
@@ -140,20 +157,22 @@ class Store(abc.ABC):
         queued. Calling it again queues nobody twice."""
         rows = await self._patch_providers_where(
             {"queued_at": utcnow()},
-            job_id=job_id,
-            status=CallStatus.PENDING.value,
-            queued=False,
+            Where(job_id=job_id, statuses=(CallStatus.PENDING.value,), queued=False),
         )
         return [Provider.model_validate(row) for row in rows]
 
-    async def claim_call(self, provider_id: int, owner: str) -> Provider | None:
-        """Take a queued call for dialing: only one claimant ever succeeds."""
+    async def claim_call(
+        self, provider_id: int, owner: str, lease_until: datetime | None = None
+    ) -> Provider | None:
+        """Take a queued call for dialing: only one claimant ever succeeds. The claim holds
+        until `lease_until`, unless the owner renews it."""
         now = utcnow()
         row = await self._patch_provider(
             provider_id,
             {
                 "call_status": CallStatus.DIALING.value,
                 "claimed_by": owner,
+                "lease_expires_at": lease_until,
                 "dialed_at": now,
                 "updated_at": now,
             },
@@ -161,6 +180,48 @@ class Store(abc.ABC):
             only_if_queued=True,
         )
         return Provider.model_validate(row) if row else None
+
+    async def begin_stream(
+        self, provider_id: int, call_sid: str, owner: str, lease_until: datetime | None = None
+    ) -> Provider | None:
+        """A dialled call's media stream starts here: `dialing` → `in_progress`, owned from
+        now on by `owner` (the instance serving the stream). Only one stream ever starts."""
+        now = utcnow()
+        row = await self._patch_provider(
+            provider_id,
+            {
+                "call_status": CallStatus.IN_PROGRESS.value,
+                "call_sid": call_sid,
+                "claimed_by": owner,
+                "lease_expires_at": lease_until,
+                "answered_at": now,
+                "updated_at": now,
+            },
+            only_if_status_in=[CallStatus.DIALING.value],
+        )
+        return Provider.model_validate(row) if row else None
+
+    async def renew_leases(self, owner: str, until: datetime) -> int:
+        """Extend the lease of every live call `owner` holds; how many."""
+        rows = await self._patch_providers_where(
+            {"lease_expires_at": until}, Where(statuses=_LIVE, claimed_by=owner)
+        )
+        return len(rows)
+
+    async def expire_leases(self, now: datetime, reason: str) -> list[Provider]:
+        """Close out live calls whose owner stopped renewing their lease (it died): they end
+        `failed` with outcome `error` and `reason`. Atomic: each call is closed out once."""
+        rows = await self._patch_providers_where(
+            {
+                "call_status": CallStatus.FAILED.value,
+                "outcome": "error",
+                "failure_reason": reason,
+                "ended_at": now,
+                "updated_at": now,
+            },
+            Where(statuses=_LIVE, lease_before=now),
+        )
+        return [Provider.model_validate(row) for row in rows]
 
     # -- primitives ------------------------------------------------------------------------
 
@@ -203,6 +264,7 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def _patch_providers_where(
-        self, values: dict[str, Any], *, job_id: str, status: str, queued: bool
+        self, values: dict[str, Any], where: Where
     ) -> list[dict[str, Any]]:
-        """Update every row of the job in `status` (queued or not), atomically; those rows."""
+        """Update every provider row matching `where` in one atomic statement; those rows,
+        in id order."""

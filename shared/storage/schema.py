@@ -60,6 +60,7 @@ providers = sa.Table(
     sa.Column("transcript_turns", _json, nullable=False),
     sa.Column("queued_at", _when),
     sa.Column("claimed_by", sa.Text),
+    sa.Column("lease_expires_at", _when),
     sa.Column("dialed_at", _when),
     sa.Column("answered_at", _when),
     sa.Column("ended_at", _when),

@@ -12,7 +12,7 @@ from sqlalchemy import event
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from shared.storage.base import Store, StoreError
+from shared.storage.base import Store, StoreError, Where
 from shared.storage.schema import jobs, metadata, providers
 
 _SQLITE_PRAGMAS = (
@@ -83,6 +83,7 @@ class SQLStore(Store):
             if self._create_schema:
                 async with self._engine.begin() as connection:
                     await connection.run_sync(metadata.create_all)
+                    await connection.run_sync(_add_missing_columns)
             await self.ping()
         except (SQLAlchemyError, OSError) as error:
             await self._engine.dispose()
@@ -160,17 +161,22 @@ class SQLStore(Store):
         return _row(result) if result is not None else None
 
     async def _patch_providers_where(
-        self, values: dict[str, Any], *, job_id: str, status: str, queued: bool
+        self, values: dict[str, Any], where: Where
     ) -> list[dict[str, Any]]:
-        column = providers.c.queued_at
-        statement = (
-            providers.update()
-            .where(providers.c.job_id == job_id)
-            .where(providers.c.call_status == status)
-            .where(column.is_not(None) if queued else column.is_(None))
-            .values(values)
-            .returning(*providers.c)
-        )
+        statement = providers.update()
+        column = providers.c
+        if where.job_id is not None:
+            statement = statement.where(column.job_id == where.job_id)
+        if where.statuses is not None:
+            statement = statement.where(column.call_status.in_(where.statuses))
+        if where.queued is not None:
+            queued = column.queued_at
+            statement = statement.where(queued.is_not(None) if where.queued else queued.is_(None))
+        if where.claimed_by is not None:
+            statement = statement.where(column.claimed_by == where.claimed_by)
+        if where.lease_before is not None:
+            statement = statement.where(column.lease_expires_at < where.lease_before)
+        statement = statement.values(values).returning(*providers.c)
         rows = [_row(item) for item in await self._run(statement, "all")]
         return sorted(rows, key=lambda row: row["id"])
 
@@ -190,6 +196,21 @@ class SQLStore(Store):
             raise StoreError(f"database error: {_reason(error)}") from error
         except OSError as error:
             raise StoreError(f"database unreachable: {_reason(error)}") from error
+
+
+def _add_missing_columns(connection: sa.Connection) -> None:
+    """Bring a database made by an earlier version up to date: add the nullable columns it
+    lacks (new columns are always nullable, so this is all an upgrade needs)."""
+    inspector = sa.inspect(connection)
+    for table in metadata.sorted_tables:
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in present or not column.nullable:
+                continue
+            kind = column.type.compile(dialect=connection.dialect)
+            connection.execute(
+                sa.text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}')
+            )
 
 
 def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

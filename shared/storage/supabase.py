@@ -27,7 +27,7 @@ from postgrest import APIError, AsyncRequestBuilder, AsyncSelectRequestBuilder
 from postgrest.types import ReturnMethod
 from supabase import AsyncClient, AsyncClientOptions, AsyncSupabaseException, acreate_client
 
-from shared.storage.base import Store, StoreError
+from shared.storage.base import Store, StoreError, Where
 from shared.storage.schema import jobs, providers
 
 #: Supabase's default `max_rows`: the most rows PostgREST returns for one read.
@@ -218,15 +218,28 @@ class SupabaseStore(Store):
         return _decode(_PROVIDERS, rows[0]) if rows else None
 
     async def _patch_providers_where(
-        self, values: dict[str, Any], *, job_id: str, status: str, queued: bool
+        self, values: dict[str, Any], where: Where
     ) -> list[dict[str, Any]]:
-        query = (
-            self._table(_PROVIDERS)
-            .update(_encode(values), returning=ReturnMethod.representation)
-            .eq("job_id", job_id)
-            .eq("call_status", status)
+        query = self._table(_PROVIDERS).update(
+            _encode(values), returning=ReturnMethod.representation
         )
-        query = query.not_.is_("queued_at", "null") if queued else query.is_("queued_at", "null")
+        if where.job_id is not None:
+            query = query.eq("job_id", where.job_id)
+        if where.statuses is not None:
+            if not where.statuses:
+                return []  # `status IN ()` holds for no row
+            if len(where.statuses) == 1:
+                query = query.eq("call_status", where.statuses[0])
+            else:
+                query = query.in_("call_status", list(where.statuses))
+        if where.queued is True:
+            query = query.not_.is_("queued_at", "null")
+        elif where.queued is False:
+            query = query.is_("queued_at", "null")
+        if where.claimed_by is not None:
+            query = query.eq("claimed_by", where.claimed_by)
+        if where.lease_before is not None:
+            query = query.lt("lease_expires_at", where.lease_before.isoformat())
         rows = [_decode(_PROVIDERS, row) for row in await self._execute(query)]
         return sorted(rows, key=lambda row: row["id"])
 

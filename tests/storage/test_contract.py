@@ -198,3 +198,44 @@ async def test_providers_in_status(store: Store) -> None:
 
 async def test_ping(store: Store) -> None:
     await store.ping()
+
+
+async def test_leases_let_others_close_out_a_dead_owners_calls(store: Store) -> None:
+    from datetime import timedelta
+
+    from shared.models import utcnow
+
+    job = await store.create_job(_job())
+    first, second = await store.add_providers(job, _TWO)
+    await store.queue_calls(job.id)
+    now = utcnow()
+    soon, later = now + timedelta(seconds=5), now + timedelta(seconds=60)
+    assert (await store.claim_call(first.id, "a", lease_until=soon)) is not None
+    claimed = await store.claim_call(second.id, "b", lease_until=soon)
+    assert claimed is not None and claimed.lease_expires_at is not None
+    # "b" keeps renewing; "a" dies.
+    assert await store.renew_leases("b", later) == 1
+    assert await store.expire_leases(now, "x") == []  # nothing has run out yet
+    closed = await store.expire_leases(now + timedelta(seconds=10), "the instance died")
+    assert [p.id for p in closed] == [first.id]
+    assert closed[0].call_status is CallStatus.FAILED and closed[0].outcome is Outcome.ERROR
+    assert closed[0].failure_reason == "the instance died"
+    assert await store.expire_leases(now + timedelta(seconds=10), "again") == []
+    assert await store.renew_leases("a", later) == 0  # a finished call is not renewed
+    alive = await store.get_provider(second.id)
+    assert alive is not None and alive.call_status is CallStatus.DIALING
+
+
+async def test_a_stream_begins_once_and_takes_ownership(store: Store) -> None:
+    job = await store.create_job(_job())
+    provider = (await store.add_providers(job, _TWO))[0]
+    assert await store.begin_stream(provider.id, "CA1", "b") is None  # never dialled
+    await store.queue_calls(job.id)
+    await store.claim_call(provider.id, "a")
+    begun = await store.begin_stream(provider.id, "CA1", "b")
+    assert begun is not None
+    assert (begun.call_status, begun.call_sid, begun.claimed_by) == (
+        CallStatus.IN_PROGRESS, "CA1", "b",
+    )
+    assert begun.answered_at is not None
+    assert await store.begin_stream(provider.id, "CA1", "c") is None  # a replay
