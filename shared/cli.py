@@ -1,14 +1,22 @@
-"""The `haggle` command: one subcommand per task, for scripts and checks.
+"""The `haggle` command: one subcommand per task, for people, scripts and checks.
 
-    haggle extract-price [--offline] [FILE]
+    haggle serve api|voice [--host H] [--port P]      run a service under uvicorn
+    haggle job create --problem … --zip … [--max-price N|--no-limit] [--json]
+    haggle providers add JOB --csv FILE               FILE: service_provider,phone_number
+    haggle call JOB                                   start the calls, watch them end
+    haggle results JOB [--json]                       the calls, best deal first
+    haggle extract-price [--offline] [FILE]           the agreed price of transcripts
 
-reads one transcript (a JSON array of `{role, text}` turns) or JSON Lines of transcripts (each
-line an array of turns, or an object with a `turns` array, as in `evals/prices.jsonl`) from FILE
-or stdin, and prints one line per transcript: the agreed price as a plain number (`150`,
-`1200`, `89.5`) or `none`.
+The commands that drive the job API take `--api URL` (else `HAGGLE_API_URL`, else
+http://localhost:8000); they live in `shared.commands`.
 
-Errors are one line on stderr and a non-zero exit: 1 for unreadable or malformed input, 2 for
-usage and settings.
+`extract-price` reads one transcript (a JSON array of `{role, text}` turns) or JSON Lines of
+transcripts (each line an array of turns, or an object with a `turns` array, as in
+`evals/prices.jsonl`) from FILE or stdin, and prints one line per transcript: the agreed price
+as a plain number (`150`, `1200`, `89.5`) or `none`.
+
+Errors are one line on stderr and a non-zero exit: 1 for a failure (unreadable input, the job
+API unreachable or refusing the request), 2 for usage and settings.
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from shared.commands import CommandError, CommandParser, add_parsers
 from shared.models import TranscriptTurn
 
 #: The function a subcommand runs: it gets the parsed arguments and returns the exit status.
@@ -36,11 +45,13 @@ class InputError(Exception):
 
 def build_parser() -> argparse.ArgumentParser:
     """The `haggle` argument parser; each subcommand sets `handler`."""
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog="haggle",
         description="Haggle: an AI voice agent that negotiates home-service prices.",
+        epilog="'haggle COMMAND --help' tells more about each command.",
     )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+    add_parsers(commands)
 
     extract = commands.add_parser(
         "extract-price",
@@ -77,6 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return handler(args)
+    except CommandError as error:
+        return _fail(str(error), error.status)
     except BrokenPipeError:
         # `haggle extract-price big.jsonl | head`: the reader left; that is not an error.
         sys.stderr.close()
