@@ -4,6 +4,8 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 WORKDIR /app
 
+# Every package the services import, with its data files (the dashboard's static files, the
+# simulated providers' personas/*.toml), and the SQL migration for Supabase and hand-run Postgres.
 COPY pyproject.toml README.md ./
 COPY api ./api
 COPY voice_backend ./voice_backend
