@@ -6,6 +6,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from api.intake import Intake, ProviderSearch
+from api.locks import KeyedLocks
 from api.voice_client import VoiceServiceClient
 from shared.settings import Settings
 from shared.storage import Store
@@ -29,6 +31,27 @@ def get_app_settings(request: Request) -> Settings:
     return settings
 
 
+def get_intake(request: Request) -> Intake:
+    """The intake (Grok or offline) built at start-up."""
+    intake: Intake = request.app.state.intake
+    return intake
+
+
+def get_provider_search(request: Request) -> ProviderSearch | None:
+    """The provider search, or `None` when providers are added by hand."""
+    search: ProviderSearch | None = request.app.state.provider_search
+    return search
+
+
+def get_job_locks(request: Request) -> KeyedLocks:
+    """Per-job locks of this process."""
+    locks: KeyedLocks = request.app.state.job_locks
+    return locks
+
+
 StoreDep = Annotated[Store, Depends(get_store)]
 VoiceDep = Annotated[VoiceServiceClient, Depends(get_voice)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+IntakeDep = Annotated[Intake, Depends(get_intake)]
+SearchDep = Annotated[ProviderSearch | None, Depends(get_provider_search)]
+JobLocksDep = Annotated[KeyedLocks, Depends(get_job_locks)]

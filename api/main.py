@@ -8,8 +8,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 
-from api.routes import jobs
+from api.intake import make_intake, make_provider_search
+from api.locks import KeyedLocks
+from api.routes import dashboard, insights, intake, jobs, live
 from api.voice_client import VoiceServiceClient
 from shared.logs import configure_logging
 from shared.metrics import metrics_endpoint
@@ -28,6 +31,9 @@ def create_app(settings: Settings) -> FastAPI:
             settings.call_backend_url, Settings.secret(settings.voice_backend_token)
         )
         app.state.store, app.state.voice = store, voice
+        app.state.intake = make_intake(settings)
+        app.state.provider_search = make_provider_search(settings)
+        app.state.job_locks = KeyedLocks()
         try:
             yield
         finally:
@@ -49,6 +55,11 @@ def create_app(settings: Settings) -> FastAPI:
         allow_headers=["Authorization", "Content-Type"],
     )
     app.include_router(jobs.router)
+    app.include_router(intake.router)
+    app.include_router(live.router)
+    app.include_router(insights.router)
+    app.include_router(dashboard.router)
+    app.mount("/static", StaticFiles(directory=dashboard.STATIC_DIR), name="static")
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -12,6 +12,7 @@ from shared.models import CallStatus, Job, Outcome, Provider, TranscriptTurn
 from shared.text import clean_name
 
 _MAX_PRICE_CEILING = 10_000_000
+_NOT_A_BUDGET = 'the budget must be a number, null or "no_limit"'
 
 
 def _price_or_null(value: Any) -> Any:
@@ -19,23 +20,24 @@ def _price_or_null(value: Any) -> Any:
     if value is None or (isinstance(value, str) and value.strip().lower() in {"no_limit", ""}):
         return None
     if isinstance(value, bool):
-        raise ValueError("max_price must be a number or null")
+        raise ValueError(_NOT_A_BUDGET)
     if isinstance(value, str):
         try:
             value = float(value.strip().lstrip("$").replace(",", ""))
         except ValueError:
-            raise ValueError("max_price must be a number or null") from None
+            raise ValueError(_NOT_A_BUDGET) from None
     if isinstance(value, int | float):
         if not math.isfinite(value) or value <= 0:
-            raise ValueError("max_price must be a positive number or null")
+            raise ValueError('the budget must be a positive number, null or "no_limit"')
         if value > _MAX_PRICE_CEILING:
-            raise ValueError(f"max_price must be at most {_MAX_PRICE_CEILING}")
+            raise ValueError(f"the budget must be at most {_MAX_PRICE_CEILING}")
         return float(value)
-    raise ValueError("max_price must be a number or null")
+    raise ValueError(_NOT_A_BUDGET)
 
 
 Budget = Annotated[float | None, BeforeValidator(_price_or_null)]
 ShortText = Annotated[str, Field(min_length=1, max_length=200)]
+ZipCode = Annotated[str, Field(min_length=3, max_length=12, pattern=r"^[A-Za-z0-9 -]+$")]
 
 
 def _context_text(value: Any) -> Any:
@@ -51,7 +53,7 @@ class JobIn(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
     problem: Annotated[str, Field(min_length=3, max_length=2000)]
-    zip_code: Annotated[str, Field(min_length=3, max_length=12, pattern=r"^[A-Za-z0-9 -]+$")]
+    zip_code: ZipCode
     max_price: Budget = None
     house_address: Annotated[str | None, Field(max_length=500)] = None
     date_needed: Annotated[str | None, Field(max_length=100)] = None
@@ -183,3 +185,57 @@ class StartCallsOut(BaseModel):
     status: Literal["started"]
     message: str
     provider_count: int
+
+
+# -- intake: the original's three-step flow -----------------------------------------------------
+
+
+class QuestionOut(BaseModel):
+    """A clarifying question: `{id: "q1", question}`."""
+
+    id: str
+    question: str
+
+
+class StartJobIn(BaseModel):
+    """`POST /api/start-job`, the original's `StartJobRequest`: every field required;
+    `price_limit` is a number or "no_limit"."""
+
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+
+    query: Annotated[str, Field(min_length=3, max_length=2000)]
+    house_address: Annotated[str, Field(max_length=500)]
+    zip_code: ZipCode
+    price_limit: Budget
+    date_needed: Annotated[str, Field(max_length=100)]
+
+
+class StartJobOut(BaseModel):
+    """`{job_id, task, questions: [{id, question}]}`."""
+
+    job_id: str
+    task: str
+    questions: list[QuestionOut]
+
+
+class CompleteJobIn(BaseModel):
+    """`POST /api/complete-job`: the answers by question id, and optionally the providers to
+    call (otherwise a configured provider search finds them)."""
+
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+
+    job_id: Annotated[str, Field(min_length=1, max_length=100)]
+    answers: Annotated[
+        dict[Annotated[str, Field(max_length=40)], Annotated[str | None, Field(max_length=2000)]],
+        Field(max_length=20),
+    ]
+    providers: list[ProviderIn] | None = None
+
+
+class CompleteJobOut(BaseModel):
+    """The job and its providers; `message` says what is missing (no providers yet)."""
+
+    job: JobOut
+    providers: list[ProviderOut]
+    providers_source: Literal["request", "search", "existing", "none"]
+    message: str | None = None

@@ -7,6 +7,7 @@ import logging
 from fastapi import APIRouter, HTTPException, status
 
 from api.deps import SettingsDep, StoreDep, VoiceDep
+from api.providers import checked, not_yet_in
 from api.schemas import (
     JobIn,
     JobOut,
@@ -17,8 +18,7 @@ from api.schemas import (
 )
 from api.voice_client import VoiceServiceUnavailable
 from shared import metrics
-from shared.models import Job, JobCreate, ProviderCreate
-from shared.phone import InvalidPhoneNumber, to_e164
+from shared.models import Job, JobCreate
 from shared.storage import Store
 
 logger = logging.getLogger(__name__)
@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/api")
 
 
-async def _job_or_404(store: Store, job_id: str) -> Job:
+async def job_or_404(store: Store, job_id: str) -> Job:
     job = await store.get_job(job_id)
     if job is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"Job not found: {job_id}")
@@ -57,41 +57,25 @@ async def list_jobs(store: StoreDep, limit: int = 50) -> list[JobOut]:
 @router.get("/jobs/{job_id}")
 async def get_job(job_id: str, store: StoreDep) -> JobOut:
     """One job, or 404."""
-    return JobOut.of(await _job_or_404(store, job_id))
+    return JobOut.of(await job_or_404(store, job_id))
 
 
 @router.post("/jobs/{job_id}/providers", status_code=status.HTTP_201_CREATED)
 async def add_providers(
     job_id: str, body: ProvidersIn, store: StoreDep, settings: SettingsDep
 ) -> list[ProviderOut]:
-    """Add providers to a job: every phone number valid, or none stored."""
-    job = await _job_or_404(store, job_id)
+    """Add providers to a job: every phone number valid, or none stored. Numbers the job
+    already has are left out; the answer lists the providers stored by this request."""
+    job = await job_or_404(store, job_id)
     if len(body.providers) > settings.max_providers_per_request:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
             f"at most {settings.max_providers_per_request} providers per request",
         )
-    errors = []
-    cleaned: list[ProviderCreate] = []
-    for index, provider in enumerate(body.providers):
-        try:
-            phone = to_e164(provider.phone_number, settings.default_region)
-        except InvalidPhoneNumber as error:
-            errors.append(
-                {
-                    "loc": ["body", "providers", index, "phone_number"],
-                    "msg": str(error),
-                    "type": "value_error.phone_number",
-                    "input": provider.phone_number,
-                }
-            )
-            continue
-        cleaned.append(
-            ProviderCreate(service_provider=provider.service_provider, phone_number=phone)
-        )
-    if errors:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, errors)
-    stored = await store.add_providers(job, cleaned)
+    cleaned = checked(body.providers, settings.default_region)
+    # A number already in the job is not added again: nobody is called twice for one job.
+    fresh = not_yet_in(cleaned, await store.list_providers(job.id))
+    stored = await store.add_providers(job, fresh)
     logger.info("providers added", extra={"job_id": job.id, "count": len(stored)})
     return [ProviderOut.of(provider) for provider in stored]
 
@@ -99,21 +83,21 @@ async def add_providers(
 @router.get("/providers/{job_id}")
 async def list_providers(job_id: str, store: StoreDep) -> list[ProviderOut]:
     """A job's providers with their call status and prices."""
-    await _job_or_404(store, job_id)
+    await job_or_404(store, job_id)
     return [ProviderOut.of(provider) for provider in await store.list_providers(job_id)]
 
 
 @router.get("/providers/{job_id}/status")
 async def provider_status(job_id: str, store: StoreDep) -> list[ProviderStatusOut]:
     """The same rows plus transcripts and outcomes."""
-    await _job_or_404(store, job_id)
+    await job_or_404(store, job_id)
     return [ProviderStatusOut.of(provider) for provider in await store.list_providers(job_id)]
 
 
 @router.post("/start-calls/{job_id}")
 async def start_calls(job_id: str, store: StoreDep, voice: VoiceDep) -> StartCallsOut:
     """Ask the voice service to call the job's providers (those not yet called)."""
-    await _job_or_404(store, job_id)
+    await job_or_404(store, job_id)
     providers = await store.list_providers(job_id)
     if not providers:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"No providers found for job: {job_id}")

@@ -1,0 +1,177 @@
+"""Figures across jobs, from the stored rows: calls placed, connected and agreed, savings.
+
+Definitions (the dashboard shows them next to the numbers):
+
+* a call is *placed* once it has left `pending` (dialled, whatever happened next);
+* it *connected* when someone talked: `in_progress` or `completed` (a voicemail, busy line or
+  unanswered call did not);
+* it *agreed* when a price was agreed (`outcome == "agreed"`, or a completed call with a price);
+* its *savings* are the first quote minus the agreed price, when both are known.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from pydantic import BaseModel
+
+from shared.models import CallStatus, Job, Outcome, Provider
+
+
+class Deal(BaseModel):
+    """The best agreed price of a job."""
+
+    provider_id: int
+    name: str
+    price: float
+    first_quote: float | None
+    savings: float | None
+
+
+class JobSummary(BaseModel):
+    """One job in the history."""
+
+    job_id: str
+    task: str | None
+    problem: str
+    zip_code: str
+    status: str
+    created_at: datetime
+    providers: int
+    calls_placed: int
+    in_progress: int
+    connected: int
+    not_reached: int
+    agreed: int
+    best: Deal | None
+
+
+class Totals(BaseModel):
+    """Across the jobs summarised."""
+
+    jobs: int
+    providers: int
+    calls_placed: int
+    connected: int
+    agreed: int
+    connect_rate: float | None
+    agreement_rate: float | None
+    average_savings: float | None
+    average_savings_percent: float | None
+    total_savings: float
+    outcomes: dict[str, int]
+
+
+class Analytics(BaseModel):
+    """`GET /api/analytics`."""
+
+    totals: Totals
+    jobs: list[JobSummary]
+
+
+_TALKED = (CallStatus.IN_PROGRESS, CallStatus.COMPLETED)
+_LIVE = (CallStatus.DIALING, CallStatus.IN_PROGRESS)
+
+
+def placed(provider: Provider) -> bool:
+    """The call was dialled."""
+    return provider.call_status is not CallStatus.PENDING
+
+
+def connected(provider: Provider) -> bool:
+    """Someone talked on the call."""
+    return provider.call_status in _TALKED
+
+
+def agreed(provider: Provider) -> bool:
+    """A price was agreed on the call."""
+    if provider.negotiated_price is None:
+        return False
+    return provider.outcome is Outcome.AGREED or (
+        provider.outcome is None and provider.call_status is CallStatus.COMPLETED
+    )
+
+
+def savings(provider: Provider) -> float | None:
+    """First quote minus agreed price, when both are known."""
+    if not agreed(provider) or provider.minimum_quote is None:
+        return None
+    assert provider.negotiated_price is not None
+    return round(provider.minimum_quote - provider.negotiated_price, 2)
+
+
+def best_deal(providers: Iterable[Provider]) -> Deal | None:
+    """The lowest agreed price (the first one to reach it, on a tie)."""
+    deals = [provider for provider in providers if agreed(provider)]
+    if not deals:
+        return None
+    best = min(deals, key=lambda provider: (provider.negotiated_price, provider.id))
+    assert best.negotiated_price is not None
+    return Deal(
+        provider_id=best.id,
+        name=best.service_provider,
+        price=best.negotiated_price,
+        first_quote=best.minimum_quote,
+        savings=savings(best),
+    )
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def summarize_job(job: Job, providers: Sequence[Provider]) -> JobSummary:
+    """One job's line in the history."""
+    return JobSummary(
+        job_id=job.id,
+        task=job.task,
+        problem=job.problem,
+        zip_code=job.zip_code,
+        status=job.status,
+        created_at=job.created_at,
+        providers=len(providers),
+        calls_placed=sum(map(placed, providers)),
+        in_progress=sum(provider.call_status in _LIVE for provider in providers),
+        connected=sum(map(connected, providers)),
+        not_reached=sum(provider.call_status is CallStatus.FAILED for provider in providers),
+        agreed=sum(map(agreed, providers)),
+        best=best_deal(providers),
+    )
+
+
+def summarize(jobs: Sequence[tuple[Job, Sequence[Provider]]]) -> Analytics:
+    """The figures for these jobs (newest first, as given)."""
+    every = [provider for _, providers in jobs for provider in providers]
+    calls = [provider for provider in every if placed(provider)]
+    talked = [provider for provider in calls if connected(provider)]
+    deals = [provider for provider in every if agreed(provider)]
+    saved = [
+        (amount, provider.minimum_quote)
+        for provider in deals
+        if (amount := savings(provider)) is not None and provider.minimum_quote
+    ]
+    outcomes = Counter(provider.outcome.value for provider in every if provider.outcome)
+    return Analytics(
+        totals=Totals(
+            jobs=len(jobs),
+            providers=len(every),
+            calls_placed=len(calls),
+            connected=len(talked),
+            agreed=len(deals),
+            connect_rate=_rate(len(talked), len(calls)),
+            agreement_rate=_rate(len(deals), len(talked)),
+            average_savings=(
+                round(sum(amount for amount, _ in saved) / len(saved), 2) if saved else None
+            ),
+            average_savings_percent=(
+                round(100 * sum(amount / quote for amount, quote in saved) / len(saved), 1)
+                if saved
+                else None
+            ),
+            total_savings=round(sum(amount for amount, _ in saved), 2),
+            outcomes=dict(outcomes),
+        ),
+        jobs=[summarize_job(job, providers) for job, providers in jobs],
+    )

@@ -1,0 +1,36 @@
+"""The dashboard: one hand-written page and its assets, served by the job API itself.
+
+No build step and nothing from a CDN: `api/static/` holds the HTML, CSS and JavaScript
+modules. A strict Content-Security-Policy keeps the page to this origin.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter
+from fastapi.responses import FileResponse
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+
+#: Everything from this origin only; no inline script or style.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+router = APIRouter()
+
+
+@router.get("/", include_in_schema=False)
+async def dashboard() -> FileResponse:
+    """The single page; it routes itself by the URL's fragment (`#/jobs/{id}`)."""
+    return FileResponse(
+        STATIC_DIR / "index.html",
+        headers={
+            "Content-Security-Policy": CSP,
+            "Cache-Control": "no-cache",
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "no-referrer",
+        },
+    )

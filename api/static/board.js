@@ -1,0 +1,474 @@
+// Step three: the job's providers (add them, or paste a list), starting the calls, and the
+// live call board fed by server-sent events (GET /api/jobs/{id}/events), with a transcript
+// per call.
+
+import {
+  OUTCOME_LABELS,
+  STATUS_LABELS,
+  announce,
+  api,
+  bestOf,
+  busy,
+  fill,
+  focusHeading,
+  h,
+  isAgreed,
+  money,
+  notice,
+  savingsOf,
+  when,
+} from "./lib.js";
+import { steps } from "./intake.js";
+
+/** Rows from pasted text: one provider a line, "name, phone" (comma, tab, semicolon or |). */
+export function parseProviderList(text) {
+  const providers = [];
+  const skipped = [];
+  text.split(/\r?\n/).forEach((raw, index) => {
+    const line = raw.trim();
+    if (!line) return;
+    const parts = line
+      .split(/[,;\t|]/)
+      .map((part) => part.trim().replace(/^"(.*)"$/, "$1").trim())
+      .filter(Boolean);
+    const phoneAt = parts.findLastIndex((part) => (part.match(/\d/g) || []).length >= 7);
+    if (phoneAt < 1) {
+      if (!/^(name|provider|business)\b/i.test(line)) skipped.push({ line: index + 1, text: line });
+      return;
+    }
+    providers.push({
+      service_provider: parts.slice(0, phoneAt).join(", "),
+      phone_number: parts[phoneAt],
+      line: index + 1,
+    });
+  });
+  return { providers, skipped };
+}
+
+function transcriptTurns(row) {
+  if (row.transcript_turns && row.transcript_turns.length) return row.transcript_turns;
+  const turns = [];
+  for (const line of (row.call_transcript || "").split("\n")) {
+    const match = line.match(/^\d+\.\s*\[(ASSISTANT|USER)\]:\s*(.*)$/);
+    if (match) turns.push({ role: match[1] === "ASSISTANT" ? "assistant" : "user", text: match[2] });
+  }
+  return turns;
+}
+
+function statusBadge(row) {
+  return h(
+    "span",
+    { class: `badge status-${row.call_status}` },
+    row.call_status === "dialing" || row.call_status === "in_progress"
+      ? h("span", { class: "pulse", "aria-hidden": "true" })
+      : null,
+    STATUS_LABELS[row.call_status] || row.call_status,
+  );
+}
+
+function outcomeText(row) {
+  if (!row.outcome) return row.call_status === "completed" ? "Ended" : "—";
+  return OUTCOME_LABELS[row.outcome] || row.outcome;
+}
+
+class TranscriptDialog {
+  constructor(host) {
+    this.title = h("h2", { id: "transcript-title" });
+    this.body = h("div", { class: "transcript-body" });
+    this.close = h("button", { type: "button", class: "secondary" }, "Close");
+    this.dialog = h(
+      "dialog",
+      { class: "transcript", "aria-labelledby": "transcript-title" },
+      h("div", { class: "dialog-head" }, this.title, this.close),
+      this.body,
+    );
+    this.close.addEventListener("click", () => this.dialog.close());
+    this.dialog.addEventListener("close", () => {
+      if (this.opener && this.opener.isConnected) this.opener.focus();
+      this.providerId = null;
+    });
+    // A click on the backdrop (outside the box) closes it too.
+    this.dialog.addEventListener("click", (event) => {
+      if (event.target === this.dialog) this.dialog.close();
+    });
+    host.append(this.dialog);
+    this.providerId = null;
+  }
+
+  open(row, opener) {
+    this.opener = opener;
+    this.providerId = row.id;
+    this.render(row);
+    this.dialog.showModal();
+    this.close.focus();
+  }
+
+  update(row) {
+    if (this.dialog.open && row.id === this.providerId) this.render(row);
+  }
+
+  render(row) {
+    fill(this.title, `Call with ${row.name}`);
+    const facts = h(
+      "dl",
+      { class: "facts" },
+      h("dt", {}, "Status"),
+      h("dd", {}, statusBadge(row), " ", outcomeText(row)),
+      h("dt", {}, "First quote"),
+      h("dd", {}, money(row.estimated_price)),
+      h("dt", {}, "Agreed price"),
+      h("dd", {}, money(row.negotiated_price)),
+      row.conditions ? [h("dt", {}, "Conditions"), h("dd", {}, row.conditions)] : null,
+      row.failure_reason ? [h("dt", {}, "Note"), h("dd", {}, row.failure_reason)] : null,
+    );
+    const turns = transcriptTurns(row);
+    const list = turns.length
+      ? h(
+          "ol",
+          { class: "turns" },
+          turns.map((turn) =>
+            h(
+              "li",
+              { class: `turn turn-${turn.role}` },
+              h("span", { class: "speaker" }, turn.role === "assistant" ? "Agent" : row.name),
+              h("p", {}, turn.text),
+            ),
+          ),
+        )
+      : h(
+          "p",
+          { class: "empty" },
+          row.call_status === "completed" || row.call_status === "failed"
+            ? "Nothing was said on this call."
+            : "The transcript appears here when the call ends.",
+        );
+    fill(this.body, facts, h("h3", {}, "Transcript"), list);
+  }
+}
+
+class CallBoard {
+  constructor(job, dialog) {
+    this.job = job;
+    this.dialog = dialog;
+    this.rows = new Map();
+    this.trs = new Map();
+    this.startedWith = new Set();
+    this.tbody = h("tbody");
+    this.best = h("div", { class: "best-deal", "aria-live": "polite" });
+    this.empty = h("p", { class: "empty" }, "No providers yet. Add the ones to call above.");
+    this.startButton = h("button", { type: "button", class: "primary" }, "Start calls");
+    this.startStatus = h("div", { class: "form-status" });
+    this.table = h(
+      "table",
+      { class: "board" },
+      h("caption", { class: "visually-hidden" }, "Calls to providers, updated live"),
+      h(
+        "thead",
+        {},
+        h(
+          "tr",
+          {},
+          ["Provider", "Status", "Outcome", "First quote", "Agreed", "Saved", "Transcript"].map(
+            (name) => h("th", { scope: "col" }, name),
+          ),
+        ),
+      ),
+      this.tbody,
+    );
+    this.startButton.addEventListener("click", () => this.start());
+  }
+
+  set(row, { live = false } = {}) {
+    const before = this.rows.get(row.id);
+    this.rows.set(row.id, row);
+    let tr = this.trs.get(row.id);
+    if (!tr) {
+      tr = this.newRow(row);
+      this.trs.set(row.id, tr);
+      this.tbody.append(tr);
+    }
+    this.renderRow(tr, row);
+    this.dialog.update(row);
+    if (live && before && before.call_status !== row.call_status) {
+      const price = isAgreed(row) ? `, ${money(row.negotiated_price)}` : "";
+      const outcome = row.outcome ? `, ${OUTCOME_LABELS[row.outcome] || row.outcome}` : "";
+      announce(`${row.name}: ${STATUS_LABELS[row.call_status]}${outcome}${price}`);
+    }
+    this.refresh();
+  }
+
+  newRow(row) {
+    const button = h("button", { type: "button", class: "link" }, "View");
+    button.addEventListener("click", () => this.dialog.open(this.rows.get(row.id), button));
+    const tr = h("tr", { dataset: { providerId: String(row.id) } });
+    tr.transcriptButton = button;
+    return tr;
+  }
+
+  renderRow(tr, row) {
+    tr.dataset.status = row.call_status;
+    tr.dataset.outcome = row.outcome || "";
+    const saved = savingsOf(row);
+    const button = tr.transcriptButton;
+    button.setAttribute("aria-label", `Transcript of the call with ${row.name}`);
+    fill(
+      tr,
+      h(
+        "th",
+        { scope: "row", "data-label": "Provider" },
+        h("span", { class: "name" }, row.name),
+        h("span", { class: "phone" }, row.phone),
+      ),
+      h("td", { "data-label": "Status" }, statusBadge(row)),
+      h("td", { "data-label": "Outcome", class: "outcome" }, outcomeText(row)),
+      h("td", { "data-label": "First quote", class: "num" }, money(row.estimated_price)),
+      h("td", { "data-label": "Agreed", class: "num price" }, money(row.negotiated_price)),
+      h("td", { "data-label": "Saved", class: "num" }, saved !== null ? money(saved) : "—"),
+      h("td", { "data-label": "Transcript" }, button),
+    );
+  }
+
+  refresh() {
+    const rows = [...this.rows.values()];
+    const best = bestOf(rows);
+    for (const [id, tr] of this.trs) {
+      const isBest = best !== null && id === best.id;
+      tr.classList.toggle("best", isBest);
+      const cell = tr.querySelector("th");
+      const tag = cell.querySelector(".best-tag");
+      if (isBest && !tag) cell.append(h("span", { class: "best-tag" }, "Best deal"));
+      if (!isBest && tag) tag.remove();
+    }
+    if (best) {
+      const saved = savingsOf(best);
+      fill(
+        this.best,
+        h("strong", {}, "Best deal: "),
+        `${best.name} at ${money(best.negotiated_price)}`,
+        saved !== null && saved > 0 ? ` (first quote ${money(best.estimated_price)}, saved ${money(saved)})` : "",
+        best.conditions ? ` — ${best.conditions}` : "",
+      );
+    } else {
+      fill(this.best);
+    }
+    const done = rows.filter((row) => row.call_status === "completed" || row.call_status === "failed");
+    const live = rows.filter((row) => row.call_status === "dialing" || row.call_status === "in_progress");
+    this.progress && fill(this.progress, rows.length ? `${done.length} of ${rows.length} calls finished${live.length ? `, ${live.length} in progress` : ""}` : "");
+    this.empty.hidden = rows.length > 0;
+    if (rows.length && this.onRows) this.onRows();
+    this.table.hidden = rows.length === 0;
+    const waiting = rows.filter((row) => row.call_status === "pending" && !this.startedWith.has(row.id));
+    this.startButton.disabled = waiting.length === 0;
+    fill(this.startButton, waiting.length ? `Start calls (${waiting.length})` : "Start calls");
+  }
+
+  async start() {
+    const waiting = [...this.rows.values()].filter((row) => row.call_status === "pending");
+    this.startButton.disabled = true;
+    fill(this.startStatus);
+    try {
+      const answer = await api(`/api/start-calls/${encodeURIComponent(this.job.job_id)}`, {
+        method: "POST",
+      });
+      waiting.forEach((row) => this.startedWith.add(row.id));
+      fill(this.startStatus, notice("success", answer.message || "Calls started."));
+    } catch (error) {
+      const text =
+        error.status === 503
+          ? "The voice service cannot be reached, so no call was placed. Is it running?"
+          : error.message;
+      fill(this.startStatus, notice("error", text));
+    }
+    this.refresh();
+  }
+}
+
+function providerForm(job, board) {
+  const status = h("div", { class: "form-status" });
+  const name = h("input", { id: "provider-name", name: "name", autocomplete: "organization", required: true });
+  const phone = h("input", { id: "provider-phone", name: "phone", type: "tel", autocomplete: "tel", required: true });
+  const add = h(
+    "form",
+    { class: "inline-form", novalidate: true, "aria-label": "Add a provider" },
+    h("div", { class: "field" }, h("label", { for: "provider-name" }, "Provider name"), name),
+    h("div", { class: "field" }, h("label", { for: "provider-phone" }, "Phone number"), phone),
+    h("div", { class: "actions" }, h("button", { type: "submit", class: "secondary" }, "Add provider")),
+  );
+  const paste = h("textarea", {
+    id: "provider-list",
+    rows: "4",
+    placeholder: "Ace Plumbing, (415) 555-0100\nBay Rooter, 415-555-0101",
+    "aria-describedby": "provider-list-hint",
+  });
+  const importForm = h(
+    "form",
+    { class: "import-form", novalidate: true, "aria-label": "Import providers" },
+    h("label", { for: "provider-list" }, "Paste a list (CSV)"),
+    h("p", { class: "hint", id: "provider-list-hint" }, "One provider a line: name, phone number."),
+    paste,
+    h("div", { class: "actions" }, h("button", { type: "submit", class: "secondary" }, "Import list")),
+  );
+
+  async function send(form, providers, lines) {
+    fill(status);
+    const path = `/api/jobs/${encodeURIComponent(job.job_id)}/providers`;
+    try {
+      const stored = await busy(form, "Adding…", () =>
+        api(path, {
+          method: "POST",
+          body: { providers: providers.map(({ service_provider, phone_number }) => ({ service_provider, phone_number })) },
+        }),
+      );
+      stored.forEach((row) => board.set({ ...row, transcript_turns: [], call_transcript: null }));
+      const repeated = providers.length - stored.length;
+      const text = `${stored.length} provider${stored.length === 1 ? "" : "s"} added` +
+        (repeated ? `; ${repeated} already on the list (same number), not added again.` : ".");
+      fill(status, notice("success", text));
+      return true;
+    } catch (error) {
+      const bad = Array.isArray(error.detail)
+        ? error.detail
+            .filter((item) => Array.isArray(item.loc) && item.loc[1] === "providers")
+            .map((item) => {
+              const where = lines ? `Line ${lines[item.loc[2]]}` : "The phone number";
+              return `${where}: ${String(item.msg).replace(/^Value error, /, "")}`;
+            })
+        : [];
+      fill(status, notice("error", bad.length ? h("ul", {}, bad.map((line) => h("li", {}, line))) : error.message));
+      return false;
+    }
+  }
+
+  add.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!name.value.trim() || !phone.value.trim()) {
+      fill(status, notice("error", "Enter the provider's name and phone number."));
+      (name.value.trim() ? phone : name).focus();
+      return;
+    }
+    const ok = await send(add, [{ service_provider: name.value.trim(), phone_number: phone.value.trim() }]);
+    if (ok) {
+      add.reset();
+      name.focus();
+    }
+  });
+  importForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const { providers, skipped } = parseProviderList(paste.value);
+    if (!providers.length) {
+      fill(status, notice("error", "No “name, phone” lines found in the list."));
+      paste.focus();
+      return;
+    }
+    const ok = await send(importForm, providers, providers.map((row) => row.line));
+    if (ok) {
+      paste.value = "";
+      if (skipped.length) {
+        status.append(notice("info", `Skipped line ${skipped.map((row) => row.line).join(", ")}: no phone number.`));
+      }
+    }
+  });
+  return h(
+    "section",
+    { class: "card", "aria-labelledby": "providers-title" },
+    h("h2", { id: "providers-title" }, "Providers to call"),
+    add,
+    h("details", { class: "import" }, h("summary", {}, "Import a list"), importForm),
+    status,
+  );
+}
+
+function summary(job) {
+  const budget = job.max_price === null ? "No limit" : money(job.max_price);
+  return h(
+    "dl",
+    { class: "summary" },
+    h("dt", {}, "The agent will say"),
+    h("dd", {}, h("q", {}, job.problem)),
+    h("dt", {}, "Zip code"),
+    h("dd", {}, job.zip_code),
+    h("dt", {}, "Budget"),
+    h("dd", {}, budget),
+    job.date_needed ? [h("dt", {}, "Needed by"), h("dd", {}, job.date_needed)] : null,
+    job.house_address ? [h("dt", {}, "Address"), h("dd", {}, job.house_address)] : null,
+    h("dt", {}, "Created"),
+    h("dd", {}, when(job.created_at)),
+  );
+}
+
+/** `#/jobs/{id}`: providers, calls and results, live. */
+export async function jobView(root, { jobId, flash, onLeave }) {
+  fill(root, h("p", { class: "loading" }, "Loading the job…"));
+  const id = encodeURIComponent(jobId);
+  let job;
+  let rows;
+  try {
+    [job, rows] = await Promise.all([api(`/api/jobs/${id}`), api(`/api/providers/${id}/status`)]);
+  } catch (error) {
+    fill(root, h("h1", {}, "Job not found"), notice("error", error.message));
+    focusHeading(root);
+    return;
+  }
+  const dialog = new TranscriptDialog(document.body);
+  const board = new CallBoard(job, dialog);
+  const title = h("h1", {}, job.task ? `${job.task[0].toUpperCase()}${job.task.slice(1)} for ${job.zip_code}` : `Job for ${job.zip_code}`);
+  const about = h("div", { class: "card" }, summary(job));
+  const liveState = h("span", { class: "live", dataset: { state: "connecting" } }, "Connecting…");
+  board.progress = h("p", { class: "progress" });
+  const message = flash();
+  const flashed = message && !(message.untilProviders && rows.length) ? notice(message.kind, message.text) : null;
+  if (flashed && message.untilProviders) board.onRows = () => flashed.remove();
+  fill(
+    root,
+    title,
+    steps(3),
+    flashed,
+    about,
+    providerForm(job, board),
+    h(
+      "section",
+      { class: "card", "aria-labelledby": "calls-title" },
+      h("div", { class: "section-head" }, h("h2", { id: "calls-title" }, "Calls"), liveState),
+      h("div", { class: "start" }, board.startButton, board.progress),
+      board.startStatus,
+      board.best,
+      board.empty,
+      h("div", { class: "table-wrap" }, board.table),
+    ),
+  );
+  rows.forEach((row) => board.set(row));
+  board.refresh();
+  focusHeading(root);
+
+  const source = new EventSource(`/api/jobs/${id}/events`);
+  let ready = false;
+  source.addEventListener("open", () => {
+    liveState.dataset.state = "live";
+    fill(liveState, "Live");
+  });
+  source.addEventListener("error", () => {
+    liveState.dataset.state = "reconnecting";
+    fill(liveState, "Reconnecting…");
+    ready = false;
+  });
+  source.addEventListener("ready", () => {
+    ready = true;
+  });
+  source.addEventListener("job", (event) => {
+    job = JSON.parse(event.data);
+    board.job = job;
+    fill(about, summary(job));
+  });
+  source.addEventListener("provider", (event) => {
+    board.set(JSON.parse(event.data), { live: ready });
+  });
+  source.addEventListener("gone", () => {
+    source.close();
+    fill(liveState, "Job deleted");
+  });
+  onLeave(() => {
+    source.close();
+    if (dialog.dialog.open) dialog.dialog.close();
+    dialog.dialog.remove();
+  });
+}

@@ -1,0 +1,101 @@
+"""Headless Chromium for the dashboard tests: Debian's `chromium`, driven through Playwright's
+Python API with its executable path set (Playwright's own browser download is not used).
+
+Without Chromium or Playwright the tests here are skipped, saying so; CI installs both.
+Screenshots go to `test-artifacts/screenshots/` for review.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tests.support.servers import REPO
+
+if TYPE_CHECKING:
+    from playwright.async_api import BrowserContext, Page
+
+SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
+
+#: What Chromium needs to run headless in a container with no network beyond loopback.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def chromium_path() -> str | None:
+    """Debian's Chromium (`CHROMIUM_PATH` overrides)."""
+    return (
+        os.environ.get("CHROMIUM_PATH")
+        or shutil.which("chromium")
+        or shutil.which("chromium-browser")
+    )
+
+
+@pytest.fixture
+async def browser(tmp_path: Path) -> AsyncIterator[BrowserContext]:
+    """A fresh browser profile with a desktop-sized window."""
+    executable = chromium_path()
+    if executable is None:
+        pytest.skip("Chromium is not installed (apt-get install chromium); CI installs it")
+    try:
+        from playwright.async_api import async_playwright
+    except ImportError:
+        pytest.skip("Playwright is not installed (pip install -e '.[dev]')")
+    async with async_playwright() as playwright:
+        context = await playwright.chromium.launch_persistent_context(
+            str(tmp_path / "chromium-profile"),
+            executable_path=executable,
+            args=CHROMIUM_ARGS,
+            headless=True,
+            viewport={"width": 1280, "height": 900},
+            locale="en-US",
+            timezone_id="America/Los_Angeles",
+        )
+        context.set_default_timeout(10_000)
+        try:
+            yield context
+        finally:
+            await context.close()
+
+
+async def new_page(context: BrowserContext, errors: list[str]) -> Page:
+    """A page that records console errors and failed requests into `errors`."""
+    page = await context.new_page()
+    page.on("pageerror", lambda error: errors.append(f"page error: {error}"))
+    page.on(
+        "console",
+        lambda message: (
+            errors.append(f"console: {message.text}") if message.type == "error" else None
+        ),
+    )
+    page.on(
+        "requestfailed",
+        lambda request: (
+            errors.append(f"request failed: {request.url}")
+            # An event stream cut when the page moves on or closes is not a failure.
+            if not request.url.endswith("/events")
+            else None
+        ),
+    )
+    return page
+
+
+async def shot(page: Page, name: str, *, full_page: bool = True) -> Path:
+    """Save a screenshot for review: `test-artifacts/screenshots/{name}.png`."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    await page.screenshot(path=str(path), full_page=full_page)
+    return path
