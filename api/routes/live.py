@@ -11,7 +11,8 @@ Events:
 * `provider`: one provider row with its transcript (`ProviderStatusOut`), each when first seen
   and whenever it changes;
 * `ready`: the first full picture has been sent (after every connect);
-* `gone`: the job no longer exists; the stream ends.
+* `gone`: the job no longer exists; the stream ends;
+* `reconnect`: the stream is about to end by itself (see below); the page stays live.
 
 A stream ends by itself after `lifetime` seconds and the browser's `EventSource` reconnects
 (`retry` below), getting the whole picture again: a stream never holds a server's shutdown
@@ -99,6 +100,8 @@ async def job_events(
             yield ": keep-alive\n\n"  # proxies close silent connections
             quiet_since = now
         if now >= deadline:
+            count += 1
+            yield _event("reconnect", "{}", count)
             return
         await asyncio.sleep(poll)
 

@@ -29,7 +29,12 @@ export function parseProviderList(text) {
     if (!line) return;
     const parts = line
       .split(/[,;\t|]/)
-      .map((part) => part.trim().replace(/^"(.*)"$/, "$1").trim())
+      .map((part) =>
+        part
+          .trim()
+          .replace(/^"(.*)"$/, "$1")
+          .trim(),
+      )
       .filter(Boolean);
     const phoneAt = parts.findLastIndex((part) => (part.match(/\d/g) || []).length >= 7);
     if (phoneAt < 1) {
@@ -50,7 +55,8 @@ function transcriptTurns(row) {
   const turns = [];
   for (const line of (row.call_transcript || "").split("\n")) {
     const match = line.match(/^\d+\.\s*\[(ASSISTANT|USER)\]:\s*(.*)$/);
-    if (match) turns.push({ role: match[1] === "ASSISTANT" ? "assistant" : "user", text: match[2] });
+    if (match)
+      turns.push({ role: match[1] === "ASSISTANT" ? "assistant" : "user", text: match[2] });
   }
   return turns;
 }
@@ -245,19 +251,33 @@ class CallBoard {
         this.best,
         h("strong", {}, "Best deal: "),
         `${best.name} at ${money(best.negotiated_price)}`,
-        saved !== null && saved > 0 ? ` (first quote ${money(best.estimated_price)}, saved ${money(saved)})` : "",
+        saved !== null && saved > 0
+          ? ` (first quote ${money(best.estimated_price)}, saved ${money(saved)})`
+          : "",
         best.conditions ? ` — ${best.conditions}` : "",
       );
     } else {
       fill(this.best);
     }
-    const done = rows.filter((row) => row.call_status === "completed" || row.call_status === "failed");
-    const live = rows.filter((row) => row.call_status === "dialing" || row.call_status === "in_progress");
-    this.progress && fill(this.progress, rows.length ? `${done.length} of ${rows.length} calls finished${live.length ? `, ${live.length} in progress` : ""}` : "");
+    const done = rows.filter(
+      (row) => row.call_status === "completed" || row.call_status === "failed",
+    );
+    const live = rows.filter(
+      (row) => row.call_status === "dialing" || row.call_status === "in_progress",
+    );
+    if (this.progress) {
+      const moving = live.length ? `, ${live.length} in progress` : "";
+      fill(
+        this.progress,
+        rows.length ? `${done.length} of ${rows.length} calls finished${moving}` : "",
+      );
+    }
     this.empty.hidden = rows.length > 0;
     if (rows.length && this.onRows) this.onRows();
     this.table.hidden = rows.length === 0;
-    const waiting = rows.filter((row) => row.call_status === "pending" && !this.startedWith.has(row.id));
+    const waiting = rows.filter(
+      (row) => row.call_status === "pending" && !this.startedWith.has(row.id),
+    );
     this.startButton.disabled = waiting.length === 0;
     fill(this.startButton, waiting.length ? `Start calls (${waiting.length})` : "Start calls");
   }
@@ -285,14 +305,29 @@ class CallBoard {
 
 function providerForm(job, board) {
   const status = h("div", { class: "form-status" });
-  const name = h("input", { id: "provider-name", name: "name", autocomplete: "organization", required: true });
-  const phone = h("input", { id: "provider-phone", name: "phone", type: "tel", autocomplete: "tel", required: true });
+  const name = h("input", {
+    id: "provider-name",
+    name: "name",
+    autocomplete: "organization",
+    required: true,
+  });
+  const phone = h("input", {
+    id: "provider-phone",
+    name: "phone",
+    type: "tel",
+    autocomplete: "tel",
+    required: true,
+  });
   const add = h(
     "form",
     { class: "inline-form", novalidate: true, "aria-label": "Add a provider" },
     h("div", { class: "field" }, h("label", { for: "provider-name" }, "Provider name"), name),
     h("div", { class: "field" }, h("label", { for: "provider-phone" }, "Phone number"), phone),
-    h("div", { class: "actions" }, h("button", { type: "submit", class: "secondary" }, "Add provider")),
+    h(
+      "div",
+      { class: "actions" },
+      h("button", { type: "submit", class: "secondary" }, "Add provider"),
+    ),
   );
   const paste = h("textarea", {
     id: "provider-list",
@@ -306,7 +341,11 @@ function providerForm(job, board) {
     h("label", { for: "provider-list" }, "Paste a list (CSV)"),
     h("p", { class: "hint", id: "provider-list-hint" }, "One provider a line: name, phone number."),
     paste,
-    h("div", { class: "actions" }, h("button", { type: "submit", class: "secondary" }, "Import list")),
+    h(
+      "div",
+      { class: "actions" },
+      h("button", { type: "submit", class: "secondary" }, "Import list"),
+    ),
   );
 
   async function send(form, providers, lines) {
@@ -316,12 +355,18 @@ function providerForm(job, board) {
       const stored = await busy(form, "Adding…", () =>
         api(path, {
           method: "POST",
-          body: { providers: providers.map(({ service_provider, phone_number }) => ({ service_provider, phone_number })) },
+          body: {
+            providers: providers.map(({ service_provider, phone_number }) => ({
+              service_provider,
+              phone_number,
+            })),
+          },
         }),
       );
       stored.forEach((row) => board.set({ ...row, transcript_turns: [], call_transcript: null }));
       const repeated = providers.length - stored.length;
-      const text = `${stored.length} provider${stored.length === 1 ? "" : "s"} added` +
+      const text =
+        `${stored.length} provider${stored.length === 1 ? "" : "s"} added` +
         (repeated ? `; ${repeated} already on the list (same number), not added again.` : ".");
       fill(status, notice("success", text));
       return true;
@@ -334,7 +379,19 @@ function providerForm(job, board) {
               return `${where}: ${String(item.msg).replace(/^Value error, /, "")}`;
             })
         : [];
-      fill(status, notice("error", bad.length ? h("ul", {}, bad.map((line) => h("li", {}, line))) : error.message));
+      fill(
+        status,
+        notice(
+          "error",
+          bad.length
+            ? h(
+                "ul",
+                {},
+                bad.map((line) => h("li", {}, line)),
+              )
+            : error.message,
+        ),
+      );
       return false;
     }
   }
@@ -346,7 +403,9 @@ function providerForm(job, board) {
       (name.value.trim() ? phone : name).focus();
       return;
     }
-    const ok = await send(add, [{ service_provider: name.value.trim(), phone_number: phone.value.trim() }]);
+    const ok = await send(add, [
+      { service_provider: name.value.trim(), phone_number: phone.value.trim() },
+    ]);
     if (ok) {
       add.reset();
       name.focus();
@@ -360,11 +419,20 @@ function providerForm(job, board) {
       paste.focus();
       return;
     }
-    const ok = await send(importForm, providers, providers.map((row) => row.line));
+    const ok = await send(
+      importForm,
+      providers,
+      providers.map((row) => row.line),
+    );
     if (ok) {
       paste.value = "";
       if (skipped.length) {
-        status.append(notice("info", `Skipped line ${skipped.map((row) => row.line).join(", ")}: no phone number.`));
+        status.append(
+          notice(
+            "info",
+            `Skipped line ${skipped.map((row) => row.line).join(", ")}: no phone number.`,
+          ),
+        );
       }
     }
   });
@@ -411,12 +479,30 @@ export async function jobView(root, { jobId, flash, onLeave }) {
   }
   const dialog = new TranscriptDialog(document.body);
   const board = new CallBoard(job, dialog);
-  const title = h("h1", {}, job.task ? `${job.task[0].toUpperCase()}${job.task.slice(1)} for ${job.zip_code}` : `Job for ${job.zip_code}`);
+  const title = h(
+    "h1",
+    {},
+    job.task
+      ? `${job.task[0].toUpperCase()}${job.task.slice(1)} for ${job.zip_code}`
+      : `Job for ${job.zip_code}`,
+  );
   const about = h("div", { class: "card" }, summary(job));
   const liveState = h("span", { class: "live", dataset: { state: "connecting" } }, "Connecting…");
   board.progress = h("p", { class: "progress" });
-  const message = flash();
-  const flashed = message && !(message.untilProviders && rows.length) ? notice(message.kind, message.text) : null;
+  const message =
+    job.status === "collecting_info" && !rows.length
+      ? { kind: "info", text: "The clarifying questions are not answered yet.", questions: true }
+      : flash();
+  const flashed =
+    message && !(message.untilProviders && rows.length)
+      ? notice(
+          message.kind,
+          message.text,
+          message.questions
+            ? [" ", h("a", { href: `#/jobs/${job.job_id}/questions` }, "Answer them")]
+            : null,
+        )
+      : null;
   if (flashed && message.untilProviders) board.onRows = () => flashed.remove();
   fill(
     root,
@@ -442,14 +528,20 @@ export async function jobView(root, { jobId, flash, onLeave }) {
 
   const source = new EventSource(`/api/jobs/${id}/events`);
   let ready = false;
+  let renewing = false; // the server ends each stream after a while; EventSource reconnects
   source.addEventListener("open", () => {
+    renewing = false;
     liveState.dataset.state = "live";
     fill(liveState, "Live");
   });
+  source.addEventListener("reconnect", () => {
+    renewing = true;
+  });
   source.addEventListener("error", () => {
+    ready = false;
+    if (renewing && source.readyState === EventSource.CONNECTING) return;
     liveState.dataset.state = "reconnecting";
     fill(liveState, "Reconnecting…");
-    ready = false;
   });
   source.addEventListener("ready", () => {
     ready = true;

@@ -18,8 +18,10 @@ function capitalised(text) {
 }
 
 function jobStatus(job) {
-  if (job.in_progress) return `${job.in_progress} call${job.in_progress === 1 ? "" : "s"} in progress`;
-  if (!job.providers) return job.status === "collecting_info" ? "Questions not answered" : "No providers yet";
+  if (job.in_progress)
+    return `${job.in_progress} call${job.in_progress === 1 ? "" : "s"} in progress`;
+  if (!job.providers)
+    return job.status === "collecting_info" ? "Questions not answered" : "No providers yet";
   if (!job.calls_placed) return "Not called yet";
   return `${job.calls_placed} of ${job.providers} called`;
 }
@@ -38,7 +40,9 @@ function historyTable(jobs) {
         h(
           "tr",
           {},
-          ["Job", "Created", "Calls", "Agreed", "Best deal"].map((name) => h("th", { scope: "col" }, name)),
+          ["Job", "Created", "Calls", "Agreed", "Best deal"].map((name) =>
+            h("th", { scope: "col" }, name),
+          ),
         ),
       ),
       h(
@@ -68,7 +72,9 @@ function historyTable(jobs) {
                 ? [
                     h("strong", {}, money(job.best.price)),
                     ` ${job.best.name}`,
-                    job.best.savings ? h("span", { class: "saved" }, ` saved ${money(job.best.savings)}`) : "",
+                    job.best.savings
+                      ? h("span", { class: "saved" }, ` saved ${money(job.best.savings)}`)
+                      : "",
                   ]
                 : "—",
             ),
@@ -85,7 +91,12 @@ export async function historyView(root, { title = "Jobs" } = {}) {
   if (!data) return;
   fill(
     root,
-    h("div", { class: "section-head" }, h("h1", {}, title), h("a", { class: "button primary", href: "#/new" }, "New job")),
+    h(
+      "div",
+      { class: "section-head" },
+      h("h1", {}, title),
+      h("a", { class: "button primary", href: "#/new" }, "New job"),
+    ),
     data.jobs.length
       ? h("section", { class: "card" }, historyTable(data.jobs))
       : h("p", { class: "empty" }, "No jobs yet. ", h("a", { href: "#/new" }, "Start one"), "."),
@@ -113,7 +124,8 @@ function seriesOf(job) {
 /** A stacked horizontal bar per job: what happened to its calls. */
 function outcomesChart(jobs) {
   const shown = jobs.filter((job) => job.providers > 0).slice(0, 10);
-  if (!shown.length) return h("p", { class: "empty" }, "No calls yet: the chart fills in as jobs are called.");
+  if (!shown.length)
+    return h("p", { class: "empty" }, "No calls yet: the chart fills in as jobs are called.");
   const most = Math.max(...shown.map((job) => job.providers));
   const label = 150;
   const width = 640;
@@ -136,7 +148,8 @@ function outcomesChart(jobs) {
       shown
         .map((job) => {
           const parts = seriesOf(job);
-          return `${capitalised(job.task || "job")} ${job.zip_code}: ${SERIES.map((s) => `${parts[s.key]} ${s.label.toLowerCase()}`).join(", ")}`;
+          const counts = SERIES.map((s) => `${parts[s.key]} ${s.label.toLowerCase()}`);
+          return `${capitalised(job.task || "job")} ${job.zip_code}: ${counts.join(", ")}`;
         })
         .join(". "),
     ),
@@ -144,7 +157,11 @@ function outcomesChart(jobs) {
   shown.forEach((job, index) => {
     const y = index * (bar + gap) + 4;
     chart.append(
-      svg("text", { x: label - 8, y: y + bar / 2 + 5, "text-anchor": "end", class: "chart-label" }, `${capitalised(job.task || "job")} · ${job.zip_code}`.slice(0, 22)),
+      svg(
+        "text",
+        { x: label - 8, y: y + bar / 2 + 5, "text-anchor": "end", class: "chart-label" },
+        `${capitalised(job.task || "job")} · ${job.zip_code}`.slice(0, 22),
+      ),
     );
     let x = label;
     const parts = seriesOf(job);
@@ -152,20 +169,43 @@ function outcomesChart(jobs) {
       const value = parts[series.key];
       if (!value) continue;
       const w = (value / most) * plot;
-      chart.append(svg("rect", { x, y, width: Math.max(w - 1, 1), height: bar, rx: 3, class: series.className }));
+      chart.append(
+        svg("rect", {
+          x,
+          y,
+          width: Math.max(w - 1, 1),
+          height: bar,
+          rx: 3,
+          class: series.className,
+        }),
+      );
       if (w > 18) {
-        chart.append(svg("text", { x: x + w / 2, y: y + bar / 2 + 5, "text-anchor": "middle", class: "chart-value" }, String(value)));
+        chart.append(
+          svg(
+            "text",
+            { x: x + w / 2, y: y + bar / 2 + 5, "text-anchor": "middle", class: "chart-value" },
+            String(value),
+          ),
+        );
       }
       x += w;
     }
   });
   const axisY = shown.length * (bar + gap) + 14;
   chart.append(svg("text", { x: label, y: axisY, class: "chart-axis" }, "0"));
-  chart.append(svg("text", { x: label + plot, y: axisY, "text-anchor": "end", class: "chart-axis" }, `${most} provider${most === 1 ? "" : "s"}`));
+  chart.append(
+    svg(
+      "text",
+      { x: label + plot, y: axisY, "text-anchor": "end", class: "chart-axis" },
+      `${most} provider${most === 1 ? "" : "s"}`,
+    ),
+  );
   const legend = h(
     "ul",
     { class: "legend", "aria-hidden": "true" },
-    SERIES.map((series) => h("li", {}, h("span", { class: `swatch ${series.className}` }), series.label)),
+    SERIES.map((series) =>
+      h("li", {}, h("span", { class: `swatch ${series.className}` }), series.label),
+    ),
   );
   const table = h(
     "details",
@@ -174,7 +214,16 @@ function outcomesChart(jobs) {
     h(
       "table",
       {},
-      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Job"), SERIES.map((s) => h("th", { scope: "col" }, s.label)))),
+      h(
+        "thead",
+        {},
+        h(
+          "tr",
+          {},
+          h("th", { scope: "col" }, "Job"),
+          SERIES.map((s) => h("th", { scope: "col" }, s.label)),
+        ),
+      ),
       h(
         "tbody",
         {},
@@ -194,7 +243,17 @@ function outcomesChart(jobs) {
 }
 
 function tile(label, value, note) {
-  return h("div", { class: "tile" }, h("dt", {}, label), h("dd", {}, h("span", { class: "tile-value" }, value), note ? h("span", { class: "tile-note" }, note) : null));
+  return h(
+    "div",
+    { class: "tile" },
+    h("dt", {}, label),
+    h(
+      "dd",
+      {},
+      h("span", { class: "tile-value" }, value),
+      note ? h("span", { class: "tile-note" }, note) : null,
+    ),
+  );
 }
 
 /** `#/analytics`: figures across jobs and a chart. */
@@ -215,15 +274,23 @@ export async function analyticsView(root) {
       tile(
         "Average savings",
         money(t.average_savings),
-        t.average_savings_percent !== null ? `${t.average_savings_percent}% off the first quote` : "first quote minus agreed price",
+        t.average_savings_percent !== null
+          ? `${t.average_savings_percent}% off the first quote`
+          : "first quote minus agreed price",
       ),
     ),
-    h("section", { class: "card", "aria-labelledby": "outcomes-title" }, h("h2", { id: "outcomes-title" }, "Call outcomes by job"), outcomesChart(data.jobs)),
+    h(
+      "section",
+      { class: "card", "aria-labelledby": "outcomes-title" },
+      h("h2", { id: "outcomes-title" }, "Call outcomes by job"),
+      outcomesChart(data.jobs),
+    ),
     h(
       "p",
       { class: "hint" },
       "A call is placed once dialled; it connected when someone talked; the agreement rate " +
-        "counts agreed prices among connected calls; savings are the first quote minus the agreed price.",
+        "counts agreed prices among connected calls; savings are the first quote minus the " +
+        "agreed price.",
     ),
   );
   focusHeading(root);

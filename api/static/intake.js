@@ -137,7 +137,11 @@ export function newJobView(root, { go }) {
         h("div", { class: "check" }, noLimit, h("label", { for: "no-limit" }, "No limit")),
       ),
     ),
-    h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, "Next: a few questions")),
+    h(
+      "div",
+      { class: "actions" },
+      h("button", { type: "submit", class: "primary" }, "Next: a few questions"),
+    ),
     status,
   );
   budget.setAttribute("aria-describedby", "budget-hint budget-error");
@@ -196,13 +200,19 @@ function nextStep(answer) {
   if (answer.providers_source === "none") {
     return {
       kind: "info",
-      text: "Now add the providers to call: type them in, or paste a list. " +
+      text:
+        "Now add the providers to call: type them in, or paste a list. " +
         "(No provider search is set up on this server.)",
       untilProviders: true,
     };
   }
   if (answer.providers_source === "search" && count) {
-    return { kind: "success", text: `Found ${count} provider${count === 1 ? "" : "s"} near ${answer.job.zip_code}. Check the list, then start the calls.` };
+    return {
+      kind: "success",
+      text:
+        `Found ${count} provider${count === 1 ? "" : "s"} near ${answer.job.zip_code}. ` +
+        "Check the list, then start the calls.",
+    };
   }
   return answer.message ? { kind: "info", text: answer.message, untilProviders: !count } : null;
 }
@@ -238,8 +248,16 @@ export async function questionsView(root, { go, jobId, flash }) {
           ),
         )
       : h("p", {}, "No questions for this job: go straight on to the providers."),
-    h("p", { class: "hint" }, "Answer what you can; the agent reads your answers before each call."),
-    h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, "Next: providers")),
+    h(
+      "p",
+      { class: "hint" },
+      "Answer what you can; the agent reads your answers before each call.",
+    ),
+    h(
+      "div",
+      { class: "actions" },
+      h("button", { type: "submit", class: "primary" }, "Next: providers"),
+    ),
     status,
   );
   for (const [key, value] of Object.entries(job.clarifications || {})) {

@@ -130,11 +130,8 @@ async def test_a_stream_ends_by_itself_and_an_unknown_job_is_404(tmp_path: Path)
             response = await site.client.get(f"/api/jobs/{job_id}/events")
         body = response.text
         assert body.startswith("retry: 1000\n\n")
-        assert re.findall(r"^event: (\w+)$", body, flags=re.MULTILINE) == [
-            "job",
-            "provider",
-            "ready",
-        ]
+        kinds = re.findall(r"^event: (\w+)$", body, flags=re.MULTILINE)
+        assert kinds == ["job", "provider", "ready", "reconnect"]
 
 
 async def test_analytics_across_jobs(tmp_path: Path) -> None:

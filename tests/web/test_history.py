@@ -67,7 +67,10 @@ async def site(tmp_path: Path) -> AsyncIterator[tuple[str, SQLStore, list[dict]]
     settings = load_settings(database_url=f"sqlite:///{tmp_path / 'haggle.db'}")
     store = SQLStore(settings.database_url)
     await store.open()
-    async with serve(create_app(settings)) as url, httpx.AsyncClient(base_url=url) as client:
+    app = create_app(settings)
+    # Short streams, so the page's reconnection is part of the test.
+    app.state.event_options = {"lifetime": 1.0}
+    async with serve(app) as url, httpx.AsyncClient(base_url=url) as client:
         plumbing = await _job(client, "fix my toilet", "94110", "Ace Plumbing", "Bay Rooter")
         wiring = await _job(
             client, "outlet sparks in the kitchen", "94103", "Spark Electric", "Volt Bros", "Watt"
@@ -129,6 +132,8 @@ async def test_history_live_board_analytics_and_phone(
     watt_id = wiring["providers"][2]["id"]
     watt = page.locator(f'tr[data-provider-id="{watt_id}"]')
     await expect(watt).to_have_attribute("data-status", "pending")
+    await page.wait_for_timeout(2500)  # the stream has ended and been reopened at least once
+    await expect(page.locator(".live")).to_have_text("Live")
     await store.update_call(watt_id, CallUpdate(call_status=CallStatus.IN_PROGRESS))
     await expect(watt).to_have_attribute("data-status", "in_progress")
     await expect(page.get_by_text("1 in progress")).to_be_visible()
