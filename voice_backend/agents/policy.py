@@ -52,6 +52,10 @@ _PUSHES_NO_BUDGET = 2
 _MAX_REPEATS = 2
 #: Times the agent asks for a price without getting one before it closes.
 _MAX_PRICE_ASKS = 2
+#: Times in a row the agent checks a price that did not sound right before it lets it go.
+_MAX_CHECKS = 2
+#: Times the agent says the deal back before it gives up on a line this bad.
+_MAX_RESTATES = 3
 
 _ONES = (
     *("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"),
@@ -103,6 +107,7 @@ class Stage(StrEnum):
     ESTIMATE = "estimate"  # asked for a price
     NEGOTIATING = "negotiating"  # heard a price; countering or asking for their best
     PARTS = "parts"  # about to take a price "plus parts": asked what the parts add
+    CONFIRMING = "confirming"  # said the deal back ("so that's …, is that right?")
     DONE = "done"  # said the closing (or hung up on a voicemail)
 
 
@@ -132,71 +137,35 @@ def _word_set(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
+def _phrases(text: str) -> tuple[str, ...]:
+    """Phrases written as one `;`-separated string."""
+    return tuple(phrase.strip() for phrase in text.split(";"))
+
+
 # What the provider's words are matched on: keywords, not sentences, as speech recognition
 # garbles the rest.
-_VOICEMAIL_SURE = (
-    "voicemail",
-    "voice mail",
-    "mailbox",
-    "beep",
-    "after the tone",
-    "at the tone",
-    "leave a message",
-    "leave your message",
-    "leave me a message",
-    "leave us a message",
-    "record your message",
+_VOICEMAIL_SURE = _phrases(
+    "voicemail; voice mail; mailbox; beep; after the tone; at the tone; leave a message; leave "
+    "your message; leave me a message; leave us a message; record your message"
 )
-_VOICEMAIL_HINTS = (
-    "not available",
-    "unavailable",
-    "come to the phone",
-    "you've reached",
-    "you have reached",
-    "your call",
-    "message",
-    "leave",
-    "name and number",
+_VOICEMAIL_HINTS = _phrases(
+    "not available; unavailable; come to the phone; you've reached; you have reached; your "
+    "call; message; leave; name and number"
 )
-_WRONG_NUMBER = ("wrong number", "no one by that name", "nobody by that name", "the wrong")
-_REPEAT_PLEASE = (
-    "say that again",
-    "say again",
-    "repeat that",
-    "come again",
-    "didn't catch",
-    "didnt catch",
-    "what was that",
-    "pardon",
-    "didn't hear",
-    "didnt hear",
-    "can't hear",
-    "cant hear",
-    "what did you say",
-    "sorry what",
+_WRONG_NUMBER = _phrases("wrong number; no one by that name; nobody by that name; the wrong")
+_REPEAT_PLEASE = _phrases(
+    "say that again; say again; repeat that; come again; didn't catch; didnt catch; what was "
+    "that; pardon; didn't hear; didnt hear; can't hear; cant hear; what did you say; sorry what"
 )
-_HOLD = ("hold on", "hang on", "one sec", "one second", "one moment", "just a sec", "bear with")
-_BYE = ("bye", "goodbye", "gotta go", "have to go")
+_HOLD = _phrases("hold on; hang on; one sec; one second; one moment; just a sec; bear with")
+_BYE = _phrases("bye; goodbye; gotta go; have to go")
 _PRESENCE = _word_set("yes yeah yep yup i'm im i am here still there hello hi sorry uh um")
-_VAGUE = (
-    "over the phone",
-    "without seeing",
-    "have to see",
-    "need to see",
-    "have to look",
-    "take a look",
-    "come out",
-    "come by",
-    "depends",
-    "hard to say",
-    "can't say",
-    "cant say",
-    "not sure",
-    "no idea",
-    "couldn't tell",
-    "can't tell",
+_VAGUE = _phrases(
+    "over the phone; without seeing; have to see; need to see; have to look; take a look; come "
+    "out; come by; depends; hard to say; can't say; cant say; not sure; no idea; couldn't tell; "
+    "can't tell"
 )
-_CAN_HELP = ("we can", "i can", "we do", "can help", "we could", "i could", "we handle")
+_CAN_HELP = _phrases("we can; i can; we do; can help; we could; i could; we handle")
 _IDENTITY_SIGNS = _word_set(
     "speaking hello hi hey morning afternoon evening help this who calling yes yeah yep yup "
     "sure speak can do"
@@ -204,21 +173,11 @@ _IDENTITY_SIGNS = _word_set(
 _NAME_FILLER = _word_set("the and of inc llc co company services service & a")
 _AI_WORDS = _word_set("robot ai bot computer recording automated machine")
 _ADDRESS_WORDS = _word_set("address located location zip street")
-_SCHEDULE = (
-    "when do you need",
-    "how soon",
-    "what day",
-    "when would you",
-    "when are you",
-    "what time",
-    "when works",
-    "when can",
-    "when should",
-    "when do you want",
-    "schedule",
-    "availability",
+_SCHEDULE = _phrases(
+    "when do you need; how soon; what day; when would you; when are you; what time; when works; "
+    "when can; when should; when do you want; schedule; availability"
 )
-_BUDGET = ("budget", "spend", "afford", "looking to pay", "hoping to pay", "want to pay")
+_BUDGET = _phrases("budget; spend; afford; looking to pay; hoping to pay; want to pay")
 _PROBLEM_WORDS = _word_set("problem issue wrong happening")
 _PARTS_WORDS = _word_set("parts part materials")
 
@@ -442,6 +401,11 @@ class NegotiationPolicy:
         self._conditions: tuple[str, ...] = ()
         self._outcome: Outcome | None = None
         self._asked_parts = False
+        # A price heard that did not sound right, with its conditions, awaiting their yes.
+        self._checking: tuple[float, list[str]] | None = None
+        self._checks = 0
+        self._deal: tuple[float, tuple[str, ...]] | None = None  # said back, awaiting their yes
+        self._restates = 0
         self._unclear = 0
         self._price_asks = 0
         self._repeats = 0
@@ -529,14 +493,19 @@ class NegotiationPolicy:
         self._silences += 1
         if self._silences == 1:
             return AgentTurn("Hello, are you still there?")
-        return self._no_deal("")
+        return self.wrap_up("silence")
 
     def wrap_up(self, reason: str = "time") -> AgentTurn:
-        """The call must end now (time or silence limit): the closing, following the rules."""
+        """The call must end now (time or silence limit): the closing, following the rules.
+
+        A price already taken (said back, or waiting on what the parts add) is closed on;
+        anything else ends without a deal."""
         if self._stage is Stage.DONE:
             return AgentTurn("", hang_up=True)
         if self._stage is Stage.PARTS and self._offer is not None:
-            return self._accept(self._offer, self._offer_conditions)  # already decided on
+            self._deal = (self._offer, self._said_back(self._offer_conditions))
+        if self._stage in (Stage.PARTS, Stage.CONFIRMING) and self._deal is not None:
+            return self._close_agreed(restate=True)
         lead = "I'll let you go." if "silence" in reason.lower() else "Sorry, I have to run."
         return self._no_deal(lead)
 
@@ -557,6 +526,8 @@ class NegotiationPolicy:
             if self._silences == 0 and set(words) <= _PRESENCE and "here" in words:
                 return self._say(self._pending())  # back after a nudge
         self._repeats = 0
+        if self._checking is not None:
+            return self._on_price_check(heard)
         if set(words) & _AI_WORDS and _is_question(words, heard.tokens):
             return self._say(
                 f"Yes, I'm an AI assistant calling for the homeowner. {self._pending()}"
@@ -567,6 +538,7 @@ class NegotiationPolicy:
             Stage.ESTIMATE: self._on_estimate,
             Stage.NEGOTIATING: self._on_negotiating,
             Stage.PARTS: self._on_parts,
+            Stage.CONFIRMING: self._on_deal_said_back,
         }[self._stage]
         return handler(heard)
 
@@ -625,6 +597,47 @@ class NegotiationPolicy:
             return self._no_budge()
         return self._unclear_turn()
 
+    def _on_price_check(self, heard: _Heard) -> AgentTurn:
+        """Their answer to "just to confirm, did you say …?"."""
+        assert self._checking is not None
+        (asked, conditions), self._checking = self._checking, None
+        reading = heard.reading
+        if heard.prices:
+            said = heard.prices[-1][0]
+            if abs(said - asked) < 0.5:
+                return self._consider(said, reading.conditions or conditions, confirmed=True)
+            if self._checks >= _MAX_CHECKS:
+                self._checks = 0
+                return self._no_budge()  # still nothing that sounds right: their price stands
+            return self._consider(said, reading.conditions)
+        if (reading.accept_weak or reading.accept_strong) and not reading.negative:
+            return self._consider(asked, reading.conditions or conditions, confirmed=True)
+        if reading.negative:
+            return self._say(f"Sorry, I misheard. {self._pending()}")
+        self._checking = (asked, conditions)
+        return self._unclear_turn()
+
+    def _on_deal_said_back(self, heard: _Heard) -> AgentTurn:
+        """Their answer to the deal said back."""
+        assert self._deal is not None
+        price = self._deal[0]
+        reading = heard.reading
+        if heard.prices:
+            said = heard.prices[-1][0]
+            if abs(said - price) < 0.5:
+                return self._close_agreed()  # "yeah, one forty"
+            # Not the price the agent heard: back to the haggle with what they say now.
+            self._deal, self._stage = None, Stage.NEGOTIATING
+            return self._consider(said, reading.conditions)
+        if (reading.accept_weak or reading.accept_strong) and not reading.negative:
+            return self._close_agreed()
+        if reading.negative:
+            self._deal, self._stage = None, Stage.NEGOTIATING
+            return self._say("Sorry, I must have misheard. What's your price?")
+        if _is_question(heard.words, heard.tokens):
+            return self._answer(heard, then=Stage.CONFIRMING)
+        return self._unclear_turn()
+
     def _on_parts(self, heard: _Heard) -> AgentTurn:
         assert self._offer is not None
         amounts = [p for p, _ in heard.prices if p != self._offer]
@@ -664,9 +677,20 @@ class NegotiationPolicy:
             return self._decide(self._offer, self._offer_conditions, previous=self._offer)
         return self._ask_price_again("Okay. And roughly what would the repair itself cost?")
 
-    def _consider(self, price: float, conditions: list[str]) -> AgentTurn:
+    def _consider(
+        self, price: float, conditions: list[str], *, confirmed: bool = False
+    ) -> AgentTurn:
         """A job price the provider just said."""
         previous = self._offer
+        below_counter = self._counter is not None and price < self._counter - 0.5
+        plunged = previous is not None and price < 0.5 * previous
+        if (below_counter or plunged) and not confirmed:
+            # Nobody asks for less than the agent offered: most likely a word was misheard.
+            self._checking = (price, list(conditions))
+            self._checks += 1
+            # Not "sorry": the reader would take it for turning their price down.
+            return self._say(f"Just to confirm, did you say {spoken_dollars(price)}?")
+        self._checks = 0
         if self._quote is None:
             self._quote = price
         self._offer = price
@@ -787,16 +811,37 @@ class NegotiationPolicy:
             self._offer, self._offer_conditions = price, list(conditions)
             self._stage = Stage.PARTS
             return self._say("Okay. About how much would the parts be?")
-        self._agreed = price
-        self._conditions = tuple(dict.fromkeys(_condition_said_back(c) for c in conditions))
-        self._outcome = Outcome.AGREED
-        restated = f"Okay, so that's {spoken_dollars(price)}"
-        for condition in self._conditions:
+        self._restates += 1
+        if self._restates > _MAX_RESTATES:
+            return self._no_deal("Sorry, the line is bad.")
+        self._deal = (price, self._said_back(conditions))
+        self._stage = Stage.CONFIRMING
+        # "we'll go with": said as a yes, so a reader of the transcript takes their price here,
+        # not a counter-offer of the agent's that they never answered.
+        return self._say(f"Great, {self._restatement('so we will go with')}. Is that right?")
+
+    @staticmethod
+    def _said_back(conditions: list[str]) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(_condition_said_back(c) for c in conditions))
+
+    def _restatement(self, lead: str = "so that's") -> str:
+        """The deal in words: "so that's one hundred forty dollars, if you come this afternoon"."""
+        assert self._deal is not None
+        price, conditions = self._deal
+        restated = f"{lead} {spoken_dollars(price)}"
+        for condition in conditions:
             restated += f", {condition}"
         if self._fee:
             fee = spoken_dollars(self._fee).replace("dollars", "dollar", 1)
             restated += f", plus the {fee} {self._fee_name}"
-        return self._finish(f"{restated}. {CLOSING_AGREED}")
+        return restated
+
+    def _close_agreed(self, *, restate: bool = False) -> AgentTurn:
+        assert self._deal is not None
+        self._agreed, self._conditions = self._deal
+        self._outcome = Outcome.AGREED
+        lead = f"Okay, {self._restatement()}." if restate else "Perfect."
+        return self._finish(f"{lead} {CLOSING_AGREED}")
 
     # Everything else the agent says.
     def _state_problem(self) -> AgentTurn:
@@ -824,6 +869,8 @@ class NegotiationPolicy:
             return "Can you help with that?"
         if self._stage is Stage.PARTS:
             return "About how much would the parts be?"
+        if self._stage is Stage.CONFIRMING and self._deal is not None:
+            return f"So that's {spoken_dollars(self._deal[0])}, right?"
         if self._stage is Stage.NEGOTIATING and self._counter is not None:
             fee = f", plus the {self._fee_name}" if self._fee else ""
             return f"So, could you do {spoken_dollars(self._counter)}{fee}?"
@@ -896,6 +943,7 @@ class NegotiationPolicy:
         if self._unclear <= _MAX_REPEATS:
             return AgentTurn("Sorry, the line is bad. Could you repeat that?")
         self._unclear = 0
+        self._checking = None
         # Move on as if the answer were the expected one, or close.
         if self._stage is Stage.IDENTITY:
             return self._state_problem()
@@ -905,6 +953,8 @@ class NegotiationPolicy:
             return self._no_deal("Sorry, the line is bad.")
         if self._stage is Stage.PARTS and self._offer is not None:
             return self._accept(self._offer, self._offer_conditions)
+        if self._stage is Stage.CONFIRMING:
+            return self._close_agreed()  # no "no" heard to the price said back
         return self._no_budge()
 
     def _say_again(self) -> AgentTurn:

@@ -187,47 +187,25 @@ def _word_set(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
+def _phrases(text: str) -> tuple[str, ...]:
+    """Phrases written as one `;`-separated string."""
+    return tuple(phrase.strip() for phrase in text.split(";"))
+
+
 # Keywords for what the agent said.
-_CLOSING = (
-    "reach out",
-    "call you back",
-    "think about it",
-    "thank you for your help",
-    "thanks for your help",
-    "thank you for the info",
-    "have a good day",
-    "goodbye",
-    "bye",
-    "wrong number",
+_CLOSING = _phrases(
+    "reach out; call you back; think about it; thank you for your help; thanks for your help; "
+    "thank you for the info; have a good day; goodbye; bye; wrong number"
 )
-_AGREED_CLOSING = ("reach out", "thank you for your help", "thanks for your help")
-_STILL_THERE = ("still there", "are you there", "you there")
-_REPEAT = (
-    "say that again",
-    "repeat that",
-    "didn't catch",
-    "didnt catch",
-    "come again",
-    "what was that",
-    "pardon",
+_AGREED_CLOSING = _phrases("reach out; thank you for your help; thanks for your help")
+_STILL_THERE = _phrases("still there; are you there; you there")
+_REPEAT = _phrases(
+    "say that again; repeat that; didn't catch; didnt catch; come again; what was that; pardon"
 )
 _PRICE_ASK = _word_set("price estimate cost charge quote ballpark total much")
-_PUSH = (
-    "best price",
-    "your best",
-    "lower",
-    "better price",
-    "discount",
-    "other quote",
-    "other quotes",
-    "another quote",
-    "cheaper",
-    "come down",
-    "budget",
-    "too much",
-    "too high",
-    "more than i was hoping",
-    "match",
+_PUSH = _phrases(
+    "best price; your best; lower; better price; discount; other quote; other quotes; another "
+    "quote; cheaper; come down; budget; too much; too high; more than i was hoping; match"
 )
 _IDENTITY_ASK = _word_set("is this hi hello hey speaking")
 _PARTS_ASK = _word_set("parts materials")
@@ -404,6 +382,8 @@ class PersonaMind:
         lowest = persona.lowest_price
         current = self._current()
         assert lowest is not None
+        if self._accepted is not None and abs(offer - self._accepted) < 0.5:
+            return self._say("Yep, that's right.")  # the deal said back
         if offer >= current:
             return self._accept(current)
         if offer >= lowest:
@@ -488,8 +468,9 @@ class PersonaMind:
     def _goodbye(self, heard: str, words: list[str]) -> PersonaTurn:
         lowest = self.persona.lowest_price
         if _has(words, *_AGREED_CLOSING) and self._price is not None and lowest is not None:
+            # No price named: the deal is the one on the table, its own price.
             named = self._offer_in(heard)
-            price = named if named is not None else self._accepted
+            price = named if named is not None else self._price
             if price is not None and price >= lowest:
                 self.agreed_price = price
         if self.agreed_price is not None:
@@ -507,6 +488,7 @@ class PersonaMind:
         return PersonaTurn(text, hang_up=True)
 
     def _say(self, text: str) -> PersonaTurn:
+        text = text[:1].upper() + text[1:]
         self._last = text
         self._confused = 0
         return PersonaTurn(text)
