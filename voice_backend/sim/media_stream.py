@@ -138,6 +138,8 @@ class MediaStreamSession:
         self._playback = Playback()
         self._sequence = 0
         self._send_lock = asyncio.Lock()
+        # The service's end of the socket vanished (a crashed instance sends no close frame).
+        self._socket_lost = False
 
     @property
     def call_ms(self) -> int:
@@ -194,7 +196,7 @@ class MediaStreamSession:
             await self._play_frame()
 
     def _ended(self, receiver: asyncio.Task[None]) -> str | None:
-        if receiver.done():
+        if receiver.done() or self._socket_lost:
             return EndReason.SOCKET_CLOSED
         if self._hang_up.is_set():
             return EndReason.REST_HANG_UP
@@ -256,7 +258,10 @@ class MediaStreamSession:
                     **{k: v for k, v in message.items() if k != "event"},
                     "streamSid": self._log.stream_sid,
                 }
-            await self._ws.send(json.dumps(message))
+            try:
+                await self._ws.send(json.dumps(message))
+            except ConnectionClosed:
+                self._socket_lost = True
 
     # --- service → Twilio -------------------------------------------------------------
 
