@@ -218,6 +218,18 @@ class StartJobOut(BaseModel):
     questions: list[QuestionOut]
 
 
+def _answer_text(value: Any) -> Any:
+    """An answer is text; a number or yes/no sent as JSON is taken as its text."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float):
+        return f"{value:g}"
+    return value
+
+
+Answer = Annotated[str | None, BeforeValidator(_answer_text), Field(max_length=2000)]
+
+
 class CompleteJobIn(BaseModel):
     """`POST /api/complete-job`: the answers by question id, and optionally the providers to
     call (otherwise a configured provider search finds them)."""
@@ -225,10 +237,7 @@ class CompleteJobIn(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
     job_id: Annotated[str, Field(min_length=1, max_length=100)]
-    answers: Annotated[
-        dict[Annotated[str, Field(max_length=40)], Annotated[str | None, Field(max_length=2000)]],
-        Field(max_length=20),
-    ]
+    answers: Annotated[dict[Annotated[str, Field(max_length=40)], Answer], Field(max_length=20)]
     providers: list[ProviderIn] | None = None
 
 

@@ -114,7 +114,7 @@ async def test_complete_job_stores_answers_and_the_line_the_agent_says(api: Api)
     response = await _complete(
         api.client,
         started["job_id"],
-        answers={"q1": "it keeps running", "q2": "  upstairs   bathroom ", "q3": ""},
+        answers={"q1": "it keeps running", "q2": "  upstairs   bathroom ", "q3": "", "q4": 10},
     )
     assert response.status_code == 200, response.text
     body = response.json()
@@ -122,9 +122,13 @@ async def test_complete_job_stores_answers_and_the_line_the_agent_says(api: Api)
     job = body["job"]
     assert set(job) >= ORIGINAL_JOB_FIELDS
     assert job["problem"] == "my toilet keeps running"
-    assert job["clarifications"] == {"q1": "it keeps running", "q2": "upstairs   bathroom"}
-    q1, q2 = (q["question"] for q in started["questions"][:2])
-    assert job["context_answers"] == f"{q1} it keeps running {q2} upstairs bathroom"
+    assert job["clarifications"] == {
+        "q1": "it keeps running",
+        "q2": "upstairs   bathroom",
+        "q4": "10",
+    }
+    q1, q2, _, q4 = (q["question"] for q in started["questions"][:4])
+    assert job["context_answers"] == f"{q1} it keeps running {q2} upstairs bathroom {q4} 10"
     assert job["status"] == "ready_for_search" and job["price_limit"] == "no_limit"
     # No providers given and no search configured: the answer says so plainly.
     assert body["providers"] == [] and body["providers_source"] == "none"

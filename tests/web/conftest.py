@@ -36,12 +36,11 @@ CHROMIUM_ARGS = [
 
 
 def chromium_path() -> str | None:
-    """Debian's Chromium (`CHROMIUM_PATH` overrides)."""
-    return (
-        os.environ.get("CHROMIUM_PATH")
-        or shutil.which("chromium")
-        or shutil.which("chromium-browser")
-    )
+    """Debian's Chromium (`CHROMIUM_PATH` names another), or `None` where there is none."""
+    override = os.environ.get("CHROMIUM_PATH")
+    if override:
+        return override if os.access(override, os.X_OK) else None
+    return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 @pytest.fixture
@@ -99,3 +98,20 @@ async def shot(page: Page, name: str, *, full_page: bool = True) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     await page.screenshot(path=str(path), full_page=full_page)
     return path
+
+
+async def assert_accessible(page: Page, what: str) -> None:
+    """Run axe-core (WCAG 2 A/AA rules) on the page as it is; fail on any violation."""
+    from axe_playwright_python.async_playwright import Axe  # a dev dependency
+
+    options = {
+        "resultTypes": ["violations"],
+        "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+    }
+    results = await Axe().run(page, options=options)
+    problems = [
+        f"{violation['id']} ({violation['impact']}): {violation['help']} — "
+        + "; ".join(node["target"][0] for node in violation["nodes"][:3])
+        for violation in results.response["violations"]
+    ]
+    assert not problems, f"{what}:\n" + "\n".join(problems)

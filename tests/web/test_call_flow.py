@@ -16,7 +16,7 @@ from playwright.async_api import BrowserContext, expect
 
 from tests.fakes.twilio_rest import Line
 from tests.voice.rig import running_rig
-from tests.web.conftest import new_page, shot
+from tests.web.conftest import assert_accessible, new_page, shot
 from voice_backend.sim import CallScenario, ScriptedPhone, Silence, Until, tone
 
 ACE = ("Ace Plumbing", "(415) 555-0100")
@@ -70,6 +70,7 @@ async def test_describe_answer_add_call_and_watch_live(
         await page.get_by_label("House address").fill("1 Main St, San Francisco")
         await page.get_by_label("Up to (US dollars)").fill("150")
         await shot(page, "01-new-job")
+        await assert_accessible(page, "new job form, with errors shown")
         await page.get_by_label("Up to (US dollars)").press("Enter")  # the keyboard submits
 
         # 2. The clarifying questions (offline: the plumber's set).
@@ -79,6 +80,7 @@ async def test_describe_answer_add_call_and_watch_live(
         await first.fill("it keeps running")
         await page.get_by_label(re.compile(r"^Which fixture")).fill("upstairs bathroom toilet")
         await shot(page, "02-questions")
+        await assert_accessible(page, "questions")
         await page.get_by_role("button", name="Next: providers").click()
 
         # 3. Providers: none yet (no search configured), so the page says to add them.
@@ -126,6 +128,7 @@ async def test_describe_answer_add_call_and_watch_live(
         await expect(best).to_contain_text("Ace Plumbing at $150")
         await expect(best).to_contain_text("saved $50")
         await shot(page, "05-results")
+        await assert_accessible(page, "call board with results")
 
         # Live means pushed: the rows were read once, then came over the event stream.
         job_id = page.url.rsplit("/", 1)[-1]
@@ -144,6 +147,7 @@ async def test_describe_answer_add_call_and_watch_live(
         )
         await expect(dialog).to_contain_text("if I come this afternoon")
         await shot(page, "06-transcript", full_page=False)
+        await assert_accessible(page, "transcript dialog")
         await page.keyboard.press("Escape")
         await expect(dialog).to_be_hidden()
         await expect(view).to_be_focused()

@@ -19,7 +19,7 @@ from shared.models import CallStatus, CallUpdate, Outcome, TranscriptTurn
 from shared.settings import load_settings
 from shared.storage.sql import SQLStore
 from tests.support.servers import serve
-from tests.web.conftest import new_page, shot
+from tests.web.conftest import assert_accessible, new_page, shot
 
 
 async def _job(client: httpx.AsyncClient, query: str, zip_code: str, *names: str) -> dict:
@@ -105,7 +105,7 @@ async def site(tmp_path: Path) -> AsyncIterator[tuple[str, SQLStore, list[dict]]
 
 
 async def test_history_live_board_analytics_and_phone(
-    site: tuple[str, SQLStore, list[dict]], browser: BrowserContext
+    browser: BrowserContext, site: tuple[str, SQLStore, list[dict]]
 ) -> None:
     url, store, (_, wiring) = site
     errors: list[str] = []
@@ -121,6 +121,7 @@ async def test_history_live_board_analytics_and_phone(
     await expect(rows.nth(1)).to_contain_text("Plumber · 94110")
     await expect(rows.nth(1)).to_contain_text("saved $50")
     await shot(page, "07-jobs")
+    await assert_accessible(page, "job history")
 
     # A job's board follows the store: a call written by "the voice service" shows up live.
     await rows.nth(0).get_by_role("link").click()
@@ -167,6 +168,7 @@ async def test_history_live_board_analytics_and_phone(
     await expect(chart).to_be_visible()
     await expect(chart.locator("rect.bar-agreed")).to_have_count(2)
     await shot(page, "08-analytics")
+    await assert_accessible(page, "analytics")
 
     # On a phone the board is a list of cards, with nothing wider than the screen.
     phone = await new_page(browser, errors)
@@ -177,6 +179,7 @@ async def test_history_live_board_analytics_and_phone(
     width = await phone.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, width
     await shot(phone, "09-phone-board")
+    await assert_accessible(phone, "call board on a phone")
     await phone.close()
     assert errors == []
     await page.close()
