@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
 from pathlib import Path
 
 import httpx
@@ -62,10 +61,8 @@ async def test_calls_per_second_and_concurrency_limits(tmp_path: Path) -> None:
         sampler.cancel()
         assert all(row["call_status"] == "completed" for row in rows)
         assert max(in_flight) == 2  # never more than MAX_CONCURRENT_CALLS at once
+        # At most CALLS_PER_SECOND call creations reach Twilio in any one-second window.
         assert rig.twilio.max_calls_in(1.0) <= 4
-        creations = sorted(call.request.at for call in rig.twilio.calls.values())
-        gaps = [b - a for a, b in itertools.pairwise(creations)]
-        assert min(gaps) >= 0.25 - 0.02  # 4 calls per second at most
 
 
 async def test_restart_resumes_queued_calls_and_closes_out_calls_in_flight(
