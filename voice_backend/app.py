@@ -84,6 +84,8 @@ def _agents(settings: Settings) -> AgentFactory:
         from voice_backend.agents.grok import grok_agent_factory
         from voice_backend.prompt import build_instructions
 
+        if not settings.xai_api_key:
+            raise NotConfigured("AGENT=grok needs XAI_API_KEY")
         return grok_agent_factory(settings, build_instructions)
     raise NotConfigured("AGENT=local (the offline agent) is not available in this build")
 
