@@ -96,8 +96,14 @@ class LiveTable:
         footer = f"{ended} of {len(rows)} calls ended · {_clock(elapsed)}"
         if ended < len(rows):
             footer += " · Ctrl-C stops watching (the calls go on)"
-        lines = [*table(headers, cells, right={4, 5}), "", footer]
-        width = max(20, shutil.get_terminal_size().columns - 1)  # a wrapped line breaks redraws
+        size = shutil.get_terminal_size()
+        # Lines that wrap or scroll off the top cannot be redrawn: cut both to the terminal.
+        width, room = max(20, size.columns - 1), max(3, size.lines - 4)
+        body = table(headers, cells, right={4, 5})
+        if len(body) > room:
+            hidden = len(body) - room + 1
+            body = [*body[: room - 1], f"… {hidden} more (haggle results shows every call)"]
+        lines = [*body, "", footer]
         # Back to the first line drawn, then each line cleared and rewritten, then the rest
         # of the screen cleared in case the table got shorter.
         out = [f"\r\x1b[{self._drawn}A"] if self._drawn else []
