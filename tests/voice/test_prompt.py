@@ -1,0 +1,43 @@
+"""The agent's instructions: the original's opening and closings, a budget never "$None"."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from shared.models import Provider
+from voice_backend.prompt import CLOSING_AGREED, CLOSING_NO_AGREEMENT, build_instructions
+
+
+def _provider(max_price: float | None) -> Provider:
+    return Provider(
+        id=1,
+        job_id="j",
+        service_provider="Ace Plumbing",
+        phone_number="+14155550100",
+        problem="my toilet keeps running",
+        zip_code="94110",
+        max_price=max_price,
+        context_answers="Which toilet? The upstairs one.",
+        created_at=datetime.now(UTC),
+    )
+
+
+def test_instructions_follow_the_original_strategy() -> None:
+    text = build_instructions(_provider(150))
+    assert 'begin the call with: "Hi, is this Ace Plumbing?"' in text
+    assert "my toilet keeps running" in text and "94110" in text
+    assert "The upstairs one." in text
+    assert "$150 as a target" in text and "Never agree to a price above $150" in text
+    assert CLOSING_AGREED in text and CLOSING_NO_AGREEMENT in text
+    assert "end_call" in text
+    assert "AI assistant" in text  # it says who is calling
+
+
+def test_no_budget_never_prints_none() -> None:
+    text = build_instructions(_provider(None))
+    assert "None" not in text
+    assert "has not set a budget" in text
+
+
+def test_cents_are_kept() -> None:
+    assert "$89.50" in build_instructions(_provider(89.5))
