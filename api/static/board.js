@@ -527,7 +527,6 @@ export async function jobView(root, { jobId, flash, onLeave }) {
   focusHeading(root);
 
   const source = new EventSource(`/api/jobs/${id}/events`);
-  let ready = false;
   let renewing = false; // the server ends each stream after a while; EventSource reconnects
   source.addEventListener("open", () => {
     renewing = false;
@@ -538,13 +537,9 @@ export async function jobView(root, { jobId, flash, onLeave }) {
     renewing = true;
   });
   source.addEventListener("error", () => {
-    ready = false;
     if (renewing && source.readyState === EventSource.CONNECTING) return;
     liveState.dataset.state = "reconnecting";
     fill(liveState, "Reconnecting…");
-  });
-  source.addEventListener("ready", () => {
-    ready = true;
   });
   source.addEventListener("job", (event) => {
     job = JSON.parse(event.data);
@@ -552,7 +547,8 @@ export async function jobView(root, { jobId, flash, onLeave }) {
     fill(about, summary(job));
   });
   source.addEventListener("provider", (event) => {
-    board.set(JSON.parse(event.data), { live: ready });
+    // Rows were read before the stream opened: any difference is news, even in a snapshot.
+    board.set(JSON.parse(event.data), { live: true });
   });
   source.addEventListener("gone", () => {
     source.close();
