@@ -86,21 +86,71 @@ function historyTable(jobs) {
 }
 
 /** `#/jobs`: every job, newest first. */
+const SHOW = {
+  all: { label: "All jobs", test: () => true },
+  deal: { label: "With an agreed price", test: (job) => job.agreed > 0 },
+  live: { label: "Calls in progress", test: (job) => job.in_progress > 0 },
+  waiting: { label: "Not called yet", test: (job) => job.calls_placed === 0 },
+  nodeal: { label: "Called, no deal", test: (job) => job.calls_placed > 0 && !job.agreed },
+};
+
+function matches(job, words) {
+  const text = `${job.task || ""} ${job.problem} ${job.zip_code}`.toLowerCase();
+  return words.every((word) => text.includes(word));
+}
+
+/** Search and show filters over the loaded jobs (client side: the newest 100). */
+function filters(jobs, render) {
+  const search = h("input", { id: "job-search", type: "search", autocomplete: "off" });
+  const show = h(
+    "select",
+    { id: "job-show" },
+    Object.entries(SHOW).map(([value, { label }]) => h("option", { value }, label)),
+  );
+  const count = h("p", { class: "hint", role: "status" });
+  const apply = () => {
+    const words = search.value.toLowerCase().split(/\s+/).filter(Boolean);
+    const shown = jobs.filter((job) => SHOW[show.value].test(job) && matches(job, words));
+    fill(count, `${shown.length} of ${jobs.length} jobs`);
+    render(shown);
+  };
+  search.addEventListener("input", apply);
+  show.addEventListener("change", apply);
+  const form = h(
+    "form",
+    { role: "search", class: "filters", "aria-label": "Filter jobs" },
+    h("div", { class: "field" }, h("label", { for: "job-search" }, "Search"), search),
+    h("div", { class: "field" }, h("label", { for: "job-show" }, "Show"), show),
+  );
+  form.addEventListener("submit", (event) => event.preventDefault());
+  return { form, count, apply };
+}
+
+/** `#/jobs`: every job, newest first, with search and filters. */
 export async function historyView(root, { title = "Jobs" } = {}) {
   const data = await load(root, 100);
   if (!data) return;
-  fill(
-    root,
-    h(
-      "div",
-      { class: "section-head" },
-      h("h1", {}, title),
-      h("a", { class: "button primary", href: "#/new" }, "New job"),
-    ),
-    data.jobs.length
-      ? h("section", { class: "card" }, historyTable(data.jobs))
-      : h("p", { class: "empty" }, "No jobs yet. ", h("a", { href: "#/new" }, "Start one"), "."),
+  const head = h(
+    "div",
+    { class: "section-head" },
+    h("h1", {}, title),
+    h("a", { class: "button primary", href: "#/new" }, "New job"),
   );
+  if (!data.jobs.length) {
+    fill(
+      root,
+      head,
+      h("p", { class: "empty" }, "No jobs yet. ", h("a", { href: "#/new" }, "Start one"), "."),
+    );
+    focusHeading(root);
+    return;
+  }
+  const list = h("div");
+  const { form, count, apply } = filters(data.jobs, (jobs) =>
+    fill(list, jobs.length ? historyTable(jobs) : h("p", { class: "empty" }, "No job matches.")),
+  );
+  fill(root, head, h("section", { class: "card" }, form, count, list));
+  apply();
   focusHeading(root);
 }
 

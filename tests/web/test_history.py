@@ -121,6 +121,15 @@ async def test_history_live_board_analytics_and_phone(
     await expect(rows.nth(1)).to_contain_text("Plumber · 94110")
     await expect(rows.nth(1)).to_contain_text("saved $50")
     await shot(page, "07-jobs")
+    # The call manager's filters: a search box and what to show.
+    await page.get_by_label("Search").fill("toilet")
+    await expect(rows).to_have_count(1)
+    await expect(page.get_by_role("status").filter(has_text="jobs")).to_have_text("1 of 2 jobs")
+    await page.get_by_label("Search").fill("")
+    await page.get_by_label("Show").select_option(label="Not called yet")
+    await expect(page.get_by_text("No job matches.")).to_be_visible()
+    await page.get_by_label("Show").select_option(label="With an agreed price")
+    await expect(rows).to_have_count(2)
     await assert_accessible(page, "job history")
 
     # A job's board follows the store: a call written by "the voice service" shows up live.
