@@ -96,6 +96,8 @@ async def complete_job(
             status=READY_FOR_SEARCH if job.status == COLLECTING_INFO else None,
         )
         job = updated or job
+        # Providers added before these answers must not call about the old problem.
+        await store.refresh_job_copies(job)
         existing = await store.list_providers(job.id)
         message: str | None = None
         if requested:

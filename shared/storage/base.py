@@ -118,6 +118,22 @@ class Store(abc.ABC):
             return []
         return [Provider.model_validate(row) for row in await self._insert_providers(rows)]
 
+    async def refresh_job_copies(self, job: Job) -> int:
+        """Copy the job's current details into its providers not called yet (those already
+        called keep what their call was about); how many were refreshed."""
+        rows = await self._patch_providers_where(
+            {
+                "context_answers": job.context_answers,
+                "house_address": job.house_address,
+                "zip_code": job.zip_code,
+                "max_price": job.max_price,
+                "problem": job.problem,
+                "updated_at": utcnow(),
+            },
+            Where(job_id=job.id, statuses=(CallStatus.PENDING.value,), queued=False),
+        )
+        return len(rows)
+
     async def get_provider(self, provider_id: int) -> Provider | None:
         """The provider, or `None`."""
         row = await self._select_provider(provider_id)

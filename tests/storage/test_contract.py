@@ -235,7 +235,31 @@ async def test_a_stream_begins_once_and_takes_ownership(store: Store) -> None:
     begun = await store.begin_stream(provider.id, "CA1", "b")
     assert begun is not None
     assert (begun.call_status, begun.call_sid, begun.claimed_by) == (
-        CallStatus.IN_PROGRESS, "CA1", "b",
+        CallStatus.IN_PROGRESS,
+        "CA1",
+        "b",
     )
     assert begun.answered_at is not None
     assert await store.begin_stream(provider.id, "CA1", "c") is None  # a replay
+
+
+async def test_job_details_reach_providers_not_yet_called(store: Store) -> None:
+    job = await store.create_job(_job())
+    first, second = await store.add_providers(job, _TWO)
+    await store.queue_calls(job.id)
+    await store.claim_call(first.id, "a")  # already being called: keeps its copy
+    await store.update_call(second.id, CallUpdate())
+    # A later provider, not queued yet.
+    third = (
+        await store.add_providers(
+            job, [ProviderCreate(service_provider="C", phone_number="+14155550102")]
+        )
+    )[0]
+    changed = await store.update_job(job.id, problem="the upstairs toilet runs", max_price=120.0)
+    assert changed is not None
+    assert await store.refresh_job_copies(changed) == 1
+    fresh = await store.get_provider(third.id)
+    kept = await store.get_provider(first.id)
+    assert fresh is not None and kept is not None
+    assert (fresh.problem, fresh.max_price) == ("the upstairs toilet runs", 120.0)
+    assert (kept.problem, kept.max_price) == (job.problem, job.max_price)
