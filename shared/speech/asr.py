@@ -37,7 +37,7 @@ logger = logging.getLogger(__name__)
 _DECODER_RATE: Final = 16000
 _PAD: Final = np.zeros(int(TWILIO_RATE * 0.3), np.float32)
 #: Bumped whenever the model's recipe changes, so old cached files are not reused.
-_RECIPE: Final = "haggle-lm-3"
+_RECIPE: Final = "haggle-lm-4"
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,7 @@ def build_arpa(sentences: Iterable[list[str]], order: int = 3) -> str:
                     counts[n][gram] += 1
     probs: list[dict[tuple[str, ...], float]] = [{} for _ in range(order + 1)]
     total = sum(counts[1].values())
-    vocabulary = len(counts[1]) + 1
+    vocabulary = len(counts[1])
     for gram, count in counts[1].items():
         probs[1][gram] = (count + _UNIGRAM_ADD) / (total + _UNIGRAM_ADD * vocabulary)
     probs[1][(_BOS,)] = 0.0

@@ -90,6 +90,7 @@ class PersonaPhone:
         self._tick_audio = bytearray()
         self._frames = 0
         self._hung_up = False
+        self._hanging_up = False
         self._hang_up_at: float | None = None
         self._greeting_audio = b""
         self._greeted = False
@@ -128,8 +129,12 @@ class PersonaPhone:
         if not self._greeted and now >= self._timing.answer:
             self._greet()
         frame = self._pop_frame(now)
-        if self._hang_up_at is not None and not self._queue and now >= self._hang_up_at:
-            self._hung_up = True
+        if self._hanging_up and not self._queue:
+            # Counted from its last words, not from when it decided to go.
+            if self._hang_up_at is None:
+                self._hang_up_at = now + self._timing.hang_up
+            elif now >= self._hang_up_at:
+                self._hung_up = True
         return frame
 
     def heard(self, mulaw: bytes) -> None:
@@ -152,7 +157,9 @@ class PersonaPhone:
         self._greeted = True
         if self.persona.kind is PersonaKind.VOICEMAIL:
             self._enqueue(self._greeting_audio + _BEEP, self.persona.greeting_text)
-            self._hang_up_at = self.greeting_seconds + self._timing.answer + self._timing.record
+            # It records for a while after the beep, then the call ends.
+            self._enqueue(b"", None, pause=self._timing.record)
+            self._hanging_up = True
             return
         if self._caller_spoke or not self._greeting_audio:
             return  # the caller spoke first: answer them instead
@@ -186,7 +193,7 @@ class PersonaPhone:
         if audio:
             self._enqueue(audio, turn.text, pause=self._timing.reply)
         if turn.hang_up:
-            self._hang_up_at = self.seconds + self._timing.hang_up
+            self._hanging_up = True
 
     # --- listening ----------------------------------------------------------------------------
 
@@ -210,7 +217,7 @@ class PersonaPhone:
             try:
                 text = await self._asr.recognize(utterance.pcm)
                 self.understood.append(Line(text, utterance.started_at, utterance.ended_at))
-                if self._hang_up_at is not None or self._hung_up:
+                if self._hanging_up or self._hung_up:
                     continue
                 turn = self.mind.reply(text)
                 audio = await self._tts.speak(turn.text, self._voice) if turn.text else b""
@@ -218,4 +225,4 @@ class PersonaPhone:
             except Exception as error:  # a broken phone hangs up rather than hang the call
                 logger.exception("simulated provider %s failed", self.persona.name)
                 self.errors.append(repr(error))
-                self._hang_up_at = self.seconds
+                self._hanging_up = True
