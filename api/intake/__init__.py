@@ -11,7 +11,7 @@ from shared.settings import ProviderSearch as SearchKind
 from shared.settings import Settings
 
 if TYPE_CHECKING:  # xai-sdk (and grpc) load only when Grok is configured
-    from api.intake.xai import XaiChat
+    from shared.xai import XaiChat
 
 __all__ = [
     "Clarification",
@@ -24,7 +24,7 @@ __all__ = [
 
 
 def _chat(settings: Settings) -> XaiChat:
-    from api.intake.xai import XaiChat
+    from shared.xai import XaiChat
 
     return XaiChat(
         Settings.secret(settings.xai_api_key) or "",

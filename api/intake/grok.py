@@ -24,7 +24,7 @@ from api.intake.base import (
     one_line,
 )
 from api.intake.offline import OfflineIntake, infer_task, questions_for
-from api.intake.xai import XaiChat
+from shared.xai import XaiChat
 
 logger = logging.getLogger(__name__)
 

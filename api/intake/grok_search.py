@@ -12,7 +12,7 @@ from xai_sdk.chat import system, user
 from xai_sdk.tools import web_search
 
 from api.intake.base import FoundProvider
-from api.intake.xai import XaiChat
+from shared.xai import XaiChat
 from shared.models import Job
 
 SEARCH_PROMPT = """\

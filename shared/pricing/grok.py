@@ -9,28 +9,18 @@ extractor, and the result says why in `fallback_reason`.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 import grpc
 from pydantic import BaseModel, Field, ValidationError
-from xai_sdk import AsyncClient
 from xai_sdk.chat import system, user
 
 from shared.models import TranscriptTurn, format_transcript
 from shared.pricing.base import PriceExtractor, PriceResult
 from shared.pricing.offline import OfflinePriceExtractor
+from shared.xai import XaiChat
 
 logger = logging.getLogger(__name__)
-
-#: gRPC codes worth another try: the service was briefly away, slow, or rate-limited.
-TRANSIENT_CODES = frozenset(
-    {
-        grpc.StatusCode.UNAVAILABLE,
-        grpc.StatusCode.DEADLINE_EXCEEDED,
-        grpc.StatusCode.RESOURCE_EXHAUSTED,
-    }
-)
 
 SYSTEM_PROMPT = """\
 You are analyzing a phone call transcript between an assistant calling for a homeowner \
@@ -87,12 +77,6 @@ class GrokPriceReply(BaseModel):
     )
 
 
-def is_loopback(host: str) -> bool:
-    """Whether `host` (`name:port`) is this machine: reached without TLS, as in tests."""
-    name = host.rsplit(":", 1)[0] if not host.startswith("[") else host[1:].split("]", 1)[0]
-    return name in ("localhost", "::1") or name.startswith("127.")
-
-
 class GrokPriceExtractor:
     """Asks a Grok chat model for the price, falling back to the offline reading on failure."""
 
@@ -109,12 +93,15 @@ class GrokPriceExtractor:
     ) -> None:
         """`timeout` is per attempt, in seconds; `retries` counts the attempts after the first,
         made only on transient errors, `backoff` seconds apart and doubling."""
-        self._api_key = api_key
-        self._model = model
-        self._api_host = api_host
+        self._chat = XaiChat(
+            api_key,
+            model=model,
+            api_host=api_host,
+            timeout=timeout,
+            retries=retries,
+            backoff=backoff,
+        )
         self._timeout = timeout
-        self._retries = retries
-        self._backoff = backoff
         self._fallback = fallback or OfflinePriceExtractor()
 
     async def extract(self, turns: list[TranscriptTurn]) -> PriceResult:
@@ -136,42 +123,9 @@ class GrokPriceExtractor:
         )
 
     async def _ask(self, turns: list[TranscriptTurn]) -> GrokPriceReply:
-        # A channel per extraction: one is made after each call, and a grpc.aio channel belongs
-        # to the event loop that made it.
-        client = AsyncClient(
-            api_key=self._api_key,
-            api_host=self._api_host,
-            timeout=self._timeout,
-            use_insecure_channel=is_loopback(self._api_host),
-            # The SDK retries UNAVAILABLE inside the channel too; with ours on top the attempts
-            # would multiply. One retry policy, here, where it is counted and logged.
-            channel_options=[("grpc.enable_retries", 0)],
+        return await self._chat.ask(
+            GrokPriceReply, [system(SYSTEM_PROMPT), user(format_transcript(turns))]
         )
-        try:
-            for attempt in range(self._retries + 1):
-                try:
-                    chat = client.chat.create(
-                        model=self._model,
-                        messages=[system(SYSTEM_PROMPT), user(format_transcript(turns))],
-                        temperature=0,
-                    )
-                    _, reply = await chat.parse(GrokPriceReply)
-                    return reply
-                except grpc.aio.AioRpcError as error:
-                    if error.code() not in TRANSIENT_CODES or attempt == self._retries:
-                        raise
-                    delay = self._backoff * 2**attempt
-                    logger.info(
-                        "grok %s, retrying in %.1fs (attempt %d of %d)",
-                        error.code().name,
-                        delay,
-                        attempt + 2,
-                        self._retries + 1,
-                    )
-                    await asyncio.sleep(delay)
-            raise AssertionError("unreachable")  # the loop returns or raises
-        finally:
-            await client.close()
 
 
 def _describe(error: BaseException, timeout: float) -> str:

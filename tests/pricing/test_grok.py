@@ -13,9 +13,10 @@ from xai_sdk.proto import chat_pb2
 
 from shared.models import TranscriptTurn
 from shared.pricing import make_extractor
-from shared.pricing.grok import GrokPriceExtractor, is_loopback
+from shared.pricing.grok import GrokPriceExtractor
 from shared.pricing.offline import OfflinePriceExtractor
 from shared.settings import Settings
+from shared.xai import is_loopback
 from tests.pricing.fake_chat import Fail, FakeChat, Reply, running_fake_chat
 
 CALL = [

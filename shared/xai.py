@@ -1,4 +1,4 @@
-"""One structured request to xAI's chat API, built as the price extractor builds its client:
+"""xAI's chat API, the one way Haggle calls it (price extraction, intake, provider search):
 xai-sdk's async gRPC client, a JSON-schema reply parsed through `chat.parse`, transient gRPC
 errors retried here (and only here)."""
 
@@ -12,11 +12,24 @@ import grpc
 from pydantic import BaseModel
 from xai_sdk import AsyncClient
 
-from shared.pricing.grok import TRANSIENT_CODES, is_loopback
-
 logger = logging.getLogger(__name__)
 
 Reply = TypeVar("Reply", bound=BaseModel)
+
+#: gRPC codes worth another attempt: the service was briefly away, slow or busy.
+TRANSIENT_CODES = frozenset(
+    {
+        grpc.StatusCode.UNAVAILABLE,
+        grpc.StatusCode.DEADLINE_EXCEEDED,
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+    }
+)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` (`name:port`) is this machine: reached without TLS, as in tests."""
+    name = host.rsplit(":", 1)[0] if not host.startswith("[") else host[1:].split("]", 1)[0]
+    return name in ("localhost", "::1") or name.startswith("127.")
 
 
 class XaiChat:
@@ -69,7 +82,13 @@ class XaiChat:
                     if error.code() not in TRANSIENT_CODES or attempt == self._retries:
                         raise
                     delay = self._backoff * 2**attempt
-                    logger.info("grok %s, retrying in %.1fs", error.code().name, delay)
+                    logger.info(
+                        "grok %s, retrying in %.1fs (attempt %d of %d)",
+                        error.code().name,
+                        delay,
+                        attempt + 2,
+                        self._retries + 1,
+                    )
                     await asyncio.sleep(delay)
             raise AssertionError("unreachable")  # the loop returns or raises
         finally:
