@@ -12,8 +12,8 @@ from xai_sdk.chat import system, user
 from xai_sdk.tools import web_search
 
 from api.intake.base import FoundProvider
-from shared.xai import XaiChat
 from shared.models import Job
+from shared.xai import XaiChat
 
 SEARCH_PROMPT = """\
 You find local home-service businesses for a homeowner. Search the web and list businesses \
