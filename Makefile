@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test lint format demo clean eval
+.PHONY: install test lint format demo clean eval bench-personas
 
 install: $(STAMP)
 
@@ -30,10 +30,16 @@ format: install
 eval: install
 	$(BIN)/python -m shared.pricing.evaluate
 
+# The whole product offline (~2 min): both services on embedded SQLite, simulated providers,
+# the local voice agent (Grok if XAI_API_KEY is set), live progress, transcripts, ranked quotes.
+# Extra flags: make demo DEMO_ARGS="--only ace_plumbing,busy_bee --budget 180"
 demo: install
-	@echo "make demo: the offline demo (simulated providers, local voice agent) is not built yet."
-	@echo "Until it lands, run the services: $(BIN)/uvicorn api.main:app --port 8000"
-	@exit 1
+	$(BIN)/python -m shared.demo $(DEMO_ARGS)
+
+# Every simulated provider against the local agent: recogniser word error rate, prices heard,
+# agreement rate, agreed price over each floor, budget never exceeded (a few minutes).
+bench-personas: install
+	$(BIN)/python bench/personas.py $(PERSONAS_ARGS)
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -98,6 +98,9 @@ class Settings(BaseSettings):
     audio_format: AudioFormat = AudioFormat.PCMU
     telephony: Telephony | None = None
     agent: AgentKind | None = None
+    # Simulated providers (TELEPHONY=sim): their persona files, and how fast their calls run.
+    sim_personas_dir: str | None = None
+    sim_speed: float = Field(default=1.0, gt=0, le=20)
 
     # Dialing limits
     calls_per_second: float = Field(default=1.0, gt=0)

@@ -51,7 +51,7 @@ def _signing_token(settings: Settings) -> str:
     return Settings.secret(settings.twilio_auth_token) or secrets.token_hex(16)
 
 
-def _telephony(settings: Settings) -> TelephonyPort:
+def _telephony(settings: Settings, signing_token: str) -> TelephonyPort:
     if settings.telephony is Telephony.TWILIO:
         from voice_backend.telephony.twilio import TwilioTelephony
 
@@ -76,7 +76,36 @@ def _telephony(settings: Settings) -> TelephonyPort:
             settings.twilio_phone_number or "",
             settings.twilio_api_base_url,
         )
-    raise NotConfigured("TELEPHONY=sim (simulated providers) is not available in this build")
+    return _sim_telephony(settings, signing_token)
+
+
+#: Where the voice service is reached in sim mode when PUBLIC_BASE_URL is not set.
+SIM_PUBLIC_BASE_URL = "http://127.0.0.1:6000"
+
+
+def _with_offline_defaults(settings: Settings) -> Settings:
+    """Sim mode needs no public address: the simulated Twilio runs on this machine."""
+    if settings.telephony is Telephony.SIM and not settings.public_base_url:
+        return settings.model_copy(update={"public_base_url": SIM_PUBLIC_BASE_URL})
+    return settings
+
+
+def _sim_telephony(settings: Settings, signing_token: str) -> TelephonyPort:
+    from voice_backend.sim.persona import PersonaError, load_personas
+    from voice_backend.telephony.sim import SimTelephony
+
+    try:
+        personas = load_personas(settings.sim_personas_dir)
+    except PersonaError as error:
+        raise NotConfigured(f"TELEPHONY=sim cannot load its personas: {error}") from None
+    if not personas:
+        raise NotConfigured("TELEPHONY=sim found no persona files (*.toml)")
+    return SimTelephony(
+        public_base_url=settings.public_base_url or SIM_PUBLIC_BASE_URL,
+        auth_token=signing_token,
+        personas=personas,
+        speed=settings.sim_speed,
+    )
 
 
 def _agents(settings: Settings) -> AgentFactory:
@@ -87,11 +116,15 @@ def _agents(settings: Settings) -> AgentFactory:
         if not settings.xai_api_key:
             raise NotConfigured("AGENT=grok needs XAI_API_KEY")
         return grok_agent_factory(settings, build_instructions)
-    raise NotConfigured("AGENT=local (the offline agent) is not available in this build")
+    from voice_backend.agents.local import local_agent_factory
+
+    return local_agent_factory()
 
 
 def create_app(settings: Settings) -> FastAPI:
     """Build the voice service for these settings (tests build their own)."""
+    settings = _with_offline_defaults(settings)
+    signing_token = _signing_token(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -99,7 +132,7 @@ def create_app(settings: Settings) -> FastAPI:
         await store.open()
         app.state.store = store
         try:
-            telephony, agents = _telephony(settings), _agents(settings)
+            telephony, agents = _telephony(settings, signing_token), _agents(settings)
         except NotConfigured as error:
             # The service still starts (health, and a clear 503 on every call route).
             logger.error("cannot place calls: %s", error)
@@ -125,7 +158,7 @@ def create_app(settings: Settings) -> FastAPI:
         services.on_call_finished = dispatcher.call_finished
         app.state.services, app.state.dispatcher = services, dispatcher
         app.state.signatures = TwilioSignatures(
-            _signing_token(settings), settings.public_base_url or "http://localhost:6000"
+            signing_token, settings.public_base_url or "http://localhost:6000"
         )
         await results.flush()
         results.start()
