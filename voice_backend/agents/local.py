@@ -122,6 +122,9 @@ class LocalAgent:
         from shared.speech import speech_executor
 
         await loop.run_in_executor(speech_executor(), self._asr.warm_up)
+        # The names it will hear back ("Ace Plumbing, this is Joe") may be new to the model.
+        provider = self.policy.provider
+        await self._asr.learn_async(f"{provider.service_provider} {provider.problem or ''}")
         self._spawn(self._listen(), "listen")
         logger.info("[%s] local agent ready", self._label)
 

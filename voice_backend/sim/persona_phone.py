@@ -13,6 +13,7 @@ conversation faster without changing it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import deque
 from dataclasses import dataclass, field
@@ -97,6 +98,7 @@ class PersonaPhone:
         self._caller_spoke = False
         self._utterances: asyncio.Queue[SpeechEnded] = asyncio.Queue()
         self._worker: asyncio.Task[None] | None = None
+        self._line_dead = False
         self.said: list[Line] = []
         self.understood: list[Line] = []
         self.errors: list[str] = []
@@ -114,6 +116,8 @@ class PersonaPhone:
 
     async def prepare(self) -> None:
         """Synthesise the greeting before the call is answered, so picking up costs nothing."""
+        # Its own name comes back to it ("Hi, is this Ace Plumbing?"): words it knows.
+        await self._asr.learn_async(f"{self.persona.name} {self.persona.contact or ''}")
         text = self.mind.greeting()
         if text:
             self._greeting_audio = await self._tts.speak(text, self._voice)
@@ -145,6 +149,20 @@ class PersonaPhone:
     def hung_up(self) -> bool:
         """Whether the persona has hung up (or its voicemail stopped recording)."""
         return self._hung_up
+
+    async def hear_out(self) -> None:
+        """The line went dead: make sense of the agent's last words (a goodbye cut short by
+        the hang-up still tells the persona whether a deal was struck), then stop listening."""
+        last = self._detector.flush()
+        if last is not None:
+            self._utterances.put_nowait(last)
+            if self._worker is None:
+                self._worker = asyncio.get_running_loop().create_task(self._answer())
+        self._line_dead = True
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(10):
+                await self._utterances.join()
+        self.close()
 
     def close(self) -> None:
         """Stop its listening task (the call is over)."""
@@ -220,9 +238,13 @@ class PersonaPhone:
                 if self._hanging_up or self._hung_up:
                     continue
                 turn = self.mind.reply(text)
+                if self._line_dead:
+                    continue  # heard, but there is nobody left to answer
                 audio = await self._tts.speak(turn.text, self._voice) if turn.text else b""
                 self._speak(audio, turn)
             except Exception as error:  # a broken phone hangs up rather than hang the call
                 logger.exception("simulated provider %s failed", self.persona.name)
                 self.errors.append(repr(error))
                 self._hanging_up = True
+            finally:
+                self._utterances.task_done()

@@ -161,8 +161,8 @@ class SimTelephony:
         try:
             await phone.prepare()
             if scenario is CallScenario.VOICEMAIL:
-                # The verdict (machine_end_beep) comes once the greeting and its beep are over.
-                amd_seconds = phone.greeting_seconds + 1.0
+                # The verdict (machine_end_beep) comes a moment after the greeting and its beep.
+                amd_seconds = phone.greeting_seconds + 2.0
             else:
                 amd_seconds = _HUMAN_VERDICT_SECONDS
             call = PeerCall(
@@ -179,6 +179,7 @@ class SimTelephony:
                 amd_seconds=amd_seconds,
             )
             result = await self._peer.run_call(call, phone)
+            await phone.hear_out()
         except asyncio.CancelledError:
             raise
         except Exception:
