@@ -1,7 +1,8 @@
 """The `haggle` subcommands that operate the services, one module per task.
 
 `serve` runs a service; `job`, `providers`, `call` and `results` drive the job API over HTTP
-(`--api URL`, else `HAGGLE_API_URL`, else http://localhost:8000).
+(`--api URL`, else `HAGGLE_API_URL`, else http://localhost:8000); `demo` (in `shared.demo`)
+runs both services offline and haggles with the simulated providers.
 """
 
 from __future__ import annotations
@@ -21,3 +22,6 @@ def add_parsers(commands: argparse._SubParsersAction[Any]) -> None:
     jobs.add_parsers(commands)
     calls.add_parsers(commands)
     results.add_parsers(commands)
+    from shared import demo  # the offline demo drives the commands above
+
+    demo.add_parsers(commands)
