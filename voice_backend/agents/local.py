@@ -106,6 +106,7 @@ class LocalAgent:
         self._busy = 0  # turns being worked out or spoken
         self._audio_until = 0.0  # line time when our queued audio will have played
         self._quiet_since = 0.0
+        self._voice_at = 0.0  # line time the provider's voice was last heard
         self._hang_up_at: float | None = None
         #: (line seconds, text) of each utterance heard, for measurements.
         self.heard: list[tuple[float, str]] = []
@@ -145,6 +146,8 @@ class LocalAgent:
                 self._quiet_since = self._detector.seconds
                 await self._emit(ProviderStoppedSpeaking(item))
                 self._utterances.put_nowait((item, event))
+        if self._detector.speaking:
+            self._voice_at = self._detector.seconds
         self._on_clock()
 
     async def events(self) -> AsyncIterator[AgentEvent]:
@@ -189,12 +192,15 @@ class LocalAgent:
             return
         if not self._utterances.empty():
             return
+        quiet = now - max(self._audio_until, self._quiet_since, self._voice_at)
         if not self._opened:
-            if not self._heard_anything and now >= self._timing.listen_first:
+            # Nobody said hello, or what we heard was too short to be words: open anyway.
+            if now >= self._timing.listen_first and (
+                not self._heard_anything or quiet >= self._timing.listen_first
+            ):
                 self._opened = True
                 self._spawn(self._turn(self.policy.opening), "opening")
             return
-        quiet = now - max(self._audio_until, self._quiet_since)
         if quiet >= self._timing.silence:
             self._quiet_since = now  # one nudge per silence
             self._spawn(self._turn(self.policy.on_silence), "silence")
