@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import re
 import statistics
 import sys
@@ -345,6 +346,9 @@ def main() -> int:
         "--transcripts", action="store_true", help="print each call's transcript too"
     )
     args = parser.parse_args()
+    # Importing the voice service configured logging from the environment: keep the report
+    # readable.
+    logging.getLogger().setLevel(logging.WARNING)
     began = time.monotonic()
     reports = asyncio.run(run(args))
     wall = time.monotonic() - began
