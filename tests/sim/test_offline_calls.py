@@ -12,6 +12,7 @@ import httpx
 
 from api.main import create_app as create_api
 from shared.settings import load_settings
+from tests.fakes.grok_realtime import FakeGrok
 from tests.support.servers import bound_socket, free_port, serve
 from voice_backend.app import create_app as create_voice
 from voice_backend.sim.persona import Concession, Persona, PersonaKind, load_personas
@@ -109,3 +110,62 @@ async def test_simulated_providers_against_the_local_agent(tmp_path: Path) -> No
         # Never above the budget, whatever was heard. (Whether it is a price the provider
         # really said depends on the recogniser: bench/personas.py measures that.)
         assert 0 < human["negotiated_price"] <= 150, human
+
+
+async def test_the_grok_agent_against_a_simulated_provider(tmp_path: Path) -> None:
+    """`TELEPHONY=sim` with `AGENT=grok`: the same simulated provider, Grok's protocol (a
+    scripted fake Grok Realtime server on loopback) on the agent's side."""
+    personas = load_personas()
+    key = _pick(personas)["human"]
+    number = next(n for n, k in sim_directory(personas).items() if k == key)
+    name = personas[key].name
+    async with FakeGrok() as grok:
+        # The fake speaks tones, not words: it lets the provider pick up and speak first (its
+        # greeting is real speech, heard by the fake's VAD), then asks, then closes after the
+        # silence that follows (the persona hears no words in a tone).
+        grok.on_response("", audio_ms=0)
+        grok.on_speech(f"{name} this is joe")
+        grok.on_response(f"Hi, is this {name}?", audio_ms=900)
+        grok.on_response("Thanks, I will call you back.", audio_ms=900, end_call="no_agreement")
+        sock, voice_url = bound_socket()
+        settings = load_settings(
+            database_url=f"sqlite:///{tmp_path}/haggle.db",
+            telephony="sim",
+            agent="grok",
+            xai_api_key=grok.api_key,
+            grok_realtime_url=grok.url,
+            public_base_url=voice_url,
+            voice_backend_token=TOKEN,
+            data_dir=str(tmp_path / "data"),
+            sim_speed=2.0,
+            silence_limit_seconds=3,
+            xai_api_host=f"127.0.0.1:{free_port()}",
+        )
+        api_settings = load_settings(
+            database_url=settings.database_url,
+            call_backend_url=voice_url,
+            voice_backend_token=TOKEN,
+        )
+        async with (
+            serve(create_voice(settings), sock=sock),
+            serve(create_api(api_settings)) as api_url,
+            httpx.AsyncClient(base_url=api_url, timeout=10) as api,
+        ):
+            job = await api.post(
+                "/api/jobs", json={"problem": "toilet", "zip_code": "94110", "max_price": 150}
+            )
+            job_id = job.json()["job_id"]
+            body = {"providers": [{"service_provider": personas[key].name, "phone_number": number}]}
+            (await api.post(f"/api/jobs/{job_id}/providers", json=body)).raise_for_status()
+            (await api.post(f"/api/start-calls/{job_id}")).raise_for_status()
+            (row,) = await _finished(api, job_id, within=60)
+        session = grok.session
+    assert row["call_status"] == "completed", row
+    lines = row["call_transcript"].splitlines()
+    assert lines[:2] == [f"1. [USER]: {name} this is joe", f"2. [ASSISTANT]: Hi, is this {name}?"]
+    assert lines[-1].endswith("[ASSISTANT]: Thanks, I will call you back."), lines
+    # The simulated provider's speech reached Grok as μ-law, and Grok's audio played to it.
+    assert session.config is not None
+    assert session.config["audio"]["input"]["format"] == {"type": "audio/pcmu"}
+    assert len(session.audio_in) > 8000 * 3
+    assert session.closed.is_set()
