@@ -127,7 +127,7 @@ class Recorder:
         agent = self._build(provider)
         if isinstance(agent, LocalAgent):
             self.agents[provider.id] = agent
-        return agent  # type: ignore[no-any-return]
+        return agent
 
 
 def _measure(

@@ -26,8 +26,9 @@ def _pick(personas: dict[str, Persona]) -> dict[str, str]:
     wanted: dict[str, str] = {}
     for key, persona in sorted(personas.items()):
         if persona.kind is PersonaKind.HUMAN:
-            concedes = persona.concession is Concession.SPLIT and persona.floor is not None
-            if concedes and persona.floor <= 150 and "human" not in wanted:
+            floor = persona.floor
+            concedes = persona.concession is Concession.SPLIT and floor is not None
+            if concedes and floor is not None and floor <= 150 and "human" not in wanted:
                 wanted["human"] = key
         elif persona.kind.value not in wanted:
             wanted[persona.kind.value] = key
