@@ -6,8 +6,9 @@ address: signed status callbacks, the signed TwiML fetch, the Media Streams WebS
 answering-machine verdict. The voice service runs the same code as for a real call.
 
 Who answers is a persona (`voice_backend/sim/personas/*.toml`). Each persona has a number in
-`sim_directory` (+1 415 555 01NN, in file-name order); any other number reaches one of them,
-picked from the number, so numbers typed into the dashboard reach someone too.
+`sim_directory` (its own `phone`, should persona files gain one; else +1 415 555 01NN, in
+file-name order); any other number reaches one of them, picked from the number, so numbers
+typed into the dashboard reach someone too.
 """
 
 from __future__ import annotations
@@ -59,8 +60,22 @@ _KEEP_FINISHED: Final = 200
 
 
 def sim_directory(personas: Mapping[str, Persona]) -> dict[str, str]:
-    """Each persona's number (E.164) → its key, numbered in key order from +1 415 555 0101."""
-    return {f"+{_FIRST_NUMBER + index}": key for index, key in enumerate(sorted(personas))}
+    """Each persona's number (E.164) → its key: its own `phone` when its file gives one, else
+    numbered in key order from +1 415 555 0101 (skipping numbers taken)."""
+    directory: dict[str, str] = {}
+    for key in sorted(personas):
+        own = getattr(personas[key], "phone", None)
+        if isinstance(own, str) and own:
+            directory[own] = key
+    candidate = _FIRST_NUMBER
+    for key in sorted(personas):
+        if key in directory.values():
+            continue
+        while f"+{candidate}" in directory:
+            candidate += 1
+        directory[f"+{candidate}"] = key
+        candidate += 1
+    return dict(sorted(directory.items()))
 
 
 class SimTelephony:
