@@ -127,6 +127,7 @@ class CallBridge:
         self._hang_up_pending = False
         self._hang_up_since = 0.0
         self._goodbye_done = False
+        self._reached_voicemail = False  # the agent hung up on an answering machine
         self._last_agent_audio = 0.0
         self._wrap_up_since: float | None = None
         self._wrap_up_reason: tuple[EndReason, str | None] = (EndReason.TIME_LIMIT, None)
@@ -293,6 +294,8 @@ class CallBridge:
         elif isinstance(event, ProviderStoppedSpeaking):
             self._last_activity = time.monotonic()
         elif isinstance(event, HangUpRequested):
+            if event.reason and "voicemail" in event.reason.lower():
+                self._reached_voicemail = True
             await self._begin_hang_up()
         elif isinstance(event, ResponseDone):
             if self._hang_up_pending:
@@ -367,7 +370,7 @@ class CallBridge:
         if not (self._goodbye_done or quiet):
             return
         await self._hang_up()
-        self.end(EndReason.AGENT_HUNG_UP)
+        self.end(EndReason.VOICEMAIL if self._reached_voicemail else EndReason.AGENT_HUNG_UP)
 
     async def _hang_up(self) -> None:
         if self._hung_up or self.call_sid is None:

@@ -127,3 +127,16 @@ async def test_grok_ignoring_the_audio_format_never_greets(tmp_path: Path) -> No
         assert "format" in row["failure_reason"]
         session = rig.grok.session
         assert session.received("response.create") == []  # no static on the phone
+
+
+async def test_the_agent_hanging_up_on_a_voicemail_records_voicemail(tmp_path: Path) -> None:
+    async with running_rig(tmp_path) as rig:
+        # Twilio's detection says human; the agent hears the greeting and hangs up itself.
+        rig.twilio.lines[ROBOT[1]] = Line(phone=lambda: ScriptedPhone.voicemail(1.0, 0.3, 20))
+        rig.grok.on_response("", audio_ms=0, end_call="voicemail")
+        job_id = await rig.job(ROBOT)
+        await rig.start(job_id)
+        (row,) = await rig.finished(job_id)
+        assert (row["call_status"], row["outcome"]) == ("failed", "voicemail")
+        (call,) = rig.twilio.calls_to(ROBOT[1])
+        assert call.hung_up_via_rest
