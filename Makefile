@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test lint format demo clean eval bench-personas
+.PHONY: install test lint format demo clean eval bench bench-personas
 
 install: $(STAMP)
 
@@ -29,6 +29,11 @@ format: install
 # The offline price extractor's accuracy on the labelled calls in evals/prices.jsonl.
 eval: install
 	$(BIN)/python -m shared.pricing.evaluate
+
+# The call bridge under load: N concurrent real-time calls echoed by a fake Grok (minutes).
+# Extra flags: make bench BENCH_ARGS="--n 50,100 --audio-format pcm24k"
+bench: install
+	$(BIN)/python bench/bridge_bench.py $(BENCH_ARGS)
 
 # The whole product offline (~2 min): both services on embedded SQLite, simulated providers,
 # the local voice agent (Grok if XAI_API_KEY is set), live progress, transcripts, ranked quotes.
