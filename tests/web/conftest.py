@@ -50,7 +50,7 @@ async def browser(tmp_path: Path) -> AsyncIterator[BrowserContext]:
     if executable is None:
         pytest.skip("Chromium is not installed (apt-get install chromium); CI installs it")
     try:
-        from playwright.async_api import async_playwright
+        from playwright.async_api import async_playwright, expect
     except ImportError:
         pytest.skip("Playwright is not installed (pip install -e '.[dev]')")
     async with async_playwright() as playwright:
@@ -63,7 +63,9 @@ async def browser(tmp_path: Path) -> AsyncIterator[BrowserContext]:
             locale="en-US",
             timezone_id="America/Los_Angeles",
         )
-        context.set_default_timeout(10_000)
+        # Generous: a loaded 2-core machine can take seconds to serve a page.
+        context.set_default_timeout(30_000)
+        expect.set_options(timeout=15_000)
         try:
             yield context
         finally:
