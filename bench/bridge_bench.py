@@ -72,6 +72,7 @@ the resamplers' buffering thus counts as latency, as it should).
 
 from __future__ import annotations
 
+import abc
 import argparse
 import array
 import asyncio
@@ -583,7 +584,7 @@ class WsClient(asyncio.Protocol):
 # --- The streams -------------------------------------------------------------------------------
 
 
-class Stream:
+class Stream(abc.ABC):
     """One call's audio: the frames sent (ideal and actual times) and when their echoes came."""
 
     def __init__(self, index: int, slot: int, exact: bool, greeting_bytes: int) -> None:
@@ -611,9 +612,9 @@ class Stream:
             return base64.b64encode(MAGIC + frame.to_bytes(4, "big") + TONE[8:]).decode("ascii")
         return TONE_B64
 
+    @abc.abstractmethod
     def send_frame(self, due: float) -> None:
         """Send the next frame now; `due` is when it should have left."""
-        raise NotImplementedError
 
     def _echo_marked(self, now: float, payload: str) -> None:
         """An audio message back: note which frames it completes."""
