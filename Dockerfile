@@ -10,6 +10,8 @@ COPY pyproject.toml README.md ./
 COPY api ./api
 COPY voice_backend ./voice_backend
 COPY shared ./shared
+COPY pricing ./pricing
+COPY cli ./cli
 COPY migrations ./migrations
 RUN pip install . && useradd --create-home haggle && mkdir -p /app/data && chown haggle /app/data
 

@@ -28,7 +28,7 @@ format: install
 
 # The offline price extractor's accuracy on the labelled calls in evals/prices.jsonl.
 eval: install
-	$(BIN)/python -m shared.pricing.evaluate
+	$(BIN)/python -m pricing.evaluate
 
 # The call bridge under load: N concurrent real-time calls echoed by a fake Grok (minutes).
 # Extra flags: make bench BENCH_ARGS="--n 50,100 --audio-format pcm24k"
@@ -39,7 +39,7 @@ bench: install
 # the local voice agent (Grok if XAI_API_KEY is set), live progress, transcripts, ranked quotes.
 # Extra flags: make demo DEMO_ARGS="--only ace_plumbing,busy_bee --budget 180"
 demo: install
-	$(BIN)/python -m shared.demo $(DEMO_ARGS)
+	$(BIN)/python -m cli.demo $(DEMO_ARGS)
 
 # Every simulated provider against the local agent: recogniser word error rate, prices heard,
 # agreement rate, agreed price over each floor, budget never exceeded (a few minutes).

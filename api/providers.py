@@ -8,10 +8,10 @@ from typing import Any
 from fastapi import HTTPException, status
 
 from api.intake import FoundProvider
+from api.phone import InvalidPhoneNumber, to_e164
 from api.schemas import ProviderIn
+from api.text import clean_name
 from shared.models import Provider, ProviderCreate
-from shared.phone import InvalidPhoneNumber, to_e164
-from shared.text import clean_name
 
 
 def checked(providers: Sequence[ProviderIn], region: str) -> list[ProviderCreate]:

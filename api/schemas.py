@@ -8,8 +8,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
+from api.text import clean_name
 from shared.models import CallStatus, Job, Outcome, Provider, TranscriptTurn
-from shared.text import clean_name
 
 _MAX_PRICE_CEILING = 10_000_000
 _NOT_A_BUDGET = 'the budget must be a number, null or "no_limit"'

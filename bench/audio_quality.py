@@ -1,4 +1,4 @@
-"""Audio quality of the `pcm24k` path: `shared.audio` against the original's per-frame ratecv.
+"""Audio quality of the `pcm24k` path: `voice_backend.audio` against per-frame ratecv.
 
 Run: `.venv/bin/python bench/audio_quality.py` (a few seconds; prints one table).
 
@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from shared.audio import (
+from voice_backend.audio import (
     GROK_PCM_RATE,
     TWILIO_RATE,
     AudioConverter,
@@ -287,7 +287,7 @@ def main() -> None:
     rows = [*measure_snr(), *measure_alias(), *drift, *measure_cpu(), *lag]
     head = (
         "measure (20 ms frames throughout)",
-        "shared.audio (soxr HQ)",
+        "voice_backend.audio (soxr HQ)",
         "original: ratecv(.., None)",
         "ratecv, state carried",
     )

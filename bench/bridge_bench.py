@@ -101,10 +101,10 @@ from urllib.parse import urlsplit
 import httpx
 import numpy as np
 
-from shared.audio import pcm16_to_mulaw
 from shared.models import CallUpdate, JobCreate, ProviderCreate
 from shared.settings import Settings
 from shared.storage import make_store
+from voice_backend.audio import pcm16_to_mulaw
 from voice_backend.security import TwilioSignatures
 from voice_backend.sim.twiml import parse_twiml
 
@@ -169,6 +169,11 @@ def run_queue_wait(pid: int) -> float:
         return int(stat.read().split()[1]) / 1e9
 
 
+def _own_cpu() -> float:
+    """CPU seconds of this process and its spinners."""
+    return time.process_time() + sum(cpu_seconds(spinner.pid) for spinner in SPINNERS)
+
+
 def machine_cpu() -> tuple[float, float]:
     """CPU seconds the whole machine has been busy (all CPUs), and stolen by the hypervisor."""
     with open("/proc/stat") as stat:
@@ -182,9 +187,9 @@ async def wait_for_quiet(threshold_pct: float, within: float) -> float:
     one core over a second; the last second's figure."""
     deadline = time.monotonic() + within
     while True:
-        own0, (busy0, _) = time.process_time(), machine_cpu()
+        own0, (busy0, _) = _own_cpu(), machine_cpu()
         await asyncio.sleep(1.0)
-        own1, (busy1, _) = time.process_time(), machine_cpu()
+        own1, (busy1, _) = _own_cpu(), machine_cpu()
         others = 100 * (busy1 - busy0 - (own1 - own0))
         if others < threshold_pct or time.monotonic() > deadline:
             return others
@@ -223,6 +228,27 @@ def _realtime(pid: int) -> bool:
             os.sched_setscheduler(int(task), os.SCHED_RR, os.sched_param(1))
             done = True
     return done
+
+
+#: Keeps one CPU out of its idle halt, yielding at once to any other task (SCHED_IDLE).
+_SPINNER = "import os\nos.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))\nwhile 1: pass"
+
+
+def start_spinners(cpus: set[int]) -> list[subprocess.Popen[bytes]]:
+    """One SCHED_IDLE busy loop per CPU: a halted virtual CPU takes long to wake (here a
+    cross-CPU wake-up costs ~100 us at p50 and ms at p99 when the target CPU idles), and
+    every frame crosses CPUs four times. Like idle=poll on a host: it only uses idle time."""
+    spinners = []
+    for cpu in sorted(cpus):
+        spinner = subprocess.Popen([sys.executable, "-c", _SPINNER])
+        _pin(spinner.pid, {cpu})
+        spinners.append(spinner)
+    return spinners
+
+
+SPINNERS: list[subprocess.Popen[bytes]] = []
+#: The CPUs this script may use, read before it pins itself to the load's CPU.
+CPUS = sorted(os.sched_getaffinity(0))
 
 
 def _autogroup() -> str:
@@ -978,8 +1004,8 @@ async def run_step(n: int, args: argparse.Namespace, *, baseline: bool = False) 
     rng = random.Random(args.seed + n)
     pcm24k = args.audio_format == "pcm24k"
     greeting_bytes = args.greeting_ms * 8
-    split = args.pin == "split" and len(os.sched_getaffinity(0)) >= 2
-    service_cpus, load_cpus = ({0}, {1}) if split else (None, None)
+    split = args.pin == "split" and len(CPUS) >= 2
+    service_cpus, load_cpus = ({CPUS[0]}, set(CPUS[1:])) if split else (None, None)
     _pin(os.getpid(), load_cpus)
     if args.rt:
         _realtime(os.getpid())
@@ -1054,6 +1080,7 @@ async def run_step(n: int, args: argparse.Namespace, *, baseline: bool = False) 
             pids = {"fake": grok.pid} | ({"service": service.pid} if service else {})
             cpu0 = {name: cpu_seconds(pid) for name, pid in pids.items()}
             own0 = time.process_time()
+            spin0 = {s.pid: cpu_seconds(s.pid) for s in SPINNERS}
             machine0 = machine_cpu()
             wait0 = run_queue_wait(service.pid) if service else 0.0
             gen_wait0 = run_queue_wait(os.getpid())
@@ -1067,6 +1094,7 @@ async def run_step(n: int, args: argparse.Namespace, *, baseline: bool = False) 
             elapsed = time.perf_counter() - w0
             cpu1 = {name: cpu_seconds(pid) for name, pid in pids.items()}
             own1 = time.process_time()
+            spin1 = {s.pid: cpu_seconds(s.pid) for s in SPINNERS}
             machine1 = machine_cpu()
             wait1 = run_queue_wait(service.pid) if service else 0.0
             gen_wait1 = run_queue_wait(os.getpid())
@@ -1077,6 +1105,7 @@ async def run_step(n: int, args: argparse.Namespace, *, baseline: bool = False) 
             result.fake_cpu_pct = 100 * (cpu1["fake"] - cpu0["fake"]) / elapsed
             result.loadgen_cpu_pct = 100 * (own1 - own0) / elapsed
             ours = sum(cpu1[name] - cpu0[name] for name in cpu0) + own1 - own0
+            ours += sum(spin1[pid] - spin0[pid] for pid in spin0)
             result.others_cpu_pct = 100 * (machine1[0] - machine0[0] - ours) / elapsed
             result.steal_pct = 100 * (machine1[1] - machine0[1]) / elapsed
             result.service_wait_pct = 100 * (wait1 - wait0) / elapsed
@@ -1124,7 +1153,7 @@ def _ms(values: dict[str, float], key: str) -> str:
 
 
 def print_header(args: argparse.Namespace) -> None:
-    split = args.pin == "split" and len(os.sched_getaffinity(0)) >= 2
+    split = args.pin == "split" and len(CPUS) >= 2
     try:
         import uvloop
 
@@ -1142,12 +1171,13 @@ def print_header(args: argparse.Namespace) -> None:
     print(
         f"machine: {os.cpu_count()} CPUs; "
         + (
-            "service pinned to CPU 0; load generator + fake Grok share CPU 1"
+            f"service pinned to CPU {CPUS[0]}; load generator + fake Grok share CPUs {CPUS[1:]}"
             if split
             else "no pinning: service, fake Grok and load generator share every CPU"
         )
         + f"; nice {os.getpriority(os.PRIO_PROCESS, 0)} ({_autogroup()})"
         + ("; all three under SCHED_RR" if args.rt else "")
+        + ("; idle CPUs kept awake" if args.keep_awake else "")
     )
     print(
         f"service: uvicorn {uvicorn.__version__} (--ws {args.uvicorn_ws}, websockets "
@@ -1301,6 +1331,12 @@ def main(argv: list[str] | None = None) -> int:
         help="time the service's garbage collections and list the pauses over 2 ms against "
         "the window (investigation)",
     )
+    parser.add_argument(
+        "--keep-awake",
+        action="store_true",
+        help="keep every CPU out of its idle halt with a SCHED_IDLE busy loop (virtual "
+        "machines: waking a halted virtual CPU adds latency to every cross-CPU message)",
+    )
     parser.add_argument("--log-level", default="info", choices=("debug", "info", "warning"))
     parser.add_argument("--uvicorn-ws", default="auto", help="uvicorn's --ws (default auto)")
     parser.add_argument(
@@ -1329,13 +1365,25 @@ def main(argv: list[str] | None = None) -> int:
     if args.nice:
         # Inherited by the service and the fake Grok, which start later. With autogroup
         # scheduling a nice value only counts within its session: set the session's too.
-        os.setpriority(os.PRIO_PROCESS, 0, args.nice)
+        try:
+            os.setpriority(os.PRIO_PROCESS, 0, args.nice)
+        except PermissionError:
+            print(f"(cannot set nice {args.nice}: needs root; running at the usual priority)")
         with contextlib.suppress(OSError), open("/proc/self/autogroup", "w") as group:
             group.write(str(args.nice))
 
+    # A plain `kill` must still stop the service, the fake and the spinners (finally blocks).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    if args.keep_awake:
+        SPINNERS.extend(start_spinners(set(CPUS)))
     print_header(args)
     print(COLUMNS)
-    results = _run_loop(sweep(args))
+    try:
+        results = _run_loop(sweep(args))
+    finally:
+        for spinner in SPINNERS:
+            spinner.kill()
+            spinner.wait()
     bridge = [r for r in results if r.mode == "bridge"]
     passed = [r.n for r in bridge if r.passed]
     print()

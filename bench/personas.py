@@ -43,7 +43,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from api.main import create_app as create_api
-from shared.pricing.numbers import find_amounts, tokenize
+from pricing.numbers import find_amounts, tokenize
 from shared.settings import load_settings
 from tests.support.servers import bound_socket, free_port, serve
 from voice_backend.agents.base import Agent
@@ -51,7 +51,7 @@ from voice_backend.agents.local import LocalAgent
 from voice_backend.app import create_app as create_voice
 from voice_backend.sim.persona import Persona, PersonaKind, load_personas
 from voice_backend.sim.persona_phone import PersonaPhone
-from voice_backend.telephony.sim import SimTelephony, sim_directory
+from voice_backend.sim.telephony import SimTelephony, sim_directory
 
 _EXPECTED = {
     PersonaKind.BUSY: "busy",

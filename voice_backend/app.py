@@ -14,16 +14,16 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from pricing import make_extractor
 from shared.logs import configure_logging
 from shared.metrics import metrics_endpoint
-from shared.pricing import make_extractor
 from shared.settings import AgentKind, Settings, Telephony, settings_or_exit
 from shared.storage import StoreError, make_store
 from voice_backend.agents.base import AgentFactory
-from voice_backend.bridge import EndReason
-from voice_backend.calls import ActiveCalls, CallServices
+from voice_backend.call.bridge import EndReason
+from voice_backend.call.results import ResultWriter
+from voice_backend.call.services import ActiveCalls, CallServices
 from voice_backend.dispatcher import Dispatcher
-from voice_backend.results import ResultWriter
 from voice_backend.routes import jobs, twilio
 from voice_backend.security import CallTokens, TwilioSignatures
 from voice_backend.telephony.base import Telephony as TelephonyPort
@@ -53,7 +53,7 @@ def _signing_token(settings: Settings) -> str:
 
 def _telephony(settings: Settings, signing_token: str) -> TelephonyPort:
     if settings.telephony is Telephony.TWILIO:
-        from voice_backend.telephony.twilio import TwilioTelephony
+        from voice_backend.twilio.rest import TwilioTelephony
 
         missing = [
             name
@@ -92,7 +92,7 @@ def _with_offline_defaults(settings: Settings) -> Settings:
 
 def _sim_telephony(settings: Settings, signing_token: str) -> TelephonyPort:
     from voice_backend.sim.persona import PersonaError, load_personas
-    from voice_backend.telephony.sim import SimTelephony
+    from voice_backend.sim.telephony import SimTelephony
 
     try:
         personas = load_personas(settings.sim_personas_dir)

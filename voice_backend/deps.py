@@ -8,7 +8,7 @@ from fastapi import Depends, HTTPException, Request, status
 
 from shared.settings import Settings
 from shared.storage import Store
-from voice_backend.calls import CallServices
+from voice_backend.call.services import CallServices
 from voice_backend.dispatcher import Dispatcher
 from voice_backend.security import TwilioSignatures
 

@@ -105,7 +105,7 @@ def test_a_url_that_is_not_the_job_api_is_one_line(stack: Stack) -> None:
 
 def test_python_dash_m_runs_the_same_commands(stack: Stack) -> None:
     run = subprocess.run(
-        [sys.executable, "-m", "shared.cli", "job", "create", "--problem", "mow the lawn",
+        [sys.executable, "-m", "cli.main", "job", "create", "--problem", "mow the lawn",
          "--zip", "94110"],
         capture_output=True, text=True, timeout=60, env=cli_env(stack.url),
     )  # fmt: skip

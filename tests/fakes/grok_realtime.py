@@ -47,9 +47,9 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-from shared.audio import mulaw_to_pcm16, pcm16_to_mulaw
 from shared.settings import GROK_REALTIME_MODEL
 from voice_backend.agents.grok_events import PCM24K, WireFormat
+from voice_backend.audio import mulaw_to_pcm16, pcm16_to_mulaw
 
 DEFAULT_API_KEY: Final = "xai-test-key"
 _VOICED_RMS: Final = 500.0  # 16-bit PCM RMS above which a chunk counts as speech

@@ -17,7 +17,7 @@ from shared.logs import configure_logging
 from shared.settings import load_settings
 from tests.fakes.twilio_rest import Line
 from tests.support.servers import serve
-from tests.voice.rig import running_rig
+from tests.voice_backend.rig import running_rig
 from voice_backend.app import create_app as create_voice
 from voice_backend.sim import ScriptedPhone, Silence, Until, tone
 
@@ -147,7 +147,7 @@ async def test_readiness_of_both_services(tmp_path: Path) -> None:
 
 
 async def test_readiness_fails_when_the_store_is_down(tmp_path: Path, postgres_url: str) -> None:
-    from tests.voice.test_resilience import _set_connections
+    from tests.voice_backend.test_resilience import _set_connections
 
     async with running_rig(tmp_path, database_url=postgres_url) as rig:
         assert (await rig.voice.get("/readyz")).status_code == 200

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from shared.pricing import PriceResult, check_budget
+from pricing import PriceResult, check_budget
 
 
 def result(price: float | None, conditions: str | None = None) -> PriceResult:

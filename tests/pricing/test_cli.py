@@ -13,8 +13,8 @@ from pathlib import Path
 import grpc
 import pytest
 
-from shared.cli import format_price
-from shared.pricing.evaluate import DEFAULT_SET, load_cases
+from cli.main import format_price
+from pricing.evaluate import DEFAULT_SET, load_cases
 from tests.pricing.fake_chat import Fail, FakeChat, Reply, running_fake_chat
 
 HAGGLE = Path(sys.executable).parent / "haggle"
@@ -145,7 +145,7 @@ def test_help_and_usage() -> None:
 
 def test_python_dash_m_runs_the_same_command() -> None:
     run = subprocess.run(
-        [sys.executable, "-m", "shared.cli", "extract-price", "--offline"],
+        [sys.executable, "-m", "cli.main", "extract-price", "--offline"],
         input=json.dumps(HEATER),
         capture_output=True,
         text=True,

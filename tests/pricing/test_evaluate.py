@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.pricing.evaluate import (
+from pricing.evaluate import (
     DEFAULT_SET,
     MIN_ACCURACY,
     Case,

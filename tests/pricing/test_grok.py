@@ -11,10 +11,10 @@ import grpc
 import pytest
 from xai_sdk.proto import chat_pb2
 
+from pricing import make_extractor
+from pricing.grok import GrokPriceExtractor
+from pricing.offline import OfflinePriceExtractor
 from shared.models import TranscriptTurn
-from shared.pricing import make_extractor
-from shared.pricing.grok import GrokPriceExtractor
-from shared.pricing.offline import OfflinePriceExtractor
 from shared.settings import Settings
 from shared.xai import is_loopback
 from tests.pricing.fake_chat import Fail, FakeChat, Reply, running_fake_chat

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.pricing.numbers import find_amounts, parse_money, tokenize
+from pricing.numbers import find_amounts, parse_money, tokenize
 
 
 @pytest.mark.parametrize(

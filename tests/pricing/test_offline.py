@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from pricing import PriceResult
+from pricing.offline import OfflinePriceExtractor
 from shared.models import TranscriptTurn
-from shared.pricing import PriceResult
-from shared.pricing.offline import OfflinePriceExtractor
 
 AGREED = "A: Thank you for your help! I will reach out to you again shortly."
 NO_DEAL = "A: Thank you for the info. I need to think about it and will call you back."

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.pricing.reading import Kind, read_turn
+from pricing.reading import Kind, read_turn
 
 
 def prices(text: str, role: str = "user") -> list[tuple[float, str]]:

@@ -15,7 +15,7 @@ pytest.importorskip("playwright", reason="Playwright is not installed (pip insta
 from playwright.async_api import BrowserContext, expect
 
 from tests.fakes.twilio_rest import Line
-from tests.voice.rig import running_rig
+from tests.voice_backend.rig import running_rig
 from tests.web.conftest import assert_accessible, new_page, shot
 from voice_backend.sim import CallScenario, ScriptedPhone, Silence, Until, tone
 

@@ -29,7 +29,6 @@ from typing import Any, Final
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
-from shared.audio import AudioConverter, converters_for, mulaw_ms, pcm24k_ms
 from shared.models import Provider
 from shared.settings import AudioFormat, Settings
 from voice_backend.agents import grok_events as wire
@@ -47,6 +46,7 @@ from voice_backend.agents.base import (
     ProviderStoppedSpeaking,
     ResponseDone,
 )
+from voice_backend.audio import AudioConverter, converters_for, mulaw_ms, pcm24k_ms
 
 logger = logging.getLogger(__name__)
 

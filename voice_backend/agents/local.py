@@ -27,11 +27,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Final
 
-from shared.audio import TWILIO_RATE
 from shared.models import Outcome, Provider
-from shared.speech.asr import SpeechRecognizer, get_recognizer
-from shared.speech.tts import SpeechSynthesizer, Voice, get_synthesizer
-from shared.speech.vad import SpeechEnded, SpeechStarted, UtteranceDetector
 from voice_backend.agents.base import (
     Agent,
     AgentAudio,
@@ -46,6 +42,10 @@ from voice_backend.agents.base import (
     ResponseDone,
 )
 from voice_backend.agents.policy import AgentTurn, NegotiationPolicy
+from voice_backend.audio import TWILIO_RATE
+from voice_backend.speech.asr import SpeechRecognizer, get_recognizer
+from voice_backend.speech.tts import SpeechSynthesizer, Voice, get_synthesizer
+from voice_backend.speech.vad import SpeechEnded, SpeechStarted, UtteranceDetector
 
 __all__ = ["AGENT_VOICE", "LocalAgent", "LocalAgentTiming", "local_agent_factory"]
 
@@ -120,7 +120,7 @@ class LocalAgent:
             raise RuntimeError("a LocalAgent can be started only once")
         self._started = True
         loop = asyncio.get_running_loop()
-        from shared.speech import speech_executor
+        from voice_backend.speech import speech_executor
 
         await loop.run_in_executor(speech_executor(), self._asr.warm_up)
         # The names it will hear back ("Ace Plumbing, this is Joe") may be new to the model.

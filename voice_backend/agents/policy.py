@@ -7,7 +7,7 @@ sees audio. It follows the original prompt's strategy (`voice_backend/prompt.py`
 below the budget, cite other quotes, offer flexibility on the day, never agree above the budget,
 and end with one of the prompt's two closings.
 
-Prices are heard with the offline price reader (`shared.pricing.reading`), so the agent takes a
+Prices are heard with the offline price reader (`pricing.reading`), so the agent takes a
 price the way the transcript's reader will later read it. The budget covers what the homeowner
 pays: a trip or diagnostic fee counts against it, while the price agreed is the job's price.
 """
@@ -19,9 +19,9 @@ import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from pricing.numbers import tokenize
+from pricing.reading import Kind, Reading, read_turn
 from shared.models import Outcome, Provider
-from shared.pricing.numbers import tokenize
-from shared.pricing.reading import Kind, Reading, read_turn
 from voice_backend.prompt import CLOSING_AGREED, CLOSING_NO_AGREEMENT
 
 __all__ = [

@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Request, Response, WebSocket, stat
 from twilio.twiml.voice_response import Connect, VoiceResponse
 
 from shared.models import CallStatus
-from voice_backend.bridge import CallBridge
+from voice_backend.call.bridge import CallBridge
 from voice_backend.deps import DispatcherDep, ServicesDep, SettingsDep, SignaturesDep, StoreDep
 
 logger = logging.getLogger(__name__)

@@ -24,7 +24,7 @@ from typing import Any, Final
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
-from shared.audio import MULAW_SILENCE, TWILIO_FRAME_BYTES
+from voice_backend.audio import MULAW_SILENCE, TWILIO_FRAME_BYTES
 from voice_backend.sim.phone import FRAME_SECONDS, PhoneSide
 
 __all__ = ["EndReason", "MediaStreamSession", "Playback", "StreamLog"]

@@ -22,8 +22,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from shared.pricing.numbers import tokenize
-from shared.pricing.reading import Kind, read_turn
+from pricing.numbers import tokenize
+from pricing.reading import Kind, read_turn
 from voice_backend.agents.policy import spoken_number
 
 __all__ = [

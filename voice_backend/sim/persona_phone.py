@@ -19,12 +19,12 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Final
 
-from shared.audio import TWILIO_FRAME_BYTES, TWILIO_RATE
-from shared.speech.asr import SpeechRecognizer, get_recognizer
-from shared.speech.tts import SpeechSynthesizer, Voice, get_synthesizer
-from shared.speech.vad import SpeechEnded, UtteranceDetector
+from voice_backend.audio import TWILIO_FRAME_BYTES, TWILIO_RATE
 from voice_backend.sim.persona import Persona, PersonaKind, PersonaMind, PersonaTurn
 from voice_backend.sim.phone import FRAME_SECONDS, SILENT_FRAME, tone
+from voice_backend.speech.asr import SpeechRecognizer, get_recognizer
+from voice_backend.speech.tts import SpeechSynthesizer, Voice, get_synthesizer
+from voice_backend.speech.vad import SpeechEnded, UtteranceDetector
 
 __all__ = ["Line", "PersonaPhone", "PhoneTiming"]
 

@@ -17,7 +17,7 @@ from typing import Final, Protocol
 
 import numpy as np
 
-from shared.audio import MULAW_SILENCE, TWILIO_FRAME_BYTES, TWILIO_RATE, pcm16_to_mulaw
+from voice_backend.audio import MULAW_SILENCE, TWILIO_FRAME_BYTES, TWILIO_RATE, pcm16_to_mulaw
 
 __all__ = [
     "FRAME_SECONDS",

@@ -1,0 +1,120 @@
+"""`haggle results`: a job's calls ranked by the price each provider agreed to."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from cli.commands.base import api_options, api_url, money, print_lines, table
+from cli.commands.client import JobApi
+
+_TERMINAL = {"completed", "failed"}
+
+
+def add_parsers(commands: argparse._SubParsersAction[Any]) -> None:
+    """Add `results` to the `haggle` subcommands."""
+    results = commands.add_parser(
+        "results",
+        parents=[api_options()],
+        help="show a job's calls ranked by agreed price",
+        description=(
+            "Show a job's calls, best deal first: agreed prices from lowest, then calls "
+            "that ended without one, then calls still under way, then failed calls. "
+            "Savings are the first quote minus the agreed price."
+        ),
+    )
+    results.add_argument("job_id", metavar="JOB", help="the job's id")
+    results.add_argument("--json", action="store_true", help="print the ranked rows as JSON")
+    results.set_defaults(handler=_results)
+
+
+def ranked(providers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The job's providers as result rows, best deal first."""
+    rows = sorted((_row(provider) for provider in providers), key=_rank_key)
+    return [{"rank": rank, **row} for rank, row in enumerate(rows, 1)]
+
+
+def _row(provider: dict[str, Any]) -> dict[str, Any]:
+    quote, agreed = provider.get("estimated_price"), provider.get("negotiated_price")
+    savings = percent = None
+    if quote is not None and agreed is not None:
+        savings = round(quote - agreed, 2)
+        percent = round(100 * savings / quote, 1) if quote else None
+    return {
+        "provider_id": provider["id"],
+        "provider": provider["name"],
+        "phone": provider["phone"],
+        "call_status": provider["call_status"],
+        "outcome": provider.get("outcome"),
+        "first_quote": quote,
+        "agreed_price": agreed,
+        "savings": savings,
+        "savings_percent": percent,
+        "conditions": provider.get("conditions"),
+        "failure_reason": provider.get("failure_reason"),
+    }
+
+
+def _rank_key(row: dict[str, Any]) -> tuple[int, float, int]:
+    if row["agreed_price"] is not None:
+        return (0, row["agreed_price"], row["provider_id"])
+    if row["call_status"] == "completed":
+        return (1, row["first_quote"] or float("inf"), row["provider_id"])
+    if row["call_status"] not in _TERMINAL:
+        return (2, 0.0, row["provider_id"])
+    return (3, 0.0, row["provider_id"])
+
+
+def _savings(row: dict[str, Any]) -> str:
+    if row["savings"] is None:
+        return "-"
+    text = money(abs(row["savings"]))
+    text = f"-{text}" if row["savings"] < 0 else text
+    if row["savings_percent"] is not None:
+        text += f" ({row['savings_percent']:g}%)"
+    return text
+
+
+def result_lines(job: dict[str, Any], rows: list[dict[str, Any]]) -> list[str]:
+    """The job's header, its ranked table and the best deal, as lines."""
+    budget = "no limit" if job.get("max_price") is None else money(job["max_price"])
+    header = f"{job['job_id']}: {job['problem']} (zip {job['zip_code']}, budget {budget})"
+    if not rows:
+        return [header, "no providers yet: add some with 'haggle providers add'"]
+    cells = [
+        [
+            str(row["rank"]),
+            row["provider"],
+            row["outcome"] or row["call_status"],
+            money(row["first_quote"]),
+            money(row["agreed_price"]),
+            _savings(row),
+            row["conditions"] or "",
+        ]
+        for row in rows
+    ]
+    headers = ["#", "PROVIDER", "OUTCOME", "FIRST QUOTE", "AGREED", "SAVINGS", "CONDITIONS"]
+    lines = [header, "", *table(headers, cells, right={0, 3, 4, 5}), ""]
+    best = rows[0]
+    if best["agreed_price"] is not None:
+        lines.append(f"best: {best['provider']} at {money(best['agreed_price'])}")
+    else:
+        open_calls = sum(row["call_status"] not in _TERMINAL for row in rows)
+        if open_calls:
+            plural = "s" if open_calls != 1 else ""
+            lines.append(f"no price agreed yet ({open_calls} call{plural} still open)")
+        else:
+            lines.append("no price agreed")
+    return lines
+
+
+def _results(args: argparse.Namespace) -> int:
+    with JobApi(api_url(args)) as api:
+        job = api.get_job(args.job_id)
+        rows = ranked(api.providers(args.job_id))
+    if args.json:
+        print_lines([json.dumps(rows, indent=2)])
+    else:
+        print_lines(result_lines(job, rows))
+    return 0

@@ -1,0 +1,394 @@
+"""One turn of a call, read the way a person reads it: which numbers are prices, and what the
+speaker did with them.
+
+`read_turn` splits a turn into clauses, finds the amounts in it (`numbers.py`), drops the
+numbers that are not money (times, counts, years, phone numbers, addresses), tags each price
+with what kind of price it is (a job total, an hourly rate, a trip fee, one end of a range, a
+discount...), says whether it was said in the negative ("I can't do one twenty") or under an
+"if", and notes the speaker's moves: accepting, turning down, putting off, declining the job.
+The dialogue itself — who offered what, and what became of it — is `offline.py`'s business.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from pricing import vocabulary as v
+from pricing.numbers import UNITS, Amount, find_amounts, tokenize
+
+
+class Kind(StrEnum):
+    """What a price in a turn is a price of."""
+
+    TOTAL = "total"  # a price for the job
+    RATE = "rate"  # per hour, per foot
+    EACH = "each"  # per item, when several are priced
+    FEE = "fee"  # a trip, diagnostic or service-call fee
+    PART = "part"  # what one component costs ("glass alone is sixty bucks")
+    RANGE = "range"  # one end of "between X and Y"
+    DISCOUNT = "discount"  # "knock fifty off"
+    ADDON = "addon"  # "another eighty", "sixty more on top"
+    SHORT = "short"  # "six even", "call it five": hundreds left unsaid, read against the offer
+
+
+@dataclass
+class Mention:
+    """A price said in a turn."""
+
+    amount: Amount
+    value: float
+    kind: Kind
+    clause: int
+    negated: bool = False  # "I can't do one twenty", "two hundred's too low"
+    conditional: bool = False  # said under an "if": "two fifty if I come this afternoon"
+    proposal: bool = False  # said as a proposal: a question, "could you", "my budget is"
+
+
+@dataclass
+class Reading:
+    """What one turn says about price."""
+
+    role: str
+    tokens: list[str]
+    mentions: list[Mention]
+    clause_of: list[int]
+    accept_strong: bool = False
+    accept_weak: bool = False
+    accept_clauses: set[int] = field(default_factory=set)
+    negative: bool = False
+    hedge: bool = False
+    defer: bool = False
+    deliberate: bool = False  # "think about it", "talk to the homeowner": a decision put off
+    decline: bool = False
+    closing_agreed: bool = False
+    closing_no_deal: bool = False
+    conditions: list[str] = field(default_factory=list)
+
+
+def _find(tokens: list[str], phrase: tuple[str, ...]) -> list[int]:
+    size = len(phrase)
+    return [i for i in range(len(tokens) - size + 1) if tuple(tokens[i : i + size]) == phrase]
+
+
+def _has(tokens: list[str], phrases: list[tuple[str, ...]]) -> bool:
+    return any(_find(tokens, phrase) for phrase in phrases)
+
+
+def _clauses(tokens: list[str]) -> list[int]:
+    """The clause index of each token.
+
+    Clauses end at punctuation, at "but/so/then/plus", before a subject ("i'd need...",
+    "it's..."), before "if", and after a leading "no/yeah/ok" — speech-to-text leaves no
+    punctuation, and these are where a listener hears the breaks.
+    """
+    clause = 0
+    out: list[int] = []
+    clause_start = 0
+    for i, token in enumerate(tokens):
+        previous = tokens[i - 1] if i else ""
+        following = tokens[i + 1] if i + 1 < len(tokens) else ""
+        if token in ".,;:!?":
+            out.append(clause)
+            clause += 1
+            clause_start = i + 1
+            continue
+        starts = (
+            token in v.CLAUSE_WORDS
+            or token in ("if", "unless")
+            or (token in v.SUBJECTS and previous not in ("if", "unless", "and", "that"))
+            or (token == "and" and following in v.SUBJECTS | {"it", "that", "then"})
+            # "no i can't", "nope two hundred even": a leading interjection stands alone
+            or (previous in v.INTERJECTIONS and clause_start == i - 1 and token != "way")
+        )
+        if starts and i > clause_start:
+            clause += 1
+            clause_start = i
+        out.append(clause)
+    return out
+
+
+def _strip_idioms(tokens: list[str]) -> list[str]:
+    """The tokens with positive idioms blanked, so "no problem" is not read as a "no"."""
+    out = list(tokens)
+    for phrase in v.POSITIVE_IDIOMS:
+        for start in _find(tokens, phrase):
+            for k in range(start, start + len(phrase)):
+                out[k] = "_"
+    return out
+
+
+def _is_money(amount: Amount, tokens: list[str]) -> bool:
+    """Whether a number is said as money, from the words around it."""
+    if amount.shape in ("clock", "digit_run"):
+        return False
+    before = tokens[amount.start - 1] if amount.start > 0 else ""
+    after = tokens[amount.end] if amount.end < len(tokens) else ""
+    after2 = tokens[amount.end + 1] if amount.end + 1 < len(tokens) else ""
+    value = amount.value
+    if not amount.marked:
+        if after in v.NOT_MONEY_AFTER or after in v.STREET or after2 in v.STREET:
+            return False
+        if before in v.NOT_MONEY_BEFORE or before == "#":
+            return False
+        if after == "by" or (before == "by" and _is_number(tokens, amount.start - 2)):
+            return False  # "36 by 48": a size
+        if amount.shape == "digits" and (value >= 10000 or len(str(int(value))) >= 7):
+            return False  # zip codes and phone numbers are said without "$"
+        # "since 1999", "installed in 2012", or a bare "2012" echoed back: a year, unless it
+        # is said where a price is said ("it's 2000 for the job").
+        year_like = 1900 <= value <= 2035 and value == int(value)
+        if year_like and (
+            before in v.YEAR_BEFORE or (amount.shape == "digits" and before not in v.PRICE_BEFORE)
+        ):
+            return False
+        if before in v.TIME_BEFORE and _time_shaped(amount):
+            window = set(tokens[max(0, amount.start - 5) : amount.start - 1])
+            if window & v.TIME_CONTEXT or after in v.TIME_AFTER:
+                return False
+    return 1 <= value <= 100_000
+
+
+def _is_number(tokens: list[str], index: int) -> bool:
+    if index < 0:
+        return False
+    word = tokens[index]
+    return word[:1].isdigit() or word in UNITS or word in ("hundred", "thousand")
+
+
+def _time_shaped(amount: Amount) -> bool:
+    """`two`, `two thirty`, `ten oh five`: what a clock time sounds like."""
+    if amount.shape == "pair":
+        return amount.head is not None and 1 <= amount.head <= 12 and (amount.tail or 0) < 60
+    if amount.shape == "cardinal":
+        return amount.head is not None and 1 <= amount.head <= 12
+    if amount.shape == "digits":
+        return 1 <= amount.value <= 12
+    return False
+
+
+def _nearest(mentions: list[Mention], index: int, clause: int, reach: int) -> Mention | None:
+    """The mention in `clause` nearest to token `index`, within `reach` tokens."""
+    best: tuple[int, Mention] | None = None
+    for mention in mentions:
+        if mention.clause != clause:
+            continue
+        if index < mention.amount.start:
+            distance = mention.amount.start - index
+        elif index >= mention.amount.end:
+            distance = index - mention.amount.end + 1
+        else:
+            distance = 0
+        if distance <= reach and (best is None or distance < best[0]):
+            best = (distance, mention)
+    return best[1] if best else None
+
+
+def read_turn(role: str, text: str) -> Reading:
+    """Read one turn of a call (`role` is `assistant` for our agent, `user` for the provider)."""
+    tokens = tokenize(text)
+    plain = _strip_idioms(tokens)
+    clause_of = _clauses(tokens)
+    words = [t for t in tokens if t not in ".,;:!?"]
+    reading = Reading(role=role, tokens=tokens, mentions=[], clause_of=clause_of)
+
+    amounts = find_amounts(tokens)
+    range_ends, scaled = _ranges(amounts, tokens)
+    for amount in amounts:
+        kind = Kind.RANGE if amount.start in range_ends else None
+        value = amount.value
+        if amount.start in scaled:
+            value = amount.value * 100  # "two to four hundred"
+        elif not _is_money(amount, tokens):
+            continue
+        elif amount.value < 20 and not _is_discount(amount, tokens):
+            # "two", "ten": counts and times when said bare; but "six even" or "call it
+            # five" in a negotiation over hundreds is hundreds, decided against the offer.
+            if amount.shape != "cardinal" or not _short_price(amount, tokens, clause_of):
+                continue
+            kind = Kind.SHORT
+        reading.mentions.append(Mention(amount, value, kind or Kind.TOTAL, clause_of[amount.start]))
+
+    for mention in reading.mentions:
+        if mention.kind is Kind.TOTAL:
+            mention.kind = _kind(mention.amount, tokens)
+        mention.negated = _negated(mention, plain, clause_of)
+        mention.conditional = _conditional(mention, tokens, clause_of)
+        mention.proposal = _proposal(mention, tokens, clause_of)
+    _tag_by_cue(reading, v.FEE_CUES, Kind.FEE, reach=5)
+    _tag_by_cue(reading, v.PART_CUES, Kind.PART, reach=3)
+    _fees_covering_the_job(reading)
+
+    joined = " ".join(words)
+    reading.closing_agreed = "reach out to you again" in joined
+    reading.closing_no_deal = "think about it" in joined and (
+        "call you back" in joined or "get back to you" in joined
+    )
+    reading.accept_strong = _has(tokens, v.STRONG_ACCEPT)
+    reading.accept_weak = reading.accept_strong or _has(tokens, v.WEAK_ACCEPT)
+    reading.accept_clauses = {
+        clause_of[i] for phrase in v.STRONG_ACCEPT for i in _find(tokens, phrase)
+    }
+    reading.negative = _has(plain, v.NEGATIVE)
+    reading.hedge = _has(plain, v.HEDGES)
+    reading.deliberate = _has(tokens, v.DELIBERATE)
+    reading.defer = reading.deliberate or _has(tokens, v.DEFER)
+    reading.decline = role == "user" and _has(tokens, v.DECLINE)
+    reading.conditions = _conditions(tokens, clause_of, reading.mentions)
+    return reading
+
+
+def _ranges(amounts: list[Amount], tokens: list[str]) -> tuple[set[int], set[int]]:
+    """The amounts that are ends of a range, and those among them said without their hundreds
+    ("two" in "two to four hundred"), by start index."""
+    ends: set[int] = set()
+    scaled: set[int] = set()
+    for first, second in itertools.pairwise(amounts):
+        between = tokens[first.end : second.start]
+        before = tokens[first.start - 1] if first.start else ""
+        joined = between in (["to"], ["or"], ["through"]) or (
+            between == ["and"] and before == "between"
+        )
+        short = first.value < 10 and second.value >= 100 and first.shape == "cardinal"
+        if joined and (first.value < second.value or short) and _is_money(second, tokens):
+            ends |= {first.start, second.start}
+            if short:
+                scaled.add(first.start)
+    # "could be ninety, could be four hundred"
+    leads = [
+        a
+        for a in amounts
+        if a.start >= 2
+        and tokens[a.start - 2] in v.RANGE_LEADS
+        and tokens[a.start - 1] == "be"
+        and a.value >= 20
+        and _is_money(a, tokens)
+    ]
+    if len(leads) >= 2:
+        ends |= {a.start for a in leads}
+    return ends, scaled
+
+
+def _short_price(amount: Amount, tokens: list[str], clause_of: list[int]) -> bool:
+    """Whether a bare small number is said where a price is said."""
+    before = tokens[amount.start - 1] if amount.start else ""
+    if amount.marked or before in v.SHORT_BEFORE:
+        return True
+    clause = clause_of[amount.start]
+    alone = (amount.start == 0 or clause_of[amount.start - 1] != clause) and (
+        amount.end >= len(tokens) or clause_of[amount.end] != clause
+    )
+    return alone
+
+
+def _is_discount(amount: Amount, tokens: list[str]) -> bool:
+    after = tokens[amount.end] if amount.end < len(tokens) else ""
+    before = tokens[max(0, amount.start - 2) : amount.start]
+    return after == "off" or bool({"knock", "knocked", "discount"} & set(before))
+
+
+def _kind(amount: Amount, tokens: list[str]) -> Kind:
+    """The kind a price has from the words right around it."""
+    after = tokens[amount.end : amount.end + 3]
+    before = tokens[max(0, amount.start - 2) : amount.start]
+    if after[:1] in (["per"], ["hourly"]) or (
+        after[:1] in (["an"], ["a"]) and after[1:2] and after[1] in v.RATE_UNITS
+    ):
+        return Kind.RATE
+    if after[:1] in (["each"], ["apiece"]) or after[:2] == ["a", "piece"]:
+        return Kind.EACH
+    if _is_discount(amount, tokens):
+        return Kind.DISCOUNT
+    if (
+        (before and before[-1] in ("another", "extra", "additional"))
+        or after[:1] in (["more"], ["extra"])
+        or after[:2] == ["on", "top"]
+    ):
+        return Kind.ADDON
+    return Kind.TOTAL
+
+
+def _negated(mention: Mention, plain: list[str], clause_of: list[int]) -> bool:
+    """Whether the price is turned down where it is said."""
+    start, end = mention.amount.start, mention.amount.end
+    # A negator shortly before, in the same clause, with no comparative between.
+    for k in range(start - 1, max(-1, start - 5), -1):
+        if clause_of[k] != mention.clause:
+            break
+        if plain[k] in v.COMPARATIVES:
+            break
+        if plain[k] in v.NEGATORS:
+            return True
+    after = plain[end : end + 4]
+    return any(after[: len(phrase)] == list(phrase) for phrase in v.AFTER_NEGATIVE)
+
+
+def _conditional(mention: Mention, tokens: list[str], clause_of: list[int]) -> bool:
+    end = mention.amount.end
+    if end < len(tokens) and tokens[end] in ("if", "unless"):
+        return True
+    first = clause_of.index(mention.clause)
+    return tokens[first] in ("if", "unless")
+
+
+def _proposal(mention: Mention, tokens: list[str], clause_of: list[int]) -> bool:
+    """Whether the price is put forward as a proposal (a question, "could you", a budget)."""
+    window = tokens[max(0, mention.amount.start - 8) : mention.amount.end + 3]
+    if _has(window, v.PROPOSAL_CUES):
+        return True
+    rest = tokens[mention.amount.end :]
+    stop = next((i for i, t in enumerate(rest) if t in ".!?"), len(rest))
+    return stop < len(rest) and rest[stop] == "?"
+
+
+def _tag_by_cue(reading: Reading, cues: list[tuple[str, ...]], kind: Kind, reach: int) -> None:
+    """Give `kind` to the job total nearest each cue ("trip charge", "alone")."""
+    for phrase in cues:
+        for index in _find(reading.tokens, phrase):
+            clause = reading.clause_of[index]
+            totals = [m for m in reading.mentions if m.kind is Kind.TOTAL]
+            mention = _nearest(totals, index, clause, reach)
+            if mention is not None:
+                mention.kind = kind
+
+
+def _fees_covering_the_job(reading: Reading) -> None:
+    """A fee said to cover the whole job ("a flat ninety nine and that covers it") is its price."""
+    for mention in reading.mentions:
+        if mention.kind is not Kind.FEE:
+            continue
+        clauses = {mention.clause, mention.clause + 1, mention.clause + 2}
+        nearby = [t for t, c in zip(reading.tokens, reading.clause_of, strict=True) if c in clauses]
+        others = [m for m in reading.mentions if m is not mention and m.clause in clauses]
+        if _has(nearby, v.COVERAGE) and not others:
+            mention.kind = Kind.TOTAL
+
+
+def _conditions(tokens: list[str], clause_of: list[int], mentions: list[Mention]) -> list[str]:
+    """The conditions said in a turn: "if I come this afternoon", "plus parts", "for cash"."""
+    found: list[str] = []
+    in_mention = {i for m in mentions for i in range(m.amount.start, m.amount.end)}
+    for phrase in v.CONDITION_LEADS:
+        for start in _find(tokens, phrase):
+            if start > 0 and tuple(tokens[start - 1 : start + 1]) == ("only", "if"):
+                continue  # said with "only": the "only if" lead has it
+            end = start + len(phrase)
+            while (
+                end < len(tokens)
+                and end - start < 14
+                and tokens[end] not in ".,;:!?"
+                and end not in in_mention
+                and not (tokens[end] in v.SUBJECTS and end > start + len(phrase))
+                and tokens[end] not in v.CLAUSE_WORDS
+            ):
+                end += 1
+            words = tokens[start:end]
+            # "if you can do it for two hundred" is the proposal itself, not a condition on it
+            if len(words) > len(phrase) and end not in in_mention:
+                found.append(" ".join(words))
+    for phrase in v.CONDITION_PHRASES:
+        if _find(tokens, phrase):
+            found.append(" ".join(phrase))
+    found = [f for f in found if not any(f != g and f in g for g in found)]
+    return list(dict.fromkeys(found))

@@ -1,0 +1,65 @@
+"""The stores the contract suite runs against, each opened on real parts."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from shared.storage.base import Store
+from shared.storage.sql import SQLStore
+from shared.storage.supabase import SupabaseStore
+from tests.support.postgrest import serve_postgrest
+
+MIGRATION = Path(__file__).resolve().parents[3] / "migrations" / "001_init.sql"
+
+BACKENDS = ["sqlite", "postgres", "postgres_migration", "supabase"]
+
+
+async def apply_migration(url: str) -> None:
+    """Run the shipped migration on a database, with Supabase's roles present."""
+    connection = await asyncpg.connect(url)
+    try:
+        for role in ("anon", "authenticated", "service_role"):
+            exists = await connection.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role)
+            if not exists:
+                await connection.execute(f'CREATE ROLE "{role}" NOLOGIN')
+        await connection.execute(MIGRATION.read_text())
+    finally:
+        await connection.close()
+
+
+@asynccontextmanager
+async def open_backend(
+    request: pytest.FixtureRequest, name: str, tmp_path: Path
+) -> AsyncIterator[Store]:
+    """Open the named backend on a fresh, empty database."""
+    if name == "supabase":
+        # A fresh fake PostgREST per test, served in the test's own event loop.
+        async with serve_postgrest() as fake:
+            supabase = SupabaseStore(fake.url, fake.key)
+            await supabase.open()
+            try:
+                yield supabase
+            finally:
+                await supabase.close()
+        return
+    store: Store
+    if name == "sqlite":
+        store = SQLStore(f"sqlite:///{tmp_path}/haggle.db")
+    elif name == "postgres":
+        store = SQLStore(request.getfixturevalue("postgres_url"))
+    elif name == "postgres_migration":
+        url = request.getfixturevalue("postgres_url")
+        await apply_migration(url)
+        store = SQLStore(url, create_schema=False)
+    else:
+        raise ValueError(name)
+    await store.open()
+    try:
+        yield store
+    finally:
+        await store.close()

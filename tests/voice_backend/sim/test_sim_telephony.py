@@ -1,0 +1,53 @@
+"""Simulated telephony's directory and the voice service's offline wiring."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+
+from shared.settings import load_settings
+from tests.support.servers import serve
+from voice_backend.app import SIM_PUBLIC_BASE_URL
+from voice_backend.app import create_app as create_voice
+from voice_backend.sim.persona import load_personas
+from voice_backend.sim.telephony import SimTelephony, sim_directory
+
+
+async def test_every_persona_has_a_number_and_any_number_reaches_one() -> None:
+    personas = load_personas()
+    directory = sim_directory(personas)
+    assert sorted(directory.values()) == sorted(personas)
+    assert min(directory) == "+14155550101"
+    telephony = SimTelephony(
+        public_base_url="http://127.0.0.1:1", auth_token="t", personas=personas
+    )
+    for number, key in directory.items():
+        assert telephony.persona_for(number) == personas[key]
+    stranger = telephony.persona_for("+12125550199")
+    assert stranger in personas.values()
+    assert telephony.persona_for("+12125550199") == stranger  # the same one every time
+    await telephony.close()
+
+
+async def test_offline_mode_is_ready_without_any_credentials(tmp_path: Path) -> None:
+    settings = load_settings(database_url=f"sqlite:///{tmp_path}/h.db", data_dir=str(tmp_path))
+    app = create_voice(settings)
+    assert app.state.settings.public_base_url == SIM_PUBLIC_BASE_URL
+    async with serve(app) as url, httpx.AsyncClient(base_url=url) as client:
+        ready = (await client.get("/readyz")).json()
+    assert ready["status"] == "ready" and ready["telephony"] == "sim" and ready["agent"] == "local"
+
+
+async def test_a_bad_persona_folder_is_a_clear_reason_not_to_call(tmp_path: Path) -> None:
+    (tmp_path / "broken.toml").write_text('name = "X"\nkind = "human"\n')
+    settings = load_settings(
+        database_url=f"sqlite:///{tmp_path}/h.db",
+        data_dir=str(tmp_path),
+        sim_personas_dir=str(tmp_path),
+    )
+    async with serve(create_voice(settings)) as url, httpx.AsyncClient(base_url=url) as client:
+        ready = await client.get("/readyz")
+    assert ready.status_code == 503
+    (problem,) = ready.json()["problems"]
+    assert "TELEPHONY=sim cannot load its personas" in problem and "opening_quote" in problem

@@ -1,0 +1,122 @@
+"""eSpeak NG, the voice activity detector, PocketSphinx and its language model, on short
+phrases: real engines from the wheels, no mocks."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+
+from voice_backend.agents.local import AGENT_VOICE
+from voice_backend.audio import TWILIO_RATE, mulaw_to_pcm16
+from voice_backend.speech import lm
+from voice_backend.speech.asr import get_recognizer
+from voice_backend.speech.tts import SpeechSynthesizer, Voice
+from voice_backend.speech.vad import SpeechEnded, SpeechStarted, UtteranceDetector
+
+SILENCE = b"\xff" * TWILIO_RATE  # one second of μ-law silence
+
+
+def _words(text: str) -> list[str]:
+    return re.sub(r"[^a-z' ]", " ", text.lower()).split()
+
+
+def _errors(reference: list[str], hypothesis: list[str]) -> int:
+    """Word-level edit distance."""
+    row = list(range(len(hypothesis) + 1))
+    for i, ref in enumerate(reference, 1):
+        previous, row[0] = row[:], i
+        for j, hyp in enumerate(hypothesis, 1):
+            row[j] = min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (ref != hyp))
+    return row[-1]
+
+
+def test_speech_is_phone_audio_of_a_plausible_length() -> None:
+    tts = SpeechSynthesizer()
+    audio = tts.synthesize("Hi, is this Ace Plumbing?", Voice("en-us+klatt6", 160, 50))
+    seconds = len(audio) / TWILIO_RATE
+    assert 0.8 < seconds < 3.0
+    assert audio.count(0xFF) < len(audio) / 2  # mostly sound, not silence
+    assert tts.synthesize("Hi, is this Ace Plumbing?", Voice("en-us+klatt6", 160, 50)) is audio
+    assert tts.synthesize("   ") == b""
+    slower = tts.synthesize("Hi, is this Ace Plumbing?", Voice("en-us+klatt6", 110, 50))
+    assert len(slower) > len(audio) * 1.2
+
+
+async def test_sentences_are_joined_by_the_gap_and_an_unknown_voice_falls_back() -> None:
+    tts = SpeechSynthesizer(sentence_gap_seconds=0.3)
+    audio = await tts.speak("Yes. This is Joe.", Voice("no-such-voice", 160, 50))
+    pcm = mulaw_to_pcm16(audio)
+    samples = [int.from_bytes(pcm[i : i + 2], "little", signed=True) for i in range(0, len(pcm), 2)]
+    # The longest quiet stretch is the gap between the sentences (eSpeak's own are trimmed).
+    longest = run = 0
+    for sample in samples:
+        run = run + 1 if abs(sample) < 120 else 0
+        longest = max(longest, run)
+    assert 0.25 <= longest / TWILIO_RATE <= 0.45
+
+
+def test_the_detector_finds_one_utterance_between_silences() -> None:
+    speech = SpeechSynthesizer().synthesize("We can do that for two hundred dollars.", AGENT_VOICE)
+    detector = UtteranceDetector(hangover_seconds=0.6)
+    events = detector.feed(SILENCE) + detector.feed(speech) + detector.feed(SILENCE)
+    assert [type(event) for event in events] == [SpeechStarted, SpeechEnded]
+    started, ended = events
+    assert isinstance(started, SpeechStarted) and isinstance(ended, SpeechEnded)
+    assert abs(started.at_seconds - 1.0) < 0.15
+    assert abs(ended.ended_at - (1.0 + len(speech) / TWILIO_RATE)) < 0.2
+    assert not detector.speaking
+    # Chunking does not matter: 7-byte pieces find the same utterance.
+    again = UtteranceDetector(hangover_seconds=0.6)
+    audio = SILENCE + speech + SILENCE
+    pieces = [again.feed(audio[i : i + 7]) for i in range(0, len(audio), 7)]
+    assert [type(e) for part in pieces for e in part] == [SpeechStarted, SpeechEnded]
+
+
+def test_the_recogniser_hears_short_phrases_and_their_prices() -> None:
+    phrases = [
+        ("Hi, is this Ace Plumbing?", None),
+        ("How much would you charge to fix it?", None),
+        ("We can do that for two hundred dollars.", "two hundred"),
+        ("Could you do one hundred twenty dollars?", "one hundred twenty"),
+        ("Thank you for your help! I will reach out to you again shortly.", None),
+    ]
+    tts, recogniser = SpeechSynthesizer(), get_recognizer()
+    errors = total = 0
+    for text, price in phrases:
+        heard = recogniser.transcribe(mulaw_to_pcm16(tts.synthesize(text, AGENT_VOICE)))
+        reference = _words(text)
+        errors += _errors(reference, _words(heard))
+        total += len(reference)
+        if price is not None:
+            assert price in heard, (text, heard)
+    assert errors / total <= 0.25, f"word error rate {errors / total:.2f}"
+    assert recogniser.transcribe(b"") == ""
+    assert recogniser.transcribe(mulaw_to_pcm16(SILENCE)) == ""
+
+
+def test_the_language_model_is_a_proper_back_off_model() -> None:
+    sentences = [s.split() for s in ("yes we can", "we can do it", "can you do it", "yes")]
+    text = lm.build_arpa(sentences)
+    probs: dict[int, dict[tuple[str, ...], float]] = defaultdict(dict)
+    backoffs: dict[tuple[str, ...], float] = {}
+    order = 0
+    for line in text.splitlines():
+        if match := re.match(r"\\(\d)-grams:", line):
+            order = int(match[1])
+        elif order and line.strip() and not line.startswith("\\"):
+            parts = line.split()
+            gram = tuple(parts[1 : 1 + order])
+            probs[order][gram] = 10 ** float(parts[0])
+            if len(parts) > order + 1:
+                backoffs[gram] = 10 ** float(parts[-1])
+    vocabulary = [g[0] for g in probs[1] if g[0] != "<s>"]
+
+    def p(gram: tuple[str, ...]) -> float:
+        if gram in probs[len(gram)]:
+            return probs[len(gram)][gram]
+        return backoffs.get(gram[:-1], 1.0) * p(gram[1:])
+
+    for context in [("<s>",), ("we",), ("can",), ("<s>", "yes"), ("we", "can"), ("do", "it")]:
+        total = sum(p((*context, word)) for word in vocabulary)
+        assert math.isclose(total, 1.0, abs_tol=1e-3), (context, total)

@@ -1,0 +1,120 @@
+"""Dialing: nobody twice, Twilio's rate, a cap on calls in flight, and restarts."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import httpx
+
+from shared.models import CallStatus, CallUpdate
+from shared.storage.sql import SQLStore
+from tests.fakes.grok_realtime import FakeGrok
+from tests.fakes.twilio_rest import FakeTwilio, Line
+from tests.support.servers import bound_socket, serve
+from tests.voice_backend.rig import TOKEN, running_rig, voice_settings
+from voice_backend.app import create_app
+from voice_backend.sim import CallScenario, ScriptedPhone
+
+
+def _numbers(count: int) -> list[tuple[str, str]]:
+    return [(f"Plumber {i}", f"+141555502{i:02d}") for i in range(count)]
+
+
+async def test_repeated_start_dials_nobody_twice(tmp_path: Path) -> None:
+    async with running_rig(tmp_path) as rig:
+        providers = _numbers(4)
+        for _, number in providers:
+            rig.twilio.lines[number] = Line(CallScenario.BUSY)
+        job_id = await rig.job(*providers)
+        answers = await asyncio.gather(*(rig.start(job_id) for _ in range(5)))
+        assert sum(answer["provider_count"] for answer in answers) == 4
+        await rig.finished(job_id)
+        again = await rig.start(job_id)
+        assert again["provider_count"] == 0
+        await asyncio.sleep(0.3)
+        assert sorted(call.to for call in rig.twilio.calls.values()) == [n for _, n in providers]
+
+
+async def test_calls_per_second_and_concurrency_limits(tmp_path: Path) -> None:
+    async with running_rig(
+        tmp_path, twilio_speed=2.0, calls_per_second=4, max_concurrent_calls=2
+    ) as rig:
+        providers = _numbers(6)
+        for _, number in providers:
+            # Each answered call stays up ~2 s of call time, then the phone hangs up.
+            rig.twilio.lines[number] = Line(
+                phone=lambda: ScriptedPhone.silent(hang_up_after_seconds=2), ring_seconds=0.2
+            )
+        job_id = await rig.job(*providers)
+        in_flight: list[int] = []
+
+        async def sample() -> None:
+            while True:
+                rows = await rig.rows(job_id)
+                in_flight.append(sum(r["call_status"] in ("dialing", "in_progress") for r in rows))
+                await asyncio.sleep(0.05)
+
+        sampler = asyncio.create_task(sample())
+        await rig.start(job_id)
+        rows = await rig.finished(job_id, within=60)
+        sampler.cancel()
+        assert all(row["call_status"] == "completed" for row in rows)
+        assert max(in_flight) == 2  # never more than MAX_CONCURRENT_CALLS at once
+        # At most CALLS_PER_SECOND call creations reach Twilio in any one-second window.
+        assert rig.twilio.max_calls_in(1.0) <= 4
+
+
+async def test_restart_resumes_queued_calls_and_closes_out_calls_in_flight(
+    tmp_path: Path,
+) -> None:
+    """A voice service dies with one call in flight and two queued; the next one finishes
+    the job: the dead call is closed out, the queued ones are dialled, nobody twice."""
+    async with FakeGrok() as grok:
+        twilio = FakeTwilio(speed=2.0)
+        async with twilio.serve():
+            providers = _numbers(3)
+            for _, number in providers:
+                twilio.lines[number] = Line(CallScenario.BUSY, ring_seconds=0.3)
+            sock, url = bound_socket()
+            settings = voice_settings(tmp_path, twilio, grok, url, max_concurrent_calls=1)
+            store = SQLStore(settings.database_url)
+            await store.open()
+            from shared.models import JobCreate, ProviderCreate
+
+            job = await store.create_job(JobCreate(problem="a leak", zip_code="94110"))
+            added = await store.add_providers(
+                job, [ProviderCreate(service_provider=n, phone_number=p) for n, p in providers]
+            )
+            # What a dead instance left behind: one call in flight, all three queued.
+            await store.queue_calls(job.id)
+            await store.claim_call(added[0].id, settings.instance_id)
+            await store.update_call(
+                added[0].id,
+                CallUpdate(call_status=CallStatus.IN_PROGRESS, call_sid="CA" + "1" * 32),
+            )
+            async with (
+                serve(create_app(settings), sock=sock),
+                httpx.AsyncClient(base_url=url) as client,
+            ):
+                async with asyncio.timeout(30):
+                    while True:
+                        rows = await store.list_providers(job.id)
+                        if all(row.call_status.is_terminal for row in rows):
+                            break
+                        await asyncio.sleep(0.05)
+                # A repeated start after the restart dials nobody.
+                again = await client.post(
+                    f"/start-job/{job.id}", headers={"Authorization": f"Bearer {TOKEN}"}
+                )
+                assert again.json() == {"status": "started", "count": 0}
+            first, second, third = await store.list_providers(job.id)
+            await store.close()
+    assert (first.call_status, first.outcome) == (CallStatus.FAILED, "error")
+    assert first.failure_reason is not None and "restarted" in first.failure_reason
+    assert [(p.call_status, p.outcome) for p in (second, third)] == [
+        (CallStatus.FAILED, "busy"),
+        (CallStatus.FAILED, "busy"),
+    ]
+    assert sorted(call.to for call in twilio.calls.values()) == [providers[1][1], providers[2][1]]
+    assert "CA" + "1" * 32 in [u.path.split("/")[-1].removesuffix(".json") for u in twilio.updates]

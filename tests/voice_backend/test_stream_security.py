@@ -1,0 +1,255 @@
+"""Bad input on the webhooks and the media stream: forged signatures, forged or replayed
+tokens, malformed frames. A stranger never opens a model session or touches a record."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+from shared.models import CallStatus, CallUpdate, JobCreate, ProviderCreate
+from shared.storage.sql import SQLStore
+from tests.voice_backend.rig import TOKEN, Rig, running_rig
+from voice_backend.security import TwilioSignatures
+
+CALL_SID = "CA" + "ab" * 16
+
+
+async def _dialling_provider(rig: Rig) -> int:
+    """A provider whose call we placed (status `dialing`, with its call SID), straight in the
+    store: these tests play Twilio by hand."""
+    store = SQLStore(rig.settings.database_url)
+    await store.open()
+    try:
+        job = await store.create_job(JobCreate(problem="a leaking tap", zip_code="94110"))
+        (provider,) = await store.add_providers(
+            job, [ProviderCreate(service_provider="Ace", phone_number="+14155550100")]
+        )
+        await store.queue_calls(job.id)
+        await store.claim_call(provider.id, "test")
+        await store.update_call(provider.id, CallUpdate(call_sid=CALL_SID))
+        return provider.id
+    finally:
+        await store.close()
+
+
+def _signer(rig: Rig) -> TwilioSignatures:
+    token = rig.settings.twilio_auth_token
+    assert token is not None
+    return TwilioSignatures(token.get_secret_value(), rig.voice_url)
+
+
+async def _twiml(rig: Rig, provider_id: int, *, signature: str | None = None) -> Any:
+    path = f"/twiml?provider_id={provider_id}"
+    form = {"CallSid": CALL_SID, "AccountSid": rig.twilio.account_sid, "CallStatus": "in-progress"}
+    if signature is None:
+        signature = _signer(rig).sign(rig.voice_url + path, form)
+    return await rig.voice.post(path, data=form, headers={"X-Twilio-Signature": signature})
+
+
+async def _token(rig: Rig, provider_id: int) -> str:
+    response = await _twiml(rig, provider_id)
+    assert response.status_code == 200
+    match = re.search(r'<Parameter name="token" value="([^"]+)"', response.text)
+    assert match, response.text
+    return match.group(1)
+
+
+def _ws_url(rig: Rig) -> str:
+    return rig.voice_url.replace("http://", "ws://") + "/media-stream"
+
+
+def _start(provider_id: int, token: str, call_sid: str = CALL_SID) -> str:
+    return json.dumps(
+        {
+            "event": "start",
+            "sequenceNumber": "1",
+            "streamSid": "MZ" + "0" * 32,
+            "start": {
+                "streamSid": "MZ" + "0" * 32,
+                "accountSid": "AC" + "0" * 32,
+                "callSid": call_sid,
+                "tracks": ["inbound"],
+                "customParameters": {"provider_id": str(provider_id), "token": token},
+                "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1},
+            },
+        }
+    )
+
+
+def _media(payload: bytes = b"\xff" * 160, chunk: int = 1) -> str:
+    return json.dumps(
+        {
+            "event": "media",
+            "streamSid": "MZ" + "0" * 32,
+            "media": {
+                "track": "inbound",
+                "chunk": str(chunk),
+                "timestamp": str(20 * chunk),
+                "payload": base64.b64encode(payload).decode(),
+            },
+        }
+    )
+
+
+async def _closed(ws: ClientConnection, within: float = 5.0) -> int | None:
+    """Read until the server closes the socket; its close code."""
+    try:
+        async with asyncio.timeout(within):
+            async for _ in ws:
+                pass
+    except ConnectionClosed:
+        pass
+    return ws.close_code
+
+
+async def _status(rig: Rig, provider_id: int) -> tuple[str, str | None, str | None]:
+    store = SQLStore(rig.settings.database_url)
+    await store.open()
+    try:
+        provider = await store.get_provider(provider_id)
+        assert provider is not None
+        return provider.call_status.value, provider.outcome, provider.failure_reason
+    finally:
+        await store.close()
+
+
+async def test_forged_webhook_signatures_get_403(tmp_path: Path) -> None:
+    async with running_rig(tmp_path) as rig:
+        provider_id = await _dialling_provider(rig)
+        assert (await _twiml(rig, provider_id, signature="Zm9yZ2Vk")).status_code == 403
+        unsigned = await rig.voice.post(f"/twiml?provider_id={provider_id}", data={"a": "b"})
+        assert unsigned.status_code == 403
+        other = TwilioSignatures("not-the-auth-token", rig.voice_url)
+        path = f"/call-status?provider_id={provider_id}"
+        form = {"CallSid": CALL_SID, "CallStatus": "completed"}
+        forged = await rig.voice.post(
+            path, data=form, headers={"X-Twilio-Signature": other.sign(rig.voice_url + path, form)}
+        )
+        assert forged.status_code == 403
+        assert await _status(rig, provider_id) == ("dialing", None, None)
+        # A parameter changed after signing breaks the signature too.
+        good = _signer(rig).sign(rig.voice_url + path, form)
+        tampered = await rig.voice.post(
+            path, data=form | {"CallStatus": "busy"}, headers={"X-Twilio-Signature": good}
+        )
+        assert tampered.status_code == 403
+
+
+async def test_start_job_needs_the_bearer_token(tmp_path: Path) -> None:
+    async with running_rig(tmp_path) as rig:
+        job_id = await rig.job(("Ace Plumbing", "+14155550100"))
+        for headers in ({}, {"Authorization": "Bearer wrong"}):
+            response = await rig.voice.post(f"/start-job/{job_id}", headers=headers)
+            assert response.status_code == 401
+        ok = await rig.voice.post(
+            "/start-job/unknown-job", headers={"Authorization": f"Bearer {TOKEN}"}
+        )
+        assert ok.status_code == 404
+        assert rig.twilio.creates == []
+
+
+@pytest.mark.parametrize(
+    "parameters",
+    [
+        {},
+        {"provider_id": "1"},
+        {"provider_id": "1", "token": "1.9999999999.forged"},
+        {"provider_id": "x", "token": "t"},
+    ],
+)
+async def test_a_stream_without_a_valid_token_is_closed_before_any_model_session(
+    tmp_path: Path, parameters: dict[str, str]
+) -> None:
+    async with running_rig(tmp_path) as rig:
+        provider_id = await _dialling_provider(rig)
+        start = json.loads(_start(provider_id, "x"))
+        start["start"]["customParameters"] = parameters
+        async with connect(_ws_url(rig)) as ws:
+            await ws.send(json.dumps({"event": "connected", "protocol": "Call", "version": "1"}))
+            await ws.send(json.dumps(start))
+            assert await _closed(ws) == 1008
+        assert rig.grok.sessions == []
+        assert await _status(rig, provider_id) == ("dialing", None, None)
+
+
+async def test_a_token_for_another_call_or_a_replay_is_refused(tmp_path: Path) -> None:
+    async with running_rig(tmp_path) as rig:
+        rig.grok.on_response("Hi, is this Ace?", audio_ms=200)
+        provider_id = await _dialling_provider(rig)
+        token = await _token(rig, provider_id)
+        # The token is bound to its call SID.
+        async with connect(_ws_url(rig)) as ws:
+            await ws.send(_start(provider_id, token, call_sid="CA" + "cd" * 16))
+            assert await _closed(ws) == 1008
+        assert rig.grok.sessions == []
+        # The real call's stream is admitted once...
+        async with connect(_ws_url(rig)) as first:
+            await first.send(_start(provider_id, token))
+            session = await rig.grok.wait_session()
+            # ...and a replay of the same token is not, while or after it runs.
+            async with connect(_ws_url(rig)) as replay:
+                await replay.send(_start(provider_id, token))
+                assert await _closed(replay) == 1008
+            assert len(rig.grok.sessions) == 1
+            await first.send(json.dumps({"event": "stop", "streamSid": "MZ" + "0" * 32}))
+            await _closed(first)
+        await session.closed.wait()
+        status, _, _ = await _status(rig, provider_id)
+        assert status == "completed"
+
+
+async def test_media_before_start_is_refused(tmp_path: Path) -> None:
+    async with running_rig(tmp_path) as rig:
+        provider_id = await _dialling_provider(rig)
+        token = await _token(rig, provider_id)
+        async with connect(_ws_url(rig)) as ws:
+            await ws.send(_media())
+            await ws.send(_start(provider_id, token))
+            assert await _closed(ws) == 1008
+        assert rig.grok.sessions == []
+
+
+@pytest.mark.parametrize(
+    "bad_frame",
+    [
+        "this is not json",
+        json.dumps({"event": "media", "media": {"payload": "%%% not base64 %%%"}}),
+        json.dumps(["a", "list"]),
+        json.dumps({"no": "event"}),
+    ],
+)
+async def test_a_malformed_message_mid_call_ends_it_cleanly(tmp_path: Path, bad_frame: str) -> None:
+    async with running_rig(tmp_path) as rig:
+        rig.grok.on_response("Hi, is this Ace?", audio_ms=200)
+        provider_id = await _dialling_provider(rig)
+        token = await _token(rig, provider_id)
+        async with connect(_ws_url(rig)) as ws:
+            await ws.send(_start(provider_id, token))
+            session = await rig.grok.wait_session()
+            await session.wait_for("response.create")
+            # Unknown events are not malformed: the call goes on.
+            await ws.send(json.dumps({"event": "something-new", "streamSid": "MZ"}))
+            for chunk in range(1, 6):
+                await ws.send(_media(chunk=chunk))
+            await session.wait_for_audio(800)
+            await ws.send(bad_frame)
+            await _closed(ws)
+        await asyncio.wait_for(session.closed.wait(), 5)
+        status, outcome, reason = await _status(rig, provider_id)
+        assert (status, outcome) == ("failed", "error")
+        assert reason is not None and "malformed" in reason.lower()
+        # The transcript (the greeting) was kept.
+        store = SQLStore(rig.settings.database_url)
+        await store.open()
+        provider = await store.get_provider(provider_id)
+        await store.close()
+        assert provider is not None and provider.call_status is CallStatus.FAILED
+        assert provider.call_transcript == "1. [ASSISTANT]: Hi, is this Ace?\n"

@@ -1,0 +1,233 @@
+"""Speech recognition with PocketSphinx, offline, for 8 kHz phone audio.
+
+The acoustic model is the US English one the `pocketsphinx` wheel ships (16 kHz), so phone
+audio is upsampled with soxr before decoding. The language model is built here from `corpus`
+by `lm` on first use and kept, with its trimmed pronunciation dictionary, in a cache folder
+named by the corpus's hash (the temporary directory unless told otherwise): nothing is
+downloaded.
+
+Decoders are pooled: each holds its model (a few megabytes) and decodes one utterance at a
+time; `recognize` runs decoding in the speech threads (PocketSphinx lets go of the GIL while it
+works, so the event loop keeps running).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+import queue
+import re
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+import soxr
+
+from voice_backend.audio import TWILIO_RATE
+from voice_backend.speech import corpus, lm, speech_executor
+
+__all__ = ["ModelFiles", "SpeechRecognizer", "get_recognizer", "prepare_model"]
+
+logger = logging.getLogger(__name__)
+
+_DECODER_RATE: Final = 16000
+_PAD: Final = np.zeros(int(TWILIO_RATE * 0.3), np.float32)
+#: Bumped whenever the model's recipe changes, so old cached files are not reused.
+_RECIPE: Final = "haggle-lm-5"
+
+
+@dataclass(frozen=True)
+class ModelFiles:
+    """The files a decoder loads: the language model and the dictionary."""
+
+    lm: Path
+    dictionary: Path
+
+
+_prepare_lock = threading.Lock()
+
+
+def _model_path() -> Path:
+    from pocketsphinx import get_model_path
+
+    return Path(get_model_path()) / "en-us"
+
+
+def prepare_model(cache_dir: Path | None = None) -> ModelFiles:
+    """Build (or find, already built) the domain language model and its dictionary."""
+    sentences = list(corpus.sentences())
+    digest = hashlib.sha256(_RECIPE.encode())
+    for words in sentences:
+        digest.update(" ".join(words).encode() + b"\n")
+    folder = (cache_dir or Path(tempfile.gettempdir())) / f"haggle-speech-{digest.hexdigest()[:16]}"
+    files = ModelFiles(folder / "haggle.lm", folder / "haggle.dict")
+    with _prepare_lock:
+        if files.lm.is_file() and files.dictionary.is_file():
+            return files
+        folder.mkdir(parents=True, exist_ok=True)
+        full_dictionary = _model_path() / "cmudict-en-us.dict"
+        known = lm.read_dictionary_words(full_dictionary)
+        usable = [words for words in sentences if all(word in known for word in words)]
+        if len(usable) < len(sentences):
+            unknown = {w for words in sentences for w in words if w not in known}
+            logger.warning("corpus words missing from the dictionary: %s", sorted(unknown))
+        vocabulary = {word for words in usable for word in words}
+        _write_atomically(files.dictionary, lm.filter_dictionary(full_dictionary, vocabulary))
+        _write_atomically(files.lm, lm.build_arpa(usable))
+        logger.info("built the speech language model in %s", folder)
+    return files
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    # Several processes (both services, a benchmark) may build at once: never a half file.
+    partial = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(path)
+
+
+class SpeechRecognizer:
+    """Turns one utterance of 8 kHz audio (16-bit PCM) into lowercase words.
+
+    `decoders` caps how many utterances are decoded at once (more would only share the cores).
+    `options` go to every PocketSphinx decoder as keyword arguments.
+    """
+
+    def __init__(
+        self, files: ModelFiles | None = None, *, decoders: int = 2, **options: Any
+    ) -> None:
+        self._files = files
+        self._options = options
+        self._idle: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._slots = threading.Semaphore(decoders)
+        self._lock = threading.Lock()
+        self._vocabulary: set[str] | None = None
+        # Words learnt after the model was built (names), in order, and how many of them each
+        # decoder (by id) has been taught.
+        self._learnt: list[tuple[str, str]] = []
+        self._taught: dict[int, int] = {}
+
+    def learn(self, text: str) -> list[str]:
+        """Teach every decoder the words of `text` the model lacks (a business's or a
+        person's name, say), as words on their own; the words added. Blocking: see `learn_async`.
+        """
+        words = _NOT_A_WORD.sub(" ", text.lower()).split()
+        with self._lock:
+            if self._files is None:
+                self._files = prepare_model()
+            if self._vocabulary is None:
+                self._vocabulary = lm.read_dictionary_words(self._files.dictionary)
+            known = self._vocabulary | {word for word, _ in self._learnt}
+            new = [w for w in dict.fromkeys(words) if w not in known]
+            if not new:
+                return []
+            pronunciations = _pronunciations()
+            added = [(w, pronunciations[w]) for w in new if w in pronunciations]
+            self._learnt.extend(added)
+        return [word for word, _ in added]
+
+    async def learn_async(self, text: str) -> list[str]:
+        """`learn` in the speech threads."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(speech_executor(), self.learn, text)
+
+    def transcribe(self, pcm: bytes) -> str:
+        """The words in `pcm` (16-bit little-endian, 8 kHz), or "" when none were heard.
+
+        Blocking and CPU-bound: prefer `recognize`.
+        """
+        if len(pcm) < 2:
+            return ""
+        samples = np.frombuffer(pcm[: len(pcm) - len(pcm) % 2], dtype="<i2").astype(np.float32)
+        # The decoder wants a little silence around words to place their edges.
+        samples = np.concatenate([_PAD, samples, _PAD])
+        upsampled = soxr.resample(samples, TWILIO_RATE, _DECODER_RATE, quality="HQ")
+        audio = np.clip(np.rint(upsampled), -32768, 32767).astype("<i2").tobytes()
+        with self._slots:
+            decoder = self._decoder()
+            try:
+                self._teach(decoder)
+                decoder.start_utt()
+                decoder.process_raw(audio, full_utt=True)
+                decoder.end_utt()
+                hypothesis = decoder.hyp()
+            finally:
+                self._idle.put(decoder)
+        return " ".join(hypothesis.hypstr.split()) if hypothesis is not None else ""
+
+    async def recognize(self, pcm: bytes) -> str:
+        """`transcribe` in the speech threads."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(speech_executor(), self.transcribe, pcm)
+
+    def warm_up(self) -> None:
+        """Build the model files and load one decoder now rather than at the first utterance."""
+        self._idle.put(self._decoder())
+
+    def _teach(self, decoder: Any) -> None:
+        with self._lock:
+            taught = self._taught.get(id(decoder), 0)
+            lesson = self._learnt[taught:]
+            self._taught[id(decoder)] = len(self._learnt)
+        for index, (word, phones) in enumerate(lesson):
+            decoder.add_word(word, phones, update=index == len(lesson) - 1)
+
+    def _decoder(self) -> Any:
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            pass
+        from pocketsphinx import Decoder
+
+        with self._lock:
+            if self._files is None:
+                self._files = prepare_model()
+            files = self._files
+        config: dict[str, Any] = {
+            "samprate": _DECODER_RATE,
+            "lm": str(files.lm),
+            "dict": str(files.dictionary),
+            "loglevel": "FATAL",
+            # A little noise where the line is digitally silent: without it, the feature
+            # normalisation trips over zero-energy frames and the first words suffer.
+            "dither": True,
+            "seed": 1,
+        }
+        config.update(self._options)
+        return Decoder(**config)
+
+
+_NOT_A_WORD = re.compile(r"[^a-z' ]+")
+_pronunciation_table: dict[str, str] | None = None
+
+
+def _pronunciations() -> dict[str, str]:
+    """The full CMU dictionary shipped with the model: word → its first pronunciation."""
+    global _pronunciation_table
+    if _pronunciation_table is None:
+        table: dict[str, str] = {}
+        path = _model_path() / "cmudict-en-us.dict"
+        with path.open(encoding="utf-8") as lines:
+            for line in lines:
+                word, _, phones = line.strip().partition(" ")
+                if phones and "(" not in word:
+                    table.setdefault(word, phones.strip())
+        _pronunciation_table = table
+    return _pronunciation_table
+
+
+_recognizer: SpeechRecognizer | None = None
+_recognizer_lock = threading.Lock()
+
+
+def get_recognizer() -> SpeechRecognizer:
+    """The process's shared recognizer (and its pool of decoders)."""
+    global _recognizer
+    with _recognizer_lock:
+        if _recognizer is None:
+            _recognizer = SpeechRecognizer()
+        return _recognizer
