@@ -68,8 +68,11 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.get("/readyz", include_in_schema=False)
     async def readyz(request: Request) -> JSONResponse:
-        """Readiness: the store answers. (The voice service's state is reported, not
-        required: the API serves jobs and results without it.)"""
+        """Readiness: the store answers.
+
+        The voice service's state is reported, not required: the API serves jobs and results
+        without it.
+        """
         problems = []
         try:
             await request.app.state.store.ping()

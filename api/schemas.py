@@ -84,6 +84,7 @@ class JobOut(BaseModel):
 
     @classmethod
     def of(cls, job: Job) -> JobOut:
+        """The job as the API shows it."""
         return cls(
             **job.model_dump(exclude={"id"}),
             id=job.id,
@@ -140,6 +141,7 @@ class ProviderOut(BaseModel):
 
     @classmethod
     def of(cls, provider: Provider) -> ProviderOut:
+        """The provider as the API lists it."""
         return cls(
             id=provider.id,
             job_id=provider.job_id,
@@ -170,6 +172,7 @@ class ProviderStatusOut(ProviderOut):
 
     @classmethod
     def of(cls, provider: Provider) -> ProviderStatusOut:
+        """The provider with its call's transcript and outcome."""
         return cls(
             **ProviderOut.of(provider).model_dump(),
             call_transcript=provider.call_transcript,

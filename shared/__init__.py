@@ -1,0 +1,1 @@
+"""The core both services use: settings, domain models, storage, logs, metrics, the xAI client."""

@@ -86,6 +86,7 @@ class JsonFormatter(logging.Formatter):
         self._redactor = redactor
 
     def format(self, record: logging.LogRecord) -> str:
+        """One JSON object per record, with the call's ids."""
         entry: dict[str, Any] = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
@@ -106,6 +107,7 @@ class TextFormatter(logging.Formatter):
         self._redactor = redactor
 
     def format(self, record: logging.LogRecord) -> str:
+        """The plain line, with the call's ids appended."""
         text = super().format(record)
         extras = _extras(record)
         if extras:

@@ -20,30 +20,35 @@ def _ready(request: Request) -> None:
 
 
 def get_services(request: Request) -> CallServices:
+    """The call services built in the lifespan."""
     _ready(request)
     services: CallServices = request.app.state.services
     return services
 
 
 def get_dispatcher(request: Request) -> Dispatcher:
+    """The dispatcher that queues and places calls."""
     _ready(request)
     dispatcher: Dispatcher = request.app.state.dispatcher
     return dispatcher
 
 
 def get_signatures(request: Request) -> TwilioSignatures:
+    """Twilio's request signature checker."""
     _ready(request)
     signatures: TwilioSignatures = request.app.state.signatures
     return signatures
 
 
 def get_store(request: Request) -> Store:
+    """The store."""
     _ready(request)
     store: Store = request.app.state.services.store
     return store
 
 
 def get_app_settings(request: Request) -> Settings:
+    """The service's settings."""
     settings: Settings = request.app.state.settings
     return settings
 

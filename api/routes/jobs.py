@@ -27,6 +27,7 @@ router = APIRouter(prefix="/api")
 
 
 async def job_or_404(store: Store, job_id: str) -> Job:
+    """The job, or a 404 naming its id."""
     job = await store.get_job(job_id)
     if job is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"Job not found: {job_id}")

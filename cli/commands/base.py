@@ -25,6 +25,7 @@ class CommandParser(argparse.ArgumentParser):
     """An argument parser whose usage errors are one line, naming where help is."""
 
     def error(self, message: str) -> NoReturn:
+        """Print the usage error as one line naming the subcommand, and exit 2."""
         name = self.prog.removeprefix("haggle").strip()
         where = f"{name}: " if name else ""
         self.exit(2, f"haggle: {where}{message} (see '{self.prog} --help')\n")

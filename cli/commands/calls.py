@@ -80,6 +80,7 @@ class LiveTable:
         self._drawn = 0
 
     def show(self, rows: list[dict[str, Any]], elapsed: float) -> None:
+        """Redraw the table of calls."""
         cells = [
             [
                 str(row["name"]),
@@ -122,6 +123,7 @@ class ChangeLines:
         self._seen: dict[Any, tuple[Any, ...]] = {}
 
     def show(self, rows: list[dict[str, Any]], elapsed: float) -> None:
+        """Print one line for each call whose state changed."""
         for row in rows:
             state = tuple(
                 row.get(key)

@@ -62,15 +62,18 @@ class SQLStore(Store):
 
     @property
     def engine(self) -> AsyncEngine:
+        """The open engine; a StoreError before open()."""
         if self._engine is None:
             raise StoreError("the store is not open")
         return self._engine
 
     @property
     def is_sqlite(self) -> bool:
+        """Whether this store is an SQLite file."""
         return self._url.startswith("sqlite")
 
     async def open(self) -> None:
+        """Connect, and create or upgrade the schema."""
         url, connect_args = async_url(self._url)
         if self.is_sqlite:
             file = _sqlite_file(self._url)
@@ -91,11 +94,13 @@ class SQLStore(Store):
             raise StoreError(f"cannot open the database: {_reason(error)}") from error
 
     async def close(self) -> None:
+        """Close every connection."""
         if self._engine is not None:
             await self._engine.dispose()
             self._engine = None
 
     async def ping(self) -> None:
+        """Raise StoreError unless the database answers."""
         await self._run(sa.select(sa.literal(1)), fetch="scalar")
 
     # -- primitives ------------------------------------------------------------------------
