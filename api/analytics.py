@@ -18,6 +18,7 @@ from datetime import datetime
 from pydantic import BaseModel
 
 from shared.models import CallStatus, Job, Outcome, Provider
+from shared.storage.aggregates import JobFigures
 
 
 class Deal(BaseModel):
@@ -141,8 +142,74 @@ def summarize_job(job: Job, providers: Sequence[Provider]) -> JobSummary:
     )
 
 
+def summarize_figures(figures: Sequence[JobFigures]) -> Analytics:
+    """The figures for these jobs (newest first, as given), from the database's per-job
+    aggregates: the same numbers `summarize` computes from every row."""
+    saved = sum(item.saved for item in figures)
+    savings_total = sum(item.savings_total for item in figures)
+    placed_total = sum(item.calls_placed for item in figures)
+    talked = sum(item.connected for item in figures)
+    deals = sum(item.agreed for item in figures)
+    outcomes: Counter[str] = Counter()
+    for item in figures:
+        outcomes.update(item.outcomes)
+    return Analytics(
+        totals=Totals(
+            jobs=len(figures),
+            providers=sum(item.providers for item in figures),
+            calls_placed=placed_total,
+            connected=talked,
+            agreed=deals,
+            connect_rate=_rate(talked, placed_total),
+            agreement_rate=_rate(deals, talked),
+            average_savings=round(savings_total / saved, 2) if saved else None,
+            average_savings_percent=(
+                round(100 * sum(item.savings_ratio_total for item in figures) / saved, 1)
+                if saved
+                else None
+            ),
+            total_savings=round(savings_total, 2),
+            outcomes=dict(outcomes),
+        ),
+        jobs=[_job_line(item) for item in figures],
+    )
+
+
+def _job_line(figures: JobFigures) -> JobSummary:
+    job = Job.model_validate(figures.job)
+    best = figures.best
+    deal = None
+    if best is not None:
+        deal = Deal(
+            provider_id=best.provider_id,
+            name=best.name,
+            price=best.price,
+            first_quote=best.first_quote,
+            savings=(
+                round(best.first_quote - best.price, 2) if best.first_quote is not None else None
+            ),
+        )
+    return JobSummary(
+        job_id=job.id,
+        task=job.task,
+        problem=job.problem,
+        zip_code=job.zip_code,
+        status=job.status,
+        created_at=job.created_at,
+        providers=figures.providers,
+        calls_placed=figures.calls_placed,
+        in_progress=figures.in_progress,
+        connected=figures.connected,
+        not_reached=figures.not_reached,
+        agreed=figures.agreed,
+        best=deal,
+    )
+
+
 def summarize(jobs: Sequence[tuple[Job, Sequence[Provider]]]) -> Analytics:
-    """The figures for these jobs (newest first, as given)."""
+    """The figures for these jobs (newest first, as given), from every provider row (the
+    path of stores that cannot aggregate, and the reference the SQL figures are tested
+    against)."""
     every = [provider for _, providers in jobs for provider in providers]
     calls = [provider for provider in every if placed(provider)]
     talked = [provider for provider in calls if connected(provider)]

@@ -6,7 +6,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from api.analytics_cache import AnalyticsCache
 from api.intake import Intake, ProviderSearch
+from api.live_hub import LiveHub
 from api.locks import KeyedLocks
 from api.voice_client import VoiceServiceClient
 from shared.settings import Settings
@@ -49,9 +51,23 @@ def get_job_locks(request: Request) -> KeyedLocks:
     return locks
 
 
+def get_live_hub(request: Request) -> LiveHub:
+    """The live picture of watched jobs, fed by the store's change feed."""
+    hub: LiveHub = request.app.state.live_hub
+    return hub
+
+
+def get_analytics_cache(request: Request) -> AnalyticsCache:
+    """The analytics, cached until the next change."""
+    cache: AnalyticsCache = request.app.state.analytics_cache
+    return cache
+
+
 StoreDep = Annotated[Store, Depends(get_store)]
 VoiceDep = Annotated[VoiceServiceClient, Depends(get_voice)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 IntakeDep = Annotated[Intake, Depends(get_intake)]
 SearchDep = Annotated[ProviderSearch | None, Depends(get_provider_search)]
 JobLocksDep = Annotated[KeyedLocks, Depends(get_job_locks)]
+LiveHubDep = Annotated[LiveHub, Depends(get_live_hub)]
+AnalyticsDep = Annotated[AnalyticsCache, Depends(get_analytics_cache)]

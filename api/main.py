@@ -10,7 +10,9 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
+from api.analytics_cache import AnalyticsCache
 from api.intake import make_intake, make_provider_search
+from api.live_hub import LiveHub
 from api.locks import KeyedLocks
 from api.routes import dashboard, insights, intake, jobs, live
 from api.voice_client import VoiceServiceClient
@@ -18,6 +20,7 @@ from shared.logs import configure_logging
 from shared.metrics import metrics_endpoint
 from shared.settings import Settings, settings_or_exit
 from shared.storage import StoreError, make_store
+from shared.storage.changes import make_change_feed
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -34,9 +37,15 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.intake = make_intake(settings)
         app.state.provider_search = make_provider_search(settings)
         app.state.job_locks = KeyedLocks()
+        hub = LiveHub(store, make_change_feed(store))
+        cache = AnalyticsCache(store)
+        hub.subscribe(cache.invalidate)
+        await hub.start()
+        app.state.live_hub, app.state.analytics_cache = hub, cache
         try:
             yield
         finally:
+            await hub.stop()
             await voice.aclose()
             await store.close()
 

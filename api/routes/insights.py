@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Query
+from fastapi.responses import Response
 
-from api.analytics import Analytics, summarize
-from api.deps import StoreDep
+from api.analytics import Analytics
+from api.deps import AnalyticsDep
 
 router = APIRouter(prefix="/api")
 
 
-@router.get("/analytics")
-async def analytics(store: StoreDep, limit: int = Query(default=100, ge=1, le=500)) -> Analytics:
+@router.get("/analytics", response_model=Analytics)
+async def analytics(cache: AnalyticsDep, limit: int = Query(default=100, ge=1, le=500)) -> Response:
     """Calls placed, connect and agreement rates, savings, and a line per job (newest first),
     over the newest `limit` jobs."""
-    jobs = await store.list_jobs(limit)
-    return summarize([(job, await store.list_providers(job.id)) for job in jobs])
+    return Response(await cache.get(limit), media_type="application/json")

@@ -1,9 +1,10 @@
 """Live updates of one job as server-sent events, for the dashboard's call board.
 
-Both services write the same store, so the stream watches the store itself: it reads the job
-and its providers every `poll` seconds and sends only what changed. That works across
-processes and with every backend (SQLite, Postgres, Supabase) at the cost of one small query
-pair per open stream per tick.
+Both services write the same store. The process's `LiveHub` follows the store's change feed
+(Postgres `LISTEN/NOTIFY`; a cheap change detector on SQLite and Supabase), re-reads a job
+once per change whatever the number of its open streams, and wakes them; each stream sends
+only what changed since it last sent. An idle stream costs nothing but a keep-alive comment
+every `KEEP_ALIVE_SECONDS`.
 
 Events:
 
@@ -24,22 +25,23 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import random
 from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
-from api.deps import StoreDep
+from api.deps import LiveHubDep, StoreDep
+from api.live_hub import LiveHub
 from api.routes.jobs import job_or_404
-from api.schemas import JobOut, ProviderStatusOut
-from shared.storage import Store, StoreError
 
 logger = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/api")
 
-POLL_SECONDS = 0.5
 LIFETIME_SECONDS = 25.0
+#: Streams of one page load would otherwise all reconnect in the same instant.
+LIFETIME_JITTER = 0.2
 KEEP_ALIVE_SECONDS = 10.0
 RECONNECT_MS = 1000
 
@@ -49,70 +51,66 @@ def _event(kind: str, data: str, event_id: int) -> str:
 
 
 async def job_events(
-    store: Store,
+    hub: LiveHub,
     job_id: str,
     *,
-    poll: float = POLL_SECONDS,
     lifetime: float = LIFETIME_SECONDS,
+    keep_alive: float = KEEP_ALIVE_SECONDS,
 ) -> AsyncIterator[str]:
     """The event stream of one job, as text chunks."""
     loop = asyncio.get_running_loop()
+    lifetime *= 1 + random.uniform(-LIFETIME_JITTER, 0)
     deadline = loop.time() + lifetime
-    quiet_since = loop.time()
     sent_job: str | None = None
     sent: dict[int, str] = {}
     count = 0
+    version = 0
     ready = False
     yield f"retry: {RECONNECT_MS}\n\n"
-    while True:
-        chunks: list[str] = []
-        try:
-            job = await store.get_job(job_id)
-            providers = await store.list_providers(job_id) if job else []
-        except StoreError as error:  # a busy store: try again next tick
-            logger.warning("event stream could not read the store: %s", error)
-            job, providers = None, None
-        if job is None and providers is not None:
-            count += 1
-            yield _event("gone", json.dumps({"job_id": job_id}), count)
-            return
-        if job is not None and providers is not None:
-            job_json = JobOut.of(job).model_dump_json()
-            if job_json != sent_job:
-                count += 1
-                chunks.append(_event("job", job_json, count))
-                sent_job = job_json
-            for provider in providers:
-                row = ProviderStatusOut.of(provider).model_dump_json()
-                if sent.get(provider.id) != row:
+    async with hub.watch(job_id) as channel:
+        while True:
+            wait = min(keep_alive, deadline - loop.time())
+            picture = await channel.next_picture(version, max(wait, 0.0))
+            if picture is not None:
+                version = picture.version
+                if picture.job is None:
                     count += 1
-                    chunks.append(_event("provider", row, count))
-                    sent[provider.id] = row
-            if not ready:
-                ready = True
+                    yield _event("gone", json.dumps({"job_id": job_id}), count)
+                    return
+                chunks: list[str] = []
+                if picture.job != sent_job:
+                    count += 1
+                    chunks.append(_event("job", picture.job, count))
+                    sent_job = picture.job
+                for provider_id, row in picture.providers.items():
+                    if sent.get(provider_id) != row:
+                        count += 1
+                        chunks.append(_event("provider", row, count))
+                        sent[provider_id] = row
+                if not ready:
+                    ready = True
+                    count += 1
+                    chunks.append(_event("ready", "{}", count))
+                if chunks:
+                    yield "".join(chunks)
+            elif loop.time() < deadline:
+                yield ": keep-alive\n\n"  # proxies close silent connections
+            if loop.time() >= deadline:
                 count += 1
-                chunks.append(_event("ready", "{}", count))
-        now = loop.time()
-        if chunks:
-            yield "".join(chunks)
-            quiet_since = now
-        elif now - quiet_since >= KEEP_ALIVE_SECONDS:
-            yield ": keep-alive\n\n"  # proxies close silent connections
-            quiet_since = now
-        if now >= deadline:
-            count += 1
-            yield _event("reconnect", "{}", count)
-            return
-        await asyncio.sleep(poll)
+                yield _event("reconnect", "{}", count)
+                return
 
 
 @router.get("/jobs/{job_id}/events", response_class=StreamingResponse)
-async def stream_job(job_id: str, request: Request, store: StoreDep) -> StreamingResponse:
+async def stream_job(
+    job_id: str, request: Request, store: StoreDep, hub: LiveHubDep
+) -> StreamingResponse:
     """Server-sent events for one job's board (`404` for an unknown job)."""
-    await job_or_404(store, job_id)
+    if not hub.exists(job_id):
+        await job_or_404(store, job_id)
     options = getattr(request.app.state, "event_options", {})
     return StreamingResponse(
-        job_events(store, job_id, **options),
+        job_events(hub, job_id, **options),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

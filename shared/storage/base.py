@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import abc
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -28,6 +28,7 @@ from shared.models import (
     statuses_before,
     utcnow,
 )
+from shared.storage.aggregates import JobFigures
 
 
 class StoreError(Exception):
@@ -64,13 +65,43 @@ class Store(abc.ABC):
     async def ping(self) -> None:
         """Raise `StoreError` unless the store answers."""
 
+    # -- changes ---------------------------------------------------------------------------
+
+    def add_write_listener(self, listener: Callable[[frozenset[str]], None]) -> Callable[[], None]:
+        """Call `listener` with the ids of the jobs each write through this store touched;
+        returns the function that removes it. (The change feed uses it to publish this
+        process's own writes at once.)"""
+        listeners: list[Callable[[frozenset[str]], None]] = self.__dict__.setdefault(
+            "_write_listeners", []
+        )
+        listeners.append(listener)
+        return lambda: listeners.remove(listener)
+
+    def _wrote(self, *job_ids: str) -> None:
+        if not job_ids:
+            return
+        touched = frozenset(job_ids)
+        for listener in list(self.__dict__.get("_write_listeners", ())):
+            listener(touched)
+
+    async def changed_jobs(self, since: datetime) -> dict[str, datetime]:
+        """Every job whose row, or one of whose providers' rows, was updated at or after
+        `since`, with the newest such `updated_at`."""
+        changed: dict[str, datetime] = {}
+        for job_id, updated in await self._select_changed_since(since):
+            if updated is not None and (job_id not in changed or updated > changed[job_id]):
+                changed[job_id] = updated
+        return changed
+
     # -- jobs ------------------------------------------------------------------------------
 
     async def create_job(self, job: JobCreate) -> Job:
         """Store a new job and return it with its id."""
         now = utcnow()
         row = job.model_dump() | {"id": str(uuid.uuid4()), "created_at": now, "updated_at": now}
-        return Job.model_validate(await self._insert_job(row))
+        created = Job.model_validate(await self._insert_job(row))
+        self._wrote(created.id)
+        return created
 
     async def get_job(self, job_id: str) -> Job | None:
         """The job, or `None`."""
@@ -90,7 +121,10 @@ class Store(abc.ABC):
         values = {key: value for key, value in fields.items() if value is not None}
         values["updated_at"] = utcnow()
         row = await self._patch_job(job_id, values)
-        return Job.model_validate(row) if row else None
+        if not row:
+            return None
+        self._wrote(job_id)
+        return Job.model_validate(row)
 
     # -- providers -------------------------------------------------------------------------
 
@@ -116,7 +150,9 @@ class Store(abc.ABC):
         ]
         if not rows:
             return []
-        return [Provider.model_validate(row) for row in await self._insert_providers(rows)]
+        added = [Provider.model_validate(row) for row in await self._insert_providers(rows)]
+        self._wrote(job.id)
+        return added
 
     async def refresh_job_copies(self, job: Job) -> int:
         """Copy the job's current details into its providers not called yet (those already
@@ -132,6 +168,8 @@ class Store(abc.ABC):
             },
             Where(job_id=job.id, statuses=(CallStatus.PENDING.value,), queued=False),
         )
+        if rows:
+            self._wrote(job.id)
         return len(rows)
 
     async def get_provider(self, provider_id: int) -> Provider | None:
@@ -162,19 +200,26 @@ class Store(abc.ABC):
                 only_if_status_in=[status.value for status in statuses_before(update.call_status)],
             )
             if moved is not None:
+                self._wrote(moved["job_id"])
                 return Provider.model_validate(moved)
         if not values:
             return await self.get_provider(provider_id)
         row = await self._patch_provider(provider_id, values | {"updated_at": now})
-        return Provider.model_validate(row) if row else None
+        if not row:
+            return None
+        self._wrote(row["job_id"])
+        return Provider.model_validate(row)
 
     async def queue_calls(self, job_id: str) -> list[Provider]:
         """Mark every provider of the job not yet called as queued; return only those newly
         queued. Calling it again queues nobody twice."""
+        now = utcnow()
         rows = await self._patch_providers_where(
-            {"queued_at": utcnow()},
+            {"queued_at": now, "updated_at": now},
             Where(job_id=job_id, statuses=(CallStatus.PENDING.value,), queued=False),
         )
+        if rows:
+            self._wrote(job_id)
         return [Provider.model_validate(row) for row in rows]
 
     async def claim_call(
@@ -195,7 +240,10 @@ class Store(abc.ABC):
             only_if_status_in=[CallStatus.PENDING.value],
             only_if_queued=True,
         )
-        return Provider.model_validate(row) if row else None
+        if not row:
+            return None
+        self._wrote(row["job_id"])
+        return Provider.model_validate(row)
 
     async def begin_stream(
         self, provider_id: int, call_sid: str, owner: str, lease_until: datetime | None = None
@@ -215,7 +263,10 @@ class Store(abc.ABC):
             },
             only_if_status_in=[CallStatus.DIALING.value],
         )
-        return Provider.model_validate(row) if row else None
+        if not row:
+            return None
+        self._wrote(row["job_id"])
+        return Provider.model_validate(row)
 
     async def renew_leases(self, owner: str, until: datetime) -> int:
         """Extend the lease of every live call `owner` holds; how many."""
@@ -237,7 +288,15 @@ class Store(abc.ABC):
             },
             Where(statuses=_LIVE, lease_before=now),
         )
+        self._wrote(*(row["job_id"] for row in rows))
         return [Provider.model_validate(row) for row in rows]
+
+    # -- figures ---------------------------------------------------------------------------
+
+    async def job_figures(self, limit: int) -> list[JobFigures] | None:
+        """Call figures of the newest `limit` jobs, computed by the database; `None` when
+        this backend cannot aggregate (then callers compute them from the rows)."""
+        return None
 
     # -- primitives ------------------------------------------------------------------------
 
@@ -277,6 +336,11 @@ class Store(abc.ABC):
         only_if_queued: bool = False,
     ) -> dict[str, Any] | None:
         """Update one row (atomically, under the conditions); the new row or `None`."""
+
+    @abc.abstractmethod
+    async def _select_changed_since(self, since: datetime) -> list[tuple[str, datetime | None]]:
+        """(job id, updated_at) of the job rows and provider rows updated at or after
+        `since` (several per job allowed)."""
 
     @abc.abstractmethod
     async def _patch_providers_where(

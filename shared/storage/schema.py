@@ -80,3 +80,5 @@ sa.Index("idx_providers_job_id", providers.c.job_id)
 sa.Index("idx_providers_call_status", providers.c.call_status)
 sa.Index("idx_providers_call_sid", providers.c.call_sid)
 sa.Index("idx_jobs_created_at", jobs.c.created_at)
+# The change feed's look on SQLite and Supabase: which providers changed lately.
+sa.Index("idx_providers_updated_at", providers.c.updated_at)

@@ -12,7 +12,9 @@ from sqlalchemy import event
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from shared.storage.aggregates import JobFigures, figures_of, figures_query
 from shared.storage.base import Store, StoreError, Where
+from shared.storage.notify import install_notify_trigger
 from shared.storage.schema import jobs, metadata, providers
 
 _SQLITE_PRAGMAS = (
@@ -44,6 +46,18 @@ def async_url(database_url: str) -> tuple[str, dict[str, Any]]:
     raise ValueError(f"unsupported DATABASE_URL scheme {parts.scheme!r}")
 
 
+def asyncpg_dsn(database_url: str) -> tuple[str, dict[str, Any]]:
+    """A Postgres `DATABASE_URL` as a plain DSN for `asyncpg.connect`, and its arguments."""
+    url, connect_args = async_url(database_url)
+    return "postgresql:" + url.split(":", 1)[1], connect_args
+
+
+def sqlite_path(database_url: str) -> str | None:
+    """The file of an SQLite `DATABASE_URL` (`None` for an in-memory database)."""
+    file = _sqlite_file(database_url)
+    return str(file) if file is not None else None
+
+
 def _sqlite_file(url: str) -> Path | None:
     path = urlsplit(url).path
     if path in ("", "/", "/:memory:"):
@@ -68,6 +82,11 @@ class SQLStore(Store):
         return self._engine
 
     @property
+    def url(self) -> str:
+        """The `DATABASE_URL` this store opens."""
+        return self._url
+
+    @property
     def is_sqlite(self) -> bool:
         """Whether this store is an SQLite file."""
         return self._url.startswith("sqlite")
@@ -87,6 +106,9 @@ class SQLStore(Store):
                 async with self._engine.begin() as connection:
                     await connection.run_sync(metadata.create_all)
                     await connection.run_sync(_add_missing_columns)
+                if not self.is_sqlite:
+                    async with self._engine.begin() as connection:
+                        await install_notify_trigger(connection)
             await self.ping()
         except (SQLAlchemyError, OSError) as error:
             await self._engine.dispose()
@@ -102,6 +124,11 @@ class SQLStore(Store):
     async def ping(self) -> None:
         """Raise StoreError unless the database answers."""
         await self._run(sa.select(sa.literal(1)), fetch="scalar")
+
+    async def job_figures(self, limit: int) -> list[JobFigures]:
+        """Call figures of the newest `limit` jobs, in one aggregating statement."""
+        rows = await self._run(figures_query(limit), "all")
+        return [figures_of(_row(row)) for row in rows]
 
     # -- primitives ------------------------------------------------------------------------
 
@@ -147,6 +174,16 @@ class SQLStore(Store):
             query = query.where(column.is_not(None) if queued else column.is_(None))
         query = query.order_by(providers.c.id)
         return [_row(item) for item in await self._run(query, "all")]
+
+    async def _select_changed_since(self, since: datetime) -> list[tuple[str, datetime | None]]:
+        query = sa.union_all(
+            sa.select(jobs.c.id, jobs.c.updated_at).where(jobs.c.updated_at >= since),
+            sa.select(providers.c.job_id, sa.func.max(providers.c.updated_at))
+            .where(providers.c.updated_at >= since)
+            .group_by(providers.c.job_id),
+        )
+        rows = await self._run(query, "all")
+        return [(job_id, _utc(updated)) for job_id, updated in rows]
 
     async def _patch_provider(
         self,
@@ -225,13 +262,15 @@ def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _utc(value: Any) -> Any:
+    # SQLite keeps no time zone: everything is stored in UTC.
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
 def _row(result: Any) -> dict[str, Any]:
-    row = dict(result._mapping)
-    for key, value in row.items():
-        # SQLite keeps no time zone: everything is stored in UTC.
-        if isinstance(value, datetime) and value.tzinfo is None:
-            row[key] = value.replace(tzinfo=UTC)
-    return row
+    return {key: _utc(value) for key, value in result._mapping.items()}
 
 
 def _reason(error: BaseException) -> str:

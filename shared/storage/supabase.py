@@ -194,6 +194,22 @@ class SupabaseStore(Store):
 
         return await self._select_providers_by_id(where)
 
+    async def _select_changed_since(self, since: datetime) -> list[tuple[str, datetime | None]]:
+        stamp = since.isoformat()
+        changed: list[tuple[str, datetime | None]] = []
+        for table, key in ((_JOBS, "id"), (_PROVIDERS, "job_id")):
+            query = (
+                self._table(table)
+                .select(f"{key},updated_at")
+                .gte("updated_at", stamp)
+                .order("updated_at", desc=True)
+                .limit(self._page_size)
+            )
+            for row in await self._execute(query):
+                decoded = _decode(table, row)
+                changed.append((decoded[key], decoded["updated_at"]))
+        return changed
+
     async def _patch_provider(
         self,
         provider_id: int,

@@ -33,7 +33,7 @@ async def _site(tmp_path: Path, **event_options: float) -> AsyncIterator[Site]:
     store = SQLStore(settings.database_url)  # the voice service's view of the same file
     await store.open()
     app = create_app(settings)
-    app.state.event_options = {"poll": 0.05} | event_options
+    app.state.event_options = event_options
     try:
         async with serve(app) as url, httpx.AsyncClient(base_url=url, timeout=10) as client:
             yield Site(client, store)

@@ -224,7 +224,7 @@ async def test_queue_and_claim_are_compare_and_set_patches(
         "call_status": ["eq.pending"],
         "queued_at": ["is.null"],
     }
-    assert set(queue.json) == {"queued_at"}
+    assert set(queue.json) == {"queued_at", "updated_at"}
     _assert_iso_utc(queue.json["queued_at"])
     assert [p.id for p in queued] == sorted(p.id for p in queued) and len(queued) == 3
 

@@ -1,0 +1,28 @@
+-- Performance and scale, for Supabase (SQL editor) or any PostgreSQL server (14 or newer).
+-- Idempotent: safe to run again. Run after 001_init.sql.
+--
+-- 1. The change feed: every write to `jobs` or `providers` sends
+--    `NOTIFY haggle_changes, '<job id>'`, so the job API's live streams and cached analytics
+--    follow the voice service's writes without polling (the services install the same
+--    trigger themselves when they own the schema).
+-- 2. The change feed's look on Supabase, which cannot LISTEN: providers by `updated_at`.
+
+CREATE OR REPLACE FUNCTION haggle_notify_change() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    row_data jsonb := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
+BEGIN
+    PERFORM pg_notify('haggle_changes', row_data ->> TG_ARGV[0]);
+    RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER haggle_jobs_changed
+    AFTER INSERT OR UPDATE OR DELETE ON jobs
+    FOR EACH ROW EXECUTE FUNCTION haggle_notify_change('id');
+
+CREATE OR REPLACE TRIGGER haggle_providers_changed
+    AFTER INSERT OR UPDATE OR DELETE ON providers
+    FOR EACH ROW EXECUTE FUNCTION haggle_notify_change('job_id');
+
+CREATE INDEX IF NOT EXISTS idx_providers_updated_at ON providers (updated_at);
