@@ -6,6 +6,10 @@
 --    follow the voice service's writes without polling (the services install the same
 --    trigger themselves when they own the schema).
 -- 2. The change feed's look on Supabase, which cannot LISTEN: providers by `updated_at`.
+-- 3. The fleet's shared limits (`shared/storage/fleet.py`): one row per bucket. `dial` holds
+--    the fleet's next free dial slot (seconds since the epoch, on the database's clock);
+--    the lock of `claims` serialises claims so the cap on calls in flight holds for every
+--    voice instance together.
 
 CREATE OR REPLACE FUNCTION haggle_notify_change() RETURNS trigger
 LANGUAGE plpgsql AS $$
@@ -26,3 +30,11 @@ CREATE OR REPLACE TRIGGER haggle_providers_changed
     FOR EACH ROW EXECUTE FUNCTION haggle_notify_change('job_id');
 
 CREATE INDEX IF NOT EXISTS idx_providers_updated_at ON providers (updated_at);
+
+CREATE TABLE IF NOT EXISTS fleet_buckets (
+    name    TEXT PRIMARY KEY,
+    next_at DOUBLE PRECISION NOT NULL
+);
+INSERT INTO fleet_buckets (name, next_at) VALUES ('dial', 0), ('claims', 0)
+    ON CONFLICT (name) DO NOTHING;
+ALTER TABLE fleet_buckets ENABLE ROW LEVEL SECURITY;

@@ -1,12 +1,16 @@
 """Placing the calls: a queue, Twilio's rate limit, a cap on calls in flight, and a final state
-for every call, whatever happens to it."""
+for every call, whatever happens to it.
+
+The queue, the rate and the cap belong to the fleet, not to one instance: calls are claimed
+from the store only while the fleet has fewer than `MAX_CONCURRENT_CALLS` in flight, and dial
+slots come from the store's schedule at `CALLS_PER_SECOND` (`shared/storage/fleet.py`,
+`voice_backend/rate.py`)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,6 +22,7 @@ from shared.models import CallStatus, CallUpdate, Outcome, Provider, utcnow
 from shared.settings import Settings
 from shared.storage import Store, StoreError
 from voice_backend.call.services import ActiveCalls
+from voice_backend.rate import DialPacer
 from voice_backend.telephony.base import DialError, DialRequest, Telephony
 
 logger = logging.getLogger(__name__)
@@ -71,8 +76,8 @@ class Dispatcher:
         self._registry = registry
         self._instance = instance_id
         self._holding: set[int] = set()
-        self._interval = 1.0 / settings.calls_per_second
-        self._next_dial = 0.0
+        self._fleet = store.fleet()
+        self._pacer = DialPacer(self._fleet, settings.calls_per_second)
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
         self._timers: dict[int, asyncio.Task[None]] = {}
@@ -130,35 +135,32 @@ class Dispatcher:
         return len(self._holding)
 
     async def _run(self) -> None:
-        """Claim queued calls from the store while this instance has free slots."""
+        """Claim queued calls from the store while the fleet has free slots."""
         while True:
             self._wake.clear()
             try:
                 await self._release_finished()
-                free = self._settings.max_concurrent_calls - len(self._holding)
-                if free > 0:
-                    await self._claim_queued(free)
+                await self._claim_queued()
             except StoreError as error:
                 logger.warning("dispatcher cannot reach the store: %s", error)
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self._settings.dispatch_poll_seconds):
                     await self._wake.wait()
 
-    async def _claim_queued(self, free: int) -> None:
-        for provider in await self._store.providers_in([CallStatus.PENDING], queued=True):
-            if free <= 0:
-                return
-            delay = self._next_dial - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            claimed = await self._store.claim_call(provider.id, self._instance, self.lease_until())
+    async def _claim_queued(self) -> None:
+        """Claim queued calls one at a time, each then waiting for its dial slot; this
+        instance waits with it, so the next call goes to whichever instance is free first."""
+        while True:
+            claimed = await self._fleet.claim_next(
+                self._instance, self.lease_until(), self._settings.max_concurrent_calls
+            )
             if claimed is None:
-                continue  # another instance (or a repeat) took it first
-            self._next_dial = time.monotonic() + self._interval
+                return  # nothing queued, or the fleet is at its cap
             self._holding.add(claimed.id)
             metrics.CALLS_IN_FLIGHT.set(len(self._holding))
-            free -= 1
-            self._spawn(partial(self._dial, claimed))
+            delay = await self._pacer.reserve()
+            self._spawn(partial(self._dial, claimed, delay))
+            await asyncio.sleep(delay)
 
     async def _release_finished(self) -> None:
         """Free the slots of calls that ended wherever their stream or callbacks landed."""
@@ -188,9 +190,11 @@ class Dispatcher:
                 logger.warning("cannot renew call leases: %s", error)
             await asyncio.sleep(every)
 
-    async def _dial(self, provider: Provider) -> None:
+    async def _dial(self, provider: Provider, delay: float = 0.0) -> None:
+        """Dial at the call's slot, `delay` seconds from now."""
         provider_id = provider.id
         bind(provider_id=provider_id, job_id=provider.job_id)
+        await asyncio.sleep(delay)
         try:
             urls = self.urls
             request = DialRequest(

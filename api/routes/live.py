@@ -15,9 +15,10 @@ Events:
 * `gone`: the job no longer exists; the stream ends;
 * `reconnect`: the stream is about to end by itself (see below); the page stays live.
 
-A stream ends by itself after `lifetime` seconds and the browser's `EventSource` reconnects
-(`retry` below), getting the whole picture again: a stream never holds a server's shutdown
-for longer than that.
+A stream ends by itself after `lifetime` seconds (less a random fifth, so the streams of one
+page load do not all renew together) and the browser's `EventSource` reconnects after the
+`retry` the stream set last (`RENEW_MS` for this planned end), getting the whole picture
+again: a stream never holds a server's shutdown for longer than that.
 """
 
 from __future__ import annotations
@@ -44,6 +45,10 @@ LIFETIME_SECONDS = 25.0
 LIFETIME_JITTER = 0.2
 KEEP_ALIVE_SECONDS = 10.0
 RECONNECT_MS = 1000
+#: Sent just before a stream ends by itself: the browser comes back at once, so a change
+#: landing in that moment is late by milliseconds, not by `RECONNECT_MS` (the next stream
+#: sets `RECONNECT_MS` again, for when the server is really away).
+RENEW_MS = 50
 
 
 def _event(kind: str, data: str, event_id: int) -> str:
@@ -97,7 +102,7 @@ async def job_events(
                 yield ": keep-alive\n\n"  # proxies close silent connections
             if loop.time() >= deadline:
                 count += 1
-                yield _event("reconnect", "{}", count)
+                yield f"retry: {RENEW_MS}\n\n" + _event("reconnect", "{}", count)
                 return
 
 

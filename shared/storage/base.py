@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.models import (
     CallStatus,
@@ -29,6 +29,9 @@ from shared.models import (
     utcnow,
 )
 from shared.storage.aggregates import JobFigures
+
+if TYPE_CHECKING:
+    from shared.storage.fleet import Fleet
 
 
 class StoreError(Exception):
@@ -76,6 +79,17 @@ class Store(abc.ABC):
         )
         listeners.append(listener)
         return lambda: listeners.remove(listener)
+
+    def announce_write(self, *job_ids: str) -> None:
+        """Tell the write listeners these jobs changed (for writes made by a helper of the
+        store, such as the fleet's claims, rather than by its own methods)."""
+        self._wrote(*job_ids)
+
+    def fleet(self) -> Fleet:
+        """The limits the voice instances sharing this store share (see `fleet.py`)."""
+        from shared.storage.fleet import LocalFleet
+
+        return LocalFleet(self)
 
     def _wrote(self, *job_ids: str) -> None:
         if not job_ids:

@@ -76,6 +76,16 @@ providers = sa.Table(
     ),
 )
 
+#: Limits shared by every voice instance (`shared/storage/fleet.py`): one row per bucket.
+#: `dial`: the fleet's next free dial slot, in seconds since the epoch on the database's
+#: clock; `claims`: a row whose lock serialises claims, so the cap on calls in flight holds.
+fleet_buckets = sa.Table(
+    "fleet_buckets",
+    metadata,
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("next_at", sa.Float, nullable=False),
+)
+
 sa.Index("idx_providers_job_id", providers.c.job_id)
 sa.Index("idx_providers_call_status", providers.c.call_status)
 sa.Index("idx_providers_call_sid", providers.c.call_sid)

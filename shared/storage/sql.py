@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from shared.storage.aggregates import JobFigures, figures_of, figures_query
 from shared.storage.base import Store, StoreError, Where
+from shared.storage.fleet import SQLFleet
 from shared.storage.notify import install_notify_trigger
 from shared.storage.schema import jobs, metadata, providers
 
@@ -124,6 +125,10 @@ class SQLStore(Store):
     async def ping(self) -> None:
         """Raise StoreError unless the database answers."""
         await self._run(sa.select(sa.literal(1)), fetch="scalar")
+
+    def fleet(self) -> SQLFleet:
+        """The fleet's rate and cap in this database, exact across instances."""
+        return SQLFleet(self)
 
     async def job_figures(self, limit: int) -> list[JobFigures]:
         """Call figures of the newest `limit` jobs, in one aggregating statement."""

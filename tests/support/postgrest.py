@@ -115,7 +115,7 @@ def _kind_of(column: sa.Column[Any]) -> str:
     kind = column.type
     if isinstance(kind, sa.Integer):
         return "bigint"
-    if isinstance(kind, sa.Numeric):
+    if isinstance(kind, sa.Numeric | sa.Float):
         return "numeric"
     if isinstance(kind, sa.DateTime):
         return "timestamptz"
