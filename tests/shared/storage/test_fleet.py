@@ -4,6 +4,7 @@ take a call twice, and dial slots are spaced for everyone sharing the store."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -54,7 +55,7 @@ async def test_dial_slots_are_spaced(store: Store) -> None:
     fleet = store.fleet()
     waits = [await fleet.reserve_dial(0.2) for _ in range(4)]
     assert waits[0] < 0.1
-    for earlier, later in zip(waits, waits[1:], strict=False):
+    for earlier, later in itertools.pairwise(waits):
         # Each slot 0.2 s after the previous one (less the time the reservation took).
         assert 0.1 < later - earlier <= 0.2 + 1e-6, waits
 
@@ -89,7 +90,7 @@ async def test_instances_on_one_database_share_the_cap_and_the_rate(
             return time.monotonic() + wait  # when the caller dials
 
         slots = sorted(await asyncio.gather(*(slot(fleets[i % 3]) for i in range(9))))
-        gaps = [later - earlier for earlier, later in zip(slots, slots[1:], strict=False)]
+        gaps = [later - earlier for earlier, later in itertools.pairwise(slots)]
         # One schedule for all three, not three schedules (the margin is the time a
         # reservation takes to come back on a busy machine).
         assert min(gaps) > 0.05, gaps
