@@ -6,10 +6,11 @@
 --    follow the voice service's writes without polling (the services install the same
 --    trigger themselves when they own the schema).
 -- 2. The change feed's look on Supabase, which cannot LISTEN: providers by `updated_at`.
--- 3. The fleet's shared limits (`shared/storage/fleet.py`): one row per bucket. `dial` holds
---    the fleet's next free dial slot (seconds since the epoch, on the database's clock);
---    the lock of `claims` serialises claims so the cap on calls in flight holds for every
---    voice instance together.
+-- 3. The fleet's shared limits (`shared/storage/fleet.py`), for every voice instance
+--    together: `fleet_buckets` has one row per bucket (`dial`: its lock serialises dial
+--    tickets and `next_at` spreads them out; `claims`: its lock serialises claims, so the cap
+--    on calls in flight holds); `fleet_dials` the recent dials that count against the rate.
+--    Times are seconds since the epoch, on the database's clock.
 
 CREATE OR REPLACE FUNCTION haggle_notify_change() RETURNS trigger
 LANGUAGE plpgsql AS $$
@@ -38,3 +39,9 @@ CREATE TABLE IF NOT EXISTS fleet_buckets (
 INSERT INTO fleet_buckets (name, next_at) VALUES ('dial', 0), ('claims', 0)
     ON CONFLICT (name) DO NOTHING;
 ALTER TABLE fleet_buckets ENABLE ROW LEVEL SECURITY;
+
+CREATE TABLE IF NOT EXISTS fleet_dials (
+    id    TEXT PRIMARY KEY,
+    until DOUBLE PRECISION NOT NULL
+);
+ALTER TABLE fleet_dials ENABLE ROW LEVEL SECURITY;

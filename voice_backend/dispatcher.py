@@ -148,8 +148,8 @@ class Dispatcher:
                     await self._wake.wait()
 
     async def _claim_queued(self) -> None:
-        """Claim queued calls one at a time, each then waiting for its dial slot; this
-        instance waits with it, so the next call goes to whichever instance is free first."""
+        """Claim queued calls one at a time and dial each once this instance holds the
+        fleet's dial slot; meanwhile the next call goes to whichever instance is free."""
         while True:
             claimed = await self._fleet.claim_next(
                 self._instance, self.lease_until(), self._settings.max_concurrent_calls
@@ -158,9 +158,8 @@ class Dispatcher:
                 return  # nothing queued, or the fleet is at its cap
             self._holding.add(claimed.id)
             metrics.CALLS_IN_FLIGHT.set(len(self._holding))
-            delay = await self._pacer.reserve()
-            self._spawn(partial(self._dial, claimed, delay))
-            await asyncio.sleep(delay)
+            ticket = await self._pacer.wait_for_slot()
+            self._spawn(partial(self._dial, claimed, ticket))
 
     async def _release_finished(self) -> None:
         """Free the slots of calls that ended wherever their stream or callbacks landed."""
@@ -190,11 +189,9 @@ class Dispatcher:
                 logger.warning("cannot renew call leases: %s", error)
             await asyncio.sleep(every)
 
-    async def _dial(self, provider: Provider, delay: float = 0.0) -> None:
-        """Dial at the call's slot, `delay` seconds from now."""
+    async def _dial(self, provider: Provider, ticket: str) -> None:
         provider_id = provider.id
         bind(provider_id=provider_id, job_id=provider.job_id)
-        await asyncio.sleep(delay)
         try:
             urls = self.urls
             request = DialRequest(
@@ -207,7 +204,10 @@ class Dispatcher:
                 # Twilio's hard stop comes a little after ours, so the agent can say goodbye.
                 time_limit_seconds=self._settings.call_time_limit_seconds + 60,
             )
-            call_sid = await self._telephony.place_call(request)
+            try:
+                call_sid = await self._telephony.place_call(request)
+            finally:
+                await self._pacer.done(ticket)
         except DialError as error:
             logger.warning("dial failed: %s", error)
             metrics.DIAL_ERRORS.labels(_cause(error)).inc()

@@ -1,10 +1,15 @@
 """Limits shared by every voice instance on one store: the dial rate (`CALLS_PER_SECOND`) and
 the cap on calls in flight (`MAX_CONCURRENT_CALLS`), for the fleet together.
 
-* The dial rate is a slot schedule in the `fleet_buckets` row `dial` (a token bucket of depth
-  one): reserving a slot is one atomic `UPDATE ... RETURNING` that moves the fleet's next free
-  slot on by the spacing and says how long this caller waits for its own. Times are the
-  database's clock, so instances on several machines agree.
+* The dial rate: `CALLS_PER_SECOND` is `count` dials per `window` seconds (3 per 1 s; 0.5
+  is 1 per 2 s). A dial takes a ticket right before its request to Twilio, under the lock of
+  the `fleet_buckets` row `dial`, only if fewer than `count` recent dials still count
+  (`fleet_dials`) and the row's `next_at` (the previous ticket plus `window / count`, which
+  spreads the dials out) has passed. A dial counts until one `window` after its request came
+  back (`dial_done`): since Twilio received each request between its ticket and its answer,
+  no `window` of Twilio's clock ever holds more than `count` call creations, however late a
+  loaded instance sends its request. A caller who gets no ticket learns how long to wait and
+  asks again. Times are the database's clock, so instances on several machines agree.
 * A claim takes the oldest queued call only while the fleet has fewer calls in flight
   (`dialing` or `in_progress`) than the cap, in one transaction that first locks the
   `claims` row (Postgres: `SELECT ... FOR UPDATE`, and the call's row `FOR UPDATE SKIP
@@ -19,9 +24,12 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import math
 import time
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -31,7 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.models import CallStatus, Provider, utcnow
 from shared.storage.base import StoreError
-from shared.storage.schema import fleet_buckets, providers
+from shared.storage.schema import fleet_buckets, fleet_dials, providers
 
 if TYPE_CHECKING:
     from shared.storage.base import Store
@@ -50,13 +58,40 @@ CLAIMS = "claims"
 _LIVE = (CallStatus.DIALING.value, CallStatus.IN_PROGRESS.value)
 
 
+#: How long a dial whose end was never reported (its instance died) counts, at most.
+DIAL_TIMEOUT_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class DialRate:
+    """`CALLS_PER_SECOND` as at most `count` dials in any `window` seconds."""
+
+    count: int
+    window: float
+
+    @classmethod
+    def per_second(cls, calls_per_second: float) -> DialRate:
+        """3 -> 3 per 1 s; 2.5 -> 2 per 0.8 s; 0.5 -> 1 per 2 s."""
+        count = max(1, math.floor(calls_per_second))
+        return cls(count=count, window=count / calls_per_second)
+
+    @property
+    def spacing(self) -> float:
+        """The least time between two tickets."""
+        return self.window / self.count
+
+
 class Fleet(abc.ABC):
     """The limits every voice instance on the store shares."""
 
     @abc.abstractmethod
-    async def reserve_dial(self, spacing: float) -> float:
-        """Take the fleet's next dial slot, `spacing` seconds after the previous one; how
-        many seconds the caller waits before dialling."""
+    async def reserve_dial(self, rate: DialRate) -> str | float:
+        """A ticket to dial now, or, when the rate allows none, how many seconds until it
+        may (nothing is taken: ask again then)."""
+
+    @abc.abstractmethod
+    async def dial_done(self, ticket: str, rate: DialRate) -> None:
+        """The ticket's request to Twilio came back: it counts for one more window."""
 
     @abc.abstractmethod
     async def claim_next(
@@ -85,21 +120,49 @@ class SQLFleet(Fleet):
         self._sqlite = store.is_sqlite
         self._ready = False
 
-    async def reserve_dial(self, spacing: float) -> float:
-        """One atomic update of the `dial` row, timed on the database's clock."""
-        if self._sqlite:
-            now = "((julianday('now') - 2440587.5) * 86400.0)"
-            later = f"max(next_at, {now})"
-        else:
-            now = "extract(epoch from clock_timestamp())::float8"
-            later = f"greatest(next_at, {now})"
-        statement = sa.text(
-            f"UPDATE fleet_buckets SET next_at = {later} + :spacing WHERE name = :name "
-            f"RETURNING next_at - :spacing - {now}"
-        ).bindparams(spacing=spacing, name=DIAL)
+    async def reserve_dial(self, rate: DialRate) -> str | float:
+        """Under the `dial` row's lock: count the dials that still count, and take a
+        ticket if the rate allows."""
+        dial = fleet_buckets.c
         async with self._transaction() as connection:
-            wait = (await connection.execute(statement)).scalar_one()
-        return max(float(wait), 0.0)
+            lock = sa.select(dial.next_at).where(dial.name == DIAL)
+            if not self._sqlite:
+                lock = lock.with_for_update()
+            next_at = (await connection.execute(lock)).scalar_one()
+            now = (await connection.execute(sa.select(self._now()))).scalar_one()
+            counting = sa.select(fleet_dials.c.until).where(fleet_dials.c.until > now)
+            untils = sorted((await connection.execute(counting)).scalars())
+            if next_at > now:
+                return max(next_at - now, 1e-3)
+            if len(untils) >= rate.count:
+                return max(untils[len(untils) - rate.count] - now, 1e-3)
+            ticket = uuid.uuid4().hex
+            until = now + DIAL_TIMEOUT_SECONDS + rate.window
+            await connection.execute(fleet_dials.insert().values(id=ticket, until=until))
+            await connection.execute(
+                fleet_buckets.update().where(dial.name == DIAL).values(next_at=now + rate.spacing)
+            )
+            await connection.execute(
+                fleet_dials.delete().where(fleet_dials.c.until < now - DIAL_TIMEOUT_SECONDS)
+            )
+        return ticket
+
+    async def dial_done(self, ticket: str, rate: DialRate) -> None:
+        """The dial counts until one window from now."""
+        statement = (
+            fleet_dials.update()
+            .where(fleet_dials.c.id == ticket)
+            .values(until=self._now() + rate.window)
+        )
+        async with self._transaction() as connection:
+            await connection.execute(statement)
+
+    def _now(self) -> Any:
+        """The database's clock, in seconds since the epoch."""
+        if self._sqlite:
+            return sa.literal_column("((julianday('now') - 2440587.5) * 86400.0)", sa.Float)
+        # The statement's own moment, not the transaction's start (`now()`).
+        return sa.literal_column("extract(epoch from clock_timestamp())::float8", sa.Float)
 
     async def claim_next(
         self, owner: str, lease_until: datetime | None, max_in_flight: int
@@ -185,6 +248,7 @@ class LocalFleet(Fleet):
     def __init__(self, store: Store | None) -> None:
         self._store = store
         self._next = 0.0
+        self._dials: dict[str, float] = {}
         self._lock = asyncio.Lock()
 
     @classmethod
@@ -192,12 +256,24 @@ class LocalFleet(Fleet):
         """A fleet of one process that only paces dials (the fallback of `DialPacer`)."""
         return cls(None)
 
-    async def reserve_dial(self, spacing: float) -> float:
-        """The next slot of this process's own schedule."""
+    async def reserve_dial(self, rate: DialRate) -> str | float:
+        """A ticket of this process's own count."""
         now = time.monotonic()
-        slot = max(self._next, now)
-        self._next = slot + spacing
-        return slot - now
+        self._dials = {key: until for key, until in self._dials.items() if until > now}
+        untils = sorted(self._dials.values())
+        if self._next > now:
+            return self._next - now
+        if len(untils) >= rate.count:
+            return max(untils[len(untils) - rate.count] - now, 1e-3)
+        ticket = uuid.uuid4().hex
+        self._dials[ticket] = now + DIAL_TIMEOUT_SECONDS + rate.window
+        self._next = now + rate.spacing
+        return ticket
+
+    async def dial_done(self, ticket: str, rate: DialRate) -> None:
+        """The dial counts for one more window."""
+        if ticket in self._dials:
+            self._dials[ticket] = time.monotonic() + rate.window
 
     async def claim_next(
         self, owner: str, lease_until: datetime | None, max_in_flight: int

@@ -86,6 +86,16 @@ fleet_buckets = sa.Table(
     sa.Column("next_at", sa.Float, nullable=False),
 )
 
+#: The fleet's recent dials (`shared/storage/fleet.py`): each counts against the dial rate
+#: until `until` (seconds since the epoch, the database's clock): one rate window after its
+#: request to Twilio came back, or, while it is out, a generous time-out later.
+fleet_dials = sa.Table(
+    "fleet_dials",
+    metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("until", sa.Float, nullable=False),
+)
+
 sa.Index("idx_providers_job_id", providers.c.job_id)
 sa.Index("idx_providers_call_status", providers.c.call_status)
 sa.Index("idx_providers_call_sid", providers.c.call_sid)

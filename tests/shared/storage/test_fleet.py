@@ -13,7 +13,7 @@ import pytest
 
 from shared.models import CallStatus, CallUpdate, JobCreate, ProviderCreate
 from shared.storage.base import Store
-from shared.storage.fleet import Fleet
+from shared.storage.fleet import DialRate, Fleet
 from shared.storage.sql import SQLStore
 from tests.shared.storage.backends import BACKENDS, open_backend
 
@@ -51,13 +51,25 @@ async def test_claims_stop_at_the_cap_and_take_the_oldest_first(store: Store) ->
     assert third is not None and third.id == ids[2]
 
 
-async def test_dial_slots_are_spaced(store: Store) -> None:
+async def test_dial_tickets_keep_the_rate_counted_from_each_dial_s_end(store: Store) -> None:
     fleet = store.fleet()
-    waits = [await fleet.reserve_dial(0.2) for _ in range(4)]
-    assert waits[0] < 0.1
-    for earlier, later in itertools.pairwise(waits):
-        # Each slot 0.2 s after the previous one (less the time the reservation took).
-        assert 0.1 < later - earlier <= 0.2 + 1e-6, waits
+    rate = DialRate.per_second(2)  # 2 per 1 s, at least 0.5 s apart
+    first = await fleet.reserve_dial(rate)
+    assert isinstance(first, str)  # dial now
+    wait = await fleet.reserve_dial(rate)
+    assert isinstance(wait, float) and 0.3 < wait <= 0.5  # nothing taken: ask again then
+    await asyncio.sleep(wait + 0.01)
+    second = await fleet.reserve_dial(rate)
+    assert isinstance(second, str)
+    await asyncio.sleep(0.55)
+    # Two dials still count (neither came back: they count until their time-out).
+    assert isinstance(await fleet.reserve_dial(rate), float)
+    await fleet.dial_done(first, rate)
+    await fleet.dial_done(second, rate)
+    wait = await fleet.reserve_dial(rate)
+    assert isinstance(wait, float) and 0.8 < wait <= 1.0  # a window after the first's end
+    await asyncio.sleep(wait + 0.01)
+    assert isinstance(await fleet.reserve_dial(rate), str)
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
@@ -85,16 +97,20 @@ async def test_instances_on_one_database_share_the_cap_and_the_rate(
         live = await stores[1].providers_in([CallStatus.DIALING])
         assert sorted(p.id for p in live) == sorted(taken)
 
-        async def slot(fleet: Fleet) -> float:
-            wait = await fleet.reserve_dial(0.1)
-            return time.monotonic() + wait  # when the caller dials
+        rate = DialRate.per_second(10)
 
-        slots = sorted(await asyncio.gather(*(slot(fleets[i % 3]) for i in range(9))))
-        gaps = [later - earlier for earlier, later in itertools.pairwise(slots)]
-        # One schedule for all three, not three schedules (the margin is the time a
-        # reservation takes to come back on a busy machine).
+        async def dial(fleet: Fleet) -> float:
+            while not isinstance(ticket := await fleet.reserve_dial(rate), str):
+                await asyncio.sleep(ticket)
+            await fleet.dial_done(ticket, rate)
+            return time.monotonic()  # when the caller dialled
+
+        taken = sorted(await asyncio.gather(*(dial(fleets[i % 3]) for i in range(9))))
+        gaps = [later - earlier for earlier, later in itertools.pairwise(taken)]
+        # One slot for all three, not one each (less the time a slot takes to come back to
+        # its taker on a busy machine).
         assert min(gaps) > 0.05, gaps
-        assert slots[-1] - slots[0] >= 0.7, gaps
+        assert taken[-1] - taken[0] >= 0.75, gaps
     finally:
         for each in stores:
             await each.close()

@@ -1,0 +1,104 @@
+"""Three voice-service processes on one Postgres keep the fleet's limits together: never more
+than `CALLS_PER_SECOND` call creations at Twilio in any one-second window, never more than
+`MAX_CONCURRENT_CALLS` calls in flight, each number dialled once."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+from pathlib import Path
+
+import httpx
+
+from shared.models import CallStatus, JobCreate, ProviderCreate
+from shared.storage.sql import SQLStore
+from tests.fakes.grok_realtime import FakeGrok
+from tests.fakes.twilio_rest import FakeTwilio, Line
+from tests.ops.voice_fleet import TOKEN, voice_env
+from tests.support.balancer import balancer
+from tests.support.servers import free_port, uvicorn_process
+from voice_backend.sim import CallScenario
+
+CALLS = 12
+RATE = 3
+CAP = 4
+
+
+async def test_three_instances_share_one_dial_rate_and_one_cap(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    grok = FakeGrok()
+    twilio = FakeTwilio(speed=1.0)
+    numbers = [f"+1415555{7100 + i:04d}" for i in range(CALLS)]
+    for number in numbers:
+        # Each call rings 2 s, then the line is busy: with 3 dials a second the cap is what
+        # holds calls back. (No media stream: the loop of this process, which timestamps the
+        # calls reaching Twilio, stays free enough to time them to the millisecond.)
+        twilio.lines[number] = Line(CallScenario.BUSY, ring_seconds=2.0)
+    ports = {name: free_port() for name in ("a", "b", "c")}
+    in_flight: list[int] = []
+    async with grok, twilio.serve():
+        store = SQLStore(postgres_url)
+        await store.open()
+        job = await store.create_job(JobCreate(problem="a leak", zip_code="94110"))
+        await store.add_providers(
+            job,
+            [
+                ProviderCreate(service_provider=f"P{i}", phone_number=n)
+                for i, n in enumerate(numbers)
+            ],
+        )
+
+        async def sample() -> None:
+            while True:
+                rows = await store.list_providers(job.id)
+                live = (CallStatus.DIALING, CallStatus.IN_PROGRESS)
+                in_flight.append(sum(row.call_status in live for row in rows))
+                await asyncio.sleep(0.05)
+
+        backends = [("127.0.0.1", port) for port in ports.values()]
+        async with balancer(backends) as public:
+            with contextlib.ExitStack() as processes:
+                for name, port in ports.items():
+                    env = voice_env(
+                        name,
+                        public=public,
+                        postgres_url=postgres_url,
+                        twilio=twilio,
+                        grok=grok,
+                        data_dir=tmp_path,
+                        calls_per_second=RATE,
+                        max_concurrent_calls=CAP,
+                    )
+                    processes.enter_context(
+                        uvicorn_process("voice_backend.app:app", env, port=port)
+                    )
+                sampler = asyncio.create_task(sample())
+                async with httpx.AsyncClient(base_url=public) as client:
+                    started = await client.post(
+                        f"/start-job/{job.id}", headers={"Authorization": f"Bearer {TOKEN}"}
+                    )
+                    assert started.json() == {"status": "started", "count": CALLS}
+                async with asyncio.timeout(90):
+                    while True:
+                        rows = await store.list_providers(job.id)
+                        if all(row.call_status.is_terminal for row in rows):
+                            break
+                        await asyncio.sleep(0.1)
+                sampler.cancel()
+        await store.close()
+
+    summary = [(r.id, r.call_status.value, r.outcome, r.failure_reason, r.claimed_by) for r in rows]
+    assert all((row.call_status, row.outcome) == (CallStatus.FAILED, "busy") for row in rows), (
+        summary
+    )
+    # Each number dialled once, by whichever instance claimed it; more than one instance did.
+    assert sorted(call.to for call in twilio.calls.values()) == sorted(numbers)
+    assert len({row.claimed_by for row in rows}) >= 2, summary
+    # The fleet's limits, together: per one-second window at Twilio, and calls in flight.
+    creations = sorted(call.request.at for call in twilio.calls.values())
+    gaps = [round(later - earlier, 3) for earlier, later in itertools.pairwise(creations)]
+    assert twilio.max_calls_in(1.0) <= RATE, gaps
+    assert max(in_flight) <= CAP
+    assert max(in_flight) == CAP  # the cap was reached: it is what held the rest back
