@@ -228,6 +228,11 @@ async def measure(database_url: str, args: argparse.Namespace) -> dict[str, floa
                     async with asyncio.timeout(30):
                         await waited.everywhere.wait()
                     latencies.append(max(waited.seen) - began)
+                    arrivals = sorted(1000 * (at - began) for at in waited.seen)
+                    _progress(
+                        f"change {change}: first {arrivals[0]:.0f} ms, median "
+                        f"{arrivals[len(arrivals) // 2]:.0f} ms, last {arrivals[-1]:.0f} ms"
+                    )
                     await asyncio.sleep(1)
                 _progress("changes seen")
                 figures["update_max_ms"] = 1000 * max(latencies)
