@@ -44,8 +44,10 @@ class JobChannel:
         self.watchers = 0
         self.picture: Picture | None = None
         self._changed = asyncio.Event()
-        self._dirty = True
-        self._reader: asyncio.Task[None] | None = None
+        #: A change arrived that the picture does not show yet.
+        self.dirty = True
+        #: The task re-reading the job, while one runs (the hub's).
+        self.reader: asyncio.Task[None] | None = None
 
     async def next_picture(self, after: int, wait: float) -> Picture | None:
         """The picture newer than version `after`, waiting up to `wait` seconds for one;
@@ -91,7 +93,7 @@ class LiveHub:
         if self._unsubscribe is not None:
             self._unsubscribe()
         await self._feed.stop()
-        readers = [c._reader for c in self._channels.values() if c._reader is not None]
+        readers = [c.reader for c in self._channels.values() if c.reader is not None]
         for reader in readers:
             reader.cancel()
         for reader in readers:
@@ -128,8 +130,8 @@ class LiveHub:
             channel.watchers -= 1
             if channel.watchers == 0 and self._channels.get(job_id) is channel:
                 del self._channels[job_id]
-                if channel._reader is not None:
-                    channel._reader.cancel()
+                if channel.reader is not None:
+                    channel.reader.cancel()
 
     def _on_change(self, job_ids: frozenset[str] | None) -> None:
         if job_ids is None:
@@ -141,19 +143,19 @@ class LiveHub:
 
     def _refresh(self, channel: JobChannel) -> None:
         """Re-read the job soon; changes arriving during a read cause one more read."""
-        channel._dirty = True
-        if self._closed or (channel._reader is not None and not channel._reader.done()):
+        channel.dirty = True
+        if self._closed or (channel.reader is not None and not channel.reader.done()):
             return
-        channel._reader = asyncio.create_task(self._read(channel), name="live-hub-read")
+        channel.reader = asyncio.create_task(self._read(channel), name="live-hub-read")
 
     async def _read(self, channel: JobChannel) -> None:
-        while channel._dirty and self._channels.get(channel.job_id) is channel:
-            channel._dirty = False
+        while channel.dirty and self._channels.get(channel.job_id) is channel:
+            channel.dirty = False
             try:
                 picture = await self._picture(channel)
             except StoreError as error:
                 logger.warning("live hub could not read job %s: %s", channel.job_id, error)
-                channel._dirty = True
+                channel.dirty = True
                 await asyncio.sleep(RETRY_SECONDS)
                 continue
             if picture is not None:
