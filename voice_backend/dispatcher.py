@@ -2,9 +2,9 @@
 for every call, whatever happens to it.
 
 The queue, the rate and the cap belong to the fleet, not to one instance: calls are claimed
-from the store only while the fleet has fewer than `MAX_CONCURRENT_CALLS` in flight, and dial
-slots come from the store's schedule at `CALLS_PER_SECOND` (`shared/storage/fleet.py`,
-`voice_backend/rate.py`)."""
+from the store only while the fleet has fewer than `MAX_CONCURRENT_CALLS` in flight, and each
+dial waits for a ticket from the store's count of recent dials at `CALLS_PER_SECOND`
+(`shared/storage/fleet.py`, `voice_backend/rate.py`)."""
 
 from __future__ import annotations
 
@@ -193,21 +193,10 @@ class Dispatcher:
         provider_id = provider.id
         bind(provider_id=provider_id, job_id=provider.job_id)
         try:
-            urls = self.urls
-            request = DialRequest(
-                provider_id=provider.id,
-                to=provider.phone_number,
-                twiml_url=urls.twiml(provider.id),
-                status_callback_url=urls.status(provider.id),
-                amd_callback_url=urls.status(provider.id),
-                ring_timeout_seconds=self._settings.ring_timeout_seconds,
-                # Twilio's hard stop comes a little after ours, so the agent can say goodbye.
-                time_limit_seconds=self._settings.call_time_limit_seconds + 60,
-            )
             try:
-                call_sid = await self._telephony.place_call(request)
+                call_sid = await self._place(provider)
             finally:
-                await self._pacer.done(ticket)
+                await self._pacer.done(ticket)  # the rate counts from the request's end
         except DialError as error:
             logger.warning("dial failed: %s", error)
             metrics.DIAL_ERRORS.labels(_cause(error)).inc()
@@ -228,6 +217,20 @@ class Dispatcher:
         self._timer(
             provider_id, deadline, partial(self._close_out_silent_call, provider_id, call_sid)
         )
+
+    async def _place(self, provider: Provider) -> str:
+        urls = self.urls
+        request = DialRequest(
+            provider_id=provider.id,
+            to=provider.phone_number,
+            twiml_url=urls.twiml(provider.id),
+            status_callback_url=urls.status(provider.id),
+            amd_callback_url=urls.status(provider.id),
+            ring_timeout_seconds=self._settings.ring_timeout_seconds,
+            # Twilio's hard stop comes a little after ours, so the agent can say goodbye.
+            time_limit_seconds=self._settings.call_time_limit_seconds + 60,
+        )
+        return await self._telephony.place_call(request)
 
     def call_finished(self, provider_id: int) -> None:
         """A call reached its final state: free its slot and timers."""
