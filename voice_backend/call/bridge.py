@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import logging
 import time
-from collections import deque
-from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
@@ -22,13 +19,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from shared import metrics
 from shared.logs import bind
-from shared.models import (
-    CallStatus,
-    Outcome,
-    Provider,
-    format_transcript,
-    utcnow,
-)
+from shared.models import Provider, format_transcript, utcnow
 from voice_backend.agents.base import (
     Agent,
     AgentAudio,
@@ -36,12 +27,15 @@ from voice_backend.agents.base import (
     AgentEvent,
     AgentFailed,
     AgentSaid,
+    HangUpKind,
     HangUpRequested,
     ProviderSaid,
     ProviderStartedSpeaking,
     ProviderStoppedSpeaking,
     ResponseDone,
 )
+from voice_backend.call.outcome import EndReason, agent_error_kind, decide
+from voice_backend.call.playback import PlaybackTracker
 from voice_backend.call.services import CallServices
 from voice_backend.call.transcript import Transcript
 from voice_backend.prompt import WRAP_UP_SILENCE, WRAP_UP_TIME
@@ -72,37 +66,8 @@ class CallState(StrEnum):
     ENDED = "ended"
 
 
-class EndReason(StrEnum):
-    """Why the conversation ended."""
-
-    AGENT_HUNG_UP = "the agent said goodbye and hung up"
-    PROVIDER_HUNG_UP = "the provider hung up"
-    TIME_LIMIT = "the call reached its time limit"
-    SILENCE = "the line stayed silent"
-    VOICEMAIL = "a voicemail answered"
-    AGENT_FAILED = "the agent's session failed"
-    AGENT_START_FAILED = "the agent's session could not start"
-    BAD_MESSAGE = "Twilio sent a malformed message"
-    SHUTDOWN = "the voice service shut down"
-
-
-_ERROR_ENDS = {
-    EndReason.AGENT_FAILED,
-    EndReason.AGENT_START_FAILED,
-    EndReason.BAD_MESSAGE,
-    EndReason.SHUTDOWN,
-}
-
-
 class StreamRefused(Exception):
     """The stream's `start` did not prove it belongs to a call we placed."""
-
-
-@dataclass
-class _PendingMark:
-    name: str
-    item_id: str | None
-    nbytes: int
 
 
 class CallBridge:
@@ -118,11 +83,7 @@ class CallBridge:
         self._stream_sid = ""
         self._agent: Agent | None = None
         self._transcript = Transcript()
-        self._marks: deque[_PendingMark] = deque()
-        self._mark_names = itertools.count(1)
-        self._played_bytes: dict[str, int] = {}
-        self._sent_bytes: dict[str, int] = {}
-        self._truncated: set[str] = set()
+        self._playback = PlaybackTracker()
         self._current_item: str | None = None
         self._hang_up_pending = False
         self._hang_up_since = 0.0
@@ -294,7 +255,7 @@ class CallBridge:
         elif isinstance(event, ProviderStoppedSpeaking):
             self._last_activity = time.monotonic()
         elif isinstance(event, HangUpRequested):
-            if event.reason and "voicemail" in event.reason.lower():
+            if event.kind is HangUpKind.VOICEMAIL:
                 self._reached_voicemail = True
             await self._begin_hang_up()
         elif isinstance(event, ResponseDone):
@@ -305,7 +266,7 @@ class CallBridge:
             self.end(EndReason.AGENT_FAILED, event.message)
 
     async def _play(self, audio: AgentAudio) -> None:
-        if audio.item_id is not None and audio.item_id in self._truncated:
+        if self._playback.is_stale(audio.item_id):
             return  # stale audio of a response the provider interrupted
         if not audio.payload:
             return
@@ -317,39 +278,27 @@ class CallBridge:
         if audio.item_id != self._current_item:
             self._current_item = audio.item_id
             self._transcript.agent_started(audio.response_id or audio.item_id)
-        item = audio.item_id or ""
-        self._sent_bytes[item] = self._sent_bytes.get(item, 0) + len(audio.payload)
-        name = f"m{next(self._mark_names)}"
-        self._marks.append(_PendingMark(name, audio.item_id, len(audio.payload)))
+        name = self._playback.on_sent(audio.item_id, len(audio.payload))
         began = time.perf_counter()
         await self._send(wire.media_message(self._stream_sid, audio.payload))
         await self._send(wire.mark_message(self._stream_sid, name))
         metrics.FRAME_LATENCY.labels("to_twilio").observe(time.perf_counter() - began)
 
     async def _on_mark(self, name: str) -> None:
-        # Marks come back in order; anything before `name` has played too.
-        while self._marks:
-            mark = self._marks.popleft()
-            item = mark.item_id or ""
-            self._played_bytes[item] = self._played_bytes.get(item, 0) + mark.nbytes
-            if mark.name == name:
-                break
+        self._playback.on_mark(name)
         await self._maybe_hang_up()
 
     async def _barge_in(self) -> None:
-        if not self._marks:
+        cut = self._playback.on_interrupted()
+        if cut is None:
             return  # nothing of ours is playing
-        item = self._marks[0].item_id  # the item playing now; later ones never started
-        self._truncated.update(mark.item_id for mark in self._marks if mark.item_id)
         # Drop what Twilio has buffered; the marks it echoes for it did not play.
-        self._marks.clear()
         await self._send(wire.clear_message(self._stream_sid))
-        if item is not None and self._agent is not None:
-            played_ms = self._played_bytes.get(item, 0) // 8
-            await self._agent.truncate(item, played_ms)
+        if cut.item_id is not None and self._agent is not None:
+            await self._agent.truncate(cut.item_id, cut.played_ms)
             logger.info(
                 "provider interrupted the agent",
-                extra={"call_sid": self.call_sid, "played_ms": played_ms},
+                extra={"call_sid": self.call_sid, "played_ms": cut.played_ms},
             )
         if self._hang_up_pending:
             await self._maybe_hang_up()
@@ -364,7 +313,7 @@ class CallBridge:
     async def _maybe_hang_up(self) -> None:
         """Hang up once the goodbye has played: its response is over (or no audio came for a
         while) and every mark sent after its audio has been echoed."""
-        if not self._hang_up_pending or self._marks or self._hung_up:
+        if not self._hang_up_pending or self._playback.playing or self._hung_up:
             return
         quiet = time.monotonic() - self._last_agent_audio > GOODBYE_QUIET_SECONDS
         if not (self._goodbye_done or quiet):
@@ -389,7 +338,7 @@ class CallBridge:
             now = time.monotonic()
             if self._hang_up_pending:
                 if now - self._hang_up_since > GOODBYE_TIMEOUT_SECONDS:
-                    self._marks.clear()
+                    self._playback.forget_pending()
                     self._goodbye_done = True
                 await self._maybe_hang_up()
                 continue
@@ -400,7 +349,7 @@ class CallBridge:
                 continue
             if now - self._started_at > limit:
                 await self._wrap_up(EndReason.TIME_LIMIT, WRAP_UP_TIME)
-            elif now - self._last_activity > silence and not self._marks:
+            elif now - self._last_activity > silence and not self._playback.playing:
                 await self._wrap_up(EndReason.SILENCE, WRAP_UP_SILENCE)
 
     async def _wrap_up(self, reason: EndReason, instruction: str) -> None:
@@ -443,28 +392,28 @@ class CallBridge:
         assert self.provider is not None
         turns = self._transcript.turns()
         update = await self._services.result_for(self.provider, turns)
-        conversation = any(turn.role == "user" for turn in turns)
-        agreed = update.negotiated_price is not None
-        if reason is EndReason.VOICEMAIL:
-            update.call_status, update.outcome = CallStatus.FAILED, Outcome.VOICEMAIL
-        elif reason in _ERROR_ENDS and not agreed:
-            update.call_status, update.outcome = CallStatus.FAILED, Outcome.ERROR
-        else:
-            update.call_status = CallStatus.COMPLETED
-            update.outcome = Outcome.AGREED if agreed else Outcome.NO_AGREEMENT
-        note = f"{reason.value}: {detail}" if detail else reason.value
-        if reason in _ERROR_ENDS or reason is EndReason.VOICEMAIL or not conversation:
-            update.failure_reason = (
-                f"{update.failure_reason}; {note}" if update.failure_reason else note
-            )
-        update.ended_at = utcnow()
-        update.transcript_turns = turns
-        update.call_transcript = format_transcript(turns)
+        verdict = decide(
+            reason,
+            detail,
+            agreed=update.negotiated_price is not None,
+            conversation=any(turn.role == "user" for turn in turns),
+            failure_reason=update.failure_reason,
+        )
+        update = update.model_copy(
+            update={
+                "call_status": verdict.call_status,
+                "outcome": verdict.outcome,
+                "failure_reason": verdict.failure_reason,
+                "ended_at": utcnow(),
+                "transcript_turns": turns,
+                "call_transcript": format_transcript(turns),
+            }
+        )
         await self._services.results.write(self.provider.id, update)
         self._services.call_finished(self.provider.id)
         metrics.CALLS.labels(update.outcome.value if update.outcome else "unknown").inc()
-        if reason in (EndReason.AGENT_FAILED, EndReason.AGENT_START_FAILED):
-            kind = "start" if reason is EndReason.AGENT_START_FAILED else "session"
+        kind = agent_error_kind(reason)
+        if kind is not None:
             metrics.AGENT_ERRORS.labels(self._settings.agent or "unknown", kind).inc()
         logger.info(
             "call ended: %s (%s)",
