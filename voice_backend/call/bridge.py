@@ -19,7 +19,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from shared import metrics
 from shared.logs import bind
-from shared.models import Provider, format_transcript, utcnow
+from shared.models import Provider, utcnow
 from voice_backend.agents.base import (
     Agent,
     AgentAudio,
@@ -34,7 +34,8 @@ from voice_backend.agents.base import (
     ProviderStoppedSpeaking,
     ResponseDone,
 )
-from voice_backend.call.outcome import EndReason, agent_error_kind, decide
+from voice_backend.call.ending import Ending, WatchdogStep
+from voice_backend.call.outcome import EndReason, agent_error_kind, final_update
 from voice_backend.call.playback import PlaybackTracker
 from voice_backend.call.services import CallServices
 from voice_backend.call.transcript import Transcript
@@ -46,12 +47,6 @@ logger = logging.getLogger(__name__)
 
 #: How long to wait for Twilio's `start` after the socket opens.
 START_TIMEOUT_SECONDS = 10.0
-#: How long the goodbye may take to play before we hang up anyway.
-GOODBYE_TIMEOUT_SECONDS = 15.0
-#: With no end-of-response signal, how long without agent audio means the goodbye is over.
-GOODBYE_QUIET_SECONDS = 1.0
-#: After a polite wrap-up was asked for, how long before we hang up regardless.
-WRAP_UP_GRACE_SECONDS = 20.0
 #: After hanging up, how long to wait for Twilio's `stop`.
 STOP_TIMEOUT_SECONDS = 5.0
 
@@ -85,15 +80,9 @@ class CallBridge:
         self._transcript = Transcript()
         self._playback = PlaybackTracker()
         self._current_item: str | None = None
-        self._hang_up_pending = False
-        self._hang_up_since = 0.0
-        self._goodbye_done = False
-        self._reached_voicemail = False  # the agent hung up on an answering machine
-        self._last_agent_audio = 0.0
-        self._wrap_up_since: float | None = None
-        self._wrap_up_reason: tuple[EndReason, str | None] = (EndReason.TIME_LIMIT, None)
-        self._started_at = 0.0
-        self._last_activity = 0.0
+        self._ending = Ending(
+            self._settings.call_time_limit_seconds, self._settings.silence_limit_seconds
+        )
         self._first_audio_at: float | None = None
         self._end: tuple[EndReason, str | None] | None = None
         self._ended = asyncio.Event()
@@ -185,7 +174,7 @@ class CallBridge:
     async def _converse(self) -> None:
         assert self.provider is not None
         self.state = CallState.STARTING
-        self._started_at = self._last_activity = time.monotonic()
+        self._ending.begin(time.monotonic())
         try:
             self._agent = self._services.agent_factory(self.provider)
             await self._agent.start()
@@ -245,22 +234,22 @@ class CallBridge:
             self._transcript.agent_said(event.response_id, event.text)
             logger.debug("agent said: %s", event.text)
         elif isinstance(event, ProviderStartedSpeaking):
-            self._last_activity = time.monotonic()
+            self._ending.heard(time.monotonic())
             self._transcript.provider_started(event.item_id)
             await self._barge_in()
         elif isinstance(event, ProviderSaid):
-            self._last_activity = time.monotonic()
+            self._ending.heard(time.monotonic())
             self._transcript.provider_said(event.item_id, event.text)
             logger.debug("provider said: %s", event.text)
         elif isinstance(event, ProviderStoppedSpeaking):
-            self._last_activity = time.monotonic()
+            self._ending.heard(time.monotonic())
         elif isinstance(event, HangUpRequested):
-            if event.kind is HangUpKind.VOICEMAIL:
-                self._reached_voicemail = True
-            await self._begin_hang_up()
+            voicemail = event.kind is HangUpKind.VOICEMAIL
+            if self._ending.hang_up_requested(time.monotonic(), voicemail=voicemail):
+                self.state = CallState.ENDING
+            await self._maybe_hang_up()
         elif isinstance(event, ResponseDone):
-            if self._hang_up_pending:
-                self._goodbye_done = True
+            self._ending.response_done()
             await self._maybe_hang_up()
         elif isinstance(event, AgentFailed):
             self.end(EndReason.AGENT_FAILED, event.message)
@@ -271,10 +260,10 @@ class CallBridge:
         if not audio.payload:
             return
         now = time.monotonic()
-        self._last_activity = self._last_agent_audio = now
+        self._ending.agent_spoke(now)
         if self._first_audio_at is None:
             self._first_audio_at = now
-            self._services.observe_first_audio(now - self._started_at)
+            self._services.observe_first_audio(now - self._ending.started_at)
         if audio.item_id != self._current_item:
             self._current_item = audio.item_id
             self._transcript.agent_started(audio.response_id or audio.item_id)
@@ -300,26 +289,18 @@ class CallBridge:
                 "provider interrupted the agent",
                 extra={"call_sid": self.call_sid, "played_ms": cut.played_ms},
             )
-        if self._hang_up_pending:
+        if self._ending.hang_up_pending:
             await self._maybe_hang_up()
-
-    async def _begin_hang_up(self) -> None:
-        if not self._hang_up_pending:
-            self._hang_up_pending = True
-            self._hang_up_since = time.monotonic()
-            self.state = CallState.ENDING
-        await self._maybe_hang_up()
 
     async def _maybe_hang_up(self) -> None:
         """Hang up once the goodbye has played: its response is over (or no audio came for a
         while) and every mark sent after its audio has been echoed."""
-        if not self._hang_up_pending or self._playback.playing or self._hung_up:
+        if self._hung_up:
             return
-        quiet = time.monotonic() - self._last_agent_audio > GOODBYE_QUIET_SECONDS
-        if not (self._goodbye_done or quiet):
+        if not self._ending.goodbye_played(time.monotonic(), playing=self._playback.playing):
             return
         await self._hang_up()
-        self.end(EndReason.VOICEMAIL if self._reached_voicemail else EndReason.AGENT_HUNG_UP)
+        self.end(self._ending.hang_up_reason)
 
     async def _hang_up(self) -> None:
         if self._hung_up or self.call_sid is None:
@@ -331,31 +312,24 @@ class CallBridge:
             logger.warning("hang-up failed: %s", error, extra={"call_sid": self.call_sid})
 
     async def _watchdog(self) -> None:
-        limit = self._settings.call_time_limit_seconds
-        silence = self._settings.silence_limit_seconds
         while not self._ended.is_set():
             await asyncio.sleep(0.25)
-            now = time.monotonic()
-            if self._hang_up_pending:
-                if now - self._hang_up_since > GOODBYE_TIMEOUT_SECONDS:
-                    self._playback.forget_pending()
-                    self._goodbye_done = True
+            step = self._ending.tick(time.monotonic(), playing=self._playback.playing)
+            if step is WatchdogStep.GOODBYE_OVERDUE:
+                self._playback.forget_pending()
+            if step in (WatchdogStep.CHECK_GOODBYE, WatchdogStep.GOODBYE_OVERDUE):
                 await self._maybe_hang_up()
-                continue
-            if self._wrap_up_since is not None:
-                if now - self._wrap_up_since > WRAP_UP_GRACE_SECONDS:
-                    await self._hang_up()
-                    self.end(*self._wrap_up_reason)
-                continue
-            if now - self._started_at > limit:
+            elif step is WatchdogStep.WRAP_UP_OVERDUE:
+                await self._hang_up()
+                self.end(self._ending.wrap_up_reason)
+            elif step is WatchdogStep.WRAP_UP_TIME:
                 await self._wrap_up(EndReason.TIME_LIMIT, WRAP_UP_TIME)
-            elif now - self._last_activity > silence and not self._playback.playing:
+            elif step is WatchdogStep.WRAP_UP_SILENCE:
                 await self._wrap_up(EndReason.SILENCE, WRAP_UP_SILENCE)
 
     async def _wrap_up(self, reason: EndReason, instruction: str) -> None:
         assert self._agent is not None
-        self._wrap_up_since = time.monotonic()
-        self._wrap_up_reason = (reason, None)
+        self._ending.wrap_up_requested(time.monotonic(), reason)
         logger.info(
             "asking the agent to close: %s", reason.value, extra={"call_sid": self.call_sid}
         )
@@ -392,23 +366,7 @@ class CallBridge:
         assert self.provider is not None
         turns = self._transcript.turns()
         update = await self._services.result_for(self.provider, turns)
-        verdict = decide(
-            reason,
-            detail,
-            agreed=update.negotiated_price is not None,
-            conversation=any(turn.role == "user" for turn in turns),
-            failure_reason=update.failure_reason,
-        )
-        update = update.model_copy(
-            update={
-                "call_status": verdict.call_status,
-                "outcome": verdict.outcome,
-                "failure_reason": verdict.failure_reason,
-                "ended_at": utcnow(),
-                "transcript_turns": turns,
-                "call_transcript": format_transcript(turns),
-            }
-        )
+        update = final_update(update, turns, reason, detail, ended_at=utcnow())
         await self._services.results.write(self.provider.id, update)
         self._services.call_finished(self.provider.id)
         metrics.CALLS.labels(update.outcome.value if update.outcome else "unknown").inc()

@@ -1,15 +1,17 @@
 """How a call ended, and what that makes its outcome: pure rules, no I/O.
 
 The bridge records an `EndReason` when the conversation stops; once the transcript has been
-read for a price, `decide` turns the two into the call's status, outcome and failure note.
+read for a price, `decide` turns the two into the call's status, outcome and failure note, and
+`final_update` into the result that is stored.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
-from shared.models import CallStatus, Outcome
+from shared.models import CallStatus, CallUpdate, Outcome, TranscriptTurn, format_transcript
 
 
 class EndReason(StrEnum):
@@ -71,6 +73,35 @@ def decide(
     if reason in ERROR_ENDS or reason is EndReason.VOICEMAIL or not conversation:
         failure_reason = f"{failure_reason}; {note}" if failure_reason else note
     return Verdict(status, outcome, failure_reason)
+
+
+def final_update(
+    update: CallUpdate,
+    turns: list[TranscriptTurn],
+    reason: EndReason,
+    detail: str | None,
+    *,
+    ended_at: datetime,
+) -> CallUpdate:
+    """A call's result: `update` (the price fields read from `turns`) with the verdict on a
+    call that ended for `reason`, its end time and its transcript."""
+    verdict = decide(
+        reason,
+        detail,
+        agreed=update.negotiated_price is not None,
+        conversation=any(turn.role == "user" for turn in turns),
+        failure_reason=update.failure_reason,
+    )
+    return update.model_copy(
+        update={
+            "call_status": verdict.call_status,
+            "outcome": verdict.outcome,
+            "failure_reason": verdict.failure_reason,
+            "ended_at": ended_at,
+            "transcript_turns": turns,
+            "call_transcript": format_transcript(turns),
+        }
+    )
 
 
 def agent_error_kind(reason: EndReason) -> str | None:

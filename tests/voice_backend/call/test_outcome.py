@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
-from shared.models import CallStatus, Outcome
+from shared.models import CallStatus, CallUpdate, Outcome, TranscriptTurn, format_transcript
 from voice_backend.call.outcome import (
     ERROR_ENDS,
     EndReason,
     Verdict,
     agent_error_kind,
     decide,
+    final_update,
 )
 
 
@@ -84,3 +87,30 @@ def test_agent_error_kind_labels_only_the_agent_s_failures() -> None:
     assert agent_error_kind(EndReason.AGENT_FAILED) == "session"
     assert {agent_error_kind(reason) for reason in EndReason} == {"start", "session", None}
     assert agent_error_kind(EndReason.BAD_MESSAGE) is None
+
+
+def test_final_update_completes_the_price_fields_with_verdict_time_and_transcript() -> None:
+    turns = [
+        TranscriptTurn(role="assistant", text="Hi, is this Ace Plumbing?"),
+        TranscriptTurn(role="user", text="Yes, $180 for the visit."),
+    ]
+    ended = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
+    update = final_update(
+        CallUpdate(negotiated_price=180.0, minimum_quote=180.0),
+        turns,
+        EndReason.AGENT_HUNG_UP,
+        None,
+        ended_at=ended,
+    )
+    assert update.call_status is CallStatus.COMPLETED and update.outcome is Outcome.AGREED
+    assert (update.negotiated_price, update.minimum_quote) == (180.0, 180.0)
+    assert update.failure_reason is None and update.ended_at == ended
+    assert update.transcript_turns == turns
+    assert update.call_transcript == format_transcript(turns)
+
+
+def test_final_update_of_a_call_nobody_answered_notes_why() -> None:
+    turns = [TranscriptTurn(role="assistant", text="Hello?")]
+    update = final_update(CallUpdate(), turns, EndReason.SILENCE, None, ended_at=datetime.now(UTC))
+    assert update.outcome is Outcome.NO_AGREEMENT
+    assert update.failure_reason == "the line stayed silent"
