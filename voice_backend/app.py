@@ -20,9 +20,10 @@ from shared.metrics import metrics_endpoint
 from shared.settings import AgentKind, Settings, Telephony, settings_or_exit
 from shared.storage import StoreError, make_store
 from voice_backend.agents.base import AgentFactory
-from voice_backend.call.bridge import EndReason
+from voice_backend.call.outcome import EndReason
+from voice_backend.call.registry import ActiveCalls
 from voice_backend.call.results import ResultWriter
-from voice_backend.call.services import ActiveCalls, CallServices
+from voice_backend.call.services import CallServices
 from voice_backend.dispatcher import Dispatcher
 from voice_backend.routes import jobs, twilio
 from voice_backend.security import CallTokens, TwilioSignatures
@@ -144,6 +145,7 @@ def create_app(settings: Settings) -> FastAPI:
             return
         results = ResultWriter(store, Path(settings.data_dir) / "pending-results")
         registry = ActiveCalls()
+        dispatcher = Dispatcher(store, telephony, settings, registry, settings.instance_id)
         services = CallServices(
             settings=settings,
             store=store,
@@ -153,9 +155,8 @@ def create_app(settings: Settings) -> FastAPI:
             extractor=make_extractor(settings),
             results=results,
             registry=registry,
+            on_call_finished=dispatcher.call_finished,
         )
-        dispatcher = Dispatcher(store, telephony, settings, registry, settings.instance_id)
-        services.on_call_finished = dispatcher.call_finished
         app.state.services, app.state.dispatcher = services, dispatcher
         app.state.signatures = TwilioSignatures(
             signing_token, settings.public_base_url or "http://localhost:6000"

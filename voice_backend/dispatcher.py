@@ -17,7 +17,8 @@ from shared.logs import bind
 from shared.models import CallStatus, CallUpdate, Outcome, Provider, utcnow
 from shared.settings import Settings
 from shared.storage import Store, StoreError
-from voice_backend.call.services import ActiveCalls
+from voice_backend.call.outcome import EndReason
+from voice_backend.call.registry import ActiveCalls
 from voice_backend.telephony.base import DialError, DialRequest, Telephony
 
 logger = logging.getLogger(__name__)
@@ -251,8 +252,6 @@ class Dispatcher:
             return
         bridge = self._registry.get(call_sid)
         if answered_by in _MACHINE:
-            from voice_backend.call.bridge import EndReason
-
             if bridge is not None:
                 bridge.end(EndReason.VOICEMAIL, f"answered by {answered_by}")
             else:

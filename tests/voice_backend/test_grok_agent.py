@@ -24,6 +24,7 @@ from voice_backend.agents.base import (
     AgentEvent,
     AgentFailed,
     AgentSaid,
+    HangUpKind,
     HangUpRequested,
     ProviderSaid,
     ProviderStartedSpeaking,
@@ -456,6 +457,25 @@ async def test_end_call_in_a_response_of_its_own(fake: FakeGrok) -> None:
     assert hang_up == HangUpRequested(call_id, "no answer to the price")
     await session.wait_until(lambda: len(session.function_outputs) == 1)
     assert session.function_outputs[0]["call_id"] == call_id
+    await agent.close()
+
+
+@pytest.mark.parametrize(
+    ("reason", "kind"),
+    [
+        ("price agreed", HangUpKind.GOODBYE),
+        ("Reached a Voicemail greeting", HangUpKind.VOICEMAIL),
+    ],
+)
+async def test_end_call_is_a_goodbye_unless_its_reason_names_a_voicemail(
+    fake: FakeGrok, reason: str, kind: HangUpKind
+) -> None:
+    agent, session = await started(fake)
+    events = Events(agent)
+    await events.upto(ResponseDone)
+    call_id = await session.request_end_call(reason)
+    hang_up = await events.next(HangUpRequested)
+    assert hang_up == HangUpRequested(call_id, reason, kind)
     await agent.close()
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Protocol
 
 from shared.models import Provider
@@ -61,12 +62,25 @@ class ResponseDone:
     response_id: str | None = None
 
 
+class HangUpKind(StrEnum):
+    """Why the agent hangs up, as the bridge acts on it."""
+
+    #: The conversation is over (agreed, declined, wrapped up): the agent said goodbye.
+    GOODBYE = "goodbye"
+    #: An answering machine took the call: the agent leaves without a message.
+    VOICEMAIL = "voicemail"
+
+
 @dataclass(frozen=True)
 class HangUpRequested:
-    """The agent called its `end_call` tool: hang up once its goodbye has played."""
+    """The agent called its `end_call` tool: hang up once its goodbye has played.
+
+    `kind` is what the bridge decides on; `reason` is the agent's own words, for the logs.
+    """
 
     call_id: str | None = None
     reason: str | None = None
+    kind: HangUpKind = HangUpKind.GOODBYE
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """The Grok Realtime agent: one xAI Voice Agent session (one WebSocket) per call.
 
 `GrokAgent` speaks the bridge's `Agent` protocol on one side and xAI's realtime events on the
-other. Wire events are parsed in `grok_events` and translated here into domain events.
+other. Wire events are parsed in `grok_events` and translated here into domain events; the
+session is opened and checked in `grok_session`, and the words assembled in `grok_transcripts`.
 
 What it takes care of, so the bridge does not have to:
 
@@ -19,15 +20,14 @@ What it takes care of, so the bridge does not have to:
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import aclosing
 from typing import Any, Final
 
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
+from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import ConnectionClosed
 
 from shared.models import Provider
 from shared.settings import AudioFormat, Settings
@@ -39,29 +39,28 @@ from voice_backend.agents.base import (
     AgentEvent,
     AgentFactory,
     AgentFailed,
-    AgentSaid,
+    HangUpKind,
     HangUpRequested,
-    ProviderSaid,
     ProviderStartedSpeaking,
     ProviderStoppedSpeaking,
     ResponseDone,
 )
+from voice_backend.agents.grok_session import (
+    BENIGN_ERROR_CODES,
+    WIRE_FORMATS,
+    await_confirmation,
+    check_formats,
+    close_description,
+    open_connection,
+)
+from voice_backend.agents.grok_transcripts import GrokTranscripts
 from voice_backend.audio import AudioConverter, converters_for, mulaw_ms, pcm24k_ms
 
 logger = logging.getLogger(__name__)
 
-#: Errors that only mean a race we lose harmlessly (cancelling a finished response, asking for
-#: a response while one is running): the session is fine.
-BENIGN_ERROR_CODES: Final = frozenset(
-    {"response_cancel_not_active", "conversation_already_has_active_response"}
-)
 #: Error types that reject one client event but leave the session usable.
 RECOVERABLE_ERROR_TYPES: Final = frozenset({"invalid_request_error"})
 
-_WIRE_FORMATS: Final = {AudioFormat.PCMU: wire.PCMU, AudioFormat.PCM24K: wire.PCM24K}
-_CLOSE_TIMEOUT_SECONDS: Final = 2.0
-#: Audio deltas are small, but one oversized frame must not kill a live call.
-_MAX_FRAME_BYTES: Final = 16 * 1024 * 1024
 #: How a goodbye request reaches the model; marked so it is not taken for the provider's words.
 _GOODBYE_NOTE: Final = (
     "[Note from your own system, not from the person on the phone: {instruction} "
@@ -98,7 +97,7 @@ class GrokAgent:
         self._api_key = api_key
         self._voice = voice
         self._instructions = instructions
-        self._format = _WIRE_FORMATS[AudioFormat(audio_format)]
+        self._format = WIRE_FORMATS[AudioFormat(audio_format)]
         self._wire_ms: Callable[[int], float] = mulaw_ms if self._format == wire.PCMU else pcm24k_ms
         self._connect_timeout = connect_timeout
         self._session_timeout = session_timeout
@@ -118,15 +117,11 @@ class GrokAgent:
         self._iterating = False
         self._pending: list[AgentEvent] = []  # domain events seen during the handshake
 
-        # Agent speech: transcript pieces per response, audio per item (model-side ms).
-        self._transcripts: dict[str, list[str]] = {}
-        self._transcript_items: dict[str, str | None] = {}
+        self._words = GrokTranscripts(label)
+        # Agent speech: audio per item (model-side ms).
         self._item_ms: dict[str, float] = {}
         self._truncated: set[str] = set()
         self._last_audio: tuple[str | None, str | None] | None = None
-        # Caller speech: latest partial and last reported final, per item.
-        self._partials: dict[str, str] = {}
-        self._heard: dict[str, str] = {}
         self._hangup_requested = False
         self._goodbye_requested = False
         # Grok runs one response at a time: asking while one runs is refused, so we defer.
@@ -143,7 +138,7 @@ class GrokAgent:
         """
         if self._ws is not None or self._closing:
             raise AgentError("a GrokAgent can be started only once")
-        self._ws = await self._connect()
+        self._ws = await open_connection(self._url, self._api_key, self._connect_timeout)
         try:
             await self._configure(self._ws)
             self._ready = True
@@ -223,28 +218,6 @@ class GrokAgent:
 
     # --- Start-up -----------------------------------------------------------------------------
 
-    async def _connect(self) -> ClientConnection:
-        try:
-            return await connect(
-                self._url,
-                additional_headers={"Authorization": f"Bearer {self._api_key}"},
-                open_timeout=self._connect_timeout,
-                close_timeout=_CLOSE_TIMEOUT_SECONDS,
-                max_size=_MAX_FRAME_BYTES,
-                # Base64 audio barely compresses; deflate would only cost CPU on every frame.
-                compression=None,
-            )
-        except InvalidStatus as error:
-            status = error.response.status_code
-            hint = " (check XAI_API_KEY)" if status in (401, 403) else ""
-            raise AgentError(f"Grok Realtime refused the connection: HTTP {status}{hint}") from None
-        except TimeoutError:
-            raise AgentError(
-                f"Grok Realtime did not answer within {self._connect_timeout:g} s"
-            ) from None
-        except (OSError, InvalidHandshake, InvalidURI) as error:
-            raise AgentError(f"cannot reach Grok Realtime: {error}") from None
-
     async def _configure(self, ws: ClientConnection) -> None:
         await self._send(
             wire.session_update(
@@ -254,41 +227,12 @@ class GrokAgent:
                 transcription=self._transcription,
             )
         )
-        try:
-            async with asyncio.timeout(self._session_timeout):
-                confirmed = await self._await_session_updated(ws)
-        except TimeoutError:
-            raise AgentError(
-                f"Grok did not confirm the session within {self._session_timeout:g} s"
-            ) from None
-        self._check_formats(confirmed)
+        confirmed = await await_confirmation(ws, self._session_timeout, self._hold)
+        check_formats(self._format, confirmed)
 
-    async def _await_session_updated(self, ws: ClientConnection) -> wire.SessionUpdated:
-        while True:
-            try:
-                frame = await ws.recv()
-            except ConnectionClosed:
-                raise AgentError(
-                    f"Grok closed the connection before confirming the session "
-                    f"({_close_description(ws)})"
-                ) from None
-            event = wire.parse_server_event(frame)
-            if isinstance(event, wire.SessionUpdated):
-                return event
-            if isinstance(event, wire.ServerError) and event.code not in BENIGN_ERROR_CODES:
-                raise AgentError(f"Grok rejected the session: {event.describe()}")
-            self._pending.extend(await self._translate(event))
-
-    def _check_formats(self, confirmed: wire.SessionUpdated) -> None:
-        if self._format.matches(confirmed.input_format) and self._format.matches(
-            confirmed.output_format
-        ):
-            return
-        raise AgentError(
-            f"Grok ignored the audio format: asked for {self._format.describe()}, "
-            f"got input {_describe(confirmed.input_format)} and "
-            f"output {_describe(confirmed.output_format)}"
-        )
+    async def _hold(self, event: wire.ServerEvent) -> None:
+        """An event that came before the session was confirmed: kept for `events()`."""
+        self._pending.extend(await self._translate(event))
 
     # --- Reading ------------------------------------------------------------------------------
 
@@ -304,11 +248,11 @@ class GrokAgent:
                     break
         except ConnectionClosed:
             pass  # reported below, unless we closed it ourselves
-        for event in self._flush_partials():
+        for event in self._words.flush_partials():
             yield event
         failure = self._failure
         if failure is None and not self._closing:
-            failure = f"Grok closed the connection unexpectedly ({_close_description(ws)})"
+            failure = f"Grok closed the connection unexpectedly ({close_description(ws)})"
             logger.warning("[%s] %s", self._label, failure)
         if failure is not None:
             # Close before yielding: a consumer that stops at AgentFailed never resumes us.
@@ -320,14 +264,14 @@ class GrokAgent:
             case wire.AudioDelta():
                 return self._on_audio(event)
             case wire.TranscriptDelta():
-                self._on_transcript_delta(event)
+                self._words.agent_delta(event)
             case wire.TranscriptDone():
-                return self._on_transcript_done(event)
+                return self._words.agent_done(event)
             case wire.InputTranscription():
-                return self._on_input_transcription(event)
+                return self._words.caller(event)
             case wire.SpeechStarted():
                 # A new utterance: a previous one that never got its final keeps its partial.
-                partials = self._flush_partials(keep=event.item_id)
+                partials = self._words.flush_partials(keep=event.item_id)
                 return [*partials, ProviderStartedSpeaking(event.item_id)]
             case wire.SpeechStopped():
                 return [ProviderStoppedSpeaking(event.item_id)]
@@ -355,58 +299,13 @@ class GrokAgent:
         mulaw = self._from_grok.convert(event.audio)
         return [AgentAudio(mulaw, item, event.response_id)] if mulaw else []
 
-    def _on_transcript_delta(self, event: wire.TranscriptDelta) -> None:
-        key = _response_key(event.response_id, event.item_id)
-        self._transcripts.setdefault(key, []).append(event.delta)
-        self._transcript_items.setdefault(key, event.item_id)
-
-    def _on_transcript_done(self, event: wire.TranscriptDone) -> list[AgentEvent]:
-        key = _response_key(event.response_id, event.item_id)
-        return self._agent_said(key, fallback=event.transcript or "", item_id=event.item_id)
-
-    def _agent_said(
-        self, key: str, *, fallback: str = "", item_id: str | None = None
-    ) -> list[AgentEvent]:
-        # The deltas are what was actually generated; `.done` may carry nothing at all.
-        text = "".join(self._transcripts.pop(key, [])).strip() or fallback.strip()
-        item_id = self._transcript_items.pop(key, None) or item_id
-        if not text:
-            return []
-        logger.debug("[%s] agent said: %s", self._label, text)
-        return [AgentSaid(text, item_id, key or None)]
-
-    def _on_input_transcription(self, event: wire.InputTranscription) -> list[AgentEvent]:
-        if not event.final:
-            self._partials[event.item_id] = event.transcript
-            return []
-        self._partials.pop(event.item_id, None)
-        return self._provider_said(event.item_id, event.transcript)
-
-    def _provider_said(self, item_id: str, text: str) -> list[AgentEvent]:
-        text = text.strip()
-        if not text or self._heard.get(item_id) == text:
-            return []
-        self._heard[item_id] = text
-        logger.debug("[%s] provider said: %s", self._label, text)
-        return [ProviderSaid(text, item_id)]
-
-    def _flush_partials(self, keep: str | None = None) -> list[AgentEvent]:
-        events: list[AgentEvent] = []
-        for item_id in [item for item in self._partials if item != keep]:
-            events.extend(self._provider_said(item_id, self._partials.pop(item_id)))
-        return events
-
     async def _on_response_done(self, event: wire.ResponseDone) -> list[AgentEvent]:
         events: list[AgentEvent] = []
         tail = self._from_grok.flush()  # pcm24k: the filter's last few ms end this turn
         if tail and self._last_audio is not None:
             events.append(AgentAudio(tail, *self._last_audio))
         self._last_audio = None
-        # A cancelled (interrupted) turn may never get its transcript `.done`.
-        keys = [event.response_id] if event.response_id else list(self._transcripts)
-        for key in keys:
-            if key in self._transcripts:
-                events.extend(self._agent_said(key))
+        events.extend(self._words.response_over(event.response_id))
         events.append(ResponseDone(event.response_id))
         self._response_active = False
         if self._respond_after_done:
@@ -431,7 +330,7 @@ class GrokAgent:
         self._hangup_requested = True
         reason = event.argument("reason")
         logger.info("[%s] Grok asked to end the call", self._label)
-        return [HangUpRequested(event.call_id, reason)]
+        return [HangUpRequested(event.call_id, reason, _hang_up_kind(reason))]
 
     def _on_error(self, event: wire.ServerError) -> None:
         if event.code in BENIGN_ERROR_CODES:
@@ -461,18 +360,11 @@ class GrokAgent:
             logger.debug("[%s] dropped %s: connection closed", self._label, event["type"])
 
 
-def _response_key(response_id: str | None, item_id: str | None) -> str:
-    return response_id or item_id or ""
-
-
-def _describe(fmt: wire.WireFormat | None) -> str:
-    return fmt.describe() if fmt is not None else "(none)"
-
-
-def _close_description(ws: ClientConnection) -> str:
-    code = ws.close_code if ws.close_code is not None else 1006
-    reason = ws.close_reason or ""
-    return f"code {code}: {reason}" if reason else f"code {code}"
+def _hang_up_kind(reason: str | None) -> HangUpKind:
+    """The model's `end_call` reason is free text: one that names a voicemail means one."""
+    if reason and "voicemail" in reason.lower():
+        return HangUpKind.VOICEMAIL
+    return HangUpKind.GOODBYE
 
 
 def grok_agent_factory(

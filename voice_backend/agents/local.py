@@ -35,6 +35,7 @@ from voice_backend.agents.base import (
     AgentFactory,
     AgentFailed,
     AgentSaid,
+    HangUpKind,
     HangUpRequested,
     ProviderSaid,
     ProviderStartedSpeaking,
@@ -186,7 +187,7 @@ class LocalAgent:
         now = self._detector.seconds
         if self._hang_up_at is not None and now >= self._hang_up_at:
             self._hang_up_at = None
-            self._events.put_nowait(HangUpRequested(None, "voicemail"))
+            self._events.put_nowait(HangUpRequested(None, "voicemail", HangUpKind.VOICEMAIL))
             return
         if self._finished or self._busy or self._detector.speaking:
             return

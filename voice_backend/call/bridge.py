@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import logging
 import time
-from collections import deque
-from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
@@ -22,13 +19,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from shared import metrics
 from shared.logs import bind
-from shared.models import (
-    CallStatus,
-    Outcome,
-    Provider,
-    format_transcript,
-    utcnow,
-)
+from shared.models import Provider, utcnow
 from voice_backend.agents.base import (
     Agent,
     AgentAudio,
@@ -36,12 +27,16 @@ from voice_backend.agents.base import (
     AgentEvent,
     AgentFailed,
     AgentSaid,
+    HangUpKind,
     HangUpRequested,
     ProviderSaid,
     ProviderStartedSpeaking,
     ProviderStoppedSpeaking,
     ResponseDone,
 )
+from voice_backend.call.ending import Ending, WatchdogStep
+from voice_backend.call.outcome import EndReason, agent_error_kind, final_update
+from voice_backend.call.playback import PlaybackTracker
 from voice_backend.call.services import CallServices
 from voice_backend.call.transcript import Transcript
 from voice_backend.prompt import WRAP_UP_SILENCE, WRAP_UP_TIME
@@ -52,12 +47,6 @@ logger = logging.getLogger(__name__)
 
 #: How long to wait for Twilio's `start` after the socket opens.
 START_TIMEOUT_SECONDS = 10.0
-#: How long the goodbye may take to play before we hang up anyway.
-GOODBYE_TIMEOUT_SECONDS = 15.0
-#: With no end-of-response signal, how long without agent audio means the goodbye is over.
-GOODBYE_QUIET_SECONDS = 1.0
-#: After a polite wrap-up was asked for, how long before we hang up regardless.
-WRAP_UP_GRACE_SECONDS = 20.0
 #: After hanging up, how long to wait for Twilio's `stop`.
 STOP_TIMEOUT_SECONDS = 5.0
 
@@ -72,37 +61,8 @@ class CallState(StrEnum):
     ENDED = "ended"
 
 
-class EndReason(StrEnum):
-    """Why the conversation ended."""
-
-    AGENT_HUNG_UP = "the agent said goodbye and hung up"
-    PROVIDER_HUNG_UP = "the provider hung up"
-    TIME_LIMIT = "the call reached its time limit"
-    SILENCE = "the line stayed silent"
-    VOICEMAIL = "a voicemail answered"
-    AGENT_FAILED = "the agent's session failed"
-    AGENT_START_FAILED = "the agent's session could not start"
-    BAD_MESSAGE = "Twilio sent a malformed message"
-    SHUTDOWN = "the voice service shut down"
-
-
-_ERROR_ENDS = {
-    EndReason.AGENT_FAILED,
-    EndReason.AGENT_START_FAILED,
-    EndReason.BAD_MESSAGE,
-    EndReason.SHUTDOWN,
-}
-
-
 class StreamRefused(Exception):
     """The stream's `start` did not prove it belongs to a call we placed."""
-
-
-@dataclass
-class _PendingMark:
-    name: str
-    item_id: str | None
-    nbytes: int
 
 
 class CallBridge:
@@ -118,21 +78,11 @@ class CallBridge:
         self._stream_sid = ""
         self._agent: Agent | None = None
         self._transcript = Transcript()
-        self._marks: deque[_PendingMark] = deque()
-        self._mark_names = itertools.count(1)
-        self._played_bytes: dict[str, int] = {}
-        self._sent_bytes: dict[str, int] = {}
-        self._truncated: set[str] = set()
+        self._playback = PlaybackTracker()
         self._current_item: str | None = None
-        self._hang_up_pending = False
-        self._hang_up_since = 0.0
-        self._goodbye_done = False
-        self._reached_voicemail = False  # the agent hung up on an answering machine
-        self._last_agent_audio = 0.0
-        self._wrap_up_since: float | None = None
-        self._wrap_up_reason: tuple[EndReason, str | None] = (EndReason.TIME_LIMIT, None)
-        self._started_at = 0.0
-        self._last_activity = 0.0
+        self._ending = Ending(
+            self._settings.call_time_limit_seconds, self._settings.silence_limit_seconds
+        )
         self._first_audio_at: float | None = None
         self._end: tuple[EndReason, str | None] | None = None
         self._ended = asyncio.Event()
@@ -224,7 +174,7 @@ class CallBridge:
     async def _converse(self) -> None:
         assert self.provider is not None
         self.state = CallState.STARTING
-        self._started_at = self._last_activity = time.monotonic()
+        self._ending.begin(time.monotonic())
         try:
             self._agent = self._services.agent_factory(self.provider)
             await self._agent.start()
@@ -284,93 +234,73 @@ class CallBridge:
             self._transcript.agent_said(event.response_id, event.text)
             logger.debug("agent said: %s", event.text)
         elif isinstance(event, ProviderStartedSpeaking):
-            self._last_activity = time.monotonic()
+            self._ending.heard(time.monotonic())
             self._transcript.provider_started(event.item_id)
             await self._barge_in()
         elif isinstance(event, ProviderSaid):
-            self._last_activity = time.monotonic()
+            self._ending.heard(time.monotonic())
             self._transcript.provider_said(event.item_id, event.text)
             logger.debug("provider said: %s", event.text)
         elif isinstance(event, ProviderStoppedSpeaking):
-            self._last_activity = time.monotonic()
+            self._ending.heard(time.monotonic())
         elif isinstance(event, HangUpRequested):
-            if event.reason and "voicemail" in event.reason.lower():
-                self._reached_voicemail = True
-            await self._begin_hang_up()
+            voicemail = event.kind is HangUpKind.VOICEMAIL
+            if self._ending.hang_up_requested(time.monotonic(), voicemail=voicemail):
+                self.state = CallState.ENDING
+            await self._maybe_hang_up()
         elif isinstance(event, ResponseDone):
-            if self._hang_up_pending:
-                self._goodbye_done = True
+            self._ending.response_done()
             await self._maybe_hang_up()
         elif isinstance(event, AgentFailed):
             self.end(EndReason.AGENT_FAILED, event.message)
 
     async def _play(self, audio: AgentAudio) -> None:
-        if audio.item_id is not None and audio.item_id in self._truncated:
+        if self._playback.is_stale(audio.item_id):
             return  # stale audio of a response the provider interrupted
         if not audio.payload:
             return
         now = time.monotonic()
-        self._last_activity = self._last_agent_audio = now
+        self._ending.agent_spoke(now)
         if self._first_audio_at is None:
             self._first_audio_at = now
-            self._services.observe_first_audio(now - self._started_at)
+            self._services.observe_first_audio(now - self._ending.started_at)
         if audio.item_id != self._current_item:
             self._current_item = audio.item_id
             self._transcript.agent_started(audio.response_id or audio.item_id)
-        item = audio.item_id or ""
-        self._sent_bytes[item] = self._sent_bytes.get(item, 0) + len(audio.payload)
-        name = f"m{next(self._mark_names)}"
-        self._marks.append(_PendingMark(name, audio.item_id, len(audio.payload)))
+        name = self._playback.on_sent(audio.item_id, len(audio.payload))
         began = time.perf_counter()
         await self._send(wire.media_message(self._stream_sid, audio.payload))
         await self._send(wire.mark_message(self._stream_sid, name))
         metrics.FRAME_LATENCY.labels("to_twilio").observe(time.perf_counter() - began)
 
     async def _on_mark(self, name: str) -> None:
-        # Marks come back in order; anything before `name` has played too.
-        while self._marks:
-            mark = self._marks.popleft()
-            item = mark.item_id or ""
-            self._played_bytes[item] = self._played_bytes.get(item, 0) + mark.nbytes
-            if mark.name == name:
-                break
+        self._playback.on_mark(name)
         await self._maybe_hang_up()
 
     async def _barge_in(self) -> None:
-        if not self._marks:
+        cut = self._playback.on_interrupted()
+        if cut is None:
             return  # nothing of ours is playing
-        item = self._marks[0].item_id  # the item playing now; later ones never started
-        self._truncated.update(mark.item_id for mark in self._marks if mark.item_id)
         # Drop what Twilio has buffered; the marks it echoes for it did not play.
-        self._marks.clear()
         await self._send(wire.clear_message(self._stream_sid))
-        if item is not None and self._agent is not None:
-            played_ms = self._played_bytes.get(item, 0) // 8
-            await self._agent.truncate(item, played_ms)
+        if cut.item_id is not None and self._agent is not None:
+            await self._agent.truncate(cut.item_id, cut.played_ms)
             logger.info(
                 "provider interrupted the agent",
-                extra={"call_sid": self.call_sid, "played_ms": played_ms},
+                extra={"call_sid": self.call_sid, "played_ms": cut.played_ms},
             )
-        if self._hang_up_pending:
+        if self._ending.hang_up_pending:
             await self._maybe_hang_up()
-
-    async def _begin_hang_up(self) -> None:
-        if not self._hang_up_pending:
-            self._hang_up_pending = True
-            self._hang_up_since = time.monotonic()
-            self.state = CallState.ENDING
-        await self._maybe_hang_up()
 
     async def _maybe_hang_up(self) -> None:
         """Hang up once the goodbye has played: its response is over (or no audio came for a
         while) and every mark sent after its audio has been echoed."""
-        if not self._hang_up_pending or self._marks or self._hung_up:
+        if self._hung_up:
             return
-        quiet = time.monotonic() - self._last_agent_audio > GOODBYE_QUIET_SECONDS
-        if not (self._goodbye_done or quiet):
+        if not self._ending.goodbye_played(time.monotonic(), playing=self._playback.playing):
             return
         await self._hang_up()
-        self.end(EndReason.VOICEMAIL if self._reached_voicemail else EndReason.AGENT_HUNG_UP)
+        self.end(self._ending.hang_up_reason)
 
     async def _hang_up(self) -> None:
         if self._hung_up or self.call_sid is None:
@@ -382,31 +312,24 @@ class CallBridge:
             logger.warning("hang-up failed: %s", error, extra={"call_sid": self.call_sid})
 
     async def _watchdog(self) -> None:
-        limit = self._settings.call_time_limit_seconds
-        silence = self._settings.silence_limit_seconds
         while not self._ended.is_set():
             await asyncio.sleep(0.25)
-            now = time.monotonic()
-            if self._hang_up_pending:
-                if now - self._hang_up_since > GOODBYE_TIMEOUT_SECONDS:
-                    self._marks.clear()
-                    self._goodbye_done = True
+            step = self._ending.tick(time.monotonic(), playing=self._playback.playing)
+            if step is WatchdogStep.GOODBYE_OVERDUE:
+                self._playback.forget_pending()
+            if step in (WatchdogStep.CHECK_GOODBYE, WatchdogStep.GOODBYE_OVERDUE):
                 await self._maybe_hang_up()
-                continue
-            if self._wrap_up_since is not None:
-                if now - self._wrap_up_since > WRAP_UP_GRACE_SECONDS:
-                    await self._hang_up()
-                    self.end(*self._wrap_up_reason)
-                continue
-            if now - self._started_at > limit:
+            elif step is WatchdogStep.WRAP_UP_OVERDUE:
+                await self._hang_up()
+                self.end(self._ending.wrap_up_reason)
+            elif step is WatchdogStep.WRAP_UP_TIME:
                 await self._wrap_up(EndReason.TIME_LIMIT, WRAP_UP_TIME)
-            elif now - self._last_activity > silence and not self._marks:
+            elif step is WatchdogStep.WRAP_UP_SILENCE:
                 await self._wrap_up(EndReason.SILENCE, WRAP_UP_SILENCE)
 
     async def _wrap_up(self, reason: EndReason, instruction: str) -> None:
         assert self._agent is not None
-        self._wrap_up_since = time.monotonic()
-        self._wrap_up_reason = (reason, None)
+        self._ending.wrap_up_requested(time.monotonic(), reason)
         logger.info(
             "asking the agent to close: %s", reason.value, extra={"call_sid": self.call_sid}
         )
@@ -443,28 +366,12 @@ class CallBridge:
         assert self.provider is not None
         turns = self._transcript.turns()
         update = await self._services.result_for(self.provider, turns)
-        conversation = any(turn.role == "user" for turn in turns)
-        agreed = update.negotiated_price is not None
-        if reason is EndReason.VOICEMAIL:
-            update.call_status, update.outcome = CallStatus.FAILED, Outcome.VOICEMAIL
-        elif reason in _ERROR_ENDS and not agreed:
-            update.call_status, update.outcome = CallStatus.FAILED, Outcome.ERROR
-        else:
-            update.call_status = CallStatus.COMPLETED
-            update.outcome = Outcome.AGREED if agreed else Outcome.NO_AGREEMENT
-        note = f"{reason.value}: {detail}" if detail else reason.value
-        if reason in _ERROR_ENDS or reason is EndReason.VOICEMAIL or not conversation:
-            update.failure_reason = (
-                f"{update.failure_reason}; {note}" if update.failure_reason else note
-            )
-        update.ended_at = utcnow()
-        update.transcript_turns = turns
-        update.call_transcript = format_transcript(turns)
+        update = final_update(update, turns, reason, detail, ended_at=utcnow())
         await self._services.results.write(self.provider.id, update)
         self._services.call_finished(self.provider.id)
         metrics.CALLS.labels(update.outcome.value if update.outcome else "unknown").inc()
-        if reason in (EndReason.AGENT_FAILED, EndReason.AGENT_START_FAILED):
-            kind = "start" if reason is EndReason.AGENT_START_FAILED else "session"
+        kind = agent_error_kind(reason)
+        if kind is not None:
             metrics.AGENT_ERRORS.labels(self._settings.agent or "unknown", kind).inc()
         logger.info(
             "call ended: %s (%s)",

@@ -14,6 +14,7 @@ from voice_backend.agents.base import (
     AgentAudio,
     AgentEvent,
     AgentSaid,
+    HangUpKind,
     HangUpRequested,
     ProviderSaid,
     ResponseDone,
@@ -154,5 +155,6 @@ async def test_a_voicemail_is_heard_out_and_hung_up_on_without_a_message() -> No
     assert not [e for e in events if isinstance(e, AgentAudio)]
     hang_ups = [e for e in events if isinstance(e, HangUpRequested)]
     assert len(hang_ups) == 1 and hang_ups[0].reason == "voicemail"
+    assert hang_ups[0].kind is HangUpKind.VOICEMAIL
     await agent.close()
     await asyncio.wait_for(reader, 5)
