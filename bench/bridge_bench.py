@@ -105,8 +105,8 @@ from shared.models import CallUpdate, JobCreate, ProviderCreate
 from shared.settings import Settings
 from shared.storage import make_store
 from voice_backend.audio import pcm16_to_mulaw
-from voice_backend.security import TwilioSignatures
 from voice_backend.sim.twiml import parse_twiml
+from voice_backend.twilio.signatures import TwilioSignatures
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # the fake Grok lives in tests/, which is not installed

@@ -18,7 +18,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from twilio.twiml.voice_response import Connect, VoiceResponse
 
-from voice_backend.security import TwilioSignatures
+from voice_backend.twilio.signatures import TwilioSignatures
 
 
 class ServerStream:

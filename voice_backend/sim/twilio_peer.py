@@ -29,10 +29,10 @@ import httpx
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidHandshake, InvalidURI
 
-from voice_backend.security import TwilioSignatures
 from voice_backend.sim.media_stream import EndReason, MediaStreamSession, StreamLog
 from voice_backend.sim.phone import PhoneSide, ScriptedPhone
 from voice_backend.sim.twiml import StreamInstruction, TwimlError, parse_twiml
+from voice_backend.twilio.signatures import TwilioSignatures
 
 __all__ = [
     "ALL_CALL_PROGRESS_EVENTS",
