@@ -125,32 +125,7 @@ def run_demo(args: argparse.Namespace) -> int:
         _wait_ready(voice_url, "/readyz", "the voice service", logs / "voice.log")
         personas = _directory(voice_url, env["VOICE_BACKEND_TOKEN"])
         chosen = _chosen(personas, wanted)
-        with JobApi(api_url) as api:
-            job = api.create_job({**_JOB, "max_price": args.budget})
-            job_id = job["job_id"]
-            api.add_providers(
-                job_id,
-                [
-                    {
-                        "service_provider": personas[key]["name"],
-                        "phone_number": personas[key]["phone"],
-                    }
-                    for key in chosen
-                ],
-            )
-            print_lines(
-                [
-                    f"Job {job_id}: {job['problem']}, budget {money(job['max_price'])}.",
-                    f"Calling {len(chosen)} simulated providers at once…",
-                    "",
-                ]
-            )
-            api.start_calls(job_id)
-            live = sys.stdout.isatty() and not args.plain
-            view: View = LiveTable(sys.stdout) if live else ChangeLines(sys.stdout)
-            watch(api, job_id, view, interval=0.5, timeout=args.timeout)
-            rows = _status_rows(api_url, job_id)
-            final = ranked(api.providers(job_id))
+        job, rows, final = _haggle(api_url, [personas[key] for key in chosen], args)
     _report(
         sys.stdout,
         job,
@@ -163,10 +138,41 @@ def run_demo(args: argparse.Namespace) -> int:
             "",
             f"Done in {time.monotonic() - began:.0f} s. The job stays in {_database()}: "
             "start the job API (.venv/bin/uvicorn api.main:app --port 8000) and open "
-            f"http://localhost:8000, or run '.venv/bin/haggle results {job_id}'.",
+            f"http://localhost:8000, or run '.venv/bin/haggle results {job['job_id']}'.",
         ]
     )
     return 0
+
+
+def _haggle(
+    api_url: str, entries: list[dict[str, Any]], args: argparse.Namespace
+) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
+    """Through the job API: a job calling these providers, watched until every call ended; the
+    job, its status rows and the ranked quotes."""
+    with JobApi(api_url) as api:
+        job = api.create_job({**_JOB, "max_price": args.budget})
+        job_id = job["job_id"]
+        api.add_providers(
+            job_id,
+            [
+                {"service_provider": entry["name"], "phone_number": entry["phone"]}
+                for entry in entries
+            ],
+        )
+        print_lines(
+            [
+                f"Job {job_id}: {job['problem']}, budget {money(job['max_price'])}.",
+                f"Calling {len(entries)} simulated providers at once…",
+                "",
+            ]
+        )
+        api.start_calls(job_id)
+        live = sys.stdout.isatty() and not args.plain
+        view: View = LiveTable(sys.stdout) if live else ChangeLines(sys.stdout)
+        watch(api, job_id, view, interval=0.5, timeout=args.timeout)
+        rows = _status_rows(api_url, job_id)
+        final = ranked(api.providers(job_id))
+    return job, rows, final
 
 
 def _report(

@@ -137,32 +137,7 @@ class ServiceProcess:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = workdir / "service.log"
-        names = {name.upper() for name in Settings.model_fields}
-        env = {k: v for k, v in os.environ.items() if k.upper() not in names}
-        env |= {
-            "HAGGLE_ENV_FILE": "",
-            "DATABASE_URL": database_url,
-            "TELEPHONY": "twilio",
-            "AGENT": "grok",
-            "TWILIO_ACCOUNT_SID": twilio.account_sid,
-            "TWILIO_AUTH_TOKEN": twilio.auth_token,
-            "TWILIO_PHONE_NUMBER": CALLER_ID,
-            # Never called: calls end with Twilio's `stop`, so the service does not hang up.
-            "TWILIO_API_BASE_URL": f"http://127.0.0.1:{free_port()}",
-            "PUBLIC_BASE_URL": self.url,
-            "XAI_API_KEY": grok.api_key,
-            "GROK_REALTIME_URL": grok.url,
-            "XAI_API_HOST": f"127.0.0.1:{free_port()}",  # no price model: a closed port
-            "AUDIO_FORMAT": audio_format,
-            "SILENCE_LIMIT_SECONDS": "3600",
-            "CALL_TIME_LIMIT_SECONDS": "14400",
-            "CALL_TOKEN_TTL_SECONDS": "3600",
-            "CALLS_PER_SECOND": "1000",
-            "MAX_CONCURRENT_CALLS": "10000",
-            "INSTANCE_ID": SERVICE_INSTANCE,
-            "DATA_DIR": str(workdir / "data"),
-            "LOG_LEVEL": log_level,
-        }
+        env = _service_env(database_url, grok, twilio, self.url, audio_format, log_level, workdir)
         uvicorn = ["voice_backend.app:app", "--host", "127.0.0.1", "--port", str(self.port)]
         uvicorn += ["--ws", uvicorn_ws, "--log-level", log_level]
         if trace_gc:  # the same uvicorn, with the collector's pauses written to the log
@@ -212,6 +187,45 @@ class ServiceProcess:
                 self.process.kill()
                 self.process.wait()
         self._log.close()
+
+
+def _service_env(
+    database_url: str,
+    grok: GrokProcess,
+    twilio: Twilio,
+    url: str,
+    audio_format: str,
+    log_level: str,
+    workdir: Path,
+) -> dict[str, str]:
+    """The service's environment: this one without any setting of ours, plus the bench's."""
+    names = {name.upper() for name in Settings.model_fields}
+    env = {k: v for k, v in os.environ.items() if k.upper() not in names}
+    env |= {
+        "HAGGLE_ENV_FILE": "",
+        "DATABASE_URL": database_url,
+        "TELEPHONY": "twilio",
+        "AGENT": "grok",
+        "TWILIO_ACCOUNT_SID": twilio.account_sid,
+        "TWILIO_AUTH_TOKEN": twilio.auth_token,
+        "TWILIO_PHONE_NUMBER": CALLER_ID,
+        # Never called: calls end with Twilio's `stop`, so the service does not hang up.
+        "TWILIO_API_BASE_URL": f"http://127.0.0.1:{free_port()}",
+        "PUBLIC_BASE_URL": url,
+        "XAI_API_KEY": grok.api_key,
+        "GROK_REALTIME_URL": grok.url,
+        "XAI_API_HOST": f"127.0.0.1:{free_port()}",  # no price model: a closed port
+        "AUDIO_FORMAT": audio_format,
+        "SILENCE_LIMIT_SECONDS": "3600",
+        "CALL_TIME_LIMIT_SECONDS": "14400",
+        "CALL_TOKEN_TTL_SECONDS": "3600",
+        "CALLS_PER_SECOND": "1000",
+        "MAX_CONCURRENT_CALLS": "10000",
+        "INSTANCE_ID": SERVICE_INSTANCE,
+        "DATA_DIR": str(workdir / "data"),
+        "LOG_LEVEL": log_level,
+    }
+    return env
 
 
 async def seed_calls(database_url: str, count: int) -> list[tuple[int, str]]:

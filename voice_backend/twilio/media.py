@@ -95,42 +95,9 @@ def parse(frame: str | bytes) -> TwilioEvent | None:
         raise MalformedMessage("not a JSON object")
     event = data.get("event")
     if event == "media":
-        media = data.get("media")
-        if not isinstance(media, dict) or not isinstance(media.get("payload"), str):
-            raise MalformedMessage("media without payload")
-        try:
-            payload = base64.b64decode(media["payload"], validate=True)
-        except (binascii.Error, ValueError):
-            raise MalformedMessage("media payload is not base64") from None
-        chunk, timestamp = media.get("chunk"), media.get("timestamp")
-        return Media(
-            payload=payload,
-            chunk=int(chunk) if isinstance(chunk, str | int) and str(chunk).isdigit() else None,
-            timestamp_ms=(
-                int(timestamp)
-                if isinstance(timestamp, str | int) and str(timestamp).isdigit()
-                else None
-            ),
-            track=str(media.get("track") or "inbound"),
-        )
+        return _parse_media(data)
     if event == "start":
-        start = data.get("start")
-        if not isinstance(start, dict):
-            raise MalformedMessage("start without details")
-        parameters = start.get("customParameters") or {}
-        if not isinstance(parameters, dict):
-            raise MalformedMessage("customParameters is not an object")
-        media_format = start.get("mediaFormat") or {}
-        return Start(
-            stream_sid=_text(start, "streamSid")
-            if "streamSid" in start
-            else _text(data, "streamSid"),
-            call_sid=_text(start, "callSid"),
-            account_sid=str(start.get("accountSid") or ""),
-            custom_parameters={str(k): str(v) for k, v in parameters.items()},
-            encoding=str(media_format.get("encoding") or "audio/x-mulaw"),
-            sample_rate=int(media_format.get("sampleRate") or 8000),
-        )
+        return _parse_start(data)
     if event == "mark":
         mark = data.get("mark")
         if not isinstance(mark, dict):
@@ -148,6 +115,45 @@ def parse(frame: str | bytes) -> TwilioEvent | None:
     if not isinstance(event, str):
         raise MalformedMessage("no event")
     return None
+
+
+def _parse_media(data: dict[str, Any]) -> Media:
+    media = data.get("media")
+    if not isinstance(media, dict) or not isinstance(media.get("payload"), str):
+        raise MalformedMessage("media without payload")
+    try:
+        payload = base64.b64decode(media["payload"], validate=True)
+    except (binascii.Error, ValueError):
+        raise MalformedMessage("media payload is not base64") from None
+    chunk, timestamp = media.get("chunk"), media.get("timestamp")
+    return Media(
+        payload=payload,
+        chunk=int(chunk) if isinstance(chunk, str | int) and str(chunk).isdigit() else None,
+        timestamp_ms=(
+            int(timestamp)
+            if isinstance(timestamp, str | int) and str(timestamp).isdigit()
+            else None
+        ),
+        track=str(media.get("track") or "inbound"),
+    )
+
+
+def _parse_start(data: dict[str, Any]) -> Start:
+    start = data.get("start")
+    if not isinstance(start, dict):
+        raise MalformedMessage("start without details")
+    parameters = start.get("customParameters") or {}
+    if not isinstance(parameters, dict):
+        raise MalformedMessage("customParameters is not an object")
+    media_format = start.get("mediaFormat") or {}
+    return Start(
+        stream_sid=_text(start, "streamSid") if "streamSid" in start else _text(data, "streamSid"),
+        call_sid=_text(start, "callSid"),
+        account_sid=str(start.get("accountSid") or ""),
+        custom_parameters={str(k): str(v) for k, v in parameters.items()},
+        encoding=str(media_format.get("encoding") or "audio/x-mulaw"),
+        sample_rate=int(media_format.get("sampleRate") or 8000),
+    )
 
 
 def media_message(stream_sid: str, payload: bytes) -> str:
