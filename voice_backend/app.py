@@ -25,9 +25,10 @@ from voice_backend.call.registry import ActiveCalls
 from voice_backend.call.results import ResultWriter
 from voice_backend.call.services import CallServices
 from voice_backend.dispatcher import Dispatcher
-from voice_backend.routes import jobs, twilio
-from voice_backend.security import CallTokens, TwilioSignatures
+from voice_backend.routes import directory, jobs, twilio
+from voice_backend.security import CallTokens
 from voice_backend.telephony.base import Telephony as TelephonyPort
+from voice_backend.twilio.signatures import TwilioSignatures
 
 logger = logging.getLogger(__name__)
 
@@ -180,6 +181,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.not_ready = None
     app.include_router(jobs.router)
     app.include_router(twilio.router)
+    app.include_router(directory.router)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

@@ -20,6 +20,12 @@ from shared.storage import Store, StoreError
 from voice_backend.call.outcome import EndReason
 from voice_backend.call.registry import ActiveCalls
 from voice_backend.telephony.base import DialError, DialRequest, Telephony
+from voice_backend.twilio.callbacks import (
+    UNCONNECTED_OUTCOMES,
+    AnsweredBy,
+    TwilioCallStatus,
+    answered_by_machine,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -29,17 +35,6 @@ STREAM_CONNECT_TIMEOUT_SECONDS = 20.0
 FINAL_STATUS_SLACK_SECONDS = 120.0
 
 _ABANDONED = "the voice-service instance handling the call stopped"
-
-_MACHINE = {"machine_start", "machine_end_beep", "machine_end_silence", "machine_end_other", "fax"}
-
-#: Terminal Twilio statuses of calls whose stream never ran, and what they mean.
-_UNCONNECTED: dict[str, tuple[Outcome, str]] = {
-    "busy": (Outcome.BUSY, "the line was busy"),
-    "no-answer": (Outcome.NO_ANSWER, "nobody answered"),
-    "failed": (Outcome.DIAL_ERROR, "Twilio could not place the call"),
-    "canceled": (Outcome.DIAL_ERROR, "the call was canceled before it was answered"),
-    "completed": (Outcome.ERROR, "the call ended before its media stream connected"),
-}
 
 
 @dataclass(frozen=True)
@@ -242,7 +237,11 @@ class Dispatcher:
     # -- Twilio's status callbacks -----------------------------------------------------------
 
     async def on_status(
-        self, provider_id: int, call_sid: str, call_status: str | None, answered_by: str | None
+        self,
+        provider_id: int,
+        call_sid: str,
+        call_status: TwilioCallStatus | None,
+        answered_by: AnsweredBy | None,
     ) -> None:
         """Apply a status or answering-machine callback to the provider's call."""
         bind(provider_id=provider_id, call_sid=call_sid)
@@ -251,7 +250,7 @@ class Dispatcher:
             logger.warning("status callback for an unknown call", extra={"call_sid": call_sid})
             return
         bridge = self._registry.get(call_sid)
-        if answered_by in _MACHINE:
+        if answered_by_machine(answered_by):
             if bridge is not None:
                 bridge.end(EndReason.VOICEMAIL, f"answered by {answered_by}")
             else:
@@ -259,7 +258,7 @@ class Dispatcher:
                 await self._quiet_hang_up(call_sid)
                 self.call_finished(provider_id)
             return
-        if call_status == "in-progress":
+        if call_status is TwilioCallStatus.IN_PROGRESS:
             if provider.call_status is CallStatus.DIALING:
                 self._timer(
                     provider_id,
@@ -267,11 +266,11 @@ class Dispatcher:
                     partial(self._require_stream, provider_id, call_sid),
                 )
             return
-        if call_status not in _UNCONNECTED:
+        if call_status is None or call_status not in UNCONNECTED_OUTCOMES:
             return  # queued, initiated, ringing: nothing to record
         if bridge is not None or provider.call_status is CallStatus.IN_PROGRESS:
             return  # the bridge writes the result of a call that connected
-        outcome, reason = _UNCONNECTED[call_status]
+        outcome, reason = UNCONNECTED_OUTCOMES[call_status]
         await self._fail(provider_id, outcome, reason)
         self.call_finished(provider_id)
 

@@ -38,7 +38,6 @@ from starlette.routing import Route
 
 from tests.fakes.twilio_errors import RestError, validate_create
 from tests.support.servers import serve
-from voice_backend.security import TwilioSignatures
 from voice_backend.sim import (
     CallScenario,
     PeerCall,
@@ -49,6 +48,7 @@ from voice_backend.sim import (
     TwilioPeer,
     new_call_sid,
 )
+from voice_backend.twilio.signatures import TwilioSignatures
 
 __all__ = ["FakeCall", "FakeTwilio", "Line", "RecordedRequest", "RestError"]
 

@@ -17,7 +17,7 @@ from websockets.exceptions import ConnectionClosed
 from shared.models import CallStatus, CallUpdate, JobCreate, ProviderCreate
 from shared.storage.sql import SQLStore
 from tests.voice_backend.rig import TOKEN, Rig, running_rig
-from voice_backend.security import TwilioSignatures
+from voice_backend.twilio.signatures import TwilioSignatures
 
 CALL_SID = "CA" + "ab" * 16
 
@@ -154,6 +154,16 @@ async def test_start_job_needs_the_bearer_token(tmp_path: Path) -> None:
         )
         assert ok.status_code == 404
         assert rig.twilio.creates == []
+
+
+async def test_real_telephony_has_no_directory_of_simulated_providers(tmp_path: Path) -> None:
+    async with running_rig(tmp_path) as rig:
+        refused = await rig.voice.get("/sim/directory")
+        missing = await rig.voice.get(
+            "/sim/directory", headers={"Authorization": f"Bearer {TOKEN}"}
+        )
+    assert refused.status_code == 401
+    assert missing.status_code == 404
 
 
 @pytest.mark.parametrize(

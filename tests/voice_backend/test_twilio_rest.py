@@ -17,10 +17,10 @@ from starlette.routing import Route
 from tests.fakes.twilio_rest import FakeTwilio, Line, RestError
 from tests.support.servers import free_port, serve
 from tests.voice_backend.twilio_standin import ServerStream, StandIn
-from voice_backend.security import TwilioSignatures
 from voice_backend.sim import CallScenario, EndReason, ScriptedPhone, Tunnel, tone
 from voice_backend.telephony.base import DialError, DialRequest
 from voice_backend.twilio.rest import TwilioDialError, TwilioTelephony
+from voice_backend.twilio.signatures import TwilioSignatures
 
 FROM = "+15550100000"
 TO = "+15550101111"

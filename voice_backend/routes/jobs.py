@@ -6,9 +6,7 @@ import logging
 
 from fastapi import APIRouter, Header, HTTPException, status
 
-from shared.settings import Settings
-from voice_backend.deps import DispatcherDep, SettingsDep, StoreDep
-from voice_backend.security import bearer_ok
+from voice_backend.deps import DispatcherDep, SettingsDep, StoreDep, require_bearer
 
 logger = logging.getLogger(__name__)
 router = APIRouter()
@@ -23,12 +21,7 @@ async def start_job(
     authorization: str | None = Header(default=None),
 ) -> dict[str, object]:
     """Queue one call per provider of the job not yet called; answer at once."""
-    if not bearer_ok(authorization, Settings.secret(settings.voice_backend_token)):
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            "missing or wrong bearer token",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+    require_bearer(authorization, settings)
     if not await store.list_providers(job_id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"No providers found for job: {job_id}")
     queued = await dispatcher.start_job(job_id)

@@ -10,6 +10,7 @@ from twilio.twiml.voice_response import Connect, VoiceResponse
 from shared.models import CallStatus
 from voice_backend.call.bridge import CallBridge
 from voice_backend.deps import DispatcherDep, ServicesDep, SettingsDep, SignaturesDep, StoreDep
+from voice_backend.twilio.callbacks import parse_answered_by, parse_call_status
 
 logger = logging.getLogger(__name__)
 router = APIRouter()
@@ -77,7 +78,10 @@ async def call_status(
     if not call_sid:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "CallSid is missing")
     await dispatcher.on_status(
-        provider_id, call_sid, form.get("CallStatus"), form.get("AnsweredBy")
+        provider_id,
+        call_sid,
+        parse_call_status(form.get("CallStatus")),
+        parse_answered_by(form.get("AnsweredBy")),
     )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

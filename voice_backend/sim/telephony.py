@@ -21,7 +21,6 @@ from typing import Final
 
 import httpx
 
-from voice_backend.security import TwilioSignatures
 from voice_backend.sim.persona import Persona, PersonaKind
 from voice_backend.sim.persona_phone import PersonaPhone, PhoneTiming
 from voice_backend.sim.twilio_peer import (
@@ -33,7 +32,8 @@ from voice_backend.sim.twilio_peer import (
 )
 from voice_backend.speech.asr import SpeechRecognizer
 from voice_backend.speech.tts import SpeechSynthesizer
-from voice_backend.telephony.base import DialError, DialRequest
+from voice_backend.telephony.base import DialError, DialRequest, DirectoryEntry
+from voice_backend.twilio.signatures import TwilioSignatures
 
 __all__ = ["SIM_ACCOUNT_SID", "SIM_CALLER_ID", "SimTelephony", "sim_directory"]
 
@@ -122,6 +122,20 @@ class SimTelephony:
     def directory(self) -> dict[str, str]:
         """Number → persona key."""
         return dict(self._directory)
+
+    def directory_entries(self) -> list[DirectoryEntry] | None:
+        """Every persona with its number, in key order."""
+        entries = [
+            DirectoryEntry(
+                key=key,
+                name=self._personas[key].name,
+                phone=number,
+                kind=self._personas[key].kind.value,
+                description=self._personas[key].description,
+            )
+            for number, key in self._directory.items()
+        ]
+        return sorted(entries, key=lambda entry: entry.key)
 
     def persona_for(self, number: str) -> Persona:
         """Who answers `number`: its persona, or one picked from the number."""

@@ -29,10 +29,11 @@ import httpx
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidHandshake, InvalidURI
 
-from voice_backend.security import TwilioSignatures
 from voice_backend.sim.media_stream import EndReason, MediaStreamSession, StreamLog
 from voice_backend.sim.phone import PhoneSide, ScriptedPhone
 from voice_backend.sim.twiml import StreamInstruction, TwimlError, parse_twiml
+from voice_backend.twilio.callbacks import AnsweredBy, TwilioCallStatus
+from voice_backend.twilio.signatures import TwilioSignatures
 
 __all__ = [
     "ALL_CALL_PROGRESS_EVENTS",
@@ -106,7 +107,9 @@ class PeerCall:
         """What the AMD callback says answered."""
         if self.answered_by:
             return self.answered_by
-        return "machine_end_beep" if self.scenario is CallScenario.VOICEMAIL else "human"
+        if self.scenario is CallScenario.VOICEMAIL:
+            return AnsweredBy.MACHINE_END_BEEP
+        return AnsweredBy.HUMAN
 
 
 @dataclass(frozen=True)
@@ -257,24 +260,26 @@ class _CallRun:
     # --- the call's course ------------------------------------------------------------
 
     async def play(self) -> None:
-        await self.status("initiated", "initiated")
+        await self.status("initiated", TwilioCallStatus.INITIATED)
         scenario = self.call.scenario
         if scenario in {CallScenario.BUSY, CallScenario.FAILED}:
             await self.sleep(0.5)
             return await self.finish(scenario.value)
-        await self.status("ringing", "ringing")
+        await self.status("ringing", TwilioCallStatus.RINGING)
         if scenario is CallScenario.NO_ANSWER:
             hung_up = await self.sleep(self.call.ring_timeout_seconds)
-            return await self.finish("canceled" if hung_up else "no-answer")
+            return await self.finish(
+                TwilioCallStatus.CANCELED if hung_up else TwilioCallStatus.NO_ANSWER
+            )
         if await self.sleep(self.call.ring_seconds) or scenario is CallScenario.CANCELED:
-            return await self.finish("canceled")
+            return await self.finish(TwilioCallStatus.CANCELED)
         await self.answered()
 
     async def answered(self) -> None:
         self.answered_at = asyncio.get_running_loop().time()
-        await self.status("answered", "in-progress")
+        await self.status("answered", TwilioCallStatus.IN_PROGRESS)
         await self.execute_twiml()
-        await self.finish("completed")
+        await self.finish(TwilioCallStatus.COMPLETED)
 
     async def execute_twiml(self) -> None:
         try:
@@ -363,7 +368,7 @@ class _CallRun:
         await self.post("status", self.call.status_callback_url, params)
 
     async def fetch_twiml(self) -> StreamInstruction | None:
-        params = self.base_params() | {"CallStatus": "in-progress"}
+        params = self.base_params() | {"CallStatus": TwilioCallStatus.IN_PROGRESS}
         response = await self.post("twiml", self.call.twiml_url, params)
         if response is None:
             raise TwimlError("TwiML fetch failed: no answer")

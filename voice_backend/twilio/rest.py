@@ -17,7 +17,7 @@ from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 
-from voice_backend.telephony.base import DialError, DialRequest
+from voice_backend.telephony.base import DialError, DialRequest, DirectoryEntry
 
 __all__ = ["CALL_PROGRESS_EVENTS", "TwilioDialError", "TwilioTelephony"]
 
@@ -88,6 +88,10 @@ class TwilioTelephony:
             client.api.base_url = self._base_url
             self._client = client
         return self._client
+
+    def directory_entries(self) -> list[DirectoryEntry] | None:
+        """None: the real phone network has no directory of simulated providers."""
+        return None
 
     async def place_call(self, request: DialRequest) -> str:
         """Create the call (ringing, answering-machine detection, status callbacks on every

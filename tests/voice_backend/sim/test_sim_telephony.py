@@ -51,3 +51,36 @@ async def test_a_bad_persona_folder_is_a_clear_reason_not_to_call(tmp_path: Path
     assert ready.status_code == 503
     (problem,) = ready.json()["problems"]
     assert "TELEPHONY=sim cannot load its personas" in problem and "opening_quote" in problem
+
+
+async def test_the_directory_lists_every_persona_to_a_caller_with_the_token(
+    tmp_path: Path,
+) -> None:
+    settings = load_settings(
+        database_url=f"sqlite:///{tmp_path}/h.db",
+        data_dir=str(tmp_path),
+        voice_backend_token="directory-token",
+    )
+    personas = load_personas()
+    numbers = {key: number for number, key in sim_directory(personas).items()}
+    async with (
+        serve(create_voice(settings)) as url,
+        httpx.AsyncClient(base_url=url) as client,
+    ):
+        refused = [
+            await client.get("/sim/directory", headers=headers)
+            for headers in ({}, {"Authorization": "Bearer wrong"})
+        ]
+        listed = await client.get(
+            "/sim/directory", headers={"Authorization": "Bearer directory-token"}
+        )
+    assert [response.status_code for response in refused] == [401, 401]
+    assert listed.status_code == 200
+    entries = listed.json()
+    assert [entry["key"] for entry in entries] == sorted(personas)
+    for entry in entries:
+        persona = personas[entry["key"]]
+        assert entry["name"] == persona.name
+        assert entry["phone"] == numbers[entry["key"]]
+        assert entry["kind"] == persona.kind.value
+        assert entry["description"] == persona.description
