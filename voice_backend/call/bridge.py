@@ -41,10 +41,10 @@ from voice_backend.agents.base import (
     ProviderStartedSpeaking,
     ProviderStoppedSpeaking,
     ResponseDone,
+    WrapUp,
 )
 from voice_backend.call.services import CallServices
 from voice_backend.call.transcript import Transcript
-from voice_backend.prompt import WRAP_UP_SILENCE, WRAP_UP_TIME
 from voice_backend.security import InvalidCallToken
 from voice_backend.twilio import media as wire
 
@@ -399,11 +399,11 @@ class CallBridge:
                     self.end(*self._wrap_up_reason)
                 continue
             if now - self._started_at > limit:
-                await self._wrap_up(EndReason.TIME_LIMIT, WRAP_UP_TIME)
+                await self._wrap_up(EndReason.TIME_LIMIT, WrapUp.TIME)
             elif now - self._last_activity > silence and not self._marks:
-                await self._wrap_up(EndReason.SILENCE, WRAP_UP_SILENCE)
+                await self._wrap_up(EndReason.SILENCE, WrapUp.SILENCE)
 
-    async def _wrap_up(self, reason: EndReason, instruction: str) -> None:
+    async def _wrap_up(self, reason: EndReason, instruction: WrapUp) -> None:
         assert self._agent is not None
         self._wrap_up_since = time.monotonic()
         self._wrap_up_reason = (reason, None)

@@ -12,12 +12,13 @@ from pricing.numbers import parse_money
 from pricing.offline import OfflinePriceExtractor
 from pricing.reading import read_turn
 from shared.models import Outcome, Provider, TranscriptTurn
-from voice_backend.agents.policy import (
+from shared.money import spoken_dollars
+from voice_backend.agents.base import WrapUp
+from voice_backend.agents.local import (
     AgentTurn,
     NegotiationPolicy,
     Stage,
     looks_like_voicemail,
-    spoken_dollars,
 )
 from voice_backend.prompt import CLOSING_AGREED, CLOSING_NO_AGREEMENT
 
@@ -582,15 +583,15 @@ def test_wrap_up_closes_now() -> None:
     call = Call()
     call.to_price()
     call.say("two hundred")
-    turn = call.policy.wrap_up("time")
+    turn = call.policy.wrap_up(WrapUp.TIME)
     assert closes(turn, agreed=False) and call.policy.finished
-    assert call.policy.wrap_up("time") == AgentTurn("", hang_up=True)
+    assert call.policy.wrap_up(WrapUp.TIME) == AgentTurn("", hang_up=True)
 
 
 def test_wrap_up_while_asking_about_parts_keeps_the_price_decided_on() -> None:
     call = Call()
     _down_to_parts(call)
-    turn = call.policy.wrap_up("time")
+    turn = call.policy.wrap_up(WrapUp.TIME)
     assert closes(turn, agreed=True) and call.policy.agreed_price == 135
 
 
