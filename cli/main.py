@@ -34,6 +34,7 @@ from pydantic import ValidationError
 
 from cli.commands import CommandError, CommandParser, add_parsers
 from shared.models import TranscriptTurn
+from shared.money import amount
 
 #: The function a subcommand runs: it gets the parsed arguments and returns the exit status.
 Handler = Callable[[argparse.Namespace], int]
@@ -209,11 +210,7 @@ def _json_kind(document: object) -> str:
 
 def format_price(price: float | None) -> str:
     """A price as a plain number (`150`, `1200`, `89.5`), or `none`."""
-    if price is None:
-        return "none"
-    if price == int(price):
-        return str(int(price))
-    return f"{price:.2f}".rstrip("0")
+    return amount(price)
 
 
 def _log_fallbacks_to_stderr() -> None:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from shared.closings import CLOSING_AGREED, CLOSING_NO_AGREEMENT
 from shared.models import Provider
+from shared.money import dollars
 
-#: The two closings, word for word as the original had them; the agent uses a variation.
-CLOSING_NO_AGREEMENT = "Thank you for the info. I need to think about it and will call you back."
-CLOSING_AGREED = "Thank you for your help! I will reach out to you again shortly."
-
-
-def _money(value: float) -> str:
-    return f"${value:,.0f}" if value == int(value) else f"${value:,.2f}"
+__all__ = [
+    "CLOSING_AGREED",
+    "CLOSING_NO_AGREEMENT",
+    "WRAP_UP_SILENCE",
+    "WRAP_UP_TIME",
+    "build_instructions",
+]
 
 
 def _budget_rules(max_price: float | None) -> str:
@@ -24,7 +26,7 @@ def _budget_rules(max_price: float | None) -> str:
             "4. You may agree to a price once the technician will not go lower, but never agree "
             "to their first quote without asking for a better one."
         )
-    budget = _money(max_price)
+    budget = dollars(max_price)
     return (
         f"3. Your task is to secure the lowest possible price, using {budget} as a target "
         "range. Use common, human-like negotiation tactics to encourage the technician to drop "
@@ -47,7 +49,7 @@ def build_instructions(provider: Provider) -> str:
         else ""
     )
     agree_limit = (
-        f" at or below {_money(provider.max_price)}" if provider.max_price is not None else ""
+        f" at or below {dollars(provider.max_price)}" if provider.max_price is not None else ""
     )
     return f"""\
 You are calling {name} on behalf of a homeowner in zip code {zip_code} who needs service: \

@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.money import dollars
+
 DEFAULT_API_URL = "http://localhost:8000"
 
 
@@ -64,11 +66,7 @@ def api_url(args: argparse.Namespace) -> str:
 
 def money(value: float | None) -> str:
     """`150` → `$150`, `89.5` → `$89.50`, `1200` → `$1,200`; `None` → `-`."""
-    if value is None:
-        return "-"
-    if value == int(value):
-        return f"${int(value):,}"
-    return f"${value:,.2f}"
+    return dollars(value)
 
 
 def table(

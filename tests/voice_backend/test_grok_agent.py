@@ -30,9 +30,11 @@ from voice_backend.agents.base import (
     ProviderStartedSpeaking,
     ProviderStoppedSpeaking,
     ResponseDone,
+    WrapUp,
 )
 from voice_backend.agents.grok import GrokAgent, grok_agent_factory
 from voice_backend.audio import pcm16_to_mulaw
+from voice_backend.prompt import WRAP_UP_TIME
 
 E = TypeVar("E")
 FRAME = 160  # one 20 ms Twilio frame of μ-law
@@ -486,15 +488,15 @@ async def test_goodbye_request_waits_for_the_running_turn() -> None:
         agent, session = await started(fake)
         events = Events(agent)
         await events.upto(AgentAudio)
-        await agent.request_goodbye("The call has reached its time limit.")
-        await agent.request_goodbye("Silence.")  # only the first request counts
+        await agent.request_goodbye(WrapUp.TIME)
+        await agent.request_goodbye(WrapUp.SILENCE)  # only the first request counts
         assert len(session.received("response.create")) == 1
         await events.upto(ResponseDone)
         hang_up = await events.next(HangUpRequested)
         assert hang_up.reason == "time limit"
         assert len(session.received("response.create")) == 2
         [note] = session.messages
-        assert "time limit" in note and "end_call" in note
+        assert WRAP_UP_TIME in note and "end_call" in note
         assert session.errors_sent == []
         await agent.close()
 
@@ -557,7 +559,7 @@ async def test_close_is_idempotent_and_ends_events_quietly(fake: FakeGrok) -> No
     assert await events.rest() == []
     await asyncio.wait_for(session.closed.wait(), 5)
     await agent.send_audio(b"\xff" * FRAME)
-    await agent.request_goodbye("late")
+    await agent.request_goodbye(WrapUp.TIME)
 
 
 async def test_events_before_start_is_a_programming_error(fake: FakeGrok) -> None:

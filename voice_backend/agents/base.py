@@ -102,6 +102,13 @@ AgentEvent = (
 )
 
 
+class WrapUp(StrEnum):
+    """Why the bridge asks the agent to close the call now."""
+
+    TIME = "time"  # the call reached its time limit
+    SILENCE = "silence"  # the line stayed silent too long
+
+
 class AgentError(Exception):
     """The agent could not start (connection refused, session not configured as asked…)."""
 
@@ -124,9 +131,9 @@ class Agent(Protocol):
     async def truncate(self, item_id: str, audio_end_ms: int) -> None:
         """The provider interrupted: only the first `audio_end_ms` of `item_id` were heard."""
 
-    async def request_goodbye(self, instruction: str) -> None:
+    async def request_goodbye(self, reason: WrapUp) -> None:
         """Ask the agent to close the call now (time or silence limit): it says its closing
-        line and then asks to hang up. `instruction` says why."""
+        line and then asks to hang up. `reason` says why."""
 
     async def close(self) -> None:
         """End the session (idempotent)."""

@@ -44,6 +44,7 @@ from voice_backend.agents.base import (
     ProviderStartedSpeaking,
     ProviderStoppedSpeaking,
     ResponseDone,
+    WrapUp,
 )
 from voice_backend.agents.grok_session import (
     BENIGN_ERROR_CODES,
@@ -55,6 +56,7 @@ from voice_backend.agents.grok_session import (
 )
 from voice_backend.agents.grok_transcripts import GrokTranscripts
 from voice_backend.audio import AudioConverter, converters_for, mulaw_ms, pcm24k_ms
+from voice_backend.prompt import WRAP_UP_SILENCE, WRAP_UP_TIME
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +68,8 @@ _GOODBYE_NOTE: Final = (
     "[Note from your own system, not from the person on the phone: {instruction} "
     "Wrap up now: thank them, say a brief goodbye, then call end_call.]"
 )
+#: What the model is told for each reason to wrap up.
+_WRAP_UP: Final = {WrapUp.TIME: WRAP_UP_TIME, WrapUp.SILENCE: WRAP_UP_SILENCE}
 #: What the tool call returns to the model: we hang up; it should not say anything more.
 _END_CALL_OUTPUT: Final = json.dumps({"ok": True, "result": "The call is being hung up."})
 
@@ -193,17 +197,17 @@ class GrokAgent:
         self._last_audio = None
         await self._send(wire.truncate(item_id, end_ms))
 
-    async def request_goodbye(self, instruction: str) -> None:
+    async def request_goodbye(self, reason: WrapUp) -> None:
         """Have the agent close the call now: a short goodbye, then its `end_call` tool.
 
-        `instruction` (why: time limit, silence…) reaches the model as a bracketed note. The
-        response is asked for once the current one is over, since Grok runs one at a time.
-        Only the first request counts.
+        Why (time limit, silence) reaches the model as a bracketed note, in the prompt's
+        words for `reason` (`WRAP_UP_TIME`, `WRAP_UP_SILENCE`). The response is asked for once
+        the current one is over, since Grok runs one at a time. Only the first request counts.
         """
         if not self._ready or self._closing or self._goodbye_requested or self._hangup_requested:
             return
         self._goodbye_requested = True
-        await self._send(wire.user_text(_GOODBYE_NOTE.format(instruction=instruction.strip())))
+        await self._send(wire.user_text(_GOODBYE_NOTE.format(instruction=_WRAP_UP[reason])))
         if self._response_active:
             self._respond_after_done = True
         else:

@@ -33,13 +33,13 @@ from voice_backend.agents.base import (
     ProviderStartedSpeaking,
     ProviderStoppedSpeaking,
     ResponseDone,
+    WrapUp,
 )
 from voice_backend.call.ending import Ending, WatchdogStep
 from voice_backend.call.outcome import EndReason, agent_error_kind, final_update
 from voice_backend.call.playback import PlaybackTracker
 from voice_backend.call.services import CallServices
 from voice_backend.call.transcript import Transcript
-from voice_backend.prompt import WRAP_UP_SILENCE, WRAP_UP_TIME
 from voice_backend.security import InvalidCallToken
 from voice_backend.twilio import media as wire
 
@@ -323,11 +323,11 @@ class CallBridge:
                 await self._hang_up()
                 self.end(self._ending.wrap_up_reason)
             elif step is WatchdogStep.WRAP_UP_TIME:
-                await self._wrap_up(EndReason.TIME_LIMIT, WRAP_UP_TIME)
+                await self._wrap_up(EndReason.TIME_LIMIT, WrapUp.TIME)
             elif step is WatchdogStep.WRAP_UP_SILENCE:
-                await self._wrap_up(EndReason.SILENCE, WRAP_UP_SILENCE)
+                await self._wrap_up(EndReason.SILENCE, WrapUp.SILENCE)
 
-    async def _wrap_up(self, reason: EndReason, instruction: str) -> None:
+    async def _wrap_up(self, reason: EndReason, instruction: WrapUp) -> None:
         assert self._agent is not None
         self._ending.wrap_up_requested(time.monotonic(), reason)
         logger.info(

@@ -14,7 +14,7 @@ import pytest
 from pricing.offline import OfflinePriceExtractor
 from pricing.reading import Kind, read_turn
 from shared.models import Outcome, Provider, TranscriptTurn
-from voice_backend.agents.policy import NegotiationPolicy
+from voice_backend.agents.local import NegotiationPolicy
 from voice_backend.prompt import CLOSING_AGREED, CLOSING_NO_AGREEMENT
 from voice_backend.sim.persona import (
     Concession,

@@ -41,8 +41,10 @@ from voice_backend.agents.base import (
     ProviderStartedSpeaking,
     ProviderStoppedSpeaking,
     ResponseDone,
+    WrapUp,
 )
-from voice_backend.agents.policy import AgentTurn, NegotiationPolicy
+from voice_backend.agents.local.policy import NegotiationPolicy
+from voice_backend.agents.local.state import AgentTurn
 from voice_backend.audio import TWILIO_RATE
 from voice_backend.speech.asr import SpeechRecognizer, get_recognizer
 from voice_backend.speech.tts import SpeechSynthesizer, Voice, get_synthesizer
@@ -164,11 +166,10 @@ class LocalAgent:
         logger.debug("[%s] interrupted after %d ms of %s", self._label, audio_end_ms, item_id)
         self._audio_until = self._detector.seconds
 
-    async def request_goodbye(self, instruction: str) -> None:
-        """Close the call now: the policy's closing line, then a hang-up."""
+    async def request_goodbye(self, reason: WrapUp) -> None:
+        """Close the call now: the policy's closing line (as `reason` has it), then a hang-up."""
         if self._finished or self._closed:
             return
-        reason = "silence" if "silent" in instruction.lower() else "time"
         self._spawn(self._turn(lambda: self.policy.wrap_up(reason)), "goodbye")
 
     async def close(self) -> None:

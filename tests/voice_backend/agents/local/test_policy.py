@@ -8,16 +8,16 @@ from datetime import UTC, datetime
 
 import pytest
 
-from pricing.numbers import parse_money
 from pricing.offline import OfflinePriceExtractor
 from pricing.reading import read_turn
 from shared.models import Outcome, Provider, TranscriptTurn
-from voice_backend.agents.policy import (
+from shared.money import spoken_dollars
+from voice_backend.agents.base import WrapUp
+from voice_backend.agents.local import (
     AgentTurn,
     NegotiationPolicy,
     Stage,
     looks_like_voicemail,
-    spoken_dollars,
 )
 from voice_backend.prompt import CLOSING_AGREED, CLOSING_NO_AGREEMENT
 
@@ -582,15 +582,26 @@ def test_wrap_up_closes_now() -> None:
     call = Call()
     call.to_price()
     call.say("two hundred")
-    turn = call.policy.wrap_up("time")
+    turn = call.policy.wrap_up(WrapUp.TIME)
     assert closes(turn, agreed=False) and call.policy.finished
-    assert call.policy.wrap_up("time") == AgentTurn("", hang_up=True)
+    assert call.policy.wrap_up(WrapUp.TIME) == AgentTurn("", hang_up=True)
+
+
+def test_wrap_up_for_silence_or_time_says_why_it_goes() -> None:
+    for reason, lead in (
+        (WrapUp.SILENCE, "I'll let you go."),
+        (WrapUp.TIME, "Sorry, I have to run."),
+    ):
+        call = Call()
+        call.to_price()
+        turn = call.policy.wrap_up(reason)
+        assert turn == AgentTurn(f"{lead} {CLOSING_NO_AGREEMENT}", hang_up=True)
 
 
 def test_wrap_up_while_asking_about_parts_keeps_the_price_decided_on() -> None:
     call = Call()
     _down_to_parts(call)
-    turn = call.policy.wrap_up("time")
+    turn = call.policy.wrap_up(WrapUp.TIME)
     assert closes(turn, agreed=True) and call.policy.agreed_price == 135
 
 
@@ -626,11 +637,3 @@ def test_its_pushes_never_sound_like_a_yes(budget: float | None) -> None:
     for push in pushes:
         reading = read_turn("assistant", push.text)
         assert not reading.accept_strong and not reading.closing_agreed, push.text
-
-
-def test_spoken_dollars_read_back_as_the_same_amount() -> None:
-    values = [*range(1, 2000), 2500, 10_250, 89.5, 149.99, 1.01]
-    for value in values:
-        text = spoken_dollars(value)
-        assert parse_money(text) == value, text
-        assert text.replace(" ", "").isalpha()

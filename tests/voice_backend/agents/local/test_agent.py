@@ -18,9 +18,9 @@ from voice_backend.agents.base import (
     HangUpRequested,
     ProviderSaid,
     ResponseDone,
+    WrapUp,
 )
-from voice_backend.agents.local import AGENT_VOICE, LocalAgent
-from voice_backend.agents.policy import NegotiationPolicy
+from voice_backend.agents.local import AGENT_VOICE, LocalAgent, NegotiationPolicy
 from voice_backend.audio import TWILIO_FRAME_BYTES
 from voice_backend.sim import ScriptedPhone, Silence, Until, tone
 from voice_backend.speech.tts import get_synthesizer
@@ -131,7 +131,7 @@ async def test_it_opens_after_a_silence_and_says_goodbye_when_asked() -> None:
     audio = [e for e in events if isinstance(e, AgentAudio)]
     assert audio and {e.item_id for e in audio} == {audio[0].item_id}
     assert sum(len(e.payload) for e in audio) > 8000  # a second or more of speech
-    await agent.request_goodbye("The line has been silent for a while.")
+    await agent.request_goodbye(WrapUp.SILENCE)
     await _feed(agent, SILENT_FRAME * 25)
     assert isinstance(events[-1], HangUpRequested)
     closing = [e.text for e in events if isinstance(e, AgentSaid)][-1]
