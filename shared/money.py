@@ -71,8 +71,11 @@ def price_shorthand(whole: int) -> str:
 
 
 def money_phrases(whole: int) -> list[str]:
-    """The ways a price is said: `one hundred fifty dollars`, `a hundred and fifty`,
-    `one fifty`, `one fifty bucks`, `fifteen hundred`…"""
+    """The ways a price is said.
+
+    For example `one hundred fifty dollars`, `a hundred and fifty`, `one fifty`, `one fifty
+    bucks`, `fifteen hundred`.
+    """
     forms = [spoken_number(whole), spoken_number(whole, with_and=True)]
     hundreds, rest = divmod(whole, 100)
     if 100 <= whole < 200:

@@ -44,9 +44,11 @@ class CallUrls:
     public_base_url: str
 
     def twiml(self, provider_id: int) -> str:
+        """Where Twilio fetches this provider's TwiML."""
         return f"{self.public_base_url}/twiml?provider_id={provider_id}"
 
     def status(self, provider_id: int) -> str:
+        """Where Twilio posts this provider's status callbacks."""
         return f"{self.public_base_url}/call-status?provider_id={provider_id}"
 
 
@@ -76,6 +78,7 @@ class Dispatcher:
 
     @property
     def urls(self) -> CallUrls:
+        """The webhook URLs, from PUBLIC_BASE_URL."""
         base = self._settings.public_base_url
         if not base:
             raise DialError("PUBLIC_BASE_URL (or DOMAIN) is not set: Twilio could not reach us")

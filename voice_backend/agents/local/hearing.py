@@ -94,6 +94,7 @@ class Heard:
 
     @property
     def any_price(self) -> bool:
+        """Whether anything in the turn sounded like a price."""
         return (
             bool(self.prices)
             or self.high is not None
