@@ -161,15 +161,9 @@ class Provider(BaseModel):
     callback_requested: bool | None = None
     #: Why this attempt was placed: `follow_up` (scheduled by itself), `again` (asked for).
     attempt_reason: str | None = None
-
-    @property
-    def is_scheduled(self) -> bool:
-        """Waiting for a follow-up time still ahead."""
-        return (
-            self.call_status is CallStatus.PENDING
-            and self.queued_at is not None
-            and self.queued_at > utcnow()
-        )
+    #: When the next attempt (a follow-up) will be placed; the row shows the ended attempt
+    #: until then.
+    next_attempt_at: datetime | None = None
 
 
 class Attempt(BaseModel):

@@ -24,9 +24,12 @@ from voice_backend.call.bridge import EndReason
 from voice_backend.call.results import ResultWriter
 from voice_backend.call.services import ActiveCalls, CallServices
 from voice_backend.dispatcher import Dispatcher
+from voice_backend.followups import AfterCall
 from voice_backend.routes import jobs, twilio
 from voice_backend.security import CallTokens, TwilioSignatures
+from voice_backend.spending import SpendGuard
 from voice_backend.telephony.base import Telephony as TelephonyPort
+from voice_backend.webhook import JobWebhook
 
 logger = logging.getLogger(__name__)
 
@@ -108,6 +111,13 @@ def _sim_telephony(settings: Settings, signing_token: str) -> TelephonyPort:
     )
 
 
+def _job_webhook(settings: Settings) -> JobWebhook | None:
+    secret = Settings.secret(settings.job_webhook_secret)
+    if not settings.job_webhook_url or not secret:
+        return None
+    return JobWebhook(settings.job_webhook_url, secret, attempts=settings.job_webhook_attempts)
+
+
 def _agents(settings: Settings) -> AgentFactory:
     if settings.agent is AgentKind.GROK:
         from voice_backend.agents.grok import grok_agent_factory
@@ -156,6 +166,9 @@ def create_app(settings: Settings) -> FastAPI:
         )
         dispatcher = Dispatcher(store, telephony, settings, registry, settings.instance_id)
         services.on_call_finished = dispatcher.call_finished
+        after_call = AfterCall(store, settings, _job_webhook(settings), dispatcher.wake)
+        dispatcher.on_call_ended = after_call.call_ended
+        dispatcher.refusal = SpendGuard(store, settings.daily_spend_cap).refusal
         app.state.services, app.state.dispatcher = services, dispatcher
         app.state.signatures = TwilioSignatures(
             signing_token, settings.public_base_url or "http://localhost:6000"
@@ -163,10 +176,12 @@ def create_app(settings: Settings) -> FastAPI:
         await results.flush()
         results.start()
         await dispatcher.start()
+        after_call.start()
         try:
             yield
         finally:
             await dispatcher.stop()
+            await after_call.stop()
             for bridge in registry.all():
                 bridge.end(EndReason.SHUTDOWN)
             await _drain(registry)

@@ -77,6 +77,10 @@ class Dispatcher:
         self._tasks: set[asyncio.Task[None]] = set()
         self._timers: dict[int, asyncio.Task[None]] = {}
         self._loops: list[asyncio.Task[None]] = []
+        #: After a call ended (follow-ups, the job webhook): `voice_backend.followups`.
+        self.on_call_ended: Callable[[int], Awaitable[None]] | None = None
+        #: Why a claimed call must not be dialled (the spend cap), or `None`.
+        self.refusal: Callable[[Provider], Awaitable[str | None]] | None = None
 
     @property
     def urls(self) -> CallUrls:
@@ -124,6 +128,10 @@ class Dispatcher:
         queued = await self._store.queue_calls(job_id)
         self._wake.set()
         return queued
+
+    def wake(self) -> None:
+        """Look for queued calls now rather than at the next poll."""
+        self._wake.set()
 
     def in_flight(self) -> int:
         """Calls holding a slot now."""
@@ -191,6 +199,12 @@ class Dispatcher:
     async def _dial(self, provider: Provider) -> None:
         provider_id = provider.id
         bind(provider_id=provider_id, job_id=provider.job_id)
+        refusal = await self.refusal(provider) if self.refusal is not None else None
+        if refusal is not None:
+            await self._fail(provider_id, Outcome.DIAL_ERROR, refusal)
+            self._release(provider_id)
+            self._ended(provider_id)
+            return
         try:
             urls = self.urls
             request = DialRequest(
@@ -209,6 +223,7 @@ class Dispatcher:
             metrics.DIAL_ERRORS.labels(_cause(error)).inc()
             await self._fail(provider_id, Outcome.DIAL_ERROR, str(error))
             self._release(provider_id)
+            self._ended(provider_id)
             return
         await self._store.update_call(provider_id, CallUpdate(call_sid=call_sid))
         bind(call_sid=call_sid)
@@ -231,6 +246,11 @@ class Dispatcher:
         if timer is not None and timer is not asyncio.current_task():
             timer.cancel()
         self._release(provider_id)
+        self._ended(provider_id)
+
+    def _ended(self, provider_id: int) -> None:
+        if self.on_call_ended is not None:
+            self._spawn(partial(self.on_call_ended, provider_id))
 
     def _release(self, provider_id: int) -> None:
         if provider_id in self._holding:

@@ -56,8 +56,8 @@ _LIVE = (CallStatus.DIALING.value, CallStatus.IN_PROGRESS.value)
 _ENDED = (CallStatus.COMPLETED.value, CallStatus.FAILED.value)
 
 
-def _new_attempt(number: int, reason: str, when: datetime, now: datetime) -> dict[str, Any]:
-    """A provider row's call fields for a new attempt, queued for `when`."""
+def _new_attempt(number: int, reason: str, now: datetime) -> dict[str, Any]:
+    """A provider row's call fields for a new attempt, queued now."""
     return {
         "call_status": CallStatus.PENDING.value,
         "attempt": number,
@@ -70,7 +70,8 @@ def _new_attempt(number: int, reason: str, when: datetime, now: datetime) -> dic
         "call_sid": None,
         "call_transcript": None,
         "transcript_turns": [],
-        "queued_at": when,
+        "queued_at": now,
+        "next_attempt_at": None,
         "claimed_by": None,
         "lease_expires_at": None,
         "dialed_at": None,
@@ -276,13 +277,11 @@ class Store(abc.ABC):
 
     # -- attempts and costs ----------------------------------------------------------------
 
-    async def call_again(
-        self, provider_id: int, *, when: datetime | None = None, reason: str = "again"
-    ) -> Provider | None:
-        """Place a new attempt for an ended call that did not agree, queued for `when` (now
-        by default): the ended attempt is kept in the attempts table and the provider row
-        starts over as the new attempt. `None` when the call has not ended, was agreed, or
-        another request started the new attempt first (only one ever does).
+    async def call_again(self, provider_id: int, *, reason: str = "again") -> Provider | None:
+        """Queue a new attempt for an ended call that did not agree: the ended attempt is
+        kept in the attempts table and the provider row starts over as the new attempt.
+        `None` when the call has not ended, was agreed, or another request started the new
+        attempt first (only one ever does).
 
         The ended attempt is kept first (under an id unique to it, so keeping it twice is a
         no-op), then the row is reset by a compare-and-set on its attempt number: a finished
@@ -305,10 +304,25 @@ class Store(abc.ABC):
         }
         await self._insert_attempt(kept)
         rows = await self._patch_providers_where(
-            _new_attempt(current.attempt + 1, reason, when or now, now),
+            _new_attempt(current.attempt + 1, reason, now),
             Where(provider_id=current.id, attempt=current.attempt, statuses=_ENDED),
         )
         return Provider.model_validate(rows[0]) if rows else None
+
+    async def schedule_follow_up(
+        self, provider_id: int, attempt: int, at: datetime | None
+    ) -> Provider | None:
+        """Set (or, with `None`, clear) when attempt `attempt`'s follow-up is placed; only
+        while that attempt is the provider's latest and has ended. The new row, or `None`."""
+        rows = await self._patch_providers_where(
+            {"next_attempt_at": at, "updated_at": utcnow()},
+            Where(provider_id=provider_id, attempt=attempt, statuses=_ENDED),
+        )
+        return Provider.model_validate(rows[0]) if rows else None
+
+    async def due_follow_ups(self, now: datetime) -> list[Provider]:
+        """Ended calls, of any job, whose follow-up is due at `now`."""
+        return [Provider.model_validate(row) for row in await self._select_due(now)]
 
     async def list_attempts(self, job_id: str) -> list[Attempt]:
         """Every attempt of a job's calls that has been dialled, earlier ones and the latest,
@@ -372,6 +386,10 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def _select_attempts(self, job_id: str) -> list[dict[str, Any]]:
         """A job's kept attempts."""
+
+    @abc.abstractmethod
+    async def _select_due(self, now: datetime) -> list[dict[str, Any]]:
+        """Ended provider rows whose `next_attempt_at` is at or before `now`, in id order."""
 
     @abc.abstractmethod
     async def _select_costs(self, since: datetime) -> list[dict[str, Any]]:

@@ -80,6 +80,8 @@ providers = sa.Table(
     sa.Column("duration_seconds", _seconds),
     sa.Column("cost", _cost),
     sa.Column("callback_requested", sa.Boolean),
+    #: A follow-up is due then (the row keeps showing the ended attempt until it is placed).
+    sa.Column("next_attempt_at", _when),
     sa.CheckConstraint(
         "call_status IN ('pending', 'dialing', 'in_progress', 'completed', 'failed')",
         name="providers_call_status_check",
@@ -130,3 +132,4 @@ sa.Index("idx_jobs_created_at", jobs.c.created_at)
 sa.Index("idx_call_attempts_job_id", call_attempts.c.job_id)
 sa.Index("idx_call_attempts_ended_at", call_attempts.c.ended_at)
 sa.Index("idx_providers_ended_at", providers.c.ended_at)
+sa.Index("idx_providers_next_attempt_at", providers.c.next_attempt_at)

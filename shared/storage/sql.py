@@ -213,6 +213,17 @@ class SQLStore(Store):
         )
         return [_row(item) for item in await self._run(query, "all")]
 
+    async def _select_due(self, now: datetime) -> list[dict[str, Any]]:
+        query = (
+            sa.select(providers)
+            .where(
+                providers.c.next_attempt_at <= now,
+                providers.c.call_status.in_(["completed", "failed"]),
+            )
+            .order_by(providers.c.id)
+        )
+        return [_row(item) for item in await self._run(query, "all")]
+
     async def _select_costs(self, since: datetime) -> list[dict[str, Any]]:
         query = sa.union_all(
             *(

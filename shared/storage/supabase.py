@@ -269,6 +269,13 @@ class SupabaseStore(Store):
             lambda query: query.eq("job_id", job_id).order("provider_id").order("attempt"),
         )
 
+    async def _select_due(self, now: datetime) -> list[dict[str, Any]]:
+        return await self._select_providers_by_id(
+            lambda query: query.lte("next_attempt_at", now.isoformat()).in_(
+                "call_status", ["completed", "failed"]
+            )
+        )
+
     async def _select_costs(self, since: datetime) -> list[dict[str, Any]]:
         def where(query: _Query) -> _Query:
             return query.gte("ended_at", since.isoformat()).not_.is_("cost", "null").order("id")

@@ -64,14 +64,12 @@ async def test_call_again_keeps_the_ended_attempt_and_queues_a_new_one(store: St
         cost=0.0623,
         callback_requested=True,
     )
-    later = utcnow() + timedelta(minutes=5)
-    fresh = await store.call_again(provider_id, when=later, reason="follow_up")
+    fresh = await store.call_again(provider_id, reason="follow_up")
     assert fresh is not None
     assert fresh.attempt == 2 and fresh.attempt_reason == "follow_up"
     assert fresh.call_status is CallStatus.PENDING and fresh.outcome is None
     assert fresh.transcript_turns == [] and fresh.cost is None
-    assert fresh.queued_at is not None and abs((fresh.queued_at - later).total_seconds()) < 1
-    assert fresh.is_scheduled
+    assert fresh.queued_at is not None  # queued: the dispatcher dials it
     job_id = fresh.job_id
     attempts = await store.list_attempts(job_id)
     assert [(a.attempt, a.outcome) for a in attempts] == [(1, Outcome.NO_AGREEMENT)]
@@ -119,3 +117,20 @@ async def test_attempt_history_lists_kept_and_latest_attempts(store: Store) -> N
     costs = await store.costs_since(utcnow() - timedelta(hours=1))
     assert sorted(cost for job, cost in costs if job == again.job_id) == pytest.approx([0.01, 0.05])
     assert await store.costs_since(utcnow() + timedelta(hours=1)) == []
+
+
+async def test_a_follow_up_is_due_at_its_time_and_only_for_the_latest_attempt(
+    store: Store,
+) -> None:
+    provider_id = await _ended(store, Outcome.BUSY)
+    soon = utcnow() + timedelta(minutes=30)
+    scheduled = await store.schedule_follow_up(provider_id, 1, soon)
+    assert scheduled is not None and scheduled.next_attempt_at is not None
+    assert scheduled.call_status is CallStatus.FAILED  # still shows the ended attempt
+    assert await store.schedule_follow_up(provider_id, 2, soon) is None  # no such attempt
+    assert provider_id not in [p.id for p in await store.due_follow_ups(utcnow())]
+    due = await store.due_follow_ups(soon + timedelta(seconds=1))
+    assert provider_id in [p.id for p in due]
+    again = await store.call_again(provider_id, reason="follow_up")
+    assert again is not None and again.next_attempt_at is None
+    assert provider_id not in [p.id for p in await store.due_follow_ups(soon)]
