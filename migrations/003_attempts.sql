@@ -11,6 +11,7 @@ ALTER TABLE providers ADD COLUMN IF NOT EXISTS attempt_reason     TEXT;
 ALTER TABLE providers ADD COLUMN IF NOT EXISTS duration_seconds   NUMERIC(10, 1);
 ALTER TABLE providers ADD COLUMN IF NOT EXISTS cost               NUMERIC(12, 4);
 ALTER TABLE providers ADD COLUMN IF NOT EXISTS callback_requested BOOLEAN;
+ALTER TABLE providers ADD COLUMN IF NOT EXISTS next_attempt_at    TIMESTAMPTZ;
 UPDATE providers SET attempt = 1 WHERE attempt IS NULL;
 
 -- A provider who does not do the job ends `declined`.
@@ -47,6 +48,7 @@ CREATE TABLE IF NOT EXISTS call_attempts (
 CREATE INDEX IF NOT EXISTS idx_call_attempts_job_id   ON call_attempts (job_id);
 CREATE INDEX IF NOT EXISTS idx_call_attempts_ended_at ON call_attempts (ended_at);
 CREATE INDEX IF NOT EXISTS idx_providers_ended_at     ON providers (ended_at);
+CREATE INDEX IF NOT EXISTS idx_providers_next_attempt_at ON providers (next_attempt_at);
 
 -- Row-level security as for the other tables: service role only.
 ALTER TABLE call_attempts ENABLE ROW LEVEL SECURITY;
