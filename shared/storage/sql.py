@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -89,6 +90,8 @@ class SQLStore(Store):
                 async with self._engine.begin() as connection:
                     await connection.run_sync(metadata.create_all)
                     await connection.run_sync(_add_missing_columns)
+                    if self.is_sqlite:
+                        await connection.run_sync(_widen_sqlite_checks)
                     # Rows from before attempts were counted are each their first attempt.
                     await connection.execute(
                         providers.update().where(providers.c.attempt.is_(None)).values(attempt=1)
@@ -266,6 +269,40 @@ def _add_missing_columns(connection: sa.Connection) -> None:
             connection.execute(
                 sa.text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}')
             )
+
+
+def _widen_sqlite_checks(connection: sa.Connection) -> None:
+    """Let an SQLite file made by an earlier version store the outcomes added since.
+
+    SQLite cannot alter a CHECK constraint. Its documented way to loosen one is to rewrite
+    the table's stored definition (`writable_schema`) and bump the schema version; widening
+    an `IN (...)` list keeps every stored row valid, so no row needs copying.
+    """
+    for table in (providers,):
+        for constraint in table.constraints:
+            if not isinstance(constraint, sa.CheckConstraint) or constraint.name is None:
+                continue
+            stored = connection.exec_driver_sql(
+                "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table.name,)
+            ).scalar()
+            wanted = str(constraint.sqltext)
+            if not stored or wanted in stored:
+                continue
+            # The CHECK's text runs to the next clause of the definition, or its end.
+            after = r"(?=,\s*CONSTRAINT|,\s*FOREIGN|\s*\)\s*$)"
+            pattern = rf"CONSTRAINT {constraint.name} CHECK \((.*?)\){after}"
+            found = re.search(pattern, stored, flags=re.DOTALL)
+            if found is None:
+                continue
+            updated = stored[: found.start(1)] + wanted + stored[found.end(1) :]
+            version = connection.exec_driver_sql("PRAGMA schema_version").scalar() or 0
+            connection.exec_driver_sql("PRAGMA writable_schema = ON")
+            connection.exec_driver_sql(
+                "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = ?",
+                (updated, table.name),
+            )
+            connection.exec_driver_sql(f"PRAGMA schema_version = {int(version) + 1}")
+            connection.exec_driver_sql("PRAGMA writable_schema = OFF")
 
 
 def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -20,6 +20,7 @@ from enum import StrEnum
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
+from pricing.intent import refine_outcome
 from shared import metrics
 from shared.logs import bind
 from shared.models import (
@@ -452,6 +453,7 @@ class CallBridge:
         else:
             update.call_status = CallStatus.COMPLETED
             update.outcome = Outcome.AGREED if agreed else Outcome.NO_AGREEMENT
+            refine_outcome(update, turns)  # declined, or asked to be called back
         note = f"{reason.value}: {detail}" if detail else reason.value
         if reason in _ERROR_ENDS or reason is EndReason.VOICEMAIL or not conversation:
             update.failure_reason = (

@@ -96,7 +96,7 @@ async def test_simulated_providers_against_the_local_agent(tmp_path: Path) -> No
     voicemail = by_kind["voicemail"]
     assert (voicemail["call_status"], voicemail["outcome"]) == ("failed", "voicemail")
     declines = by_kind["declines"]
-    assert (declines["call_status"], declines["outcome"]) == ("completed", "no_agreement")
+    assert (declines["call_status"], declines["outcome"]) == ("completed", "declined")
     assert declines["negotiated_price"] is None
 
     human = by_kind["human"]
