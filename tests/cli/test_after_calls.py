@@ -22,7 +22,7 @@ def _three_failed(stack: Stack) -> tuple[str, list[int]]:
 def test_call_failed_calls_them_all_again_and_keeps_the_first_attempts(
     stack: Stack, voice: VoiceStandIn
 ) -> None:
-    job_id, ids = _three_failed(stack)
+    job_id, _ids = _three_failed(stack)
     voice.body = {"status": "started", "count": 0}
     nothing_new = haggle("call", job_id, "--no-start", "--timeout", "5", api=stack.url)
     assert nothing_new.returncode == 0
