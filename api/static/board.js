@@ -384,7 +384,10 @@ function providerForm(job, board) {
       const repeated = providers.length - stored.length;
       const text =
         `${stored.length} provider${stored.length === 1 ? "" : "s"} added` +
-        (repeated ? `; ${repeated} already on the list (same number), not added again.` : ".");
+        (repeated
+          ? `; ${repeated} already on the list (same number), not added again` +
+            " (to phone one again, use Call again on its row)."
+          : ".");
       fill(status, notice("success", text));
       return true;
     } catch (error) {

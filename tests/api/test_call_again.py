@@ -6,10 +6,16 @@ import csv
 import io
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
+import httpx
+
+from api.main import create_app
 from shared.models import CallStatus, CallUpdate, Outcome, TranscriptTurn, utcnow
+from shared.settings import load_settings
 from shared.storage.sql import SQLStore
-from tests.api.conftest import JOB, Api
+from tests.api.conftest import JOB, Api, VoiceStandIn
+from tests.support.servers import serve
 
 THREE = [
     {"service_provider": "Busy Bee Plumbing", "phone_number": "+14155550111"},
@@ -195,3 +201,29 @@ async def test_a_job_sets_its_follow_up_schedule(api: Api) -> None:
     assert none.json()["followup_minutes"] == []
     bad = await api.client.post("/api/jobs", json=JOB | {"followup_minutes": [0]})
     assert bad.status_code == 422
+
+
+async def test_over_the_daily_spend_cap_nothing_is_started_and_the_reason_is_given(
+    tmp_path: Path,
+) -> None:
+    voice = VoiceStandIn()
+    async with serve(voice.app()) as voice_url:
+        settings = load_settings(
+            database_url=f"sqlite:///{tmp_path / 'haggle.db'}",
+            call_backend_url=voice_url,
+            daily_spend_cap=0.10,
+        )
+        async with serve(create_app(settings)) as url, httpx.AsyncClient(base_url=url) as client:
+            api = Api(url, client, voice, tmp_path / "haggle.db")
+            job_id, (provider_id,) = await _ended_job(
+                api, [(Outcome.NO_AGREEMENT, CallUpdate(duration_seconds=120, cost=0.12))]
+            )
+            refused = await client.post(f"/api/start-calls/{job_id}")
+            assert refused.status_code == 429
+            assert "daily spend cap reached" in refused.json()["detail"]
+            assert voice.requests == []  # the voice service was not asked to dial
+            again = await client.post(f"/api/jobs/{job_id}/providers/{provider_id}/call-again")
+            assert again.status_code == 429
+            costs = (await client.get(f"/api/jobs/{job_id}/costs")).json()
+            assert costs["account_cost_last_24_hours"] == 0.12
+            assert costs["daily_spend_cap"] == 0.10
