@@ -14,7 +14,7 @@ import logging
 from shared.costs import account_of, call_cost, spend_cap_reason
 from shared.models import CallUpdate, Provider
 from shared.settings import Settings
-from shared.storage import Store
+from shared.storage import Store, StoreError
 
 logger = logging.getLogger(__name__)
 
@@ -45,9 +45,14 @@ class SpendGuard:
         """Why this call must not be dialled now, or `None`."""
         if self._cap is None:
             return None
-        job = await self._store.get_job(provider.job_id)
-        account = account_of(job) if job is not None else None
-        reason = await spend_cap_reason(self._store, account, self._cap)
+        try:
+            job = await self._store.get_job(provider.job_id)
+            account = account_of(job) if job is not None else None
+            reason = await spend_cap_reason(self._store, account, self._cap)
+        except StoreError as error:
+            # The dial itself needs the store next: let it fail there, with its own reason.
+            logger.warning("spend cap not checked: %s", error, extra={"provider_id": provider.id})
+            return None
         if reason:
             logger.warning("call not dialled: %s", reason, extra={"provider_id": provider.id})
         return reason
