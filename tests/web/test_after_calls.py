@@ -151,6 +151,15 @@ async def test_call_again_follow_up_time_declined_costs_and_export(
     await expect(dialog).to_contain_text("No answer")
     await assert_accessible(page, "transcript with earlier attempts")
     await page.keyboard.press("Escape")
+
+    # A provider who asked to be called back is offered for the homeowner to confirm.
+    await store.update_call(flaky, CallUpdate(callback_requested=True))
+    flaky_row = page.locator(f'tr[data-provider-id="{flaky}"]')
+    await expect(flaky_row).to_contain_text("Asked to be called back")
+    await flaky_row.get_by_role("button", name="Call back: Flaky Pipes").click()
+    await expect(flaky_row).to_have_attribute("data-status", "pending")
+    stored = await store.get_provider(flaky)
+    assert stored is not None and (stored.attempt, stored.attempt_reason) == (2, "again")
     assert errors == []
     await page.close()
 
