@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 
 from shared.models import CallStatus, Outcome
 from tests.cli.conftest import Stack, VoiceStandIn, assert_one_line_error, haggle
@@ -74,4 +75,22 @@ def test_call_again_names_one_provider_by_name_id_or_phone(
         haggle("call", job_id, "--again", "x", "--failed", api=stack.url),
         "not allowed with",
         status=2,
+    )
+
+
+def test_job_create_sets_the_follow_up_schedule(stack: Stack) -> None:
+    run = haggle("job", "create", "--problem", "fix a tap", "--zip", "94110",
+                 "--follow-up", "15", "--follow-up", "60", "--json", api=stack.url)  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["followup_minutes"] == [15, 60]
+    none = haggle("job", "create", "--problem", "fix a tap", "--zip", "94110",
+                  "--no-follow-up", "--json", api=stack.url)  # fmt: skip
+    assert json.loads(none.stdout)["followup_minutes"] == []
+    bad = haggle("job", "create", "--problem", "fix a tap", "--zip", "94110",
+                 "--follow-up", "0", api=stack.url)  # fmt: skip
+    assert_one_line_error(bad, "--follow-up")
+    assert_one_line_error(
+        haggle("job", "create", "--problem", "fix a tap", "--zip", "abc", api=stack.url),
+        "--zip",
+        "not a zip code",
     )
