@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api.intake import make_intake, make_provider_search
 from api.locks import KeyedLocks
-from api.routes import dashboard, insights, intake, jobs, live
+from api.routes import attempts, dashboard, export, insights, intake, jobs, live
 from api.voice_client import VoiceServiceClient
 from shared.logs import configure_logging
 from shared.metrics import metrics_endpoint
@@ -55,6 +55,8 @@ def create_app(settings: Settings) -> FastAPI:
         allow_headers=["Authorization", "Content-Type"],
     )
     app.include_router(jobs.router)
+    app.include_router(attempts.router)
+    app.include_router(export.router)
     app.include_router(intake.router)
     app.include_router(live.router)
     app.include_router(insights.router)

@@ -26,7 +26,13 @@ _CONTEXT: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar
 )
 #: Fields a call's lines carry, from the context or from `extra=`.
 CONTEXT_FIELDS = ("job_id", "provider_id", "call_sid")
-_RESERVED = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
+#: Not extras: the record's own attributes, and uvicorn's `color_message` (a copy of the message
+#: with terminal colour codes, which would otherwise land in every log line).
+_RESERVED = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
+    "message",
+    "asctime",
+    "color_message",
+}
 _HANDLER_NAME = "haggle"
 
 

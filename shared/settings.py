@@ -113,6 +113,19 @@ class Settings(BaseSettings):
     instance_id: str = Field(default_factory=socket.gethostname, min_length=1)
     lease_seconds: float = Field(default=30.0, ge=1)
     dispatch_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    # Calling hours in the callee's local time (`00:00-24:00`: any hour); follow-ups wait
+    # for them. Simulated providers are called at any hour.
+    calling_hours: str = "08:00-21:00"
+
+    # Costs: estimated from per-minute rates, and an optional cap per account and day.
+    telephony_cost_per_minute: float = Field(default=0.014, ge=0)
+    model_cost_per_minute: float = Field(default=0.05, ge=0)
+    daily_spend_cap: float | None = Field(default=None, gt=0)
+
+    # A signed notice to the homeowner's own app when a job's calls have all ended.
+    job_webhook_url: str | None = None
+    job_webhook_secret: SecretStr | None = None
+    job_webhook_attempts: int = Field(default=5, ge=1, le=20)
 
     # Job API
     cors_origins: Annotated[list[str], NoDecode] = Field(
@@ -158,7 +171,21 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("call_backend_url", "twilio_api_base_url", "public_base_url", "supabase_url")
+    @field_validator("calling_hours")
+    @classmethod
+    def _hours(cls, value: str) -> str:
+        from shared.calling_hours import parse_window
+
+        parse_window(value)  # raises ValueError naming the problem
+        return value
+
+    @field_validator(
+        "call_backend_url",
+        "twilio_api_base_url",
+        "public_base_url",
+        "supabase_url",
+        "job_webhook_url",
+    )
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is None or value == "":
@@ -187,6 +214,8 @@ class Settings(BaseSettings):
             self.agent = AgentKind.GROK if self.xai_api_key else AgentKind.LOCAL
         if self.provider_search is ProviderSearch.GROK and not self.xai_api_key:
             raise ValueError("PROVIDER_SEARCH=grok needs XAI_API_KEY")
+        if self.job_webhook_url and not self.job_webhook_secret:
+            raise ValueError("JOB_WEBHOOK_SECRET must be set too: the job webhook is signed")
         if bool(self.supabase_url) != bool(self.supabase_key):
             missing = "SUPABASE_KEY" if self.supabase_url else "SUPABASE_URL"
             raise ValueError(f"{missing} must be set too: Supabase needs both URL and key")

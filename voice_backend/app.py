@@ -25,10 +25,13 @@ from voice_backend.call.registry import ActiveCalls
 from voice_backend.call.results import ResultWriter
 from voice_backend.call.services import CallServices
 from voice_backend.dispatcher import Dispatcher
+from voice_backend.followups import AfterCall
 from voice_backend.routes import directory, jobs, twilio
 from voice_backend.security import CallTokens
+from voice_backend.spending import SpendGuard
 from voice_backend.telephony.base import Telephony as TelephonyPort
 from voice_backend.twilio.signatures import TwilioSignatures
+from voice_backend.webhook import JobWebhook
 
 logger = logging.getLogger(__name__)
 
@@ -110,6 +113,13 @@ def _sim_telephony(settings: Settings, signing_token: str) -> TelephonyPort:
     )
 
 
+def _job_webhook(settings: Settings) -> JobWebhook | None:
+    secret = Settings.secret(settings.job_webhook_secret)
+    if not settings.job_webhook_url or not secret:
+        return None
+    return JobWebhook(settings.job_webhook_url, secret, attempts=settings.job_webhook_attempts)
+
+
 def _agents(settings: Settings) -> AgentFactory:
     if settings.agent is AgentKind.GROK:
         from voice_backend.agents.grok import grok_agent_factory
@@ -146,7 +156,18 @@ def create_app(settings: Settings) -> FastAPI:
             return
         results = ResultWriter(store, Path(settings.data_dir) / "pending-results")
         registry = ActiveCalls()
-        dispatcher = Dispatcher(store, telephony, settings, registry, settings.instance_id)
+        wake = asyncio.Event()  # due follow-ups wake the dispatcher
+        after_call = AfterCall(store, settings, _job_webhook(settings), wake.set)
+        dispatcher = Dispatcher(
+            store,
+            telephony,
+            settings,
+            registry,
+            settings.instance_id,
+            wake=wake,
+            on_call_ended=after_call.call_ended,
+            refusal=SpendGuard(store, settings.daily_spend_cap).refusal,
+        )
         services = CallServices(
             settings=settings,
             store=store,
@@ -165,10 +186,12 @@ def create_app(settings: Settings) -> FastAPI:
         await results.flush()
         results.start()
         await dispatcher.start()
+        after_call.start()
         try:
             yield
         finally:
             await dispatcher.stop()
+            await after_call.stop()
             for bridge in registry.all():
                 bridge.end(EndReason.SHUTDOWN)
             await _drain(registry)

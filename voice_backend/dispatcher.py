@@ -62,7 +62,14 @@ class Dispatcher:
         settings: Settings,
         registry: ActiveCalls,
         instance_id: str,
+        *,
+        wake: asyncio.Event | None = None,
+        on_call_ended: Callable[[int], Awaitable[None]] | None = None,
+        refusal: Callable[[Provider], Awaitable[str | None]] | None = None,
     ) -> None:
+        """`wake`, when given, is shared with whoever may have work for the dispatcher (due
+        follow-ups); `on_call_ended` runs after each call; `refusal` says why a claimed call
+        must not be dialled (the spend cap), or `None`."""
         self._store = store
         self._telephony = telephony
         self._settings = settings
@@ -71,10 +78,14 @@ class Dispatcher:
         self._holding: set[int] = set()
         self._interval = 1.0 / settings.calls_per_second
         self._next_dial = 0.0
-        self._wake = asyncio.Event()
+        self._wake = wake if wake is not None else asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
         self._timers: dict[int, asyncio.Task[None]] = {}
         self._loops: list[asyncio.Task[None]] = []
+        #: After a call ended (follow-ups, the job webhook): `voice_backend.followups`.
+        self.on_call_ended = on_call_ended
+        #: Why a claimed call must not be dialled (the spend cap), or `None`.
+        self.refusal = refusal
 
     @property
     def urls(self) -> CallUrls:
@@ -123,6 +134,10 @@ class Dispatcher:
         queued = await self._store.queue_calls(job_id)
         self._wake.set()
         return queued
+
+    def wake(self) -> None:
+        """Look for queued calls now rather than at the next poll."""
+        self._wake.set()
 
     def in_flight(self) -> int:
         """Calls holding a slot now."""
@@ -190,6 +205,12 @@ class Dispatcher:
     async def _dial(self, provider: Provider) -> None:
         provider_id = provider.id
         bind(provider_id=provider_id, job_id=provider.job_id)
+        refusal = await self.refusal(provider) if self.refusal is not None else None
+        if refusal is not None:
+            await self._fail(provider_id, Outcome.DIAL_ERROR, refusal)
+            self._release(provider_id)
+            self._ended(provider_id)
+            return
         try:
             urls = self.urls
             request = DialRequest(
@@ -208,6 +229,7 @@ class Dispatcher:
             metrics.DIAL_ERRORS.labels(_cause(error)).inc()
             await self._fail(provider_id, Outcome.DIAL_ERROR, str(error))
             self._release(provider_id)
+            self._ended(provider_id)
             return
         await self._store.update_call(provider_id, CallUpdate(call_sid=call_sid))
         bind(call_sid=call_sid)
@@ -230,6 +252,11 @@ class Dispatcher:
         if timer is not None and timer is not asyncio.current_task():
             timer.cancel()
         self._release(provider_id)
+        self._ended(provider_id)
+
+    def _ended(self, provider_id: int) -> None:
+        if self.on_call_ended is not None:
+            self._spawn(partial(self.on_call_ended, provider_id))
 
     def _release(self, provider_id: int) -> None:
         if provider_id in self._holding:

@@ -15,10 +15,12 @@ from api.schemas import (
     ProvidersIn,
     ProviderStatusOut,
     StartCallsOut,
+    can_call_again,
 )
 from api.voice_client import VoiceServiceUnavailable
 from shared import metrics
-from shared.models import Job, JobCreate
+from shared.costs import account_of, spend_cap_reason
+from shared.models import Job, JobCreate, Provider
 from shared.storage import Store
 
 logger = logging.getLogger(__name__)
@@ -96,12 +98,17 @@ async def provider_status(job_id: str, store: StoreDep) -> list[ProviderStatusOu
 
 
 @router.post("/start-calls/{job_id}")
-async def start_calls(job_id: str, store: StoreDep, voice: VoiceDep) -> StartCallsOut:
+async def start_calls(
+    job_id: str, store: StoreDep, voice: VoiceDep, settings: SettingsDep
+) -> StartCallsOut:
     """Ask the voice service to call the job's providers (those not yet called)."""
-    await job_or_404(store, job_id)
+    job = await job_or_404(store, job_id)
     providers = await store.list_providers(job_id)
     if not providers:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"No providers found for job: {job_id}")
+    over_cap = await spend_cap_reason(store, account_of(job), settings.daily_spend_cap)
+    if over_cap:
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, over_cap)
     try:
         answer = await voice.start_job(job_id)
     except VoiceServiceUnavailable as error:
@@ -118,5 +125,19 @@ async def start_calls(job_id: str, store: StoreDep, voice: VoiceDep) -> StartCal
     if not isinstance(count, int):
         count = len(providers)
     return StartCallsOut(
-        status="started", message=f"Started calls for {count} providers", provider_count=count
+        status="started", message=_started_message(count, providers), provider_count=count
     )
+
+
+def _started_message(count: int, providers: list[Provider]) -> str:
+    """What starting the calls did, in words (never "Started calls for 0 providers")."""
+    if count:
+        return f"Started calls for {count} provider{'s' if count != 1 else ''}"
+    retry = sum(can_call_again(provider) for provider in providers)
+    if retry:
+        return (
+            "No new call to start: every provider has been called. "
+            f"{retry} call{'s' if retry != 1 else ''} ended without a deal and can be "
+            "called again."
+        )
+    return "No new call to start: every provider has been called or is being called."

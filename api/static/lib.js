@@ -134,7 +134,37 @@ export const OUTCOME_LABELS = {
   voicemail: "Voicemail",
   dial_error: "Could not dial",
   error: "Error",
+  declined: "Declined the job",
 };
+
+/** "Plumber: my toilet keeps running · 94110": jobs told apart by what they are about. */
+export function jobTitle(job, length = 48) {
+  const trade = job.task ? job.task[0].toUpperCase() + job.task.slice(1) : "Job";
+  const problem = (job.problem || "").trim();
+  const short = problem.length > length ? `${problem.slice(0, length - 1).trimEnd()}…` : problem;
+  return short ? `${trade}: ${short} · ${job.zip_code}` : `${trade} · ${job.zip_code}`;
+}
+
+/** An estimated cost: "$0.12" (cents shown even when small); an em dash for none. */
+export function cost(value) {
+  if (value === null || value === undefined) return "—";
+  return cents.format(value);
+}
+
+/** A time of day, with the date when it is not today. */
+export function clock(iso) {
+  if (!iso) return "";
+  const date = new Date(iso);
+  const today = new Date().toDateString() === date.toDateString();
+  return today
+    ? date.toLocaleTimeString(undefined, { timeStyle: "short" })
+    : date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+}
+
+/** Whether a call is over and no follow-up waits. */
+export function isSettled(row) {
+  return (row.call_status === "completed" || row.call_status === "failed") && !row.next_attempt_at;
+}
 
 /** Whether a provider row has an agreed price. */
 export function isAgreed(row) {

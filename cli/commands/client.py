@@ -72,8 +72,30 @@ class JobApi:
         )
         return answer
 
+    def call_again(self, job_id: str, provider_ids: list[int] | None) -> dict[str, Any]:
+        """`POST /api/jobs/{job_id}/call-again`: the named providers, or every failed call."""
+        body = {"provider_ids": provider_ids} if provider_ids is not None else {}
+        answer: dict[str, Any] = self._request("POST", f"/api/jobs/{job_id}/call-again", json=body)
+        return answer
+
+    def costs(self, job_id: str) -> dict[str, Any]:
+        """`GET /api/jobs/{job_id}/costs`."""
+        answer: dict[str, Any] = self._request("GET", f"/api/jobs/{job_id}/costs")
+        return answer
+
+    def export_csv(self, job_id: str) -> str:
+        """`GET /api/jobs/{job_id}/export.csv`: the CSV text (without the byte-order mark)."""
+        text: str = self._request("GET", f"/api/jobs/{job_id}/export.csv", raw=True)
+        return text.lstrip("\ufeff")
+
     def _request(
-        self, method: str, path: str, *, json: Any = None, timeout: float | None = None
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        timeout: float | None = None,
+        raw: bool = False,
     ) -> Any:
         try:
             response = self._client.request(
@@ -90,6 +112,8 @@ class JobApi:
                 "running? Start it with 'haggle serve api', or point --api or HAGGLE_API_URL "
                 "at it"
             ) from None
+        if raw and response.is_success:
+            return response.text
         try:
             body = response.json()
         except ValueError:

@@ -23,6 +23,7 @@ _JOB_FLAGS = {
     "house_address": "--address",
     "date_needed": "--date",
     "context_answers": "--context",
+    "followup_minutes": "--follow-up",
 }
 #: Accepted CSV header names, after lower-casing and `-`/space → `_`.
 _NAME_COLUMNS = ("service_provider", "name")
@@ -58,6 +59,20 @@ def add_parsers(commands: argparse._SubParsersAction[Any]) -> None:
     create.add_argument("--address", help="the house address")
     create.add_argument("--date", help="when the job is needed (free text: 'this Friday')")
     create.add_argument("--context", help="answers the agent may give about the job")
+    follow = create.add_mutually_exclusive_group()
+    follow.add_argument(
+        "--follow-up",
+        action="append",
+        type=float,
+        metavar="MINUTES",
+        help=(
+            "call a busy or unanswered line again this many minutes later (repeatable, one "
+            "per follow-up; default: 30 and 120), inside calling hours"
+        ),
+    )
+    follow.add_argument(
+        "--no-follow-up", action="store_true", help="never call a busy line again by itself"
+    )
     create.add_argument("--json", action="store_true", help="print the whole job as JSON")
     create.set_defaults(handler=_create_job)
 
@@ -114,6 +129,8 @@ def _create_job(args: argparse.Namespace) -> int:
         "context_answers": args.context,
     }
     body |= {key: value for key, value in optional.items() if value is not None}
+    if args.no_follow_up or args.follow_up:
+        body["followup_minutes"] = [] if args.no_follow_up else args.follow_up
     with JobApi(api_url(args)) as api:
         try:
             job = api.create_job(body)

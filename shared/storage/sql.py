@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -9,11 +10,13 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.dialects.postgresql import insert as postgres_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from shared.storage.base import Store, StoreError, Where
-from shared.storage.schema import jobs, metadata, providers
+from shared.storage.schema import call_attempts, jobs, metadata, providers
 
 _SQLITE_PRAGMAS = (
     # WAL lets both services (two processes) read while one writes.
@@ -87,6 +90,12 @@ class SQLStore(Store):
                 async with self._engine.begin() as connection:
                     await connection.run_sync(metadata.create_all)
                     await connection.run_sync(_add_missing_columns)
+                    if self.is_sqlite:
+                        await connection.run_sync(_widen_sqlite_checks)
+                    # Rows from before attempts were counted are each their first attempt.
+                    await connection.execute(
+                        providers.update().where(providers.c.attempt.is_(None)).values(attempt=1)
+                    )
             await self.ping()
         except (SQLAlchemyError, OSError) as error:
             await self._engine.dispose()
@@ -172,6 +181,10 @@ class SQLStore(Store):
         column = providers.c
         if where.job_id is not None:
             statement = statement.where(column.job_id == where.job_id)
+        if where.provider_id is not None:
+            statement = statement.where(column.id == where.provider_id)
+        if where.attempt is not None:
+            statement = statement.where(column.attempt == where.attempt)
         if where.statuses is not None:
             statement = statement.where(column.call_status.in_(where.statuses))
         if where.queued is not None:
@@ -184,6 +197,46 @@ class SQLStore(Store):
         statement = statement.values(values).returning(*providers.c)
         rows = [_row(item) for item in await self._run(statement, "all")]
         return sorted(rows, key=lambda row: row["id"])
+
+    async def _insert_attempt(self, row: dict[str, Any]) -> bool:
+        insert = sqlite_insert if self.is_sqlite else postgres_insert
+        statement = (
+            insert(call_attempts)
+            .values(row)
+            .on_conflict_do_nothing(index_elements=[call_attempts.c.id])
+            .returning(call_attempts.c.id)
+        )
+        return bool(await self._run(statement, "all"))
+
+    async def _select_attempts(self, job_id: str) -> list[dict[str, Any]]:
+        query = (
+            sa.select(call_attempts)
+            .where(call_attempts.c.job_id == job_id)
+            .order_by(call_attempts.c.provider_id, call_attempts.c.attempt)
+        )
+        return [_row(item) for item in await self._run(query, "all")]
+
+    async def _select_due(self, now: datetime) -> list[dict[str, Any]]:
+        query = (
+            sa.select(providers)
+            .where(
+                providers.c.next_attempt_at <= now,
+                providers.c.call_status.in_(["completed", "failed"]),
+            )
+            .order_by(providers.c.id)
+        )
+        return [_row(item) for item in await self._run(query, "all")]
+
+    async def _select_costs(self, since: datetime) -> list[dict[str, Any]]:
+        query = sa.union_all(
+            *(
+                sa.select(table.c.job_id, table.c.cost).where(
+                    table.c.ended_at >= since, table.c.cost.is_not(None)
+                )
+                for table in (providers, call_attempts)
+            )
+        )
+        return [_row(item) for item in await self._run(query, "all")]
 
     async def _run(self, statement: Any, fetch: str) -> Any:
         """Run one statement in its own transaction and fetch its result."""
@@ -216,6 +269,40 @@ def _add_missing_columns(connection: sa.Connection) -> None:
             connection.execute(
                 sa.text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}')
             )
+
+
+def _widen_sqlite_checks(connection: sa.Connection) -> None:
+    """Let an SQLite file made by an earlier version store the outcomes added since.
+
+    SQLite cannot alter a CHECK constraint. Its documented way to loosen one is to rewrite
+    the table's stored definition (`writable_schema`) and bump the schema version; widening
+    an `IN (...)` list keeps every stored row valid, so no row needs copying.
+    """
+    for table in (providers,):
+        for constraint in table.constraints:
+            if not isinstance(constraint, sa.CheckConstraint) or constraint.name is None:
+                continue
+            stored = connection.exec_driver_sql(
+                "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table.name,)
+            ).scalar()
+            wanted = str(constraint.sqltext)
+            if not stored or wanted in stored:
+                continue
+            # The CHECK's text runs to the next clause of the definition, or its end.
+            after = r"(?=,\s*CONSTRAINT|,\s*FOREIGN|\s*\)\s*$)"
+            pattern = rf"CONSTRAINT {constraint.name} CHECK \((.*?)\){after}"
+            found = re.search(pattern, stored, flags=re.DOTALL)
+            if found is None:
+                continue
+            updated = stored[: found.start(1)] + wanted + stored[found.end(1) :]
+            version = connection.exec_driver_sql("PRAGMA schema_version").scalar() or 0
+            connection.exec_driver_sql("PRAGMA writable_schema = ON")
+            connection.exec_driver_sql(
+                "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = ?",
+                (updated, table.name),
+            )
+            connection.exec_driver_sql(f"PRAGMA schema_version = {int(version) + 1}")
+            connection.exec_driver_sql("PRAGMA writable_schema = OFF")
 
 
 def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

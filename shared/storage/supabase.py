@@ -28,7 +28,7 @@ from postgrest.types import ReturnMethod
 from supabase import AsyncClient, AsyncClientOptions, AsyncSupabaseException, acreate_client
 
 from shared.storage.base import Store, StoreError, Where
-from shared.storage.schema import jobs, providers
+from shared.storage.schema import call_attempts, jobs, providers
 
 #: Supabase's default `max_rows`: the most rows PostgREST returns for one read.
 DEFAULT_PAGE_SIZE = 1000
@@ -36,14 +36,18 @@ DEFAULT_PAGE_SIZE = 1000
 _Query = AsyncSelectRequestBuilder
 _JOBS = jobs.name
 _PROVIDERS = providers.name
+_ATTEMPTS = call_attempts.name
+_TABLES = (jobs, providers, call_attempts)
+#: PostgREST's code for a unique (here: primary key) violation.
+_DUPLICATE_KEY = "23505"
 
 
 def _columns_of(table: sa.Table, kind: type[sa.types.TypeEngine[Any]]) -> frozenset[str]:
     return frozenset(column.name for column in table.c if isinstance(column.type, kind))
 
 
-_DATETIME_COLUMNS = {table.name: _columns_of(table, sa.DateTime) for table in (jobs, providers)}
-_NUMERIC_COLUMNS = {table.name: _columns_of(table, sa.Numeric) for table in (jobs, providers)}
+_DATETIME_COLUMNS = {table.name: _columns_of(table, sa.DateTime) for table in _TABLES}
+_NUMERIC_COLUMNS = {table.name: _columns_of(table, sa.Numeric) for table in _TABLES}
 
 
 class SupabaseStore(Store):
@@ -225,6 +229,10 @@ class SupabaseStore(Store):
         )
         if where.job_id is not None:
             query = query.eq("job_id", where.job_id)
+        if where.provider_id is not None:
+            query = query.eq("id", where.provider_id)
+        if where.attempt is not None:
+            query = query.eq("attempt", where.attempt)
         if where.statuses is not None:
             if not where.statuses:
                 return []  # `status IN ()` holds for no row
@@ -243,7 +251,55 @@ class SupabaseStore(Store):
         rows = [_decode(_PROVIDERS, row) for row in await self._execute(query)]
         return sorted(rows, key=lambda row: row["id"])
 
+    async def _insert_attempt(self, row: dict[str, Any]) -> bool:
+        query = self._table(_ATTEMPTS).insert(_encode(row), returning=ReturnMethod.minimal)
+        try:
+            await query.execute()
+        except APIError as error:
+            if error.code == _DUPLICATE_KEY:
+                return False  # kept already: the id is the provider and attempt number
+            raise StoreError(f"Supabase refused the request: {self._api_reason(error)}") from None
+        except httpx.HTTPError as error:
+            raise StoreError(f"Supabase request failed: {type(error).__name__}") from None
+        return True
+
+    async def _select_attempts(self, job_id: str) -> list[dict[str, Any]]:
+        return await self._select_pages(
+            _ATTEMPTS,
+            lambda query: query.eq("job_id", job_id).order("provider_id").order("attempt"),
+        )
+
+    async def _select_due(self, now: datetime) -> list[dict[str, Any]]:
+        return await self._select_providers_by_id(
+            lambda query: query.lte("next_attempt_at", now.isoformat()).in_(
+                "call_status", ["completed", "failed"]
+            )
+        )
+
+    async def _select_costs(self, since: datetime) -> list[dict[str, Any]]:
+        def where(query: _Query) -> _Query:
+            return query.gte("ended_at", since.isoformat()).not_.is_("cost", "null").order("id")
+
+        found: list[dict[str, Any]] = []
+        for table in (_PROVIDERS, _ATTEMPTS):
+            found += await self._select_pages(table, where, columns="job_id,cost")
+        return found
+
     # -- plumbing --------------------------------------------------------------------------
+
+    async def _select_pages(
+        self, table: str, where: Callable[[_Query], _Query], *, columns: str = "*"
+    ) -> list[dict[str, Any]]:
+        """Every matching row of `table`, a page (by offset, under a total order) at a time."""
+        found: list[dict[str, Any]] = []
+        while True:
+            query = where(self._table(table).select(columns)).limit(self._page_size)
+            if found:
+                query = query.offset(len(found))
+            page = await self._execute(query)
+            found.extend(_decode(table, row) for row in page)
+            if len(page) < self._page_size:
+                return found
 
     def _table(self, name: str) -> AsyncRequestBuilder:
         return self.client.table(name)

@@ -13,7 +13,7 @@ passing:
   exactly one row matched (rolling a write back, as PostgREST does);
 * `POST` inserts one object or an array (all or none), honouring `columns=`,
   `Prefer: return=minimal|headers-only|representation` and `missing=default`, filling in the
-  column defaults of `migrations/001_init.sql` (a bigserial `id` for providers);
+  column defaults of the migrations (`migrations/*.sql`) (a bigserial `id` for providers);
 * `PATCH` and `DELETE` with filters, all or nothing per request; without any filter they are
   refused, as Supabase's `safeupdate` does (code 21000);
 * values are checked like PostgreSQL would (types, NOT NULL, CHECK, primary and foreign keys)
@@ -59,7 +59,7 @@ from starlette.types import Receive, Scope, Send
 
 from shared.storage.schema import metadata
 
-MIGRATION = Path(__file__).resolve().parents[2] / "migrations" / "001_init.sql"
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 DEFAULT_KEY = "fake-service-role-key-5b0c1e"
 SCHEMA = "public"
 _JSON_TYPE = "application/json; charset=utf-8"
@@ -72,7 +72,7 @@ class Column:
     """One column: its PostgreSQL type, nullability and default."""
 
     name: str
-    kind: str  # text | bigint | numeric | timestamptz | jsonb
+    kind: str  # text | bigint | numeric | timestamptz | jsonb | boolean
     nullable: bool
     precision: int | None = None
     scale: int | None = None
@@ -113,6 +113,8 @@ class Table:
 
 def _kind_of(column: sa.Column[Any]) -> str:
     kind = column.type
+    if isinstance(kind, sa.Boolean):
+        return "boolean"
     if isinstance(kind, sa.Integer):
         return "bigint"
     if isinstance(kind, sa.Numeric):
@@ -128,7 +130,8 @@ def _kind_of(column: sa.Column[Any]) -> str:
 
 _COLUMN_LINE = re.compile(
     r"^\s*(?:ALTER TABLE (?P<table>\w+) ADD COLUMN IF NOT EXISTS\s+)?"
-    r"(?P<column>[a-z_]+)\s+(?P<type>BIGSERIAL|TEXT|JSONB|TIMESTAMPTZ|NUMERIC\(\d+, \d+\))"
+    r"(?P<column>[a-z_]+)\s+"
+    r"(?P<type>BIGSERIAL|BIGINT|INTEGER|BOOLEAN|TEXT|JSONB|TIMESTAMPTZ|NUMERIC\(\d+, \d+\))"
     r"(?P<rest>.*)$"
 )
 
@@ -148,10 +151,13 @@ def _parse_default(expression: str) -> Callable[[], Any]:
 
 
 def _migration_defaults() -> dict[tuple[str, str], tuple[bool, Callable[[], Any] | None]]:
-    """(table, column) -> (is bigserial, default) as `migrations/001_init.sql` declares."""
+    """(table, column) -> (is bigserial, default) as the migrations declare, in order."""
     found: dict[tuple[str, str], tuple[bool, Callable[[], Any] | None]] = {}
     table = None
-    for line in MIGRATION.read_text().splitlines():
+    lines = [
+        line for path in sorted(MIGRATIONS.glob("*.sql")) for line in path.read_text().splitlines()
+    ]
+    for line in lines:
         created = re.match(r"^CREATE TABLE IF NOT EXISTS (\w+)", line)
         if created:
             table = created.group(1)
@@ -300,6 +306,10 @@ def _from_text(column: Column, text: str) -> Any:
     """A value written in a URL (a filter), as the column's type."""
     if column.kind == "text":
         return text
+    if column.kind == "boolean":
+        if text.strip().lower() not in {"true", "false"}:
+            raise PostgrestError(400, "22P02", f'invalid input syntax for type boolean: "{text}"')
+        return text.strip().lower() == "true"
     if column.kind == "bigint":
         if not re.fullmatch(r"\s*[+-]?\d+\s*", text):
             raise PostgrestError(400, "22P02", f'invalid input syntax for type bigint: "{text}"')
@@ -334,6 +344,10 @@ def _from_json(table: Table, column: Column, value: Any) -> Any:
                 f"{where} is text, got JSON {type(value).__name__}",
                 hint="The fake PostgREST only takes JSON strings for text columns.",
             )
+        return value
+    if column.kind == "boolean":
+        if not isinstance(value, bool):
+            raise PostgrestError(400, "22P02", f'invalid input syntax for type boolean: "{value}"')
         return value
     if column.kind == "bigint":
         if isinstance(value, bool) or not isinstance(value, int | str):

@@ -14,6 +14,7 @@ import httpx
 
 from api.main import create_app as create_api
 from shared.settings import Settings, load_settings
+from shared.storage.sql import SQLStore
 from tests.fakes.grok_realtime import FakeGrok
 from tests.fakes.twilio_rest import FakeTwilio
 from tests.support.servers import bound_socket, free_port, serve
@@ -66,6 +67,16 @@ class Rig:
         response.raise_for_status()
         rows: list[dict[str, Any]] = response.json()
         return rows
+
+    @asynccontextmanager
+    async def voice_store(self) -> AsyncIterator[SQLStore]:
+        """The rig's database, opened directly (to set up or inspect what the API cannot)."""
+        store = SQLStore(self.settings.database_url)
+        await store.open()
+        try:
+            yield store
+        finally:
+            await store.close()
 
     async def finished(self, job_id: str, within: float = 30.0) -> list[dict[str, Any]]:
         """Wait until every call of the job is `completed` or `failed`; the rows."""

@@ -116,9 +116,12 @@ async def test_history_live_board_analytics_and_phone(
     await expect(page.get_by_role("heading", level=1, name="Your jobs")).to_be_visible()
     rows = page.locator("table.history tbody tr")
     await expect(rows).to_have_count(2)
-    await expect(rows.nth(0)).to_contain_text("Electrician · 94103")
+    # Each job is named by its trade, what it is about and where: no two read alike.
+    await expect(rows.nth(0).get_by_role("link")).to_have_text(
+        "Electrician: I need help with outlet sparks in the kitchen · 94103"
+    )
     await expect(rows.nth(0)).to_contain_text("$180")
-    await expect(rows.nth(1)).to_contain_text("Plumber · 94110")
+    await expect(rows.nth(1).get_by_role("link")).to_have_text(re.compile(r"^Plumber: .+ · 94110$"))
     await expect(rows.nth(1)).to_contain_text("saved $50")
     await shot(page, "07-jobs")
     # The call manager's filters: a search box and what to show.

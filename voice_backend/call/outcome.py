@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from pricing.intent import refine_outcome
 from shared.models import CallStatus, CallUpdate, Outcome, TranscriptTurn, format_transcript
 
 
@@ -92,7 +93,7 @@ def final_update(
         conversation=any(turn.role == "user" for turn in turns),
         failure_reason=update.failure_reason,
     )
-    return update.model_copy(
+    result = update.model_copy(
         update={
             "call_status": verdict.call_status,
             "outcome": verdict.outcome,
@@ -102,6 +103,7 @@ def final_update(
             "call_transcript": format_transcript(turns),
         }
     )
+    return refine_outcome(result, turns)  # declined, or asked to be called back
 
 
 def agent_error_kind(reason: EndReason) -> str | None:

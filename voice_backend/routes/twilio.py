@@ -10,6 +10,7 @@ from twilio.twiml.voice_response import Connect, VoiceResponse
 from shared.models import CallStatus
 from voice_backend.call.bridge import CallBridge
 from voice_backend.deps import DispatcherDep, ServicesDep, SettingsDep, SignaturesDep, StoreDep
+from voice_backend.spending import record_duration
 from voice_backend.twilio.callbacks import parse_answered_by, parse_call_status
 
 logger = logging.getLogger(__name__)
@@ -69,7 +70,11 @@ async def twiml(
 
 @router.post("/call-status", status_code=status.HTTP_204_NO_CONTENT)
 async def call_status(
-    request: Request, signatures: SignaturesDep, dispatcher: DispatcherDep
+    request: Request,
+    signatures: SignaturesDep,
+    dispatcher: DispatcherDep,
+    store: StoreDep,
+    settings: SettingsDep,
 ) -> Response:
     """Twilio's status and answering-machine callbacks."""
     form = await _signed_form(request, signatures)
@@ -77,6 +82,8 @@ async def call_status(
     call_sid = form.get("CallSid", "")
     if not call_sid:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "CallSid is missing")
+    # Before the status moves (which may schedule a follow-up): the duration is this attempt's.
+    await record_duration(store, settings, provider_id, call_sid, form.get("CallDuration"))
     await dispatcher.on_status(
         provider_id,
         call_sid,

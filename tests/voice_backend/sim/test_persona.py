@@ -387,7 +387,7 @@ def test_every_persona_against_the_policy(key: str, budget: float | None) -> Non
         assert [t.role for t in result.turns] == ["user"]  # its greeting; no message left
         return
     if persona.kind is PersonaKind.DECLINES:
-        assert mind.hung_up and policy.outcome is Outcome.NO_AGREEMENT
+        assert mind.hung_up and policy.outcome is Outcome.DECLINED
         assert policy.agreed_price is None
         assert OfflinePriceExtractor().read(result.turns).agreed_price is None
         return

@@ -120,8 +120,10 @@ class NegotiationPolicy(Bargain):
         words, reading = heard.words, heard.reading
         if not words:
             return self._unclear_turn()
-        if reading.decline:
-            return self._no_deal("Okay, no problem.")
+        if reading.decline:  # they do not do this job: not a failed negotiation
+            turn = self._no_deal("Okay, no problem.")
+            self._outcome = Outcome.DECLINED
+            return turn
         if not heard.any_price:
             if has(words, *REPEAT_PLEASE) or words in (["what"], ["sorry"], ["huh"]):
                 return self._say_again()

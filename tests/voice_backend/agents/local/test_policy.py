@@ -506,7 +506,7 @@ def test_a_decline_is_closed_politely(line: str) -> None:
     call.say("yes")
     turn = call.say(line)
     assert closes(turn, agreed=False)
-    assert call.policy.outcome is Outcome.NO_AGREEMENT
+    assert call.policy.outcome is Outcome.DECLINED  # not a failed negotiation
     assert call.policy.reply("hello") == AgentTurn("", hang_up=True)
 
 
