@@ -391,7 +391,7 @@ class FakeSession:
                 "invalid_request_error",
             )
         else:
-            await self.send({"type": "conversation.item.truncated", **event})
+            await self.send({**event, "type": "conversation.item.truncated"})
 
     async def _on_item_create(self, event: dict[str, Any]) -> None:
         item = event.get("item") or {}

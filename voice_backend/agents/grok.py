@@ -288,6 +288,8 @@ class GrokAgent:
                 return await self._on_function_call(event)
             case wire.ServerError():
                 self._on_error(event)
+            case wire.Truncated():
+                self._optional_sent_at = None  # answered: a later error is about something else
             case wire.Malformed():
                 logger.warning(
                     "[%s] unreadable Grok event %s: %s", self._label, event.type, event.reason

@@ -30,7 +30,7 @@ BENIGN_ERROR_CODES: Final = frozenset(
 #: Client events we send that xAI does not document: an error about them never ends a call.
 OPTIONAL_EVENTS: Final = frozenset({"conversation.item.truncate", "response.cancel"})
 #: How long after an optional event an otherwise unexplained rejection is taken to answer it.
-OPTIONAL_REPLY_SECONDS: Final = 5.0
+OPTIONAL_REPLY_SECONDS: Final = 2.0
 
 _AUTH_WORDS: Final = (
     "auth",

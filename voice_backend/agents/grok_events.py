@@ -195,6 +195,14 @@ class ServerError:
 
 
 @dataclass(frozen=True)
+class Truncated:
+    """`conversation.item.truncated`: the server accepted a truncation (OpenAI-style; xAI does
+    not document it)."""
+
+    item_id: str | None
+
+
+@dataclass(frozen=True)
 class Ping:
     """`ping`: xAI's keep-alive; nothing to do."""
 
@@ -229,6 +237,7 @@ ServerEvent = (
     | FunctionCall
     | ResponseDone
     | ServerError
+    | Truncated
     | Ping
     | Unknown
     | Malformed
@@ -359,6 +368,7 @@ _PARSERS: Final[dict[str, Callable[[dict[str, Any]], ServerEvent]]] = {
     "response.function_call_arguments.done": _function_call,
     "response.done": lambda d: ResponseDone(_response_id(d), _str(_dict(d, "response"), "status")),
     "error": _server_error,
+    "conversation.item.truncated": lambda d: Truncated(_str(d, "item_id")),
     "ping": lambda d: Ping(),
 }
 

@@ -206,8 +206,10 @@ class CallBridge:
                 self.end(EndReason.PROVIDER_HUNG_UP)
                 return
             except wire.MalformedMessage as error:
-                self.end(EndReason.BAD_MESSAGE, str(error))
-                return
+                # One bad frame must not end a live negotiation: skip it, say so, count it.
+                metrics.TWILIO_BAD_FRAMES.inc()
+                logger.warning("skipped a malformed frame from Twilio: %s", error)
+                continue
             if isinstance(event, wire.Media):
                 began = time.perf_counter()
                 await self._agent.send_audio(event.payload)
