@@ -1,6 +1,6 @@
 // Step three: the job's providers (add them, or paste a list), starting the calls, and the
 // live call board fed by server-sent events (GET /api/jobs/{id}/events), with a transcript
-// per call.
+// per call that fills in turn by turn while the call runs.
 
 import {
   OUTCOME_LABELS,
@@ -146,7 +146,7 @@ class TranscriptDialog {
           { class: "empty" },
           row.call_status === "completed" || row.call_status === "failed"
             ? "Nothing was said on this call."
-            : "The transcript appears here when the call ends.",
+            : "Nothing said yet: each turn appears here as soon as it is spoken.",
         );
     fill(this.body, facts, h("h3", {}, "Transcript"), list);
   }
