@@ -32,5 +32,10 @@ class Telephony(Protocol):
     async def hang_up(self, call_sid: str) -> None:
         """End the call (`Status=completed`). A call that already ended is not an error."""
 
+    async def call_status(self, call_sid: str) -> str | None:
+        """Twilio's status of the call now (`queued`, `ringing`, `in-progress`, `completed`,
+        `busy`, `no-answer`, `failed`, `canceled`), read from its Calls resource; `None` if
+        Twilio does not know the call. Raises `DialError` when it cannot be asked."""
+
     async def close(self) -> None:
         """Release connections."""
