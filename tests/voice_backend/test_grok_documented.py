@@ -5,6 +5,7 @@ session of documented server events replayed by the fake (real WebSockets on loo
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +13,8 @@ import pytest
 from shared.settings import AudioFormat
 from tests.fakes.grok_realtime import FakeGrok
 from tests.fakes.grok_replay import load_recording
+from tests.fakes.twilio_rest import Line
+from tests.voice_backend.rig import running_rig
 from voice_backend.agents import grok_events as wire
 from voice_backend.agents.base import (
     AgentAudio,
@@ -26,6 +29,7 @@ from voice_backend.agents.base import (
 )
 from voice_backend.agents.grok import GrokAgent
 from voice_backend.agents.grok_errors import ErrorKind, classify
+from voice_backend.sim import ScriptedPhone
 
 
 def make_agent(fake: FakeGrok, **overrides: Any) -> GrokAgent:
@@ -157,3 +161,23 @@ async def test_a_recorded_session_of_documented_events_plays_through() -> None:
         kinds = {event["type"] for event in session.events}
         assert kinds <= {"session.update", "response.create", "conversation.item.create"}
         await agent.close()
+
+
+async def test_a_whole_call_from_the_recorded_session(tmp_path: Path) -> None:
+    # The recording on real sockets end to end: Twilio's phone, the bridge, the agent. Its
+    # `error` about `conversation.item.truncate` does not end the call.
+    grok = FakeGrok(replay="agreed_quote.json", replay_gap=0.05)
+    async with running_rig(tmp_path, twilio_speed=1.0, grok=grok) as rig:
+        rig.twilio.lines["+14155550100"] = Line(
+            phone=lambda: ScriptedPhone.silent(hang_up_after_seconds=60)
+        )
+        job_id = await rig.job(("Ace Plumbing", "+14155550100"), max_price=250)
+        await rig.start(job_id)
+        (row,) = await rig.finished(job_id, within=30)
+    assert (row["call_status"], row["outcome"]) == ("completed", "agreed")
+    assert row["negotiated_price"] == 200 and row["minimum_quote"] == 200
+    assert row["call_transcript"] == (
+        "1. [ASSISTANT]: Hi, is this Ace Plumbing?\n"
+        "2. [USER]: Yes it is, we charge two hundred dollars for that.\n"
+        "3. [ASSISTANT]: Two hundred works. Thanks, goodbye!\n"
+    )
