@@ -16,6 +16,15 @@ AGENT_ERRORS = Counter(
     "Agent (Grok Realtime or local) sessions that failed, by kind.",
     ["agent", "kind"],
 )
+GROK_ERRORS = Counter(
+    "haggle_grok_errors_total",
+    "Errors Grok Realtime sent, by what they concern (benign, optional: survived; fatal).",
+    ["kind"],
+)
+TWILIO_BAD_FRAMES = Counter(
+    "haggle_twilio_bad_frames_total",
+    "Malformed Media Stream frames from Twilio, skipped without ending the call.",
+)
 FIRST_AUDIO = Histogram(
     "haggle_first_agent_audio_seconds",
     "Time from the call's media stream starting (answer) to the agent's first audio.",

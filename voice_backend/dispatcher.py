@@ -25,6 +25,7 @@ from voice_backend.twilio.callbacks import (
     AnsweredBy,
     TwilioCallStatus,
     answered_by_machine,
+    parse_call_status,
 )
 
 logger = logging.getLogger(__name__)
@@ -33,6 +34,12 @@ logger = logging.getLogger(__name__)
 STREAM_CONNECT_TIMEOUT_SECONDS = 20.0
 #: Slack on top of ring time and call time limit before a silent call is closed out.
 FINAL_STATUS_SLACK_SECONDS = 120.0
+#: How often a dialled call still `dialing` here has its status read from Twilio's Calls
+#: resource, in case its status callbacks never reach us.
+STATUS_POLL_SECONDS = 15.0
+#: Polls that find a call answered while no media stream started before it is given up.
+_ANSWERED_POLLS = 2
+_STILL_DIALING = frozenset({"queued", "initiated", "ringing"})
 
 _ABANDONED = "the voice-service instance handling the call stopped"
 
@@ -86,6 +93,7 @@ class Dispatcher:
         self.on_call_ended = on_call_ended
         #: Why a claimed call must not be dialled (the spend cap), or `None`.
         self.refusal = refusal
+        self._called_back: set[int] = set()  # providers whose call sent us a callback
 
     @property
     def urls(self) -> CallUrls:
@@ -245,6 +253,7 @@ class Dispatcher:
         self._timer(
             provider_id, deadline, partial(self._close_out_silent_call, provider_id, call_sid)
         )
+        self._spawn(partial(self._poll_status, provider_id, call_sid))
 
     def call_finished(self, provider_id: int) -> None:
         """A call reached its final state: free its slot and timers."""
@@ -259,6 +268,7 @@ class Dispatcher:
             self._spawn(partial(self.on_call_ended, provider_id))
 
     def _release(self, provider_id: int) -> None:
+        self._called_back.discard(provider_id)
         if provider_id in self._holding:
             self._holding.discard(provider_id)
             metrics.CALLS_IN_FLIGHT.set(len(self._holding))
@@ -279,6 +289,8 @@ class Dispatcher:
         if provider is None or (provider.call_sid and provider.call_sid != call_sid):
             logger.warning("status callback for an unknown call", extra={"call_sid": call_sid})
             return
+        if provider_id in self._holding:
+            self._called_back.add(provider_id)
         bridge = self._registry.get(call_sid)
         if answered_by_machine(answered_by):
             if bridge is not None:
@@ -303,6 +315,51 @@ class Dispatcher:
         outcome, reason = UNCONNECTED_OUTCOMES[call_status]
         await self._fail(provider_id, outcome, reason)
         self.call_finished(provider_id)
+
+    async def _poll_status(self, provider_id: int, call_sid: str) -> None:
+        """While the call is still `dialing` here, read its status from Twilio every
+        `STATUS_POLL_SECONDS`: a call Twilio has ended, or answered without a media stream
+        starting, is closed out within a minute even when no callback ever reaches us."""
+        answered_polls = 0
+        while True:
+            await asyncio.sleep(STATUS_POLL_SECONDS)
+            provider = await self._store.get_provider(provider_id)
+            if provider is None or provider.call_status is not CallStatus.DIALING:
+                return
+            try:
+                status = await self._telephony.call_status(call_sid)
+            except DialError as error:
+                logger.warning("cannot read the call's status from Twilio: %s", error)
+                continue
+            if status in _STILL_DIALING:
+                continue
+            if status == "in-progress":
+                answered_polls += 1
+                if answered_polls < _ANSWERED_POLLS:
+                    continue  # its stream may be connecting right now
+                await self._quiet_hang_up(call_sid)
+                outcome, reason = Outcome.ERROR, "the call was answered but no media stream came"
+            elif status is None:
+                outcome, reason = Outcome.ERROR, "Twilio does not know the call"
+            else:
+                twilio_status = parse_call_status(status)
+                known = UNCONNECTED_OUTCOMES.get(twilio_status) if twilio_status else None
+                outcome, reason = known or (Outcome.ERROR, f"Twilio reports the call {status}")
+            logger.warning(
+                "call closed out from its Twilio status: %s", status, extra={"call_sid": call_sid}
+            )
+            await self._fail(provider_id, outcome, f"{reason}; {self._callback_hint(provider_id)}")
+            self.call_finished(provider_id)
+            return
+
+    def _callback_hint(self, provider_id: int) -> str:
+        """What to fix when Twilio's callbacks for a call did not reach us."""
+        if provider_id in self._called_back:
+            return "Twilio's last status callback never reached the voice service"
+        return (
+            "none of Twilio's callbacks reached the voice service: check that PUBLIC_BASE_URL "
+            f"({self._settings.public_base_url}) reaches it from the internet (is the tunnel up?)"
+        )
 
     async def _require_stream(self, provider_id: int, call_sid: str) -> None:
         provider = await self._store.get_provider(provider_id)

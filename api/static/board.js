@@ -1,6 +1,6 @@
 // Step three: the job's providers (add them, or paste a list), starting the calls, and the
 // live call board fed by server-sent events (GET /api/jobs/{id}/events), with a transcript
-// per call.
+// per call that fills in turn by turn while the call runs.
 
 import {
   OUTCOME_LABELS,

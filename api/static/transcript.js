@@ -122,7 +122,7 @@ export class TranscriptDialog {
           { class: "empty" },
           row.call_status === "completed" || row.call_status === "failed"
             ? "Nothing was said on this call."
-            : "The transcript appears here when the call ends.",
+            : "Nothing said yet: each turn appears here as soon as it is spoken.",
         );
     fill(this.body, facts, h("h3", {}, "Transcript"), list, this.earlier);
   }

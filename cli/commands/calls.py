@@ -1,7 +1,8 @@
 """`haggle call`: start a job's calls, then watch each one until it ends.
 
-On a terminal the watch is one table redrawn in place; anywhere else (a pipe, a log file) it
-is one line per change, so the output reads the same after the fact.
+On a terminal the watch is one table redrawn in place, with what was last said on each call
+in progress under it; anywhere else (a pipe, a log file) it is one line per change and one per
+turn spoken, as each turn ends, so the output reads the same after the fact.
 """
 
 from __future__ import annotations
@@ -121,7 +122,7 @@ class LiveTable:
         if len(body) > room:
             hidden = len(body) - room + 1
             body = [*body[: room - 1], f"… {hidden} more (haggle results shows every call)"]
-        lines = [*body, "", footer]
+        lines = [*body, *_last_said(rows, room - len(body)), "", footer]
         # Back to the first line drawn, then each line cleared and rewritten, then the rest
         # of the screen cleared in case the table got shorter.
         out = [f"\r\x1b[{self._drawn}A"] if self._drawn else []
@@ -138,6 +139,7 @@ class ChangeLines:
     def __init__(self, stream: TextIO) -> None:
         self._stream = stream
         self._seen: dict[Any, tuple[Any, ...]] = {}
+        self._turns: dict[Any, int] = {}  # turns already printed, per provider
 
     def show(self, rows: list[dict[str, Any]], elapsed: float) -> None:
         """Print one line for each call whose state changed."""
@@ -158,7 +160,31 @@ class ChangeLines:
             self._seen[row["id"]] = state
             self._stream.write(f"[{_clock(elapsed)}] {row['name']} ({row['phone']}): ")
             self._stream.write(describe_call(row) + "\n")
+        for row in rows:
+            turns = row.get("transcript_turns") or []
+            shown = self._turns.get(row["id"], 0)
+            for turn in turns[shown:]:
+                self._stream.write(f"[{_clock(elapsed)}] {row['name']} · {_turn(row, turn)}\n")
+            self._turns[row["id"]] = max(shown, len(turns))
         self._stream.flush()
+
+
+def _turn(row: dict[str, Any], turn: dict[str, Any]) -> str:
+    """One turn as the watch prints it, e.g. `agent: Hi, is this Ace?`."""
+    speaker = "agent" if turn.get("role") == "assistant" else str(row["name"])
+    return f"{speaker}: {turn.get('text', '')}"
+
+
+def _last_said(rows: list[dict[str, Any]], room: int) -> list[str]:
+    """Under the table: the last turn of each call in progress, as far as there is room."""
+    lines = [
+        f"{row['name']} · {_turn(row, row['transcript_turns'][-1])}"
+        for row in rows
+        if row["call_status"] not in _TERMINAL and row.get("transcript_turns")
+    ]
+    if not lines or room < 2:
+        return []
+    return ["", *lines[: room - 1]]
 
 
 def describe_call(row: dict[str, Any]) -> str:
@@ -196,7 +222,7 @@ def watch(
     """Show the job's calls until every one has ended; the final rows."""
     began = time.monotonic()
     while True:
-        rows = api.providers(job_id)
+        rows = api.calls(job_id)
         elapsed = time.monotonic() - began
         if not rows:
             raise CommandError(f"call: {job_id} has no providers")

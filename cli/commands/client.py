@@ -64,6 +64,12 @@ class JobApi:
         answer: list[dict[str, Any]] = self._request("GET", f"/api/providers/{job_id}")
         return answer
 
+    def calls(self, job_id: str) -> list[dict[str, Any]]:
+        """`GET /api/providers/{job_id}/status`: the providers with their calls' state and
+        the transcript so far (written turn by turn while a call runs)."""
+        answer: list[dict[str, Any]] = self._request("GET", f"/api/providers/{job_id}/status")
+        return answer
+
     def start_calls(self, job_id: str) -> dict[str, Any]:
         """`POST /api/start-calls/{job_id}`. The API waits for the voice service, so this
         request may take longer than the others."""

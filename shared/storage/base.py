@@ -28,6 +28,8 @@ from shared.models import (
     Outcome,
     Provider,
     ProviderCreate,
+    TranscriptTurn,
+    format_transcript,
     statuses_before,
     utcnow,
 )
@@ -202,6 +204,29 @@ class Store(abc.ABC):
         if not values:
             return await self.get_provider(provider_id)
         row = await self._patch_provider(provider_id, values | {"updated_at": now})
+        return Provider.model_validate(row) if row else None
+
+    async def save_live_transcript(
+        self,
+        provider_id: int,
+        turns: Sequence[TranscriptTurn],
+        first_quote: float | None = None,
+    ) -> Provider | None:
+        """Store the transcript so far (and the first quote, once heard) of a call in progress.
+
+        Only a call still `in_progress` takes it: a finished call never moves, so a write that
+        arrives after the call's final result changes nothing (`None` is returned then, and
+        for an unknown provider)."""
+        values: dict[str, Any] = {
+            "transcript_turns": [turn.model_dump() for turn in turns],
+            "call_transcript": format_transcript(list(turns)),
+            "updated_at": utcnow(),
+        }
+        if first_quote is not None:
+            values["minimum_quote"] = first_quote
+        row = await self._patch_provider(
+            provider_id, values, only_if_status_in=[CallStatus.IN_PROGRESS.value]
+        )
         return Provider.model_validate(row) if row else None
 
     async def queue_calls(self, job_id: str) -> list[Provider]:

@@ -138,7 +138,9 @@ async def test_session_update_has_xai_shape_for_pcmu(fake: FakeGrok) -> None:
     assert config["turn_detection"] == {"type": "server_vad"}
     assert config["audio"]["input"]["format"] == {"type": "audio/pcmu"}
     assert config["audio"]["output"]["format"] == {"type": "audio/pcmu"}
-    assert config["audio"]["input"]["transcription"] == {"language_hint": "en"}
+    # Only what xAI documents: no transcription options (no `language_hint`).
+    assert config["audio"]["input"] == {"format": {"type": "audio/pcmu"}}
+    assert set(config) == {"voice", "instructions", "turn_detection", "audio", "tools"}
     assert "input_audio_format" not in config and "output_audio_format" not in config
     [tool] = config["tools"]
     assert tool["type"] == "function" and tool["name"] == "end_call"

@@ -373,3 +373,16 @@ async def test_a_tunnel_set_after_start_reaches_a_service_behind_a_public_url() 
     assert result.stream_url == "wss://voice.example.test/media-stream"
     assert hooks.posts and all(valid for _, _, valid in hooks.posts)
     assert hooks.streams[0].handshake_valid
+
+
+async def test_call_status_reads_the_calls_resource(rig: Rig) -> None:
+    rig.fake.lines[TO] = Line(CallScenario.NO_ANSWER, ring_seconds=600)
+    sid = await rig.telephony.place_call(rig.request())
+    await asyncio.sleep(0.05)
+    assert await rig.telephony.call_status(sid) == "ringing"
+    await rig.telephony.hang_up(sid)
+    await rig.fake.wait_ended(sid, within_seconds=5)
+    assert await rig.telephony.call_status(sid) == "canceled"
+    fetch = [r for r in rig.fake.requests if r.method == "GET"][-1]
+    assert fetch.path.endswith(f"/Calls/{sid}.json") and fetch.authorized
+    assert await rig.telephony.call_status("CA" + "0" * 32) is None  # unknown: 404

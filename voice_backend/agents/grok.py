@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import aclosing
 from typing import Any, Final
@@ -29,6 +30,7 @@ from typing import Any, Final
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
+from shared import metrics
 from shared.models import Provider
 from shared.settings import AudioFormat, Settings
 from voice_backend.agents import grok_events as wire
@@ -46,8 +48,12 @@ from voice_backend.agents.base import (
     ResponseDone,
     WrapUp,
 )
+from voice_backend.agents.grok_errors import (
+    OPTIONAL_REPLY_SECONDS,
+    ErrorKind,
+    classify,
+)
 from voice_backend.agents.grok_session import (
-    BENIGN_ERROR_CODES,
     WIRE_FORMATS,
     await_confirmation,
     check_formats,
@@ -59,9 +65,6 @@ from voice_backend.audio import AudioConverter, converters_for, mulaw_ms, pcm24k
 from voice_backend.prompt import WRAP_UP_SILENCE, WRAP_UP_TIME
 
 logger = logging.getLogger(__name__)
-
-#: Error types that reject one client event but leave the session usable.
-RECOVERABLE_ERROR_TYPES: Final = frozenset({"invalid_request_error"})
 
 #: How a goodbye request reaches the model; marked so it is not taken for the provider's words.
 _GOODBYE_NOTE: Final = (
@@ -79,9 +82,8 @@ class GrokAgent:
 
     `url` is the full realtime URL including `?model=…`; `api_key` goes in the Bearer header
     only (it is never logged). `connect_timeout` bounds the WebSocket handshake and
-    `session_timeout` the wait for `session.updated`. `transcription_language` is the caller's
-    language hint for xAI's input transcription (None leaves it to the server). `label` tags
-    this session's log lines (a provider id, say).
+    `session_timeout` the wait for `session.updated`. `label` tags this session's log lines
+    (a provider id, say). Only fields xAI documents are sent.
     """
 
     def __init__(
@@ -94,7 +96,6 @@ class GrokAgent:
         connect_timeout: float = 10.0,
         session_timeout: float = 10.0,
         *,
-        transcription_language: str | None = "en",
         label: str = "grok",
     ) -> None:
         self._url = url
@@ -105,9 +106,6 @@ class GrokAgent:
         self._wire_ms: Callable[[int], float] = mulaw_ms if self._format == wire.PCMU else pcm24k_ms
         self._connect_timeout = connect_timeout
         self._session_timeout = session_timeout
-        self._transcription: dict[str, Any] = (
-            {"language_hint": transcription_language} if transcription_language else {}
-        )
         self._label = label
 
         self._to_grok: AudioConverter
@@ -118,6 +116,7 @@ class GrokAgent:
         self._ready = False  # session confirmed: caller audio may flow
         self._closing = False  # we are ending the session: a closed socket is expected
         self._failure: str | None = None
+        self._optional_sent_at: float | None = None  # our last undocumented (optional) event
         self._iterating = False
         self._pending: list[AgentEvent] = []  # domain events seen during the handshake
 
@@ -195,6 +194,8 @@ class GrokAgent:
         # The bridge cleared Twilio's buffer: what the filter still holds must not play later.
         self._from_grok.reset()
         self._last_audio = None
+        # Not among xAI's documented client events: an error answering it never ends the call.
+        self._optional_sent_at = time.monotonic()
         await self._send(wire.truncate(item_id, end_ms))
 
     async def request_goodbye(self, reason: WrapUp) -> None:
@@ -228,11 +229,15 @@ class GrokAgent:
                 voice=self._voice,
                 instructions=self._instructions,
                 audio_format=self._format,
-                transcription=self._transcription,
             )
         )
         confirmed = await await_confirmation(ws, self._session_timeout, self._hold)
-        check_formats(self._format, confirmed)
+        if not check_formats(self._format, confirmed):
+            logger.info(
+                "[%s] session.updated did not name both audio formats; going on with %s",
+                self._label,
+                self._format.describe(),
+            )
 
     async def _hold(self, event: wire.ServerEvent) -> None:
         """An event that came before the session was confirmed: kept for `events()`."""
@@ -287,6 +292,8 @@ class GrokAgent:
                 return await self._on_function_call(event)
             case wire.ServerError():
                 self._on_error(event)
+            case wire.Truncated():
+                self._optional_sent_at = None  # answered: a later error is about something else
             case wire.Malformed():
                 logger.warning(
                     "[%s] unreadable Grok event %s: %s", self._label, event.type, event.reason
@@ -337,10 +344,18 @@ class GrokAgent:
         return [HangUpRequested(event.call_id, reason, _hang_up_kind(reason))]
 
     def _on_error(self, event: wire.ServerError) -> None:
-        if event.code in BENIGN_ERROR_CODES:
+        sent = self._optional_sent_at
+        recent = sent is not None and time.monotonic() - sent <= OPTIONAL_REPLY_SECONDS
+        kind = classify(event, optional_unanswered=recent)
+        metrics.GROK_ERRORS.labels(kind.value).inc()
+        if kind is ErrorKind.BENIGN:
             logger.debug("[%s] ignoring Grok error %s", self._label, event.describe())
-        elif event.type in RECOVERABLE_ERROR_TYPES:
-            logger.warning("[%s] Grok rejected an event: %s", self._label, event.describe())
+        elif kind is ErrorKind.OPTIONAL:
+            if recent:
+                self._optional_sent_at = None  # answered
+            logger.warning(
+                "[%s] Grok refused an optional event or field: %s", self._label, event.describe()
+            )
         else:
             logger.error("[%s] Grok session failed: %s", self._label, event.describe())
             self._failure = f"Grok error {event.describe()}"

@@ -195,6 +195,14 @@ class ServerError:
 
 
 @dataclass(frozen=True)
+class Truncated:
+    """`conversation.item.truncated`: the server accepted a truncation (OpenAI-style; xAI does
+    not document it)."""
+
+    item_id: str | None
+
+
+@dataclass(frozen=True)
 class Ping:
     """`ping`: xAI's keep-alive; nothing to do."""
 
@@ -229,6 +237,7 @@ ServerEvent = (
     | FunctionCall
     | ResponseDone
     | ServerError
+    | Truncated
     | Ping
     | Unknown
     | Malformed
@@ -359,6 +368,7 @@ _PARSERS: Final[dict[str, Callable[[dict[str, Any]], ServerEvent]]] = {
     "response.function_call_arguments.done": _function_call,
     "response.done": lambda d: ResponseDone(_response_id(d), _str(_dict(d, "response"), "status")),
     "error": _server_error,
+    "conversation.item.truncated": lambda d: Truncated(_str(d, "item_id")),
     "ping": lambda d: Ping(),
 }
 
@@ -412,18 +422,15 @@ def session_update(
     voice: str,
     instructions: str,
     audio_format: WireFormat,
-    transcription: dict[str, Any] | None = None,
     turn_detection: dict[str, Any] | None = None,
     tools: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """`session.update` in xAI's shape: flat voice/instructions/VAD, nested audio formats.
 
-    `transcription` goes to `audio.input.transcription` (xAI transcribes the caller there;
-    an empty object keeps the server's defaults). `turn_detection` defaults to server VAD.
+    Only fields xAI documents: no transcription options (xAI transcribes the caller on its
+    own; an undocumented field would be ignored at best). `turn_detection` defaults to server
+    VAD.
     """
-    audio_input: dict[str, Any] = {"format": audio_format.to_json()}
-    if transcription is not None:
-        audio_input["transcription"] = transcription
     return {
         "type": "session.update",
         "session": {
@@ -431,7 +438,7 @@ def session_update(
             "instructions": instructions,
             "turn_detection": turn_detection or {"type": "server_vad"},
             "audio": {
-                "input": audio_input,
+                "input": {"format": audio_format.to_json()},
                 "output": {"format": audio_format.to_json()},
             },
             "tools": tools if tools is not None else [end_call_tool()],

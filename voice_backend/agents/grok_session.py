@@ -2,12 +2,15 @@
 and the check that the server took the audio format we asked for.
 
 xAI silently ignores unknown fields and falls back to 24 kHz PCM, which sounds like static on a
-phone line: a session whose confirmed formats differ from ours is refused before it greets.
+phone line. It does not document what `session.updated` echoes, so the check follows what can
+be known: a format named there that differs from ours refuses the session before it greets; a
+format not named at all is taken as accepted (and said once in the log).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Final
 
@@ -17,12 +20,10 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 from shared.settings import AudioFormat
 from voice_backend.agents import grok_events as wire
 from voice_backend.agents.base import AgentError
+from voice_backend.agents.grok_errors import ErrorKind, classify
 
-#: Errors that only mean a race we lose harmlessly (cancelling a finished response, asking for
-#: a response while one is running): the session is fine.
-BENIGN_ERROR_CODES: Final = frozenset(
-    {"response_cancel_not_active", "conversation_already_has_active_response"}
-)
+logger = logging.getLogger(__name__)
+
 #: The wire format of each audio format setting.
 WIRE_FORMATS: Final = {AudioFormat.PCMU: wire.PCMU, AudioFormat.PCM24K: wire.PCM24K}
 _CLOSE_TIMEOUT_SECONDS: Final = 2.0
@@ -79,17 +80,24 @@ async def await_confirmation(
                 event = wire.parse_server_event(frame)
                 if isinstance(event, wire.SessionUpdated):
                     return event
-                if isinstance(event, wire.ServerError) and event.code not in BENIGN_ERROR_CODES:
-                    raise AgentError(f"Grok rejected the session: {event.describe()}")
+                if isinstance(event, wire.ServerError):
+                    if classify(event) is ErrorKind.FATAL:
+                        raise AgentError(f"Grok rejected the session: {event.describe()}")
+                    logger.warning(
+                        "Grok error before the session was confirmed: %s", event.describe()
+                    )
+                    continue
                 await on_other(event)
     except TimeoutError:
         raise AgentError(f"Grok did not confirm the session within {confirm_seconds:g} s") from None
 
 
-def check_formats(asked: wire.WireFormat, confirmed: wire.SessionUpdated) -> None:
-    """Raise `AgentError` unless the confirmed input and output formats are the one asked for."""
-    if asked.matches(confirmed.input_format) and asked.matches(confirmed.output_format):
-        return
+def check_formats(asked: wire.WireFormat, confirmed: wire.SessionUpdated) -> bool:
+    """Raise `AgentError` if `session.updated` names an input or output format other than the
+    one asked for; return whether it named both (False: the server did not say)."""
+    named = [fmt for fmt in (confirmed.input_format, confirmed.output_format) if fmt is not None]
+    if all(asked.matches(fmt) for fmt in named):
+        return len(named) == 2
     raise AgentError(
         f"Grok ignored the audio format: asked for {asked.describe()}, "
         f"got input {_describe(confirmed.input_format)} and "

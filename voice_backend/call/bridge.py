@@ -36,6 +36,7 @@ from voice_backend.agents.base import (
     WrapUp,
 )
 from voice_backend.call.ending import Ending, WatchdogStep
+from voice_backend.call.live import LiveTranscript
 from voice_backend.call.outcome import EndReason, agent_error_kind, final_update
 from voice_backend.call.playback import PlaybackTracker
 from voice_backend.call.services import CallServices
@@ -78,6 +79,7 @@ class CallBridge:
         self._stream_sid = ""
         self._agent: Agent | None = None
         self._transcript = Transcript()
+        self._live: LiveTranscript | None = None
         self._playback = PlaybackTracker()
         self._current_item: str | None = None
         self._ending = Ending(
@@ -163,6 +165,7 @@ class CallBridge:
         if moved is None:
             raise StreamRefused(f"provider {provider_id}'s call is not waiting for a stream")
         self.provider, self.call_sid, self._stream_sid = moved, start.call_sid, start.stream_sid
+        self._live = LiveTranscript(self._services.store, provider_id)
         bind(job_id=moved.job_id, provider_id=provider_id, call_sid=start.call_sid)
         logger.info(
             "media stream started",
@@ -206,8 +209,10 @@ class CallBridge:
                 self.end(EndReason.PROVIDER_HUNG_UP)
                 return
             except wire.MalformedMessage as error:
-                self.end(EndReason.BAD_MESSAGE, str(error))
-                return
+                # One bad frame must not end a live negotiation: skip it, say so, count it.
+                metrics.TWILIO_BAD_FRAMES.inc()
+                logger.warning("skipped a malformed frame from Twilio: %s", error)
+                continue
             if isinstance(event, wire.Media):
                 began = time.perf_counter()
                 await self._agent.send_audio(event.payload)
@@ -232,6 +237,7 @@ class CallBridge:
             await self._play(event)
         elif isinstance(event, AgentSaid):
             self._transcript.agent_said(event.response_id, event.text)
+            self._turn_ended()
             logger.debug("agent said: %s", event.text)
         elif isinstance(event, ProviderStartedSpeaking):
             self._ending.heard(time.monotonic())
@@ -240,6 +246,7 @@ class CallBridge:
         elif isinstance(event, ProviderSaid):
             self._ending.heard(time.monotonic())
             self._transcript.provider_said(event.item_id, event.text)
+            self._turn_ended()
             logger.debug("provider said: %s", event.text)
         elif isinstance(event, ProviderStoppedSpeaking):
             self._ending.heard(time.monotonic())
@@ -253,6 +260,11 @@ class CallBridge:
             await self._maybe_hang_up()
         elif isinstance(event, AgentFailed):
             self.end(EndReason.AGENT_FAILED, event.message)
+
+    def _turn_ended(self) -> None:
+        """Keep the transcript so far on the provider's row (written in the background)."""
+        if self._live is not None:
+            self._live.turn_ended(self._transcript.turns())
 
     async def _play(self, audio: AgentAudio) -> None:
         if self._playback.is_stale(audio.item_id):
@@ -363,6 +375,8 @@ class CallBridge:
         if reason is not EndReason.PROVIDER_HUNG_UP:
             await self._hang_up()
         await self._close_socket()
+        if self._live is not None:
+            await self._live.close()
         assert self.provider is not None
         turns = self._transcript.turns()
         update = await self._services.result_for(self.provider, turns)

@@ -12,6 +12,7 @@ from voice_backend.call.bridge import CallBridge
 from voice_backend.deps import DispatcherDep, ServicesDep, SettingsDep, SignaturesDep, StoreDep
 from voice_backend.spending import record_duration
 from voice_backend.twilio.callbacks import parse_answered_by, parse_call_status
+from voice_backend.twilio.signatures import TwilioSignatures
 
 logger = logging.getLogger(__name__)
 router = APIRouter()
@@ -95,9 +96,18 @@ async def call_status(
 
 @router.websocket("/media-stream")
 async def media_stream(websocket: WebSocket) -> None:
-    """Twilio's media stream: one bridge per call."""
-    await websocket.accept()
+    """Twilio's media stream: one bridge per call, once the upgrade's `X-Twilio-Signature`
+    checks out (refused with HTTP 403 otherwise); the call token is checked at `start`."""
     if websocket.app.state.not_ready:
+        await websocket.accept()
         await websocket.close(code=1013)  # try again later
         return
+    signatures: TwilioSignatures = websocket.app.state.signatures
+    url = websocket.url
+    path = url.path + (f"?{url.query}" if url.query else "")
+    if not signatures.check(path, {}, websocket.headers.get("x-twilio-signature"), websocket=True):
+        logger.warning("media stream with a bad Twilio signature refused", extra={"path": path})
+        await websocket.close(code=1008)  # before accepting: the upgrade gets HTTP 403
+        return
+    await websocket.accept()
     await CallBridge(websocket, websocket.app.state.services).run()

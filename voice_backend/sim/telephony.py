@@ -169,6 +169,17 @@ class SimTelephony:
         """End the call as Twilio's REST API would; an ended call is no error."""
         self._peer.hang_up(call_sid)
 
+    async def call_status(self, call_sid: str) -> str | None:
+        """The simulated call's status, as Twilio's Calls resource would say it; `None` for a
+        call never placed here (or long forgotten)."""
+        live = self._peer.live_status(call_sid)
+        if live is not None:
+            return live
+        result = self.results.get(call_sid)
+        if result is not None and result.final_status:
+            return result.final_status
+        return "queued" if call_sid in self._calls else None
+
     async def close(self) -> None:
         """Drop every call still running and the HTTP client."""
         tasks = list(self._calls.values())

@@ -118,6 +118,14 @@ class TwilioPeer:
         """Whether `run_call` is still playing this call."""
         return call_sid in self._runs
 
+    def live_status(self, call_sid: str) -> str | None:
+        """A running call's status as Twilio's Calls resource says it (`ringing` until it is
+        answered, then `in-progress`); `None` once it ended or if it never ran here."""
+        run = self._runs.get(call_sid)
+        if run is None:
+            return None
+        return "in-progress" if run.answered_at is not None else "ringing"
+
     def is_answered(self, call_sid: str) -> bool:
         """Whether this running call has been answered."""
         run = self._runs.get(call_sid)

@@ -46,5 +46,10 @@ class Telephony(Protocol):
     def directory_entries(self) -> list[DirectoryEntry] | None:
         """The providers this telephony reaches, by key; `None` for the real phone network."""
 
+    async def call_status(self, call_sid: str) -> str | None:
+        """Twilio's status of the call now (`queued`, `ringing`, `in-progress`, `completed`,
+        `busy`, `no-answer`, `failed`, `canceled`), read from its Calls resource; `None` if
+        Twilio does not know the call. Raises `DialError` when it cannot be asked."""
+
     async def close(self) -> None:
         """Release connections."""

@@ -139,6 +139,24 @@ class TwilioTelephony:
             raise self._dial_error(error) from None
         logger.info("hung up call %s", call_sid)
 
+    async def call_status(self, call_sid: str) -> str | None:
+        """The call's status from its Calls resource (`GET …/Calls/{sid}.json`); `None` for a
+        call Twilio does not know (404). Raises `DialError` when Twilio cannot be asked."""
+        if not _CALL_SID.fullmatch(call_sid):
+            raise TwilioDialError("twilio: not a call SID")
+        context = self._twilio().calls(call_sid)
+        try:
+            async with asyncio.timeout(self._timeout):
+                call = await context.fetch_async()
+        except (TwilioRestException, TwilioServiceException) as error:
+            if error.status == 404 or error.code in _ALREADY_ENDED_CODES:
+                return None
+            raise self._dial_error(error) from None
+        except Exception as error:
+            raise self._dial_error(error) from None
+        status = call.status
+        return str(getattr(status, "value", status)) if status is not None else None
+
     async def close(self) -> None:
         """Close the HTTP session (idempotent)."""
         http, self._http, self._client = self._http, None, None
