@@ -49,6 +49,7 @@ class Outcome(StrEnum):
     VOICEMAIL = "voicemail"
     DIAL_ERROR = "dial_error"
     ERROR = "error"
+    CANCELED = "canceled"
 
 
 class TranscriptTurn(BaseModel):
@@ -79,6 +80,9 @@ class JobCreate(BaseModel):
     questions: list[dict[str, str]] = Field(default_factory=list)
     clarifications: dict[str, str] = Field(default_factory=dict)
     status: str = "ready_for_search"
+    #: The account the job belongs to (`None`: a job stored before accounts existed, which
+    #: only the operator sees).
+    account_id: str | None = None
 
 
 class Job(JobCreate):
@@ -130,6 +134,10 @@ class Provider(BaseModel):
     answered_at: datetime | None = None
     ended_at: datetime | None = None
     updated_at: datetime | None = None
+    #: The job's account, copied in (dial quotas and row-level security read it here).
+    account_id: str | None = None
+    #: A queued call outside the callee's calling hours waits until this time.
+    not_before: datetime | None = None
 
 
 class CallUpdate(BaseModel):
