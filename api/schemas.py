@@ -138,6 +138,8 @@ class ProviderOut(BaseModel):
     conditions: str | None
     created_at: datetime
     ended_at: datetime | None
+    #: A queued call outside the callee's calling hours waits until then.
+    waiting_until: datetime | None = None
 
     @classmethod
     def of(cls, provider: Provider) -> ProviderOut:
@@ -159,6 +161,7 @@ class ProviderOut(BaseModel):
             conditions=provider.conditions,
             created_at=provider.created_at,
             ended_at=provider.ended_at,
+            waiting_until=provider.not_before if provider.call_status == "pending" else None,
         )
 
 
@@ -188,6 +191,16 @@ class StartCallsOut(BaseModel):
     status: Literal["started"]
     message: str
     provider_count: int
+
+
+class CancelOut(BaseModel):
+    """`POST /api/jobs/{job_id}/cancel`: calls that will never be dialled, and those hung up
+    (`hung_up` is `null` when the voice service could not be reached)."""
+
+    status: Literal["canceled"]
+    canceled: int
+    in_progress: int
+    hung_up: int | None
 
 
 # -- intake: the original's three-step flow -----------------------------------------------------

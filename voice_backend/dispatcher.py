@@ -18,6 +18,7 @@ from shared.models import CallStatus, CallUpdate, Outcome, Provider, utcnow
 from shared.settings import Settings
 from shared.storage import Store, StoreError
 from voice_backend.call.services import ActiveCalls
+from voice_backend.dial_gate import DialGate
 from voice_backend.telephony.base import DialError, DialRequest, Telephony
 
 logger = logging.getLogger(__name__)
@@ -77,6 +78,7 @@ class Dispatcher:
         self._tasks: set[asyncio.Task[None]] = set()
         self._timers: dict[int, asyncio.Task[None]] = {}
         self._loops: list[asyncio.Task[None]] = []
+        self._gate = DialGate(store, settings)
 
     @property
     def urls(self) -> CallUrls:
@@ -148,6 +150,8 @@ class Dispatcher:
         for provider in await self._store.providers_in([CallStatus.PENDING], queued=True):
             if free <= 0:
                 return
+            if await self._gate.holds_back(provider):
+                continue  # do-not-call, or outside the callee's calling hours
             delay = self._next_dial - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
@@ -212,6 +216,8 @@ class Dispatcher:
             return
         await self._store.update_call(provider_id, CallUpdate(call_sid=call_sid))
         bind(call_sid=call_sid)
+        if await self._gate.canceled(provider):  # canceled while this call was being placed
+            await self._quiet_hang_up(call_sid)
         logger.info(
             "dialled",
             extra={"provider_id": provider_id, "call_sid": call_sid, "job_id": provider.job_id},

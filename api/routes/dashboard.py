@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter
-from fastapi.responses import FileResponse
+from fastapi import APIRouter, Request, status
+from fastapi.responses import FileResponse, RedirectResponse, Response
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
@@ -23,8 +23,13 @@ router = APIRouter()
 
 
 @router.get("/", include_in_schema=False)
-async def dashboard() -> FileResponse:
-    """The single page; it routes itself by the URL's fragment (`#/jobs/{id}`)."""
+async def dashboard(request: Request) -> Response:
+    """The single page; it routes itself by the URL's fragment (`#/jobs/{id}`). Signed out:
+    the sign-in page."""
+    from api.auth.guard import identify
+
+    if await identify(request) is None:
+        return RedirectResponse("/login", status.HTTP_303_SEE_OTHER)
     return FileResponse(
         STATIC_DIR / "index.html",
         headers={

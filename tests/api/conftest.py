@@ -55,9 +55,17 @@ async def api(tmp_path: Path) -> AsyncIterator[Api]:
             voice_backend_token="s3cret-token",
             cors_origins="http://dashboard.example",
             max_body_bytes=4096,
+            haggle_api_key=OPERATOR_KEY,
         )
-        async with serve(create_app(settings)) as url, httpx.AsyncClient(base_url=url) as client:
+        async with (
+            serve(create_app(settings)) as url,
+            httpx.AsyncClient(base_url=url, headers=OPERATOR) as client,
+        ):
             yield Api(url, client, voice, database)
 
+
+#: The operator key the test API is configured with, and the header that sends it.
+OPERATOR_KEY = "hgl_test-operator-key-0123456789"
+OPERATOR = {"Authorization": f"Bearer {OPERATOR_KEY}"}
 
 JOB = {"problem": "my toilet keeps running", "zip_code": "94110", "max_price": 150}
