@@ -17,8 +17,8 @@ from api.main import create_app
 from api.routes.dashboard import STATIC_DIR
 from shared.models import CallStatus, CallUpdate, Outcome, TranscriptTurn
 from shared.settings import load_settings
-from tests.api.conftest import OPERATOR, OPERATOR_KEY
 from shared.storage.sql import SQLStore
+from tests.api.conftest import OPERATOR, OPERATOR_KEY
 from tests.support.servers import serve
 
 

@@ -17,8 +17,7 @@ from xai_sdk.proto import chat_pb2
 from api.intake.base import is_already_known
 from api.main import create_app
 from shared.settings import load_settings
-from tests.api.conftest import OPERATOR, OPERATOR_KEY
-from tests.api.conftest import Api
+from tests.api.conftest import OPERATOR, OPERATOR_KEY, Api
 from tests.pricing.fake_chat import Fail, FakeChat, Reply, running_fake_chat
 from tests.support.servers import serve, uvicorn_process
 

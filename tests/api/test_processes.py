@@ -11,7 +11,6 @@ import httpx
 from tests.api.conftest import JOB, OPERATOR, OPERATOR_KEY
 from tests.support.servers import REPO, VENV_BIN, uvicorn_process
 
-
 _http = httpx.Client(headers=OPERATOR, timeout=15)
 
 
