@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import Any
 
-from cli.commands.base import api_options, api_url, money, print_lines, table
+from cli.commands.base import api_options, api_key, api_url, money, print_lines, table
 from cli.commands.client import JobApi
 
 _TERMINAL = {"completed", "failed"}
@@ -110,7 +110,7 @@ def result_lines(job: dict[str, Any], rows: list[dict[str, Any]]) -> list[str]:
 
 
 def _results(args: argparse.Namespace) -> int:
-    with JobApi(api_url(args)) as api:
+    with JobApi(api_url(args), api_key(args)) as api:
         job = api.get_job(args.job_id)
         rows = ranked(api.providers(args.job_id))
     if args.json:

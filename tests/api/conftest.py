@@ -14,7 +14,10 @@ from fastapi.responses import JSONResponse
 
 from api.main import create_app
 from shared.settings import load_settings
+from tests.support.access import OPERATOR, OPERATOR_KEY
 from tests.support.servers import serve
+
+__all__ = ["JOB", "OPERATOR", "OPERATOR_KEY", "Api", "VoiceStandIn"]
 
 
 @dataclass
@@ -63,9 +66,5 @@ async def api(tmp_path: Path) -> AsyncIterator[Api]:
         ):
             yield Api(url, client, voice, database)
 
-
-#: The operator key the test API is configured with, and the header that sends it.
-OPERATOR_KEY = "hgl_test-operator-key-0123456789"
-OPERATOR = {"Authorization": f"Bearer {OPERATOR_KEY}"}
 
 JOB = {"problem": "my toilet keeps running", "zip_code": "94110", "max_price": 150}
