@@ -80,7 +80,7 @@ def guarded_metrics(token: str | None) -> Callable[[Request], Awaitable[Response
             and hmac.compare_digest(given.encode(), token.encode())
         ):
             return await metrics_endpoint(request)
-        if not header and _loopback(request):
+        if _loopback(request):
             return await metrics_endpoint(request)
         return PlainTextResponse(
             "metrics need a loopback client or the metrics token",

@@ -13,7 +13,7 @@ import time
 from collections import Counter
 from typing import Any, Protocol, TextIO
 
-from cli.commands.base import CommandError, api_options, api_key, api_url, money, table
+from cli.commands.base import CommandError, api_key, api_options, api_url, money, table
 from cli.commands.client import ApiError, JobApi
 
 _TERMINAL = {"completed", "failed"}

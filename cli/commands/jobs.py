@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cli.commands.base import CommandError, api_options, api_key, api_url, print_lines, table
+from cli.commands.base import CommandError, api_key, api_options, api_url, print_lines, table
 from cli.commands.client import ApiError, JobApi, describe_detail
 
 #: Job fields as `haggle job create` spells them.

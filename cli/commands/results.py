@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import Any
 
-from cli.commands.base import api_options, api_key, api_url, money, print_lines, table
+from cli.commands.base import api_key, api_options, api_url, money, print_lines, table
 from cli.commands.client import JobApi
 
 _TERMINAL = {"completed", "failed"}
