@@ -55,7 +55,7 @@ _PAGE = """<!doctype html>
 def login_page(message: str | None = None, status_code: int = 200) -> HTMLResponse:
     """The sign-in page, with one of `MESSAGES` when `message` names one."""
     text = MESSAGES.get(message or "")
-    block = f'<p class="notice" role="alert">{text}</p>' if text else ""
+    block = f'<p class="notice notice-error" role="alert">{text}</p>' if text else ""
     return HTMLResponse(
         _PAGE.replace("{message}", block),
         status_code=status_code,
@@ -63,7 +63,9 @@ def login_page(message: str | None = None, status_code: int = 200) -> HTMLRespon
             "Content-Security-Policy": CSP,
             "Cache-Control": "no-store",
             "X-Content-Type-Options": "nosniff",
-            "Referrer-Policy": "no-referrer",
+            # same-origin, not no-referrer: with no-referrer a browser sends `Origin: null` on
+            # this page's own writes, and the cross-site check could not tell them apart.
+            "Referrer-Policy": "same-origin",
             "X-Frame-Options": "DENY",
         },
     )

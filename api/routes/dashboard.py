@@ -36,6 +36,8 @@ async def dashboard(request: Request) -> Response:
             "Content-Security-Policy": CSP,
             "Cache-Control": "no-cache",
             "X-Content-Type-Options": "nosniff",
-            "Referrer-Policy": "no-referrer",
+            # same-origin, not no-referrer: with no-referrer a browser sends `Origin: null` on
+            # this page's own writes, and the cross-site check could not tell them apart.
+            "Referrer-Policy": "same-origin",
         },
     )

@@ -73,6 +73,10 @@ function statusBadge(row) {
 }
 
 function outcomeText(row) {
+  if (row.call_status === "pending" && row.waiting_until) {
+    // Outside the callee's calling hours: the call waits (CALLING_HOURS).
+    return `Waits until ${when(row.waiting_until)} (calling hours)`;
+  }
   if (!row.outcome) return row.call_status === "completed" ? "Ended" : "—";
   return OUTCOME_LABELS[row.outcome] || row.outcome;
 }
@@ -164,6 +168,8 @@ class CallBoard {
     this.empty = h("p", { class: "empty" }, "No providers yet. Add the ones to call above.");
     this.startButton = h("button", { type: "button", class: "primary" }, "Start calls");
     this.startStatus = h("div", { class: "form-status" });
+    this.cancelButton = h("button", { type: "button" }, "Cancel calls");
+    this.cancelButton.addEventListener("click", () => this.cancel());
     this.table = h(
       "table",
       { class: "board" },
@@ -279,7 +285,26 @@ class CallBoard {
       (row) => row.call_status === "pending" && !this.startedWith.has(row.id),
     );
     this.startButton.disabled = waiting.length === 0;
+    this.cancelButton.hidden = !rows.some(
+      (row) => row.call_status !== "completed" && row.call_status !== "failed",
+    );
     fill(this.startButton, waiting.length ? `Start calls (${waiting.length})` : "Start calls");
+  }
+
+  async cancel() {
+    this.cancelButton.disabled = true;
+    fill(this.startStatus);
+    try {
+      const answer = await api(`/api/jobs/${encodeURIComponent(this.job.job_id)}/cancel`, {
+        method: "POST",
+      });
+      const live = answer.in_progress ? `, ${answer.in_progress} in progress hung up` : "";
+      fill(this.startStatus, notice("success", `Canceled: ${answer.canceled} calls dropped${live}.`));
+    } catch (error) {
+      fill(this.startStatus, notice("error", error.message));
+    }
+    this.cancelButton.disabled = false;
+    this.refresh();
   }
 
   async start() {
@@ -515,7 +540,7 @@ export async function jobView(root, { jobId, flash, onLeave }) {
       "section",
       { class: "card", "aria-labelledby": "calls-title" },
       h("div", { class: "section-head" }, h("h2", { id: "calls-title" }, "Calls"), liveState),
-      h("div", { class: "start" }, board.startButton, board.progress),
+      h("div", { class: "start" }, board.startButton, board.cancelButton, board.progress),
       board.startStatus,
       board.best,
       board.empty,

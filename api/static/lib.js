@@ -84,6 +84,11 @@ export async function api(path, { method = "GET", body } = {}) {
   } catch {
     throw new ApiError(0, "The job API cannot be reached. Is it running?");
   }
+  if (response.status === 401) {
+    // Signed out (or the session ended): to the sign-in page.
+    location.assign("/login");
+    throw new ApiError(401, "Please sign in.");
+  }
   const data = await response.json().catch(() => null);
   if (!response.ok) {
     const { message, fields } = describe(data && data.detail);
@@ -134,6 +139,7 @@ export const OUTCOME_LABELS = {
   voicemail: "Voicemail",
   dial_error: "Could not dial",
   error: "Error",
+  canceled: "Canceled",
 };
 
 /** Whether a provider row has an agreed price. */
