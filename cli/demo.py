@@ -31,6 +31,7 @@ from cli.commands.base import CommandError, money, print_lines
 from cli.commands.calls import ChangeLines, LiveTable, View, watch
 from cli.commands.client import JobApi
 from cli.commands.results import ranked, result_lines
+from cli.demo_access import demo_access, new_operator_key
 
 __all__ = ["add_parsers", "main", "run_demo"]
 
@@ -125,6 +126,7 @@ def run_demo(args: argparse.Namespace) -> int:
     api_port, voice_port = _port(8000), _port(6000)
     api_url, voice_url = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{voice_port}"
     env = _service_env(voice_url, folder)
+    env["HAGGLE_API_KEY"] = operator_key = new_operator_key()
     print_lines(
         [
             "Haggle demo: simulated providers on this machine, "
@@ -139,7 +141,9 @@ def run_demo(args: argparse.Namespace) -> int:
     ):
         _wait_ready(api_url, "/readyz", "the job API", logs / "api.log")
         _wait_ready(voice_url, "/readyz", "the voice service", logs / "voice.log")
-        with JobApi(api_url) as api:
+        access = demo_access(api_url, operator_key)
+        print_lines(access.lines(api_url))
+        with JobApi(api_url, access.key) as api:
             job = api.create_job({**_JOB, "max_price": args.budget})
             job_id = job["job_id"]
             api.add_providers(
@@ -160,7 +164,7 @@ def run_demo(args: argparse.Namespace) -> int:
             live = sys.stdout.isatty() and not args.plain
             view: View = LiveTable(sys.stdout) if live else ChangeLines(sys.stdout)
             watch(api, job_id, view, interval=0.5, timeout=args.timeout)
-            rows = _status_rows(api_url, job_id)
+            rows = _status_rows(api_url, job_id, access.key)
             final = ranked(api.providers(job_id))
     _report(
         sys.stdout, job, rows, final, descriptions={personas[k].name: personas[k] for k in chosen}
@@ -170,7 +174,9 @@ def run_demo(args: argparse.Namespace) -> int:
             "",
             f"Done in {time.monotonic() - began:.0f} s. The job stays in {_database()}: "
             "start the job API (.venv/bin/uvicorn api.main:app --port 8000) and open "
-            f"http://localhost:8000, or run '.venv/bin/haggle results {job_id}'.",
+            f"http://localhost:8000 (sign in as '{access.username}', password "
+            f"'{access.password}'), or run 'HAGGLE_API_KEY={access.key} "
+            f".venv/bin/haggle results {job_id}'.",
         ]
     )
     return 0
@@ -201,8 +207,12 @@ def _report(
     out.flush()
 
 
-def _status_rows(api_url: str, job_id: str) -> list[dict[str, Any]]:
-    response = httpx.get(f"{api_url}/api/providers/{job_id}/status", timeout=15.0)
+def _status_rows(api_url: str, job_id: str, key: str) -> list[dict[str, Any]]:
+    response = httpx.get(
+        f"{api_url}/api/providers/{job_id}/status",
+        timeout=15.0,
+        headers={"Authorization": f"Bearer {key}"},
+    )
     response.raise_for_status()
     rows: list[dict[str, Any]] = response.json()
     return rows

@@ -6,7 +6,7 @@
     haggle keys create NAME [--user USER]        a new API key, printed once
     haggle keys list                             your keys (the operator: everyone's)
     haggle keys revoke KEY_ID                    revoke a key at once
-    haggle cancel JOB                            never dial the job's queued calls; hang up live ones
+    haggle cancel JOB                            drop the queued calls, hang up live ones
 
 They send `HAGGLE_API_KEY` (or `--api-key`). Without `--password-stdin`, a strong password is
 generated and printed once.
