@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
@@ -146,7 +146,8 @@ def wait_until(e164: str, now: datetime, window: Window) -> datetime | None:
     closed = [zone for zone in zones if not window.holds(now.astimezone(zone))]
     if not closed:
         return None
-    return max(window.next_start(now.astimezone(zone)) for zone in closed)
+    opens = max(window.next_start(now.astimezone(zone)) for zone in closed)
+    return opens.astimezone(UTC)
 
 
 # -- do not call --------------------------------------------------------------------------

@@ -21,6 +21,8 @@ from tests.support.servers import bound_socket, free_port, serve
 from voice_backend.app import create_app as create_voice
 
 CALLER_ID = "+15005550006"
+#: Overrides that are the job API's business too (the guardrails it applies at its door).
+_API_SETTINGS = {"max_providers_per_job", "daily_call_limit", "dial_countries", "calling_hours"}
 TOKEN = "voice-backend-test-token"
 
 
@@ -123,6 +125,7 @@ async def running_rig(
             call_backend_url=voice_url,
             voice_backend_token=TOKEN,
             haggle_api_key=OPERATOR_KEY,
+            **{key: value for key, value in overrides.items() if key in _API_SETTINGS},
         )
         api_url = await stack.enter_async_context(serve(create_api(api_settings)))
         api = await stack.enter_async_context(
