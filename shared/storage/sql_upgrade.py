@@ -24,8 +24,8 @@ _OUTCOME_CHECK = "providers_outcome_check"
 def upgrade_schema(connection: sa.Connection) -> None:
     """Add the columns, indexes and constraint values an older schema lacks."""
     _add_missing_columns(connection)
+    _drop_uncalled_duplicates(connection)  # before anything creates the unique key
     _widen_outcome_check(connection)
-    _drop_uncalled_duplicates(connection)
     for table in metadata.sorted_tables:
         for index in table.indexes:
             index.create(connection, checkfirst=True)
