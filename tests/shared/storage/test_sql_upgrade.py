@@ -62,8 +62,8 @@ async def test_a_file_from_before_accounts_gains_them_and_keeps_its_calls(tmp_pa
         assert (kept.id, kept.outcome) == (7, "agreed")
         job = await store.get_job("j1")
         assert job is not None and job.account_id is None
-        assert await store.add_providers(job, [ProviderCreate(service_provider="B",
-                                                              phone_number="+14155550100")]) == []  # fmt: skip
+        again = ProviderCreate(service_provider="B", phone_number="+14155550100")
+        assert await store.add_providers(job, [again]) == []
         (fresh,) = await store.add_providers(
             job, [ProviderCreate(service_provider="C", phone_number="+14155550101")]
         )
