@@ -191,6 +191,8 @@ class ProviderOut(BaseModel):
     can_call_again: bool
     duration_seconds: float | None
     cost: float | None
+    #: A queued call outside the callee's calling hours waits until then.
+    waiting_until: datetime | None = None
 
     @classmethod
     def of(cls, provider: Provider) -> ProviderOut:
@@ -219,6 +221,7 @@ class ProviderOut(BaseModel):
             can_call_again=can_call_again(provider),
             duration_seconds=provider.duration_seconds,
             cost=provider.cost,
+            waiting_until=provider.not_before if provider.call_status == "pending" else None,
         )
 
 
@@ -317,6 +320,16 @@ class StartCallsOut(BaseModel):
     status: Literal["started"]
     message: str
     provider_count: int
+
+
+class CancelOut(BaseModel):
+    """`POST /api/jobs/{job_id}/cancel`: calls that will never be dialled, and those hung up
+    (`hung_up` is `null` when the voice service could not be reached)."""
+
+    status: Literal["canceled"]
+    canceled: int
+    in_progress: int
+    hung_up: int | None
 
 
 # -- intake: the original's three-step flow -----------------------------------------------------

@@ -31,6 +31,7 @@ from cli.commands.base import CommandError, money, print_lines
 from cli.commands.calls import ChangeLines, LiveTable, View, watch
 from cli.commands.client import JobApi
 from cli.commands.results import ranked, result_lines
+from cli.demo_access import demo_access, new_operator_key
 
 __all__ = ["add_parsers", "main", "run_demo"]
 
@@ -109,6 +110,7 @@ def run_demo(args: argparse.Namespace) -> int:
     api_port, voice_port = _port(8000), _port(6000)
     api_url, voice_url = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{voice_port}"
     env = _service_env(voice_url, folder)
+    env["HAGGLE_API_KEY"] = operator_key = new_operator_key()
     print_lines(
         [
             "Haggle demo: simulated providers on this machine, "
@@ -125,7 +127,9 @@ def run_demo(args: argparse.Namespace) -> int:
         _wait_ready(voice_url, "/readyz", "the voice service", logs / "voice.log")
         personas = _directory(voice_url, env["VOICE_BACKEND_TOKEN"])
         chosen = _chosen(personas, wanted)
-        job, rows, final = _haggle(api_url, [personas[key] for key in chosen], args)
+        access = demo_access(api_url, operator_key)
+        print_lines(access.lines(api_url))
+        job, rows, final = _haggle(api_url, access.key, [personas[key] for key in chosen], args)
     _report(
         sys.stdout,
         job,
@@ -138,18 +142,20 @@ def run_demo(args: argparse.Namespace) -> int:
             "",
             f"Done in {time.monotonic() - began:.0f} s. The job stays in {_database()}: "
             "start the job API (.venv/bin/uvicorn api.main:app --port 8000) and open "
-            f"http://localhost:8000, or run '.venv/bin/haggle results {job['job_id']}'.",
+            f"http://localhost:8000 (sign in as '{access.username}', password "
+            f"'{access.password}'), or run 'HAGGLE_API_KEY={access.key} "
+            f".venv/bin/haggle results {job['job_id']}'.",
         ]
     )
     return 0
 
 
 def _haggle(
-    api_url: str, entries: list[dict[str, Any]], args: argparse.Namespace
+    api_url: str, key: str, entries: list[dict[str, Any]], args: argparse.Namespace
 ) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
-    """Through the job API: a job calling these providers, watched until every call ended; the
-    job, its status rows and the ranked quotes."""
-    with JobApi(api_url) as api:
+    """Through the job API, with the demo's key: a job calling these providers, watched until
+    every call ended; the job, its status rows and the ranked quotes."""
+    with JobApi(api_url, key) as api:
         job = api.create_job({**_JOB, "max_price": args.budget})
         job_id = job["job_id"]
         api.add_providers(
@@ -170,7 +176,7 @@ def _haggle(
         live = sys.stdout.isatty() and not args.plain
         view: View = LiveTable(sys.stdout) if live else ChangeLines(sys.stdout)
         watch(api, job_id, view, interval=0.5, timeout=args.timeout)
-        rows = _status_rows(api_url, job_id)
+        rows = _status_rows(api_url, job_id, key)
         final = ranked(api.providers(job_id))
     return job, rows, final
 
@@ -222,8 +228,12 @@ def _chosen(personas: dict[str, dict[str, Any]], wanted: list[str]) -> list[str]
     return chosen
 
 
-def _status_rows(api_url: str, job_id: str) -> list[dict[str, Any]]:
-    response = httpx.get(f"{api_url}/api/providers/{job_id}/status", timeout=15.0)
+def _status_rows(api_url: str, job_id: str, key: str) -> list[dict[str, Any]]:
+    response = httpx.get(
+        f"{api_url}/api/providers/{job_id}/status",
+        timeout=15.0,
+        headers={"Authorization": f"Bearer {key}"},
+    )
     response.raise_for_status()
     rows: list[dict[str, Any]] = response.json()
     return rows

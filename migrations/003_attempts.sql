@@ -14,12 +14,12 @@ ALTER TABLE providers ADD COLUMN IF NOT EXISTS callback_requested BOOLEAN;
 ALTER TABLE providers ADD COLUMN IF NOT EXISTS next_attempt_at    TIMESTAMPTZ;
 UPDATE providers SET attempt = 1 WHERE attempt IS NULL;
 
--- A provider who does not do the job ends `declined`.
+-- A provider who does not do the job ends `declined` (and a canceled call `canceled`, 002).
 ALTER TABLE providers DROP CONSTRAINT IF EXISTS providers_outcome_check;
 ALTER TABLE providers ADD CONSTRAINT providers_outcome_check
     CHECK (outcome IS NULL OR outcome IN
            ('agreed', 'no_agreement', 'no_answer', 'busy', 'voicemail', 'dial_error', 'error',
-            'declined'));
+            'canceled', 'declined'));
 
 CREATE TABLE IF NOT EXISTS call_attempts (
     id                 TEXT PRIMARY KEY,

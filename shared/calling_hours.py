@@ -75,14 +75,14 @@ def callee_zones(phone: str) -> list[ZoneInfo]:
 
 
 def within_calling_hours(
-    phone: str, now: datetime, hours: str = DEFAULT_CALLING_HOURS
+    phone: str, now: datetime, hours: str | Window = DEFAULT_CALLING_HOURS
 ) -> datetime | None:
     """`None` when `phone` may be called at `now`; otherwise the next moment (UTC) it may.
 
     `hours` is the `CALLING_HOURS` setting. The answer is exact to the minute: the earliest
     window opening, in any of the callee's zones, at which every zone is inside the window.
     """
-    window = parse_window(hours)
+    window = parse_window(hours) if isinstance(hours, str) else hours
     if window.always:
         return None
     now = now.astimezone(UTC)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
+from collections.abc import Awaitable, Callable
+
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 
 CALLS = Counter("haggle_calls_total", "Calls that reached a final state, by outcome.", ["outcome"])
 CALLS_IN_FLIGHT = Gauge("haggle_calls_in_flight", "Calls placed and not yet over (this process).")
@@ -55,5 +59,42 @@ CALL_STARTS = Counter(
 
 
 async def metrics_endpoint(_request: Request) -> Response:
-    """`GET /metrics`."""
+    """`GET /metrics`, unguarded (see `guarded_metrics`)."""
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+_FORWARDED = ("forwarded", "x-forwarded-for", "x-real-ip", "via")
+
+
+def _loopback(request: Request) -> bool:
+    host = request.client.host if request.client else ""
+    try:
+        direct = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+    # Through a proxy on this machine every client looks local: then a token is needed.
+    return direct and not any(name in request.headers for name in _FORWARDED)
+
+
+def guarded_metrics(token: str | None) -> Callable[[Request], Awaitable[Response]]:
+    """`GET /metrics` for loopback clients, or anyone sending `Authorization: Bearer <token>`
+    when `METRICS_TOKEN` is set; others get `401`."""
+
+    async def endpoint(request: Request) -> Response:
+        header = request.headers.get("authorization", "")
+        scheme, _, given = header.partition(" ")
+        if (
+            token
+            and scheme.lower() == "bearer"
+            and hmac.compare_digest(given.encode(), token.encode())
+        ):
+            return await metrics_endpoint(request)
+        if _loopback(request):
+            return await metrics_endpoint(request)
+        return PlainTextResponse(
+            "metrics need a loopback client or the metrics token",
+            status_code=401,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+    return endpoint

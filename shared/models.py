@@ -53,6 +53,7 @@ class Outcome(StrEnum):
     VOICEMAIL = "voicemail"
     DIAL_ERROR = "dial_error"
     ERROR = "error"
+    CANCELED = "canceled"
     #: The provider does not do this kind of job (not a failed negotiation).
     DECLINED = "declined"
 
@@ -93,6 +94,9 @@ class JobCreate(BaseModel):
     questions: list[dict[str, str]] = Field(default_factory=list)
     clarifications: dict[str, str] = Field(default_factory=dict)
     status: str = "ready_for_search"
+    #: The account the job belongs to (`None`: a job stored before accounts existed, which
+    #: only the operator sees).
+    account_id: str | None = None
     #: Minutes after a busy or unanswered call to try again, one entry per follow-up;
     #: `None` means the default schedule, `[]` no follow-ups.
     followup_minutes: list[float] | None = None
@@ -153,6 +157,10 @@ class Provider(BaseModel):
     answered_at: datetime | None = None
     ended_at: datetime | None = None
     updated_at: datetime | None = None
+    #: The job's account, copied in (dial quotas and row-level security read it here).
+    account_id: str | None = None
+    #: A queued call outside the callee's calling hours waits until this time.
+    not_before: datetime | None = None
     # Attempts, follow-ups and costs (rows older than attempts have no number: the first).
     attempt: Annotated[int, BeforeValidator(_first_if_none)] = 1
     duration_seconds: float | None = None

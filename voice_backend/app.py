@@ -7,6 +7,7 @@ import contextlib
 import hashlib
 import logging
 import secrets
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -15,8 +16,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from pricing import make_extractor
+from shared.integrations import integration_problems, voice_refusal
 from shared.logs import configure_logging
-from shared.metrics import metrics_endpoint
+from shared.metrics import guarded_metrics
 from shared.settings import AgentKind, Settings, Telephony, settings_or_exit
 from shared.storage import StoreError, make_store
 from voice_backend.agents.base import AgentFactory
@@ -134,7 +136,12 @@ def _agents(settings: Settings) -> AgentFactory:
 
 
 def create_app(settings: Settings) -> FastAPI:
-    """Build the voice service for these settings (tests build their own)."""
+    """Build the voice service for these settings (tests build their own). Settings that would
+    let it dial openly, or fall back to simulated calls or the offline agent without being
+    asked to, raise `NotConfigured`: the service never runs open."""
+    refusal = voice_refusal(settings)
+    if refusal:
+        raise NotConfigured(refusal)
     settings = _with_offline_defaults(settings)
     signing_token = _signing_token(settings)
 
@@ -214,7 +221,7 @@ def create_app(settings: Settings) -> FastAPI:
     @app.get("/readyz")
     async def readyz(request: Request) -> JSONResponse:
         """Readiness: the store answers and the settings allow placing calls."""
-        problems = []
+        problems = integration_problems(settings)
         if request.app.state.not_ready:
             problems.append(request.app.state.not_ready)
         store = getattr(request.app.state, "store", None)
@@ -233,7 +240,11 @@ def create_app(settings: Settings) -> FastAPI:
         }
         return JSONResponse(body, status_code=200 if not problems else 503)
 
-    app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
+    app.add_route(
+        "/metrics",
+        guarded_metrics(Settings.secret(settings.metrics_token)),
+        include_in_schema=False,
+    )
 
     return app
 
@@ -245,6 +256,14 @@ async def _drain(registry: ActiveCalls, seconds: float = 10.0) -> None:
             await registry.wait_idle()
 
 
+def _create_or_exit(settings: Settings) -> FastAPI:
+    try:
+        return create_app(settings)
+    except NotConfigured as error:
+        print(f"haggle: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
 _settings = settings_or_exit()
 configure_logging(_settings)
-app = create_app(_settings)
+app = _create_or_exit(_settings)

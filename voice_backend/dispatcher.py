@@ -19,6 +19,7 @@ from shared.settings import Settings
 from shared.storage import Store, StoreError
 from voice_backend.call.outcome import EndReason
 from voice_backend.call.registry import ActiveCalls
+from voice_backend.dial_gate import DialGate
 from voice_backend.telephony.base import DialError, DialRequest, Telephony
 from voice_backend.twilio.callbacks import (
     UNCONNECTED_OUTCOMES,
@@ -94,6 +95,7 @@ class Dispatcher:
         #: Why a claimed call must not be dialled (the spend cap), or `None`.
         self.refusal = refusal
         self._called_back: set[int] = set()  # providers whose call sent us a callback
+        self._gate = DialGate(store, settings)
 
     @property
     def urls(self) -> CallUrls:
@@ -170,6 +172,8 @@ class Dispatcher:
         for provider in await self._store.providers_in([CallStatus.PENDING], queued=True):
             if free <= 0:
                 return
+            if await self._gate.holds_back(provider):
+                continue  # do-not-call, or outside the callee's calling hours
             delay = self._next_dial - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
@@ -241,6 +245,8 @@ class Dispatcher:
             return
         await self._store.update_call(provider_id, CallUpdate(call_sid=call_sid))
         bind(call_sid=call_sid)
+        if await self._gate.canceled(provider):  # canceled while this call was being placed
+            await self._quiet_hang_up(call_sid)
         logger.info(
             "dialled",
             extra={"provider_id": provider_id, "call_sid": call_sid, "job_id": provider.job_id},

@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, Depends, HTTPException, status
 
+from api.auth.guard import PrincipalDep, authenticate
+from api.auth.principal import Principal
 from api.deps import SettingsDep, StoreDep
+from api.guardrails import check_quota
 from api.routes.jobs import job_or_404
 from api.schemas import (
     AttemptOut,
@@ -34,7 +37,7 @@ from shared.storage import Store
 
 logger = logging.getLogger(__name__)
 
-router = APIRouter(prefix="/api")
+router = APIRouter(prefix="/api", dependencies=[Depends(authenticate)])
 
 
 def _why_not(provider: Provider) -> str | None:
@@ -43,6 +46,14 @@ def _why_not(provider: Provider) -> str | None:
     if not provider.call_status.is_terminal:
         return "this call has not ended yet"
     return None
+
+
+async def _open_job(store: Store, job_id: str, principal: Principal) -> Job:
+    """The caller's job, which must not have been canceled (`409`)."""
+    job = await job_or_404(store, job_id, principal)
+    if job.status == "canceled":
+        raise HTTPException(status.HTTP_409_CONFLICT, f"Job {job_id} was canceled")
+    return job
 
 
 async def _refuse_over_cap(store: Store, settings: Settings, job: Job) -> None:
@@ -73,10 +84,14 @@ async def _again(store: Store, providers: list[Provider]) -> CallAgainOut:
 
 @router.post("/jobs/{job_id}/call-again")
 async def call_job_again(
-    job_id: str, store: StoreDep, settings: SettingsDep, body: CallAgainIn | None = None
+    job_id: str,
+    store: StoreDep,
+    settings: SettingsDep,
+    principal: PrincipalDep,
+    body: CallAgainIn | None = None,
 ) -> CallAgainOut:
     """Call again the job's failed calls, or the providers named."""
-    job = await job_or_404(store, job_id)
+    job = await _open_job(store, job_id, principal)
     providers = await store.list_providers(job.id)
     if body is not None and body.provider_ids is not None:
         known = {provider.id: provider for provider in providers}
@@ -95,6 +110,7 @@ async def call_job_again(
     if not chosen:
         raise HTTPException(status.HTTP_409_CONFLICT, "No failed call to place again")
     await _refuse_over_cap(store, settings, job)
+    await check_quota(store, job, len(chosen), settings)
     answer = await _again(store, chosen)
     if not answer.providers:
         raise HTTPException(status.HTTP_409_CONFLICT, "; ".join(answer.skipped.values()))
@@ -103,10 +119,10 @@ async def call_job_again(
 
 @router.post("/jobs/{job_id}/providers/{provider_id}/call-again")
 async def call_provider_again(
-    job_id: str, provider_id: int, store: StoreDep, settings: SettingsDep
+    job_id: str, provider_id: int, store: StoreDep, settings: SettingsDep, principal: PrincipalDep
 ) -> ProviderOut:
     """Call one provider again: `409` while its call runs or when it agreed."""
-    job = await job_or_404(store, job_id)
+    job = await _open_job(store, job_id, principal)
     provider = await store.get_provider(provider_id)
     if provider is None or provider.job_id != job.id:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"Provider not found: {provider_id}")
@@ -114,6 +130,7 @@ async def call_provider_again(
     if reason:
         raise HTTPException(status.HTTP_409_CONFLICT, f"Cannot call again: {reason}")
     await _refuse_over_cap(store, settings, job)
+    await check_quota(store, job, 1, settings)
     answer = await _again(store, [provider])
     if not answer.providers:
         raise HTTPException(status.HTTP_409_CONFLICT, f"Cannot call again: {answer.skipped}")
@@ -121,16 +138,18 @@ async def call_provider_again(
 
 
 @router.get("/jobs/{job_id}/attempts")
-async def list_attempts(job_id: str, store: StoreDep) -> list[AttemptOut]:
+async def list_attempts(job_id: str, store: StoreDep, principal: PrincipalDep) -> list[AttemptOut]:
     """Every dialled attempt of the job's calls, by provider then attempt."""
-    await job_or_404(store, job_id)
+    await job_or_404(store, job_id, principal)
     return [AttemptOut.of(attempt) for attempt in await store.list_attempts(job_id)]
 
 
 @router.get("/jobs/{job_id}/costs")
-async def job_costs(job_id: str, store: StoreDep, settings: SettingsDep) -> JobCostsOut:
+async def job_costs(
+    job_id: str, store: StoreDep, settings: SettingsDep, principal: PrincipalDep
+) -> JobCostsOut:
     """The job's estimated call cost, and its account's spend of the last 24 hours."""
-    job = await job_or_404(store, job_id)
+    job = await job_or_404(store, job_id, principal)
     attempts = await store.list_attempts(job_id)
     spent = await spent_since(store, account_of(job), utcnow() - SPEND_WINDOW)
     return JobCostsOut(

@@ -14,14 +14,15 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
+from api.auth.guard import PrincipalDep, authenticate
 from api.deps import StoreDep
 from api.routes.jobs import job_or_404
 from shared.models import Attempt, Provider
 
-router = APIRouter(prefix="/api")
+router = APIRouter(prefix="/api", dependencies=[Depends(authenticate)])
 
 COLUMNS = (
     "job_id",
@@ -94,9 +95,9 @@ def attempt_rows(
 
 
 @router.get("/jobs/{job_id}/export.csv")
-async def export_csv(job_id: str, store: StoreDep) -> Response:
+async def export_csv(job_id: str, store: StoreDep, principal: PrincipalDep) -> Response:
     """The job's attempts as CSV (UTF-8 with a byte-order mark, so spreadsheets read it)."""
-    job = await job_or_404(store, job_id)
+    job = await job_or_404(store, job_id, principal)
     providers = await store.list_providers(job.id)
     attempts = await store.list_attempts(job.id)
     buffer = io.StringIO()

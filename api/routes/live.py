@@ -26,9 +26,11 @@ import json
 import logging
 from collections.abc import AsyncIterator
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.responses import StreamingResponse
 
+from api.auth.guard import PrincipalDep, authenticate
+from api.auth.limits import StreamSlots, TooMany
 from api.deps import StoreDep
 from api.routes.jobs import job_or_404
 from api.schemas import JobOut, ProviderStatusOut
@@ -36,7 +38,7 @@ from shared.storage import Store, StoreError
 
 logger = logging.getLogger(__name__)
 
-router = APIRouter(prefix="/api")
+router = APIRouter(prefix="/api", dependencies=[Depends(authenticate)])
 
 POLL_SECONDS = 0.5
 LIFETIME_SECONDS = 25.0
@@ -107,12 +109,29 @@ async def job_events(
 
 
 @router.get("/jobs/{job_id}/events", response_class=StreamingResponse)
-async def stream_job(job_id: str, request: Request, store: StoreDep) -> StreamingResponse:
-    """Server-sent events for one job's board (`404` for an unknown job)."""
-    await job_or_404(store, job_id)
+async def stream_job(
+    job_id: str, request: Request, store: StoreDep, principal: PrincipalDep
+) -> StreamingResponse:
+    """Server-sent events for one job's board (`404` for an unknown job, or another
+    account's; `429` when the account has `MAX_STREAMS_PER_ACCOUNT` open already)."""
+    await job_or_404(store, job_id, principal)
     options = getattr(request.app.state, "event_options", {})
+    slots: StreamSlots = request.app.state.stream_slots
+    held = slots.hold(principal.stream_account)
+    try:
+        held.__enter__()
+    except TooMany as error:
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, str(error)) from None
+
+    async def events() -> AsyncIterator[str]:
+        try:
+            async for chunk in job_events(store, job_id, **options):
+                yield chunk
+        finally:
+            held.__exit__(None, None, None)
+
     return StreamingResponse(
-        job_events(store, job_id, **options),
+        events(),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

@@ -86,6 +86,8 @@ class CallBoard {
       },
       "Export results (CSV)",
     );
+    this.cancelButton = h("button", { type: "button" }, "Cancel calls");
+    this.cancelButton.addEventListener("click", () => this.cancel());
     this.table = h(
       "table",
       { class: "board" },
@@ -241,6 +243,9 @@ class CallBoard {
       (row) => row.call_status === "pending" && row.attempt <= 1 && !this.startedWith.has(row.id),
     );
     this.startButton.disabled = waiting.length === 0;
+    this.cancelButton.hidden = !rows.some(
+      (row) => row.call_status !== "completed" && row.call_status !== "failed",
+    );
     fill(this.startButton, waiting.length ? `Start calls (${waiting.length})` : "Start calls");
     this.settled = rows.length > 0 && rows.every(isSettled);
     if (this.settled && this.startedWith.size) fill(this.startStatus);
@@ -297,6 +302,22 @@ class CallBoard {
     } catch {
       fill(this.costLine);
     }
+  }
+
+  async cancel() {
+    this.cancelButton.disabled = true;
+    fill(this.startStatus);
+    try {
+      const answer = await api(`/api/jobs/${encodeURIComponent(this.job.job_id)}/cancel`, {
+        method: "POST",
+      });
+      const live = answer.in_progress ? `, ${answer.in_progress} in progress hung up` : "";
+      fill(this.startStatus, notice("success", `Canceled: ${answer.canceled} calls dropped${live}.`));
+    } catch (error) {
+      fill(this.startStatus, notice("error", error.message));
+    }
+    this.cancelButton.disabled = false;
+    this.refresh();
   }
 
   async start() {
@@ -554,7 +575,14 @@ export async function jobView(root, { jobId, flash, onLeave }) {
       "section",
       { class: "card", "aria-labelledby": "calls-title" },
       h("div", { class: "section-head" }, h("h2", { id: "calls-title" }, "Calls"), liveState),
-      h("div", { class: "start" }, board.startButton, board.progress, board.exportLink),
+      h(
+        "div",
+        { class: "start" },
+        board.startButton,
+        board.cancelButton,
+        board.progress,
+        board.exportLink,
+      ),
       board.startStatus,
       board.best,
       board.costLine,

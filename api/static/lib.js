@@ -84,6 +84,11 @@ export async function api(path, { method = "GET", body } = {}) {
   } catch {
     throw new ApiError(0, "The job API cannot be reached. Is it running?");
   }
+  if (response.status === 401) {
+    // Signed out (or the session ended): to the sign-in page.
+    location.assign("/login");
+    throw new ApiError(401, "Please sign in.");
+  }
   const data = await response.json().catch(() => null);
   if (!response.ok) {
     const { message, fields } = describe(data && data.detail);
@@ -135,6 +140,7 @@ export const OUTCOME_LABELS = {
   dial_error: "Could not dial",
   error: "Error",
   declined: "Declined the job",
+  canceled: "Canceled",
 };
 
 /** "Plumber: my toilet keeps running · 94110": jobs told apart by what they are about. */

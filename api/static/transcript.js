@@ -29,6 +29,10 @@ export function statusBadge(row) {
 }
 
 export function outcomeText(row) {
+  if (row.call_status === "pending" && row.waiting_until) {
+    // Outside the callee's calling hours: the call waits (CALLING_HOURS).
+    return `Waits until ${when(row.waiting_until)} (calling hours)`;
+  }
   if (!row.outcome) return row.call_status === "completed" ? "Ended" : "—";
   return OUTCOME_LABELS[row.outcome] || row.outcome;
 }

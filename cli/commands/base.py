@@ -8,6 +8,7 @@ from collections.abc import Collection, Sequence
 from typing import NoReturn
 from urllib.parse import urlsplit
 
+from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.money import dollars
@@ -34,22 +35,39 @@ class CommandParser(argparse.ArgumentParser):
 
 
 class CliSettings(BaseSettings):
-    """What the command line reads from the environment: `HAGGLE_API_URL`."""
+    """What the command line reads from the environment: `HAGGLE_API_URL`, `HAGGLE_API_KEY`."""
 
     model_config = SettingsConfigDict(env_prefix="HAGGLE_", extra="ignore", env_ignore_empty=True)
 
     api_url: str = DEFAULT_API_URL
+    api_key: SecretStr | None = None
 
 
 def api_options() -> argparse.ArgumentParser:
-    """The `--api URL` option, as a parent parser for the subcommands that use the job API."""
+    """The `--api URL` and `--api-key KEY` options, as a parent parser for the subcommands
+    that use the job API."""
     parent = argparse.ArgumentParser(add_help=False)
     parent.add_argument(
         "--api",
         metavar="URL",
         help=f"the job API's base URL (default: $HAGGLE_API_URL, else {DEFAULT_API_URL})",
     )
+    parent.add_argument(
+        "--api-key",
+        metavar="KEY",
+        help="the API key to send (default: $HAGGLE_API_KEY); prefer the variable, since "
+        "other users of this machine can read a command line",
+    )
     return parent
+
+
+def api_key(args: argparse.Namespace) -> str | None:
+    """The API key to send: `--api-key`, else `HAGGLE_API_KEY`, else none."""
+    given = getattr(args, "api_key", None)
+    if given:
+        return str(given)
+    key = CliSettings().api_key
+    return key.get_secret_value() if key is not None else None
 
 
 def api_url(args: argparse.Namespace) -> str:

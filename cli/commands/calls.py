@@ -15,7 +15,7 @@ from collections import Counter
 from datetime import datetime
 from typing import Any, Protocol, TextIO
 
-from cli.commands.base import CommandError, api_options, api_url, money, table
+from cli.commands.base import CommandError, api_key, api_options, api_url, money, table
 from cli.commands.client import ApiError, JobApi
 
 _TERMINAL = {"completed", "failed"}
@@ -239,7 +239,7 @@ def watch(
 
 
 def _call(args: argparse.Namespace) -> int:
-    with JobApi(api_url(args)) as api:
+    with JobApi(api_url(args), api_key(args)) as api:
         if args.no_start:
             api.get_job(args.job_id)  # an unknown job is a 404, not an empty watch
         elif args.again or args.failed:

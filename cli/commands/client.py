@@ -26,10 +26,11 @@ class ApiError(CommandError):
 class JobApi:
     """The calls `haggle` makes to the job API, each returning the decoded JSON answer."""
 
-    def __init__(self, base_url: str, *, timeout: float = 15.0) -> None:
+    def __init__(self, base_url: str, key: str | None = None, *, timeout: float = 15.0) -> None:
         self.base_url = base_url.rstrip("/")
         self._timeout = timeout
-        self._client = httpx.Client(base_url=self.base_url, timeout=timeout)
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        self._client = httpx.Client(base_url=self.base_url, timeout=timeout, headers=headers)
 
     def __enter__(self) -> JobApi:
         return self
@@ -94,6 +95,15 @@ class JobApi:
         text: str = self._request("GET", f"/api/jobs/{job_id}/export.csv", raw=True)
         return text.lstrip("\ufeff")
 
+    def cancel(self, job_id: str) -> dict[str, Any]:
+        """`POST /api/jobs/{job_id}/cancel`."""
+        answer: dict[str, Any] = self._request("POST", f"/api/jobs/{job_id}/cancel")
+        return answer
+
+    def call(self, method: str, path: str, json: Any = None) -> Any:
+        """Any other request to the job API; its decoded JSON answer."""
+        return self._request(method, path, json=json)
+
     def _request(
         self,
         method: str,
@@ -132,7 +142,12 @@ class JobApi:
                 )
             return body
         detail = body.get("detail") if isinstance(body, dict) else None
-        if response.status_code in (404, 405) and detail in (None, "Not Found"):
+        if response.status_code == 401:
+            message = (
+                f"the job API refused the request: {detail or 'no credential'}; set "
+                "HAGGLE_API_KEY (or pass --api-key) to a key from 'haggle keys create'"
+            )
+        elif response.status_code in (404, 405) and detail in (None, "Not Found"):
             # The route itself is missing: the URL points at something else.
             message = f"{self.base_url} has no {path}: is it the Haggle job API?"
         elif detail is None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cli.commands.base import CommandError, api_options, api_url, print_lines, table
+from cli.commands.base import CommandError, api_key, api_options, api_url, print_lines, table
 from cli.commands.client import ApiError, JobApi, describe_detail
 
 #: Job fields as `haggle job create` spells them.
@@ -131,7 +131,7 @@ def _create_job(args: argparse.Namespace) -> int:
     body |= {key: value for key, value in optional.items() if value is not None}
     if args.no_follow_up or args.follow_up:
         body["followup_minutes"] = [] if args.no_follow_up else args.follow_up
-    with JobApi(api_url(args)) as api:
+    with JobApi(api_url(args), api_key(args)) as api:
         try:
             job = api.create_job(body)
         except ApiError as error:
@@ -214,7 +214,7 @@ def _add_providers(args: argparse.Namespace) -> int:
     except CommandError as error:
         raise CommandError(f"providers add: {source}: {error}") from None
     body = [{"service_provider": p.name, "phone_number": p.phone} for p in providers]
-    with JobApi(api_url(args)) as api:
+    with JobApi(api_url(args), api_key(args)) as api:
         try:
             stored = api.add_providers(args.job_id, body)
         except ApiError as error:

@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from cli.commands.base import api_options, api_url, money, print_lines, table
+from cli.commands.base import api_key, api_options, api_url, money, print_lines, table
 from cli.commands.client import JobApi
 
 _TERMINAL = {"completed", "failed"}
@@ -153,7 +153,7 @@ def result_lines(
 
 
 def _results(args: argparse.Namespace) -> int:
-    with JobApi(api_url(args)) as api:
+    with JobApi(api_url(args), api_key(args)) as api:
         if args.csv:
             sys.stdout.write(api.export_csv(args.job_id))
             return 0

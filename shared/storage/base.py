@@ -33,6 +33,7 @@ from shared.models import (
     statuses_before,
     utcnow,
 )
+from shared.storage.accounts import AccountStore
 
 
 class StoreError(Exception):
@@ -86,15 +87,15 @@ def _new_attempt(number: int, reason: str, now: datetime) -> dict[str, Any]:
     }
 
 
-class Store(abc.ABC):
-    """Jobs and providers, persisted."""
+class Store(AccountStore):
+    """Jobs, providers and accounts, persisted."""
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    async def open(self) -> None:  # noqa: B027 - optional hook
+    async def open(self) -> None:
         """Connect, and create the schema where the backend owns it."""
 
-    async def close(self) -> None:  # noqa: B027 - optional hook
+    async def close(self) -> None:
         """Release connections."""
 
     @abc.abstractmethod
@@ -114,9 +115,9 @@ class Store(abc.ABC):
         row = await self._select_job(job_id)
         return Job.model_validate(row) if row else None
 
-    async def list_jobs(self, limit: int = 100) -> list[Job]:
-        """The newest jobs first."""
-        return [Job.model_validate(row) for row in await self._select_jobs(limit)]
+    async def list_jobs(self, limit: int = 100, account_id: str | None = None) -> list[Job]:
+        """The newest jobs first: the account's, or everyone's when `account_id` is `None`."""
+        return [Job.model_validate(row) for row in await self._select_jobs(limit, account_id)]
 
     async def update_job(self, job_id: str, **fields: Any) -> Job | None:
         """Change a job's fields (those of `JobCreate`); `None` values are left out."""
@@ -132,7 +133,9 @@ class Store(abc.ABC):
     # -- providers -------------------------------------------------------------------------
 
     async def add_providers(self, job: Job, providers: Sequence[ProviderCreate]) -> list[Provider]:
-        """Store providers for a job, all or none, copying in the job's details."""
+        """Store providers for a job, copying in the job's details. A number the job already
+        has is left out, even when another request adds it at the same moment (a unique key);
+        the answer lists the rows this call stored."""
         now = utcnow()
         rows: list[dict[str, Any]] = [
             {
@@ -149,6 +152,7 @@ class Store(abc.ABC):
                 "attempt": 1,
                 "created_at": now,
                 "updated_at": now,
+                "account_id": job.account_id,
             }
             for provider in providers
         ]
@@ -237,6 +241,32 @@ class Store(abc.ABC):
             Where(job_id=job_id, statuses=(CallStatus.PENDING.value,), queued=False),
         )
         return [Provider.model_validate(row) for row in rows]
+
+    async def cancel_job(self, job_id: str) -> list[Provider]:
+        """Cancel a job: every call not placed yet (queued or not) ends `failed` with outcome
+        `canceled`, atomically, so no dispatcher can claim it after; those calls."""
+        now = utcnow()
+        rows = await self._patch_providers_where(
+            {
+                "call_status": CallStatus.FAILED.value,
+                "outcome": Outcome.CANCELED.value,
+                "failure_reason": "the job was canceled",
+                "ended_at": now,
+                "updated_at": now,
+            },
+            Where(job_id=job_id, statuses=(CallStatus.PENDING.value,)),
+        )
+        await self._patch_job(job_id, {"status": "canceled", "updated_at": now})
+        return [Provider.model_validate(row) for row in rows]
+
+    async def defer_call(self, provider_id: int, until: datetime | None) -> Provider | None:
+        """Note that a queued call waits until `until` (or no longer, with `None`)."""
+        row = await self._patch_provider(
+            provider_id,
+            {"not_before": until, "updated_at": utcnow()},
+            only_if_status_in=[CallStatus.PENDING.value],
+        )
+        return Provider.model_validate(row) if row else None
 
     async def claim_call(
         self, provider_id: int, owner: str, lease_until: datetime | None = None
@@ -374,13 +404,15 @@ class Store(abc.ABC):
     async def _select_job(self, job_id: str) -> dict[str, Any] | None: ...
 
     @abc.abstractmethod
-    async def _select_jobs(self, limit: int) -> list[dict[str, Any]]: ...
+    async def _select_jobs(self, limit: int, account_id: str | None) -> list[dict[str, Any]]: ...
 
     @abc.abstractmethod
     async def _patch_job(self, job_id: str, values: dict[str, Any]) -> dict[str, Any] | None: ...
 
     @abc.abstractmethod
-    async def _insert_providers(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]: ...
+    async def _insert_providers(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Insert in one statement, leaving out rows whose (job, number) is stored already;
+        the rows inserted, in id order."""
 
     @abc.abstractmethod
     async def _select_provider(self, provider_id: int) -> dict[str, Any] | None: ...

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -12,11 +11,12 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from shared.storage.base import Store, StoreError, Where
 from shared.storage.schema import call_attempts, jobs, metadata, providers
+from shared.storage.sql_upgrade import upgrade_schema
 
 _SQLITE_PRAGMAS = (
     # WAL lets both services (two processes) read while one writes.
@@ -89,9 +89,7 @@ class SQLStore(Store):
             if self._create_schema:
                 async with self._engine.begin() as connection:
                     await connection.run_sync(metadata.create_all)
-                    await connection.run_sync(_add_missing_columns)
-                    if self.is_sqlite:
-                        await connection.run_sync(_widen_sqlite_checks)
+                    await connection.run_sync(upgrade_schema)
                     # Rows from before attempts were counted are each their first attempt.
                     await connection.execute(
                         providers.update().where(providers.c.attempt.is_(None)).values(attempt=1)
@@ -122,8 +120,10 @@ class SQLStore(Store):
         result = await self._run(sa.select(jobs).where(jobs.c.id == job_id), "first")
         return _row(result) if result is not None else None
 
-    async def _select_jobs(self, limit: int) -> list[dict[str, Any]]:
+    async def _select_jobs(self, limit: int, account_id: str | None) -> list[dict[str, Any]]:
         query = sa.select(jobs).order_by(jobs.c.created_at.desc(), jobs.c.id).limit(limit)
+        if account_id is not None:
+            query = query.where(jobs.c.account_id == account_id)
         return [_row(item) for item in await self._run(query, "all")]
 
     async def _patch_job(self, job_id: str, values: dict[str, Any]) -> dict[str, Any] | None:
@@ -132,8 +132,15 @@ class SQLStore(Store):
         return _row(result) if result is not None else None
 
     async def _insert_providers(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        # One statement in one transaction: all rows or none.
-        statement = providers.insert().values(rows).returning(*providers.c)
+        # One statement in one transaction; a (job, number) already stored is skipped by the
+        # unique index, whichever request got there first.
+        insert = postgres_insert if not self.is_sqlite else sqlite_insert
+        statement = (
+            insert(providers)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["job_id", "phone_number"])
+            .returning(*providers.c)
+        )
         return sorted(
             (_row(item) for item in await self._run(statement, "all")), key=lambda row: row["id"]
         )
@@ -238,7 +245,47 @@ class SQLStore(Store):
         )
         return [_row(item) for item in await self._run(query, "all")]
 
-    async def _run(self, statement: Any, fetch: str) -> Any:
+    async def _insert_row(self, table: str, row: dict[str, Any]) -> dict[str, Any] | None:
+        try:
+            result = await self._run(
+                metadata.tables[table].insert().values(row).returning(*metadata.tables[table].c),
+                "one",
+                conflicts=True,
+            )
+        except IntegrityError:
+            return None
+        return _row(result)
+
+    async def _select_rows(self, table: str, where: dict[str, Any]) -> list[dict[str, Any]]:
+        source = metadata.tables[table]
+        query = sa.select(source).where(*_conditions(source, where))
+        return [_row(item) for item in await self._run(query, "all")]
+
+    async def _update_rows(
+        self, table: str, where: dict[str, Any], values: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        source = metadata.tables[table]
+        statement = (
+            source.update().where(*_conditions(source, where)).values(values).returning(*source.c)
+        )
+        return [_row(item) for item in await self._run(statement, "all")]
+
+    async def _delete_rows(self, table: str, where: dict[str, Any]) -> int:
+        source = metadata.tables[table]
+        statement = source.delete().where(*_conditions(source, where)).returning(source.c[0])
+        return len(await self._run(statement, "all"))
+
+    async def _count_dials(self, account_id: str | None, since: datetime) -> int:
+        column = providers.c
+        owner = (
+            column.account_id.is_(None) if account_id is None else column.account_id == account_id
+        )
+        placed = column.dialed_at >= since
+        waiting = sa.and_(column.call_status == "pending", column.queued_at.is_not(None))
+        query = sa.select(sa.func.count()).where(owner, sa.or_(placed, waiting))
+        return int(await self._run(query, "scalar"))
+
+    async def _run(self, statement: Any, fetch: str, *, conflicts: bool = False) -> Any:
         """Run one statement in its own transaction and fetch its result."""
         try:
             async with self.engine.begin() as connection:
@@ -250,59 +297,14 @@ class SQLStore(Store):
                 if fetch == "first":
                     return result.first()
                 return result.all()
+        except IntegrityError as error:
+            if conflicts:
+                raise  # the caller turns a unique-key collision into an answer
+            raise StoreError(f"database error: {_reason(error)}") from error
         except SQLAlchemyError as error:
             raise StoreError(f"database error: {_reason(error)}") from error
         except OSError as error:
             raise StoreError(f"database unreachable: {_reason(error)}") from error
-
-
-def _add_missing_columns(connection: sa.Connection) -> None:
-    """Bring a database made by an earlier version up to date: add the nullable columns it
-    lacks (new columns are always nullable, so this is all an upgrade needs)."""
-    inspector = sa.inspect(connection)
-    for table in metadata.sorted_tables:
-        present = {column["name"] for column in inspector.get_columns(table.name)}
-        for column in table.columns:
-            if column.name in present or not column.nullable:
-                continue
-            kind = column.type.compile(dialect=connection.dialect)
-            connection.execute(
-                sa.text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}')
-            )
-
-
-def _widen_sqlite_checks(connection: sa.Connection) -> None:
-    """Let an SQLite file made by an earlier version store the outcomes added since.
-
-    SQLite cannot alter a CHECK constraint. Its documented way to loosen one is to rewrite
-    the table's stored definition (`writable_schema`) and bump the schema version; widening
-    an `IN (...)` list keeps every stored row valid, so no row needs copying.
-    """
-    for table in (providers,):
-        for constraint in table.constraints:
-            if not isinstance(constraint, sa.CheckConstraint) or constraint.name is None:
-                continue
-            stored = connection.exec_driver_sql(
-                "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table.name,)
-            ).scalar()
-            wanted = str(constraint.sqltext)
-            if not stored or wanted in stored:
-                continue
-            # The CHECK's text runs to the next clause of the definition, or its end.
-            after = r"(?=,\s*CONSTRAINT|,\s*FOREIGN|\s*\)\s*$)"
-            pattern = rf"CONSTRAINT {constraint.name} CHECK \((.*?)\){after}"
-            found = re.search(pattern, stored, flags=re.DOTALL)
-            if found is None:
-                continue
-            updated = stored[: found.start(1)] + wanted + stored[found.end(1) :]
-            version = connection.exec_driver_sql("PRAGMA schema_version").scalar() or 0
-            connection.exec_driver_sql("PRAGMA writable_schema = ON")
-            connection.exec_driver_sql(
-                "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = ?",
-                (updated, table.name),
-            )
-            connection.exec_driver_sql(f"PRAGMA schema_version = {int(version) + 1}")
-            connection.exec_driver_sql("PRAGMA writable_schema = OFF")
 
 
 def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -310,6 +312,14 @@ def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     for pragma in _SQLITE_PRAGMAS:
         cursor.execute(pragma)
     cursor.close()
+
+
+def _conditions(table: sa.Table, where: dict[str, Any]) -> list[Any]:
+    """`column = value` (or `IN (...)` for a list) for each entry."""
+    return [
+        table.c[name].in_(value) if isinstance(value, list) else table.c[name] == value
+        for name, value in where.items()
+    ]
 
 
 def _row(result: Any) -> dict[str, Any]:

@@ -57,6 +57,7 @@ async def test_two_instances_share_the_calls_and_survive_one_dying(
             "SILENCE_LIMIT_SECONDS": "60",
             "DATA_DIR": str(tmp_path / instance),
             "LOG_LEVEL": "warning",
+            "CALLING_HOURS": "00:00-24:00",
         }
 
     async with grok, twilio.serve():

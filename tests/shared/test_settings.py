@@ -113,6 +113,15 @@ def test_env_example_lists_every_variable() -> None:
         "AUDIO_FORMAT",
         "TELEPHONY",
         "AGENT",
+        "HAGGLE_API_KEY",
+        "ALLOWED_HOSTS",
+        "DIAL_COUNTRIES",
+        "CALLING_HOURS",
+        "MAX_PROVIDERS_PER_JOB",
+        "DAILY_CALL_LIMIT",
+        "CALLS_PER_SECOND",
+        "MAX_CONCURRENT_CALLS",
+        "METRICS_TOKEN",
     }
     assert interface <= listed
 

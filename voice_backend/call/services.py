@@ -15,6 +15,7 @@ from shared.storage import Store
 from voice_backend.agents.base import AgentFactory
 from voice_backend.call.registry import ActiveCalls
 from voice_backend.call.results import ResultWriter
+from voice_backend.dial_gate import record_do_not_call
 from voice_backend.security import CallTokens
 from voice_backend.telephony.base import Telephony
 
@@ -46,9 +47,12 @@ class CallServices:
         metrics.FIRST_AUDIO.observe(seconds)
 
     async def result_for(self, provider: Provider, turns: list[TranscriptTurn]) -> CallUpdate:
-        """The price fields of a call's result, read from its transcript."""
+        """The price fields of a call's result, read from its transcript (and the provider's
+        number put on the do-not-call list if they asked for that)."""
         if not any(turn.role == "user" for turn in turns):
             return CallUpdate()
+        said = [turn.text for turn in turns if turn.role == "user"]
+        await record_do_not_call(self.store, provider, said)
         try:
             result = await self.extractor.extract(turns)
         except Exception:  # a result without a price beats no result

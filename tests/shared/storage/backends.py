@@ -20,7 +20,7 @@ BACKENDS = ["sqlite", "postgres", "postgres_migration", "supabase"]
 
 
 async def apply_migration(url: str) -> None:
-    """Run the shipped migration on a database, with Supabase's roles present."""
+    """Run the shipped migrations, in order, on a database, with Supabase's roles present."""
     connection = await asyncpg.connect(url)
     try:
         for role in ("anon", "authenticated", "service_role"):

@@ -13,6 +13,7 @@ import httpx
 from api.main import create_app as create_api
 from shared.settings import load_settings
 from tests.fakes.grok_realtime import FakeGrok
+from tests.support.access import OPERATOR, OPERATOR_KEY
 from tests.support.servers import bound_socket, free_port, serve
 from voice_backend.app import create_app as create_voice
 from voice_backend.sim.persona import Concession, Persona, PersonaKind, load_personas
@@ -64,12 +65,15 @@ async def test_simulated_providers_against_the_local_agent(tmp_path: Path) -> No
         xai_api_host=f"127.0.0.1:{free_port()}",
     )
     api_settings = load_settings(
-        database_url=settings.database_url, call_backend_url=voice_url, voice_backend_token=TOKEN
+        database_url=settings.database_url,
+        call_backend_url=voice_url,
+        voice_backend_token=TOKEN,
+        haggle_api_key=OPERATOR_KEY,
     )
     async with (
         serve(create_voice(settings), sock=sock),
         serve(create_api(api_settings)) as api_url,
-        httpx.AsyncClient(base_url=api_url, timeout=10) as api,
+        httpx.AsyncClient(base_url=api_url, timeout=10, headers=OPERATOR) as api,
     ):
         job = await api.post(
             "/api/jobs",
@@ -152,11 +156,12 @@ async def test_the_grok_agent_against_a_simulated_provider(tmp_path: Path) -> No
             database_url=settings.database_url,
             call_backend_url=voice_url,
             voice_backend_token=TOKEN,
+            haggle_api_key=OPERATOR_KEY,
         )
         async with (
             serve(create_voice(settings), sock=sock),
             serve(create_api(api_settings)) as api_url,
-            httpx.AsyncClient(base_url=api_url, timeout=10) as api,
+            httpx.AsyncClient(base_url=api_url, timeout=10, headers=OPERATOR) as api,
         ):
             job = await api.post(
                 "/api/jobs", json={"problem": "toilet", "zip_code": "94110", "max_price": 150}
