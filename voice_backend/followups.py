@@ -129,7 +129,7 @@ class AfterCall:
             if provider is None or not provider.call_status.is_terminal:
                 return
             job = await self._store.get_job(provider.job_id)
-            if job is None:
+            if job is None or job.status == "canceled":
                 return
             due = follow_up_time(job, provider, calling_hours=self._hours)
             if due is not None and provider.next_attempt_at is None:

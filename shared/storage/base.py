@@ -256,6 +256,14 @@ class Store(AccountStore):
             },
             Where(job_id=job_id, statuses=(CallStatus.PENDING.value,)),
         )
+        # Follow-ups scheduled for ended calls are dropped too.
+        await self._patch_providers_where(
+            {"next_attempt_at": None, "updated_at": now},
+            Where(
+                job_id=job_id,
+                statuses=(CallStatus.COMPLETED.value, CallStatus.FAILED.value),
+            ),
+        )
         await self._patch_job(job_id, {"status": "canceled", "updated_at": now})
         return [Provider.model_validate(row) for row in rows]
 

@@ -134,3 +134,15 @@ async def test_a_follow_up_is_due_at_its_time_and_only_for_the_latest_attempt(
     again = await store.call_again(provider_id, reason="follow_up")
     assert again is not None and again.next_attempt_at is None
     assert provider_id not in [p.id for p in await store.due_follow_ups(soon)]
+
+
+async def test_canceling_a_job_drops_its_scheduled_follow_ups(store: Store) -> None:
+    provider_id = await _ended(store, Outcome.BUSY)
+    soon = utcnow() + timedelta(minutes=30)
+    assert await store.schedule_follow_up(provider_id, 1, soon) is not None
+    provider = await store.get_provider(provider_id)
+    assert provider is not None
+    await store.cancel_job(provider.job_id)
+    after = await store.get_provider(provider_id)
+    assert after is not None and after.next_attempt_at is None
+    assert provider_id not in [p.id for p in await store.due_follow_ups(soon + timedelta(hours=1))]
