@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -12,12 +11,14 @@ from sqlalchemy import event
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from shared.storage import migrate
 from shared.storage.base import Store, StoreError, Where
-from shared.storage.schema import jobs, metadata, providers
+from shared.storage.schema import jobs, providers
+from shared.storage.sqlite_file import SqliteFile, sqlite_path
 
+# Per connection. WAL mode (both services read while one writes) is a property of the file,
+# set once under the migration lock: two processes switching a fresh file at once can fail.
 _SQLITE_PRAGMAS = (
-    # WAL lets both services (two processes) read while one writes.
-    "PRAGMA journal_mode=WAL",
     # Wait for the other process's write lock instead of failing at once.
     "PRAGMA busy_timeout=10000",
     "PRAGMA synchronous=NORMAL",
@@ -44,21 +45,16 @@ def async_url(database_url: str) -> tuple[str, dict[str, Any]]:
     raise ValueError(f"unsupported DATABASE_URL scheme {parts.scheme!r}")
 
 
-def _sqlite_file(url: str) -> Path | None:
-    path = urlsplit(url).path
-    if path in ("", "/", "/:memory:"):
-        return None
-    # sqlite:///relative/path and sqlite:////absolute/path
-    return Path(path[1:]) if path.startswith("/") else Path(path)
-
-
 class SQLStore(Store):
     """Jobs and providers in SQLite or Postgres."""
 
     def __init__(self, database_url: str, *, create_schema: bool = True) -> None:
+        """`create_schema=False` leaves the schema to the operator (`migrations/*.sql`)."""
         self._url = database_url
         self._create_schema = create_schema
         self._engine: AsyncEngine | None = None
+        path = sqlite_path(database_url) if self.is_sqlite else None
+        self._file = SqliteFile(path) if path is not None else None
 
     @property
     def engine(self) -> AsyncEngine:
@@ -73,24 +69,26 @@ class SQLStore(Store):
         return self._url.startswith("sqlite")
 
     async def open(self) -> None:
-        """Connect, and create or upgrade the schema."""
+        """Connect, and bring the schema to the newest revision (see `migrate`)."""
         url, connect_args = async_url(self._url)
-        if self.is_sqlite:
-            file = _sqlite_file(self._url)
-            if file is not None:
-                file.parent.mkdir(parents=True, exist_ok=True)
+        if self._file is not None:
+            self._file.path.parent.mkdir(parents=True, exist_ok=True)
         self._engine = create_async_engine(url, connect_args=connect_args, pool_pre_ping=True)
         if self.is_sqlite:
             event.listen(self._engine.sync_engine, "connect", _set_sqlite_pragmas)
         try:
             if self._create_schema:
-                async with self._engine.begin() as connection:
-                    await connection.run_sync(metadata.create_all)
-                    await connection.run_sync(_add_missing_columns)
-            await self.ping()
-        except (SQLAlchemyError, OSError) as error:
+                lock = self._file.lock_file if self._file is not None else None
+                await migrate.upgrade(self._engine, lock)
+            async with self._engine.connect() as connection:
+                await connection.execute(sa.select(sa.literal(1)))
+            if self._file is not None:
+                self._file.remember()
+        except (SQLAlchemyError, OSError, StoreError) as error:
             await self._engine.dispose()
             self._engine = None
+            if isinstance(error, StoreError):
+                raise
             raise StoreError(f"cannot open the database: {_reason(error)}") from error
 
     async def close(self) -> None:
@@ -100,8 +98,24 @@ class SQLStore(Store):
             self._engine = None
 
     async def ping(self) -> None:
-        """Raise StoreError unless the database answers."""
-        await self._run(sa.select(sa.literal(1)), fetch="scalar")
+        """Raise StoreError unless the database answers and takes writes: an SQLite file
+        still at its path and writable, a Postgres server not in read-only mode."""
+        if self._file is not None:
+            self._file.check()
+        try:
+            async with self.engine.connect() as connection:
+                if self.is_sqlite:
+                    await _probe_sqlite_write(connection)
+                else:
+                    read_only = await connection.scalar(
+                        sa.text("SELECT current_setting('transaction_read_only')")
+                    )
+                    if read_only == "on":
+                        raise StoreError("the database is read-only (transaction_read_only)")
+        except SQLAlchemyError as error:
+            raise StoreError(f"database error: {_reason(error)}") from error
+        except OSError as error:
+            raise StoreError(f"database unreachable: {_reason(error)}") from error
 
     # -- primitives ------------------------------------------------------------------------
 
@@ -187,6 +201,8 @@ class SQLStore(Store):
 
     async def _run(self, statement: Any, fetch: str) -> Any:
         """Run one statement in its own transaction and fetch its result."""
+        if self._file is not None:
+            self._file.check()  # never a write into a deleted or replaced file
         try:
             async with self.engine.begin() as connection:
                 result = await connection.execute(statement)
@@ -203,19 +219,12 @@ class SQLStore(Store):
             raise StoreError(f"database unreachable: {_reason(error)}") from error
 
 
-def _add_missing_columns(connection: sa.Connection) -> None:
-    """Bring a database made by an earlier version up to date: add the nullable columns it
-    lacks (new columns are always nullable, so this is all an upgrade needs)."""
-    inspector = sa.inspect(connection)
-    for table in metadata.sorted_tables:
-        present = {column["name"] for column in inspector.get_columns(table.name)}
-        for column in table.columns:
-            if column.name in present or not column.nullable:
-                continue
-            kind = column.type.compile(dialect=connection.dialect)
-            connection.execute(
-                sa.text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}')
-            )
+async def _probe_sqlite_write(connection: Any) -> None:
+    """A write that changes nothing, rolled back: SQLite refuses it on a read-only file."""
+    await connection.exec_driver_sql("BEGIN")
+    version = await connection.scalar(sa.text("PRAGMA user_version"))
+    await connection.exec_driver_sql(f"PRAGMA user_version = {int(version or 0)}")
+    await connection.rollback()
 
 
 def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
