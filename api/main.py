@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -14,6 +14,7 @@ from api.intake import make_intake, make_provider_search
 from api.locks import KeyedLocks
 from api.routes import dashboard, insights, intake, jobs, live
 from api.voice_client import VoiceServiceClient
+from shared.http_errors import install_error_handlers, strict_json_body
 from shared.logs import configure_logging
 from shared.metrics import metrics_endpoint
 from shared.settings import Settings, settings_or_exit
@@ -45,7 +46,9 @@ def create_app(settings: Settings) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
         max_body_size=settings.max_body_bytes,  # oversized bodies get 413 before parsing
+        dependencies=[Depends(strict_json_body)],  # NaN, Infinity, lone surrogates: 422
     )
+    install_error_handlers(app)  # JSON 422 and 503 (storage), never a plain-text 500
     app.state.settings = settings
     app.add_middleware(
         CORSMiddleware,

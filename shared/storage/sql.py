@@ -220,8 +220,11 @@ class SQLStore(Store):
 
 
 async def _probe_sqlite_write(connection: Any) -> None:
-    """A write that changes nothing, rolled back: SQLite refuses it on a read-only file."""
-    await connection.exec_driver_sql("BEGIN")
+    """A write that changes nothing, rolled back: SQLite refuses it on a read-only file.
+
+    IMMEDIATE takes the write lock first, waiting out another writer (busy_timeout); a read
+    transaction upgraded to a write one would fail at once instead."""
+    await connection.exec_driver_sql("BEGIN IMMEDIATE")
     version = await connection.scalar(sa.text("PRAGMA user_version"))
     await connection.exec_driver_sql(f"PRAGMA user_version = {int(version or 0)}")
     await connection.rollback()
