@@ -27,7 +27,7 @@ from typing import Any, TextIO
 
 import httpx
 
-from cli.commands.base import CommandError, money, print_lines
+from cli.commands.base import CommandError, money, print_lines, printable, printable_document
 from cli.commands.calls import ChangeLines, LiveTable, View, watch
 from cli.commands.client import JobApi
 from cli.commands.results import ranked, result_lines
@@ -187,11 +187,13 @@ def _report(
     for row in sorted(rows, key=lambda r: r["id"]):
         persona = descriptions.get(row["name"])
         about = f" — {persona.description}" if persona is not None and persona.description else ""
-        lines += ["", f"{row['name']} ({row['phone']}){about}"]
+        lines += ["", printable(f"{row['name']} ({row['phone']}){about}")]
         outcome = row.get("outcome") or row["call_status"]
         lines.append(
-            f"  outcome: {outcome}"
-            + (f"; {row['failure_reason']}" if row.get("failure_reason") else "")
+            printable(
+                f"  outcome: {outcome}"
+                + (f"; {row['failure_reason']}" if row.get("failure_reason") else "")
+            )
         )
         transcript = (row.get("call_transcript") or "").strip()
         lines += [f"  {line}" for line in transcript.splitlines()] or ["  (no conversation)"]
@@ -204,7 +206,7 @@ def _report(
 def _status_rows(api_url: str, job_id: str) -> list[dict[str, Any]]:
     response = httpx.get(f"{api_url}/api/providers/{job_id}/status", timeout=15.0)
     response.raise_for_status()
-    rows: list[dict[str, Any]] = response.json()
+    rows: list[dict[str, Any]] = printable_document(response.json())
     return rows
 
 

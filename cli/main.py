@@ -33,7 +33,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from cli.commands import CommandError, CommandParser, add_parsers
+from cli.commands.base import printable
 from shared.models import TranscriptTurn
+from shared.redact import mask_secrets
 
 #: The function a subcommand runs: it gets the parsed arguments and returns the exit status.
 Handler = Callable[[argparse.Namespace], int]
@@ -99,7 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _fail(message: str, status: int = 1) -> int:
-    print(f"haggle: {message}", file=sys.stderr)
+    print(f"haggle: {mask_secrets(printable(message))}", file=sys.stderr)
     return status
 
 

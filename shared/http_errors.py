@@ -20,6 +20,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.requests import HTTPConnection
 
+from shared.redact import mask_secrets
 from shared.storage import StoreError
 
 logger = logging.getLogger(__name__)
@@ -88,7 +89,7 @@ async def _validation_failed(request: Request, error: Exception) -> JSONResponse
 
 
 async def _store_failed(request: Request, error: Exception) -> JSONResponse:
-    message = " ".join(str(error).split()) or "the database failed"
+    message = mask_secrets(" ".join(str(error).split())) or "the database failed"
     logger.error("%s %s: storage unavailable: %s", request.method, request.url.path, message)
     return JSONResponse({"detail": f"storage unavailable: {message}"}, status_code=503)
 

@@ -13,7 +13,7 @@ import time
 from collections import Counter
 from typing import Any, Protocol, TextIO
 
-from cli.commands.base import CommandError, api_options, api_url, money, table
+from cli.commands.base import CommandError, api_options, api_url, money, printable, table
 from cli.commands.client import ApiError, JobApi
 
 _TERMINAL = {"completed", "failed"}
@@ -132,8 +132,8 @@ class ChangeLines:
             if self._seen.get(row["id"]) == state:
                 continue
             self._seen[row["id"]] = state
-            self._stream.write(f"[{_clock(elapsed)}] {row['name']} ({row['phone']}): ")
-            self._stream.write(describe_call(row) + "\n")
+            line = f"[{_clock(elapsed)}] {row['name']} ({row['phone']}): {describe_call(row)}"
+            self._stream.write(printable(line) + "\n")
         self._stream.flush()
 
 

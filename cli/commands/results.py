@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import Any
 
-from cli.commands.base import api_options, api_url, money, print_lines, table
+from cli.commands.base import api_options, api_url, money, print_lines, printable, table
 from cli.commands.client import JobApi
 
 _TERMINAL = {"completed", "failed"}
@@ -79,7 +79,9 @@ def _savings(row: dict[str, Any]) -> str:
 def result_lines(job: dict[str, Any], rows: list[dict[str, Any]]) -> list[str]:
     """The job's header, its ranked table and the best deal, as lines."""
     budget = "no limit" if job.get("max_price") is None else money(job["max_price"])
-    header = f"{job['job_id']}: {job['problem']} (zip {job['zip_code']}, budget {budget})"
+    header = printable(
+        f"{job['job_id']}: {job['problem']} (zip {job['zip_code']}, budget {budget})"
+    )
     if not rows:
         return [header, "no providers yet: add some with 'haggle providers add'"]
     cells = [
@@ -98,7 +100,7 @@ def result_lines(job: dict[str, Any], rows: list[dict[str, Any]]) -> list[str]:
     lines = [header, "", *table(headers, cells, right={0, 3, 4, 5}), ""]
     best = rows[0]
     if best["agreed_price"] is not None:
-        lines.append(f"best: {best['provider']} at {money(best['agreed_price'])}")
+        lines.append(printable(f"best: {best['provider']} at {money(best['agreed_price'])}"))
     else:
         open_calls = sum(row["call_status"] not in _TERMINAL for row in rows)
         if open_calls:
