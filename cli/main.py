@@ -6,6 +6,7 @@
     haggle call JOB                                   start the calls, watch them end
     haggle results JOB [--json]                       the calls, best deal first
     haggle extract-price [--offline] [FILE]           the agreed price of transcripts
+    haggle check                                      Twilio, PUBLIC_BASE_URL and xAI work?
 
 The commands that drive the job API take `--api URL` (else `HAGGLE_API_URL`, else
 http://localhost:8000); they live in `cli.commands`.
