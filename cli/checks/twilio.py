@@ -121,11 +121,19 @@ class TwilioChecks:
                 "runs with another TWILIO_AUTH_TOKEN, or sees another PUBLIC_BASE_URL"
             )
         if answer.status_code != 200 or "<Response" not in answer.text:
-            raise CheckFailed(
-                f"{url} answered {answer.status_code} "
-                f"{answer.headers.get('content-type', '')}: is the voice service behind it?"
-            )
+            raise CheckFailed(f"{url} answered {answer.status_code}: {_why(answer)}")
         return f"{self._public_base_url}/twiml accepts Twilio-signed requests"
+
+
+def _why(answer: httpx.Response) -> str:
+    """The voice service's own reason (its JSON `detail`), else a guess at what answered."""
+    try:
+        detail = answer.json().get("detail")
+    except (ValueError, AttributeError):
+        detail = None
+    if isinstance(detail, str) and detail:
+        return detail
+    return "is the voice service behind it?"
 
 
 def _rest_failure(error: TwilioRestException) -> str:

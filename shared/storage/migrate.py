@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -29,6 +30,11 @@ from filelock import Timeout as LockTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.storage.base import StoreError
+
+logger = logging.getLogger(__name__)
+# Alembic says which dialect it uses every time it looks at a database; our own line says when
+# it changed something.
+logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 #: The revision a database made before Alembic holds (see `versions/0001_baseline.py`).
@@ -107,10 +113,19 @@ def _upgrade(connection: sa.Connection, sqlite_file: bool) -> None:
         connection.commit()
     try:
         config = alembic_config(connection)
-        if not current_revisions(connection) and sa.inspect(connection).has_table("jobs"):
+        before = current_revisions(connection)
+        if not before and sa.inspect(connection).has_table("jobs"):
+            logger.info("database made before schema revisions: stamped %s", BASELINE)
             command.stamp(config, BASELINE)
         command.upgrade(config, "heads")
+        after = current_revisions(connection)
         connection.commit()
+        if after != before:
+            logger.info(
+                "database schema upgraded from %s to %s",
+                ", ".join(sorted(before)) or "nothing",
+                ", ".join(sorted(after)),
+            )
     finally:
         connection.rollback()
         if postgres:

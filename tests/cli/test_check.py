@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -35,11 +36,9 @@ class World:
 
 
 @asynccontextmanager
-async def world(tmp_path: Path, *, voice_token: str | None = None) -> AsyncIterator[World]:
-    """Fakes of Twilio, Grok and the chat model, and a voice service configured for them.
-
-    `voice_token` is the Twilio auth token the voice service runs with (default: the right
-    one)."""
+async def world(tmp_path: Path, **voice_settings: Any) -> AsyncIterator[World]:
+    """Fakes of Twilio, Grok and the chat model, and a voice service configured for them
+    (`voice_settings` change the voice service's settings only)."""
     async with AsyncExitStack() as stack:
         twilio = FakeTwilioAccount()
         twilio.numbers.append(OwnedNumber(CALLER_ID))
@@ -61,8 +60,7 @@ async def world(tmp_path: Path, *, voice_token: str | None = None) -> AsyncItera
             "DATA_DIR": str(tmp_path),
         }
         settings = load_settings(
-            **{key.lower(): value for key, value in env.items()}
-            | {"twilio_auth_token": voice_token or twilio.auth_token}
+            **{key.lower(): value for key, value in env.items()} | voice_settings
         )
         await stack.enter_async_context(serve(create_voice(settings), sock=sock))
         yield World(twilio, grok, chat, env)
@@ -125,7 +123,7 @@ async def test_check_passes_against_working_fakes_and_places_no_call(tmp_path: P
 
 async def test_check_names_each_broken_part_on_its_own_line(tmp_path: Path) -> None:
     # The voice service runs with another auth token, so Twilio's signature fails there.
-    async with world(tmp_path, voice_token="another-auth-token-0123") as w:
+    async with world(tmp_path, twilio_auth_token="another-auth-token-0123") as w:
         w.twilio.numbers.clear()  # the caller ID is not the account's
         w.grok.ignore_formats = True  # Grok answers 24 kHz PCM whatever we ask
         w.chat.script = [Fail(grpc.StatusCode.UNAUTHENTICATED, "bad key")]
@@ -176,6 +174,17 @@ async def test_an_unreachable_public_base_url_is_one_failed_line(tmp_path: Path)
     assert named["twilio webhook"].startswith("FAIL")
     assert "cannot reach the voice service at http://127.0.0.1:9/twiml" in named["twilio webhook"]
     assert sum(line.startswith("FAIL") for line in lines) == 1
+
+
+async def test_a_voice_service_that_cannot_place_calls_says_why(tmp_path: Path) -> None:
+    async with world(tmp_path, xai_api_key=None, agent="grok") as w:
+        w.chat.script = [Reply('{"ok": true}')]
+        status, lines, _ = await haggle_check(w.env)
+
+    assert status == 1
+    webhook = _lines_by_check(lines)["twilio webhook"]
+    assert webhook.startswith("FAIL") and "answered 503" in webhook
+    assert "cannot place calls: AGENT=grok needs XAI_API_KEY" in webhook
 
 
 @pytest.mark.parametrize("variable", ["TWILIO_PHONE_NUMBER"])
