@@ -173,3 +173,21 @@ async def test_a_store_left_to_the_operator_creates_nothing(tmp_path: Path) -> N
     with sqlite3.connect(path) as connection:
         tables = connection.execute("SELECT name FROM sqlite_master").fetchall()
     assert tables == []
+
+
+@pytest.mark.postgres
+async def test_stores_opening_a_fresh_postgres_database_at_once_create_it_once(
+    postgres_url: str,
+) -> None:
+    stores = [SQLStore(postgres_url) for _ in range(4)]
+    async with asyncio.timeout(60):  # without the advisory lock they block each other
+        await asyncio.gather(*(store.open() for store in stores))
+    try:
+        for store in stores:
+            await store.create_job(JobCreate(problem="a leak", zip_code="94110"))
+        assert len(await stores[0].list_jobs()) == 4
+    finally:
+        for store in stores:
+            await store.close()
+    differences, revisions = await _schema_report(postgres_url)
+    assert differences == [] and revisions == migrate.head_revisions()
