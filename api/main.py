@@ -19,6 +19,7 @@ from api.locks import KeyedLocks
 from api.routes import account, attempts, dashboard, export, insights, intake, jobs, live
 from api.startup import exit_if_exposed
 from api.voice_client import VoiceServiceClient
+from shared.http_errors import install_error_handlers, strict_json_body
 from shared.integrations import integration_problems
 from shared.logs import configure_logging
 from shared.metrics import guarded_metrics
@@ -61,7 +62,9 @@ def create_app(settings: Settings) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
+        dependencies=[Depends(strict_json_body)],  # NaN, Infinity, lone surrogates: 422
     )
+    install_error_handlers(app)  # JSON 422 and 503 (storage), never a plain-text 500
     app.state.settings = settings
     app.add_middleware(
         CORSMiddleware,

@@ -27,7 +27,7 @@ from typing import Any, TextIO
 
 import httpx
 
-from cli.commands.base import CommandError, money, print_lines
+from cli.commands.base import CommandError, money, print_lines, printable, printable_document
 from cli.commands.calls import ChangeLines, LiveTable, View, watch
 from cli.commands.client import JobApi
 from cli.commands.results import ranked, result_lines
@@ -192,11 +192,13 @@ def _report(
     for row in sorted(rows, key=lambda r: r["id"]):
         description = (descriptions.get(row["name"]) or {}).get("description")
         about = f" — {description}" if description else ""
-        lines += ["", f"{row['name']} ({row['phone']}){about}"]
+        lines += ["", printable(f"{row['name']} ({row['phone']}){about}")]
         outcome = row.get("outcome") or row["call_status"]
         lines.append(
-            f"  outcome: {outcome}"
-            + (f"; {row['failure_reason']}" if row.get("failure_reason") else "")
+            printable(
+                f"  outcome: {outcome}"
+                + (f"; {row['failure_reason']}" if row.get("failure_reason") else "")
+            )
         )
         transcript = (row.get("call_transcript") or "").strip()
         lines += [f"  {line}" for line in transcript.splitlines()] or ["  (no conversation)"]
@@ -235,7 +237,7 @@ def _status_rows(api_url: str, job_id: str, key: str) -> list[dict[str, Any]]:
         headers={"Authorization": f"Bearer {key}"},
     )
     response.raise_for_status()
-    rows: list[dict[str, Any]] = response.json()
+    rows: list[dict[str, Any]] = printable_document(response.json())
     return rows
 
 

@@ -24,6 +24,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from shared.redact import mask_secrets
+
 #: The Grok Realtime model we pin: a versioned name, not `grok-voice-latest`, which moves.
 GROK_REALTIME_MODEL = "grok-voice-think-fast-1.0"
 DEFAULT_GROK_REALTIME_URL = f"wss://api.x.ai/v1/realtime?model={GROK_REALTIME_MODEL}"
@@ -321,6 +323,11 @@ class SettingsError(Exception):
 
 
 def _describe(error: ValidationError) -> str:
+    """The first error as one line, credentials of any URL in it masked."""
+    return mask_secrets(_first_error(error))
+
+
+def _first_error(error: ValidationError) -> str:
     first = error.errors()[0]
     name = "_".join(str(part) for part in first.get("loc", ()) if part != "__root__").upper()
     message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")

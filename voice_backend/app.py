@@ -12,10 +12,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from pricing import make_extractor
+from shared.http_errors import install_error_handlers, strict_json_body
 from shared.integrations import integration_problems, voice_refusal
 from shared.logs import configure_logging
 from shared.metrics import guarded_metrics
@@ -206,7 +207,13 @@ def create_app(settings: Settings) -> FastAPI:
             await telephony.close()
             await store.close()
 
-    app = FastAPI(title="Haggle voice service", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(
+        title="Haggle voice service",
+        version="0.1.0",
+        lifespan=lifespan,
+        dependencies=[Depends(strict_json_body)],  # NaN, Infinity, lone surrogates: 422
+    )
+    install_error_handlers(app)  # JSON 422 and 503 (storage), never a plain-text 500
     app.state.settings = settings
     app.state.not_ready = None
     app.include_router(jobs.router)

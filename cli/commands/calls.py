@@ -15,7 +15,7 @@ from collections import Counter
 from datetime import datetime
 from typing import Any, Protocol, TextIO
 
-from cli.commands.base import CommandError, api_key, api_options, api_url, money, table
+from cli.commands.base import CommandError, api_key, api_options, api_url, money, printable, table
 from cli.commands.client import ApiError, JobApi
 
 _TERMINAL = {"completed", "failed"}
@@ -158,13 +158,14 @@ class ChangeLines:
             if self._seen.get(row["id"]) == state:
                 continue
             self._seen[row["id"]] = state
-            self._stream.write(f"[{_clock(elapsed)}] {row['name']} ({row['phone']}): ")
-            self._stream.write(describe_call(row) + "\n")
+            line = f"[{_clock(elapsed)}] {row['name']} ({row['phone']}): {describe_call(row)}"
+            self._stream.write(printable(line) + "\n")
         for row in rows:
             turns = row.get("transcript_turns") or []
             shown = self._turns.get(row["id"], 0)
             for turn in turns[shown:]:
-                self._stream.write(f"[{_clock(elapsed)}] {row['name']} · {_turn(row, turn)}\n")
+                said = f"[{_clock(elapsed)}] {row['name']} · {_turn(row, turn)}"
+                self._stream.write(printable(said) + "\n")
             self._turns[row["id"]] = max(shown, len(turns))
         self._stream.flush()
 

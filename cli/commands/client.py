@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from cli.commands.base import CommandError
+from cli.commands.base import CommandError, printable_document
 
 #: A validation error's location (`["body", "zip_code"]`) as the user wrote it (`--zip`).
 FieldNamer = Callable[[list[Any]], str]
@@ -131,7 +131,8 @@ class JobApi:
         if raw and response.is_success:
             return response.text
         try:
-            body = response.json()
+            # Names, transcripts and error details may carry escape codes: gone from here on.
+            body = printable_document(response.json())
         except ValueError:
             body = None
         if response.is_success:

@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from cli.commands.base import api_key, api_options, api_url, money, print_lines, table
+from cli.commands.base import api_key, api_options, api_url, money, print_lines, printable, table
 from cli.commands.client import JobApi
 
 _TERMINAL = {"completed", "failed"}
@@ -99,7 +99,9 @@ def result_lines(
 ) -> list[str]:
     """The job's header, its ranked table, the best deal and the cost, as lines."""
     budget = "no limit" if job.get("max_price") is None else money(job["max_price"])
-    header = f"{job['job_id']}: {job['problem']} (zip {job['zip_code']}, budget {budget})"
+    header = printable(
+        f"{job['job_id']}: {job['problem']} (zip {job['zip_code']}, budget {budget})"
+    )
     if not rows:
         return [header, "no providers yet: add some with 'haggle providers add'"]
     cells = [
@@ -130,7 +132,7 @@ def result_lines(
     lines = [header, "", *table(headers, cells, right={0, 3, 4, 5, 6, 7}), ""]
     best = rows[0]
     if best["agreed_price"] is not None:
-        lines.append(f"best: {best['provider']} at {money(best['agreed_price'])}")
+        lines.append(printable(f"best: {best['provider']} at {money(best['agreed_price'])}"))
     else:
         open_calls = sum(row["call_status"] not in _TERMINAL for row in rows)
         if open_calls:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -14,13 +13,14 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from shared.storage import migrate
 from shared.storage.base import Store, StoreError, Where
 from shared.storage.schema import call_attempts, jobs, metadata, providers
-from shared.storage.sql_upgrade import upgrade_schema
+from shared.storage.sqlite_file import SqliteFile, sqlite_path
 
+# Per connection. WAL mode (both services read while one writes) is a property of the file,
+# set once under the migration lock: two processes switching a fresh file at once can fail.
 _SQLITE_PRAGMAS = (
-    # WAL lets both services (two processes) read while one writes.
-    "PRAGMA journal_mode=WAL",
     # Wait for the other process's write lock instead of failing at once.
     "PRAGMA busy_timeout=10000",
     "PRAGMA synchronous=NORMAL",
@@ -47,21 +47,16 @@ def async_url(database_url: str) -> tuple[str, dict[str, Any]]:
     raise ValueError(f"unsupported DATABASE_URL scheme {parts.scheme!r}")
 
 
-def _sqlite_file(url: str) -> Path | None:
-    path = urlsplit(url).path
-    if path in ("", "/", "/:memory:"):
-        return None
-    # sqlite:///relative/path and sqlite:////absolute/path
-    return Path(path[1:]) if path.startswith("/") else Path(path)
-
-
 class SQLStore(Store):
     """Jobs and providers in SQLite or Postgres."""
 
     def __init__(self, database_url: str, *, create_schema: bool = True) -> None:
+        """`create_schema=False` leaves the schema to the operator (`migrations/*.sql`)."""
         self._url = database_url
         self._create_schema = create_schema
         self._engine: AsyncEngine | None = None
+        path = sqlite_path(database_url) if self.is_sqlite else None
+        self._file = SqliteFile(path) if path is not None else None
 
     @property
     def engine(self) -> AsyncEngine:
@@ -76,28 +71,26 @@ class SQLStore(Store):
         return self._url.startswith("sqlite")
 
     async def open(self) -> None:
-        """Connect, and create or upgrade the schema."""
+        """Connect, and bring the schema to the newest revision (see `migrate`)."""
         url, connect_args = async_url(self._url)
-        if self.is_sqlite:
-            file = _sqlite_file(self._url)
-            if file is not None:
-                file.parent.mkdir(parents=True, exist_ok=True)
+        if self._file is not None:
+            self._file.path.parent.mkdir(parents=True, exist_ok=True)
         self._engine = create_async_engine(url, connect_args=connect_args, pool_pre_ping=True)
         if self.is_sqlite:
             event.listen(self._engine.sync_engine, "connect", _set_sqlite_pragmas)
         try:
             if self._create_schema:
-                async with self._engine.begin() as connection:
-                    await connection.run_sync(metadata.create_all)
-                    await connection.run_sync(upgrade_schema)
-                    # Rows from before attempts were counted are each their first attempt.
-                    await connection.execute(
-                        providers.update().where(providers.c.attempt.is_(None)).values(attempt=1)
-                    )
-            await self.ping()
-        except (SQLAlchemyError, OSError) as error:
+                lock = self._file.lock_file if self._file is not None else None
+                await migrate.upgrade(self._engine, lock)
+            async with self._engine.connect() as connection:
+                await connection.execute(sa.select(sa.literal(1)))
+            if self._file is not None:
+                self._file.remember()
+        except (SQLAlchemyError, OSError, StoreError) as error:
             await self._engine.dispose()
             self._engine = None
+            if isinstance(error, StoreError):
+                raise
             raise StoreError(f"cannot open the database: {_reason(error)}") from error
 
     async def close(self) -> None:
@@ -107,8 +100,24 @@ class SQLStore(Store):
             self._engine = None
 
     async def ping(self) -> None:
-        """Raise StoreError unless the database answers."""
-        await self._run(sa.select(sa.literal(1)), fetch="scalar")
+        """Raise StoreError unless the database answers and takes writes: an SQLite file
+        still at its path and writable, a Postgres server not in read-only mode."""
+        if self._file is not None:
+            self._file.check()
+        try:
+            async with self.engine.connect() as connection:
+                if self.is_sqlite:
+                    await _probe_sqlite_write(connection)
+                else:
+                    read_only = await connection.scalar(
+                        sa.text("SELECT current_setting('transaction_read_only')")
+                    )
+                    if read_only == "on":
+                        raise StoreError("the database is read-only (transaction_read_only)")
+        except SQLAlchemyError as error:
+            raise StoreError(f"database error: {_reason(error)}") from error
+        except OSError as error:
+            raise StoreError(f"database unreachable: {_reason(error)}") from error
 
     # -- primitives ------------------------------------------------------------------------
 
@@ -287,6 +296,8 @@ class SQLStore(Store):
 
     async def _run(self, statement: Any, fetch: str, *, conflicts: bool = False) -> Any:
         """Run one statement in its own transaction and fetch its result."""
+        if self._file is not None:
+            self._file.check()  # never a write into a deleted or replaced file
         try:
             async with self.engine.begin() as connection:
                 result = await connection.execute(statement)
@@ -305,6 +316,17 @@ class SQLStore(Store):
             raise StoreError(f"database error: {_reason(error)}") from error
         except OSError as error:
             raise StoreError(f"database unreachable: {_reason(error)}") from error
+
+
+async def _probe_sqlite_write(connection: Any) -> None:
+    """A write that changes nothing, rolled back: SQLite refuses it on a read-only file.
+
+    IMMEDIATE takes the write lock first, waiting out another writer (busy_timeout); a read
+    transaction upgraded to a write one would fail at once instead."""
+    await connection.exec_driver_sql("BEGIN IMMEDIATE")
+    version = await connection.scalar(sa.text("PRAGMA user_version"))
+    await connection.exec_driver_sql(f"PRAGMA user_version = {int(version or 0)}")
+    await connection.rollback()
 
 
 def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
