@@ -14,7 +14,7 @@ from api.main import create_app
 from shared.models import CallStatus, CallUpdate, Outcome, TranscriptTurn, utcnow
 from shared.settings import load_settings
 from shared.storage.sql import SQLStore
-from tests.api.conftest import JOB, Api, VoiceStandIn
+from tests.api.conftest import JOB, OPERATOR, OPERATOR_KEY, Api, VoiceStandIn
 from tests.support.servers import serve
 
 THREE = [
@@ -212,8 +212,12 @@ async def test_over_the_daily_spend_cap_nothing_is_started_and_the_reason_is_giv
             database_url=f"sqlite:///{tmp_path / 'haggle.db'}",
             call_backend_url=voice_url,
             daily_spend_cap=0.10,
+            haggle_api_key=OPERATOR_KEY,
         )
-        async with serve(create_app(settings)) as url, httpx.AsyncClient(base_url=url) as client:
+        async with (
+            serve(create_app(settings)) as url,
+            httpx.AsyncClient(base_url=url, headers=OPERATOR) as client,
+        ):
             api = Api(url, client, voice, tmp_path / "haggle.db")
             job_id, (provider_id,) = await _ended_job(
                 api, [(Outcome.NO_AGREEMENT, CallUpdate(duration_seconds=120, cost=0.12))]

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -85,28 +86,25 @@ def _scheduled(rows: list[dict[str, Any]]) -> bool:
     return rows[0]["call_status"] == "failed" and rows[0]["next_attempt_at"] is not None
 
 
-def _window_excluding_now() -> tuple[str, datetime]:
-    """Calling hours that exclude the present in San Francisco, and when they open next."""
+def _window_closing_soon() -> tuple[str, datetime]:
+    """Calling hours in San Francisco that hold now and close within three minutes, and when
+    they open next (tomorrow at midnight, local time)."""
     zone = ZoneInfo("America/Los_Angeles")
     local = utcnow().astimezone(zone)
-    if local.hour >= 12:
-        start = 1
-        opening = (local + timedelta(days=1)).replace(hour=1, minute=0, second=0, microsecond=0)
-        hours = f"01:00-{local.hour - 2:02d}:00"
-    else:
-        start = local.hour + 2
-        opening = local.replace(hour=start, minute=0, second=0, microsecond=0)
-        hours = f"{start:02d}:00-23:00"
-    return hours, opening
+    closes = (local + timedelta(minutes=3)).replace(second=0, microsecond=0)
+    if closes.date() != local.date() or closes - local < timedelta(minutes=2):
+        pytest.skip("too close to midnight or to a minute's end in San Francisco to test this")
+    opening = (local + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return f"00:00-{closes.hour:02d}:{closes.minute:02d}", opening
 
 
 async def test_a_follow_up_waits_for_calling_hours(tmp_path: Path) -> None:
-    hours, opening = _window_excluding_now()
+    hours, opening = _window_closing_soon()
     async with running_rig(tmp_path, calling_hours=hours) as rig:
         rig.twilio.lines[BUSY[1]] = Line(CallScenario.BUSY)
-        job_id = await _job(rig, BUSY, followup_minutes=[0.01])
+        job_id = await _job(rig, BUSY, followup_minutes=[3])  # due after the window closes
         async with rig.voice_store() as store:
-            # The first call is placed now (calling hours govern follow-ups here).
+            # The first call is placed now, inside the window.
             await rig.start(job_id)
             await rig.finished(job_id)
             (row,) = await _until(rig, job_id, _scheduled)

@@ -114,6 +114,7 @@ async def test_a_kill_9_mid_call_keeps_every_turn_and_ends_the_call(tmp_path: Pa
             "XAI_API_HOST": f"127.0.0.1:{free_port()}",
             "VOICE_BACKEND_TOKEN": TOKEN,
             "INSTANCE_ID": "voice-a",
+            "CALLING_HOURS": "00:00-24:00",  # whatever the hour in San Francisco
             "DATA_DIR": str(tmp_path / "data"),
             "LOG_LEVEL": "warning",
         }

@@ -23,19 +23,26 @@ from api.main import create_app
 from shared.models import CallStatus, CallUpdate, Outcome, TranscriptTurn, utcnow
 from shared.settings import load_settings
 from shared.storage.sql import SQLStore
+from tests.support.access import OPERATOR, OPERATOR_KEY
 from tests.support.servers import serve
-from tests.web.conftest import assert_accessible, new_page, shot
+from tests.web.conftest import assert_accessible, homeowner, new_page, shot, sign_in
 
 NAMES = ("Busy Bee", "Away Rooter", "Flaky Pipes", "Roof Only Co")
 
 
 @pytest.fixture
 async def site(tmp_path: Path) -> AsyncIterator[tuple[str, SQLStore, str, list[int]]]:
-    settings = load_settings(database_url=f"sqlite:///{tmp_path / 'haggle.db'}")
+    settings = load_settings(
+        database_url=f"sqlite:///{tmp_path / 'haggle.db'}", haggle_api_key=OPERATOR_KEY
+    )
     store = SQLStore(settings.database_url)
     await store.open()
     app = create_app(settings)
-    async with serve(app) as url, httpx.AsyncClient(base_url=url) as client:
+    async with (
+        serve(app) as url,
+        httpx.AsyncClient(base_url=url, headers=OPERATOR) as operator,
+        httpx.AsyncClient(base_url=url, headers=await homeowner(operator)) as client,
+    ):
         job = await client.post(
             "/api/jobs", json={"problem": "my toilet keeps running", "zip_code": "94110"}
         )
@@ -92,6 +99,7 @@ async def test_call_again_follow_up_time_declined_costs_and_export(
     url, store, job_id, (busy, away, flaky, roof) = site
     errors: list[str] = []
     page = await new_page(browser, errors)
+    await sign_in(page, url)
     await page.goto(f"{url}/#/jobs/{job_id}")
     board = page.locator("table.board tbody tr")
     await expect(board).to_have_count(4)
@@ -170,6 +178,7 @@ async def test_a_list_with_a_bad_number_is_imported_all_or_none(
     url, store, job_id, _ = site
     errors: list[str] = []
     page = await new_page(browser, errors)
+    await sign_in(page, url)
     await page.goto(f"{url}/#/jobs/{job_id}")
     await expect(page.locator("table.board tbody tr")).to_have_count(4)
     await page.get_by_text("Import a list").click()
