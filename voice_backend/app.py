@@ -112,7 +112,7 @@ def _sim_telephony(settings: Settings, signing_token: str) -> TelephonyPort:
 
 def _agents(settings: Settings) -> AgentFactory:
     if settings.agent is AgentKind.GROK:
-        from voice_backend.agents.grok import grok_agent_factory
+        from voice_backend.agents.grok_factory import grok_agent_factory
         from voice_backend.prompt import build_instructions
 
         if not settings.xai_api_key:

@@ -32,7 +32,8 @@ from voice_backend.agents.base import (
     ResponseDone,
     WrapUp,
 )
-from voice_backend.agents.grok import GrokAgent, grok_agent_factory
+from voice_backend.agents.grok import GrokAgent
+from voice_backend.agents.grok_factory import grok_agent_factory
 from voice_backend.audio import pcm16_to_mulaw
 from voice_backend.prompt import WRAP_UP_TIME
 

@@ -8,7 +8,6 @@ interruption can tell the agent how much of its item was heard.
 
 from __future__ import annotations
 
-import itertools
 from collections import deque
 from dataclasses import dataclass
 
@@ -35,13 +34,15 @@ class PlaybackTracker:
 
     def __init__(self) -> None:
         self._marks: deque[_PendingMark] = deque()
-        self._mark_names = itertools.count(1)
         self._played_bytes: dict[str, int] = {}
         self._interrupted: set[str] = set()
+        #: How many chunks have been sent so far (one mark each).
+        self.marks_sent = 0
 
     def on_sent(self, item_id: str | None, nbytes: int) -> str:
         """`nbytes` of `item_id` went to Twilio; returns the name of the mark to send after."""
-        name = f"m{next(self._mark_names)}"
+        self.marks_sent += 1
+        name = f"m{self.marks_sent}"
         self._marks.append(_PendingMark(name, item_id, nbytes))
         return name
 
