@@ -203,7 +203,8 @@ class StreamMessages:
 
     def mark(self, name: str) -> str:
         """Ask Twilio to tell us when everything sent so far has played."""
-        return self._mark + json.dumps(name) + "}}"
+        quoted = f'"{name}"' if name.isalnum() else json.dumps(name)  # ours are `m1`, `m2`…
+        return self._mark + quoted + "}}"
 
     def clear(self) -> str:
         """Drop every buffered audio (Twilio then echoes the pending marks)."""
