@@ -49,7 +49,7 @@ logger = logging.getLogger(__name__)
 START_TIMEOUT_SECONDS = 10.0
 #: After hanging up, how long to wait for Twilio's `stop`.
 STOP_TIMEOUT_SECONDS = 5.0
-#: One frame in this many has its pass-through time observed (1 s of 20 ms frames).
+#: The first frame each way, then one in this many, has its pass-through time observed.
 FRAME_SAMPLE_EVERY = 50
 _TO_AGENT = metrics.FRAME_LATENCY.labels("to_agent")
 _TO_TWILIO = metrics.FRAME_LATENCY.labels("to_twilio")
@@ -213,7 +213,7 @@ class CallBridge:
                 return
             if type(event) is wire.Media:
                 frames += 1
-                if frames % FRAME_SAMPLE_EVERY:
+                if frames % FRAME_SAMPLE_EVERY != 1:
                     await agent.send_audio_b64(event.b64)
                 else:
                     began = time.perf_counter()
@@ -276,7 +276,7 @@ class CallBridge:
             self._current_item = audio.item_id
             self._transcript.agent_started(audio.response_id or audio.item_id)
         name = self._playback.on_sent(audio.item_id, nbytes)
-        sampled = not self._playback.marks_sent % FRAME_SAMPLE_EVERY
+        sampled = self._playback.marks_sent % FRAME_SAMPLE_EVERY == 1
         began = time.perf_counter() if sampled else 0.0
         await self._send(self._messages.media(audio.b64), self._messages.mark(name))
         if sampled:
