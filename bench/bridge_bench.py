@@ -6,7 +6,8 @@ Run: `.venv/bin/python bench/bridge_bench.py` (about 5 minutes; `--help` for the
 Who runs where
 --------------
 * The voice service under test runs alone in its own process: `python -m uvicorn
-  voice_backend.app:app` (default uvicorn options, as in production), configured through the
+  voice_backend.app:app` with production's options (uvloop, httptools, no per-message
+  deflate, as in docker-compose.yml and `haggle serve`), configured through the
   environment: TELEPHONY=twilio, AGENT=grok, a SQLite file in a temp dir, silence and time limits
   far beyond the run. Its CPU time is read from /proc/<pid>/stat before and after the window.
 * The fake Grok (`tests.fakes.grok_realtime.FakeGrok(echo=True, vad=False, record_audio=False)`)
@@ -66,6 +67,11 @@ the resamplers' buffering thus counts as latency, as it should).
   or an echo if that comes first), per call, measured while earlier calls are streaming.
 * CPU s per call-minute: the service process's user+system CPU over the window, divided by
   N x window minutes (the steady state of streaming calls; set-up is not in it).
+* `--compare`: after each N, the same load runs through `bench/reference_bridge.py`, a minimal
+  bridge written the way the vendors' samples are (json per message, a base64 round trip per
+  delta, `send_json`, a mark per delta, no metrics or checks), pinned and measured the same
+  way; a line under the pair gives the service's CPU per call-minute as a ratio of the
+  reference's, and both echo p99s, lost frames and first-audio p50s.
 * The largest N with no late frame (the sweep stops after two failing steps in a row;
   `--refine` steps bisect between the last pass and the first failure).
 """

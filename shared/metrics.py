@@ -36,7 +36,7 @@ FIRST_AUDIO = Histogram(
 )
 FRAME_LATENCY = Histogram(
     "haggle_bridge_frame_seconds",
-    "Time the bridge takes to pass one audio chunk on, by direction.",
+    "Time the bridge takes to pass one audio chunk on, by direction (the first, then one in 50).",
     ["direction"],
     buckets=(0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05),
 )

@@ -125,7 +125,7 @@ def _job_webhook(settings: Settings) -> JobWebhook | None:
 
 def _agents(settings: Settings) -> AgentFactory:
     if settings.agent is AgentKind.GROK:
-        from voice_backend.agents.grok import grok_agent_factory
+        from voice_backend.agents.grok_factory import grok_agent_factory
         from voice_backend.prompt import build_instructions
 
         if not settings.xai_api_key:

@@ -18,6 +18,7 @@ from bench.bridge.processes import run_loop
 from bench.bridge.report import (
     COLUMNS,
     print_baseline,
+    print_comparison,
     print_details,
     print_header,
     print_row,
@@ -63,6 +64,15 @@ async def _step(
             break
         if attempt < args.retries:
             print(f"{'':>5} (contended: N={n} again)")
+    if args.compare:
+        for _ in range(1 + args.retries):
+            reference = await run_step(n, args, reference=True)
+            results.append(reference)
+            print_row(reference)
+            print_details(reference, args.trace_gc)
+            if not reference.contended:
+                break
+        print_comparison(final[n], reference)
     if args.baseline:
         base = await run_step(n, args, baseline=True)
         results.append(base)
@@ -147,6 +157,12 @@ def _machine_options(parser: argparse.ArgumentParser) -> None:
 def _run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--log-level", default="info", choices=("debug", "info", "warning"))
     parser.add_argument("--uvicorn-ws", default="auto", help="uvicorn's --ws (default auto)")
+    parser.add_argument(
+        "--compare",
+        action="store_true",
+        help="after each N, run the same load through the minimal reference bridge "
+        "(bench/reference_bridge.py, written like the vendors' samples) and print the ratios",
+    )
     parser.add_argument(
         "--baseline",
         action="store_true",

@@ -120,8 +120,16 @@ class Twilio:
     auth_token: str = field(default_factory=lambda: secrets.token_hex(16))
 
 
+#: The voice service's ASGI app, and the reference bridge of `--compare`.
+SERVICE_APP = "voice_backend.app:app"
+REFERENCE_APP = "bench.reference_bridge:app"
+#: uvicorn's options as in production (docker-compose.yml, `haggle serve`).
+PRODUCTION_OPTIONS = ["--loop", "uvloop", "--http", "httptools"]
+PRODUCTION_OPTIONS += ["--ws-per-message-deflate", "false"]
+
+
 class ServiceProcess:
-    """The voice service under test: `python -m uvicorn voice_backend.app:app`."""
+    """The service under test: `python -m uvicorn voice_backend.app:app` (or `app`)."""
 
     def __init__(
         self,
@@ -133,12 +141,13 @@ class ServiceProcess:
         log_level: str,
         uvicorn_ws: str,
         trace_gc: bool = False,
+        app: str = SERVICE_APP,
     ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = workdir / "service.log"
         env = _service_env(database_url, grok, twilio, self.url, audio_format, log_level, workdir)
-        uvicorn = ["voice_backend.app:app", "--host", "127.0.0.1", "--port", str(self.port)]
+        uvicorn = [app, "--host", "127.0.0.1", "--port", str(self.port), *PRODUCTION_OPTIONS]
         uvicorn += ["--ws", uvicorn_ws, "--log-level", log_level]
         if trace_gc:  # the same uvicorn, with the collector's pauses written to the log
             command = [sys.executable, "-c", _GC_TRACER, *uvicorn]

@@ -71,6 +71,8 @@ def print_row(r: StepResult) -> None:
         verdict += f"; {len(r.start_errors)} calls failed to start"
     if r.contended:
         verdict += "; CONTENDED (machine busy: rerun)"
+    if r.mode == "reference":
+        verdict += "  <- reference bridge"
     print(
         f"{r.n:>5} {r.calls_up:>5} {r.service_cpu_pct:>8.1f} {r.cpu_s_per_call_min:>14.3f} "
         f"{r.service_cpu_us_per_frame:>8.0f} "
@@ -91,6 +93,24 @@ def print_baseline(r: StepResult) -> None:
         f"{_ms(r.latency_ms, 'p50')} p99 {_ms(r.latency_ms, 'p99')} max "
         f"{_ms(r.latency_ms, 'max')} ms, late {r.late}, fake {r.fake_cpu_pct:.0f}% CPU, "
         f"gen {r.loadgen_cpu_pct:.0f}%",
+        flush=True,
+    )
+
+
+def print_comparison(bridge: StepResult, reference: StepResult) -> None:
+    """The voice service against the reference bridge on the same load, as ratios."""
+
+    def ratio(ours: float, theirs: float) -> str:
+        return f"{ours / theirs:.2f}" if theirs else "-"
+
+    print(
+        f"{'':>5} voice service / reference at N={bridge.n}: CPU per call-minute "
+        f"{ratio(bridge.cpu_s_per_call_min, reference.cpu_s_per_call_min)} "
+        f"({bridge.service_cpu_us_per_frame:.0f} vs {reference.service_cpu_us_per_frame:.0f} "
+        f"us/frame); echo p99 {_ms(bridge.latency_ms, 'p99')} vs "
+        f"{_ms(reference.latency_ms, 'p99')} ms; lost {bridge.lost} vs {reference.lost}; "
+        f"first audio p50 {_ms(bridge.first_audio_ms, 'p50')} vs "
+        f"{_ms(reference.first_audio_ms, 'p50')} ms",
         flush=True,
     )
 

@@ -18,7 +18,14 @@ import httpx
 from bench.bridge.config import SLOTS
 from bench.bridge.cpu import CPUS, CpuSnapshot, pin, realtime
 from bench.bridge.measure import StepResult, account_cpu, read_gc_trace, summarise
-from bench.bridge.processes import GrokProcess, ServiceProcess, Twilio, seed_calls
+from bench.bridge.processes import (
+    REFERENCE_APP,
+    SERVICE_APP,
+    GrokProcess,
+    ServiceProcess,
+    Twilio,
+    seed_calls,
+)
 from bench.bridge.streams import Clock, GrokStream, Stream, TwilioStream
 from voice_backend.twilio.signatures import TwilioSignatures
 
@@ -51,9 +58,13 @@ async def _wait_first_audio(streams: list[Stream], within: float) -> None:
         await asyncio.sleep(0.05)
 
 
-async def run_step(n: int, args: argparse.Namespace, *, baseline: bool = False) -> StepResult:
-    """Run N calls for the window; return what was measured."""
-    result = StepResult(n, args.audio_format, "baseline" if baseline else "bridge")
+async def run_step(
+    n: int, args: argparse.Namespace, *, baseline: bool = False, reference: bool = False
+) -> StepResult:
+    """Run N calls for the window; return what was measured. `baseline`: straight to the fake
+    Grok; `reference`: through the minimal reference bridge instead of the voice service."""
+    mode = "baseline" if baseline else "reference" if reference else "bridge"
+    result = StepResult(n, args.audio_format, mode)
     rng = random.Random(args.seed + n)
     split = args.pin == "split" and len(CPUS) >= 2
     service_cpus, load_cpus = ({CPUS[0]}, set(CPUS[1:])) if split else (None, None)
@@ -75,7 +86,10 @@ async def run_step(n: int, args: argparse.Namespace, *, baseline: bool = False) 
             if baseline:
                 streams = _grok_streams(n, rng, args)
             else:
-                service = _start_service(workdir, database_url, grok, twilio, args, service_cpus)
+                app = REFERENCE_APP if reference else SERVICE_APP
+                service = _start_service(
+                    workdir, database_url, grok, twilio, args, service_cpus, app
+                )
                 streams = _twilio_streams(calls, rng, args)
             clock = Clock(streams)
             clock_task = asyncio.create_task(clock.run())
@@ -125,6 +139,7 @@ def _start_service(
     twilio: Twilio,
     args: argparse.Namespace,
     cpus: set[int] | None,
+    app: str,
 ) -> ServiceProcess:
     service = ServiceProcess(
         workdir,
@@ -135,6 +150,7 @@ def _start_service(
         args.log_level,
         args.uvicorn_ws,
         args.trace_gc,
+        app,
     )
     pin(service.pid, cpus)
     if args.rt and not realtime(service.pid):
@@ -208,5 +224,5 @@ def _stop_service(service: ServiceProcess, result: StepResult, args: argparse.Na
         read_gc_trace(result, service.log_path, args.duration)
     if args.keep_logs:
         args.keep_logs.mkdir(parents=True, exist_ok=True)
-        name = f"service-{args.audio_format}-{result.n}.log"
+        name = f"{result.mode}-{args.audio_format}-{result.n}.log"
         (args.keep_logs / name).write_bytes(service.log_path.read_bytes())

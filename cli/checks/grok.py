@@ -15,6 +15,7 @@ from xai_sdk.chat import system, user
 from cli.checks.base import CheckFailed
 from shared.settings import AudioFormat
 from shared.xai import XaiChat
+from voice_backend.agents import grok_client_events as client
 from voice_backend.agents import grok_events as wire
 from voice_backend.agents.grok_errors import BENIGN_ERROR_CODES
 
@@ -41,7 +42,7 @@ async def realtime_session(
     except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as error:
         raise CheckFailed(f"cannot reach Grok Realtime at {_address(url)}: {error}") from None
     try:
-        update = wire.session_update(
+        update = client.session_update(
             voice=voice,
             instructions="Preflight check of the configuration. Do not speak.",
             audio_format=wanted,

@@ -89,8 +89,9 @@ async def test_a_call_shows_in_metrics_and_json_logs(
         ("haggle_first_agent_audio_seconds_count", {}, 1),
     ]:
         assert _sample(after, name, **labels) - _sample(before, name, **labels) == delta, name
-    assert _sample(after, "haggle_bridge_frame_seconds_count", direction="to_agent") > 10
-    assert _sample(after, "haggle_bridge_frame_seconds_count", direction="to_twilio") > 1
+    # The bridge times the first frame each way, then one in 50: a few for this call.
+    assert _sample(after, "haggle_bridge_frame_seconds_count", direction="to_agent") >= 1
+    assert _sample(after, "haggle_bridge_frame_seconds_count", direction="to_twilio") >= 1
     assert "haggle_calls_in_flight" in after
     assert _sample(api_metrics, "haggle_jobs_created_total") >= 1
 

@@ -32,7 +32,8 @@ from voice_backend.agents.base import (
     ResponseDone,
     WrapUp,
 )
-from voice_backend.agents.grok import GrokAgent, grok_agent_factory
+from voice_backend.agents.grok import GrokAgent
+from voice_backend.agents.grok_factory import grok_agent_factory
 from voice_backend.audio import pcm16_to_mulaw
 from voice_backend.prompt import WRAP_UP_TIME
 
@@ -285,6 +286,36 @@ async def test_echo_mode_returns_the_callers_audio() -> None:
             audio = await events.next(AgentAudio)
             echoed += audio.payload
         assert echoed == sent
+        await agent.close()
+
+
+async def test_pcmu_audio_passes_between_the_wires_as_base64_text() -> None:
+    async with FakeGrok(echo=True) as fake:
+        agent, _session = await started(fake)
+        events = Events(agent)
+        await events.upto(ResponseDone)  # the (empty) greeting
+        sent = tone_mulaw(100)
+        frames = [
+            base64.b64encode(sent[i : i + FRAME]).decode() for i in range(0, len(sent), FRAME)
+        ]
+        for frame in frames:
+            await agent.send_audio_b64(frame)
+        echoed = [(await events.next(AgentAudio)).b64 for _ in frames]
+        assert echoed == frames  # Twilio gets back the very text Grok sent
+        await agent.close()
+
+
+async def test_pcm24k_agent_takes_base64_audio_too() -> None:
+    async with FakeGrok(echo=True) as fake:
+        agent, _session = await started(fake, audio_format=AudioFormat.PCM24K)
+        events = Events(agent)
+        await events.upto(ResponseDone)
+        sent = tone_mulaw(400)
+        for i in range(0, len(sent), FRAME):
+            await agent.send_audio_b64(base64.b64encode(sent[i : i + FRAME]).decode())
+        echoed = 0
+        while echoed < len(sent) // 2:  # resampled both ways: the length, not the bytes, survive
+            echoed += (await events.next(AgentAudio)).nbytes
         await agent.close()
 
 

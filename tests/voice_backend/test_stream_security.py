@@ -225,6 +225,27 @@ async def test_a_token_for_another_call_or_a_replay_is_refused(tmp_path: Path) -
         assert status == "completed"
 
 
+async def test_a_stream_the_store_refuses_leaves_no_model_session_open(tmp_path: Path) -> None:
+    # The model session opens while the store moves the call to its stream: when the store
+    # says another stream has the call, that session must be closed again.
+    async with running_rig(tmp_path) as rig:
+        rig.grok.on_response("Hi, is this Ace?", audio_ms=200)
+        provider_id = await _dialling_provider(rig)
+        token = await _token(rig, provider_id)
+        store = SQLStore(rig.settings.database_url)
+        await store.open()
+        try:
+            assert await store.begin_stream(provider_id, CALL_SID, "another-instance")
+        finally:
+            await store.close()
+        async with connect(_ws_url(rig)) as ws:
+            await ws.send(_start(provider_id, token))
+            assert await _closed(ws) == 1008
+        for session in rig.grok.sessions:
+            await asyncio.wait_for(session.closed.wait(), 5)
+        assert await _status(rig, provider_id) == ("in_progress", None, None)
+
+
 async def test_media_before_start_is_refused(tmp_path: Path) -> None:
     async with running_rig(tmp_path) as rig:
         provider_id = await _dialling_provider(rig)

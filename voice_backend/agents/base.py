@@ -13,15 +13,17 @@ from enum import StrEnum
 from typing import Protocol
 
 from shared.models import Provider
+from voice_backend.wire_audio import ItemAudio
 
 
-@dataclass(frozen=True)
-class AgentAudio:
-    """Agent speech to play: μ-law 8 kHz bytes of the response item `item_id`."""
+class AgentAudio(ItemAudio):
+    """Agent speech to play: μ-law 8 kHz of the response item `item_id`.
 
-    payload: bytes
-    item_id: str | None = None
-    response_id: str | None = None
+    Built from bytes (`AgentAudio(mulaw, item_id, response_id)`) or, when the model already
+    speaks μ-law, from its base64 text (`b64=`), which then goes to Twilio as it came.
+    """
+
+    __slots__ = ()
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,10 @@ class Agent(Protocol):
 
     async def send_audio(self, mulaw: bytes) -> None:
         """Provider audio: μ-law 8 kHz, any length (Twilio sends 20 ms frames)."""
+
+    async def send_audio_b64(self, mulaw_b64: str) -> None:
+        """Provider audio as Twilio sent it: μ-law 8 kHz in base64 (checked with
+        `voice_backend.wire_audio.is_base64`). An agent that speaks μ-law passes it on as is."""
 
     def events(self) -> AsyncIterator[AgentEvent]:
         """The agent's events, until the session ends (then the iterator stops)."""

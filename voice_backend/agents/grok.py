@@ -20,6 +20,7 @@ What it takes care of, so the bridge does not have to:
 
 from __future__ import annotations
 
+import binascii
 import json
 import logging
 import time
@@ -31,15 +32,13 @@ from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from shared import metrics
-from shared.models import Provider
-from shared.settings import AudioFormat, Settings
+from shared.settings import AudioFormat
+from voice_backend.agents import grok_client_events as client
 from voice_backend.agents import grok_events as wire
 from voice_backend.agents.base import (
-    Agent,
     AgentAudio,
     AgentError,
     AgentEvent,
-    AgentFactory,
     AgentFailed,
     HangUpKind,
     HangUpRequested,
@@ -103,6 +102,8 @@ class GrokAgent:
         self._voice = voice
         self._instructions = instructions
         self._format = WIRE_FORMATS[AudioFormat(audio_format)]
+        # μ-law both ways: base64 audio passes between Twilio and Grok as it came.
+        self._passthrough = self._format == wire.PCMU
         self._wire_ms: Callable[[int], float] = mulaw_ms if self._format == wire.PCMU else pcm24k_ms
         self._connect_timeout = connect_timeout
         self._session_timeout = session_timeout
@@ -157,7 +158,15 @@ class GrokAgent:
             return
         audio = self._to_grok.convert(mulaw)
         if audio:  # the pcm24k resampler returns nothing while its filter fills
-            await self._send(wire.audio_append(audio))
+            await self._send_text(client.audio_append(audio), "input_audio_buffer.append")
+
+    async def send_audio_b64(self, mulaw_b64: str) -> None:
+        """Forward caller audio as Twilio sent it (μ-law 8 kHz, base64): with `pcmu` the text
+        goes to Grok as it came, otherwise it is decoded and converted as in `send_audio`."""
+        if not self._passthrough:
+            await self.send_audio(binascii.a2b_base64(mulaw_b64))
+        elif self._ready and not self._closing and mulaw_b64:
+            await self._send_text(client.audio_append_b64(mulaw_b64), "input_audio_buffer.append")
 
     async def events(self) -> AsyncIterator[AgentEvent]:
         """Domain events until the session ends; a failure is reported as `AgentFailed` last."""
@@ -196,7 +205,7 @@ class GrokAgent:
         self._last_audio = None
         # Not among xAI's documented client events: an error answering it never ends the call.
         self._optional_sent_at = time.monotonic()
-        await self._send(wire.truncate(item_id, end_ms))
+        await self._send(client.truncate(item_id, end_ms))
 
     async def request_goodbye(self, reason: WrapUp) -> None:
         """Have the agent close the call now: a short goodbye, then its `end_call` tool.
@@ -208,7 +217,7 @@ class GrokAgent:
         if not self._ready or self._closing or self._goodbye_requested or self._hangup_requested:
             return
         self._goodbye_requested = True
-        await self._send(wire.user_text(_GOODBYE_NOTE.format(instruction=_WRAP_UP[reason])))
+        await self._send(client.user_text(_GOODBYE_NOTE.format(instruction=_WRAP_UP[reason])))
         if self._response_active:
             self._respond_after_done = True
         else:
@@ -225,7 +234,7 @@ class GrokAgent:
 
     async def _configure(self, ws: ClientConnection) -> None:
         await self._send(
-            wire.session_update(
+            client.session_update(
                 voice=self._voice,
                 instructions=self._instructions,
                 audio_format=self._format,
@@ -251,7 +260,13 @@ class GrokAgent:
                 if isinstance(frame, bytes):
                     logger.warning("[%s] ignoring a binary frame from Grok", self._label)
                     continue
-                for event in await self._translate(wire.parse_server_event(frame)):
+                parsed = wire.parse_server_event(frame)
+                if type(parsed) is wire.AudioDelta:  # the frame path: no list, no match
+                    audio = self._on_audio(parsed)
+                    if audio is not None:
+                        yield audio
+                    continue
+                for event in await self._translate(parsed):
                     yield event
                 if self._failure is not None:
                     break
@@ -271,7 +286,8 @@ class GrokAgent:
     async def _translate(self, event: wire.ServerEvent) -> list[AgentEvent]:
         match event:
             case wire.AudioDelta():
-                return self._on_audio(event)
+                audio = self._on_audio(event)
+                return [audio] if audio is not None else []
             case wire.TranscriptDelta():
                 self._words.agent_delta(event)
             case wire.TranscriptDone():
@@ -300,15 +316,17 @@ class GrokAgent:
                 )
         return []  # lifecycle chatter, pings and unknown types need nothing
 
-    def _on_audio(self, event: wire.AudioDelta) -> list[AgentEvent]:
+    def _on_audio(self, event: wire.AudioDelta) -> AgentAudio | None:
         item = event.item_id
         if item is not None and item in self._truncated:
-            return []  # in flight when the caller interrupted: playing it would be stale
+            return None  # in flight when the caller interrupted: playing it would be stale
         if item is not None:
-            self._item_ms[item] = self._item_ms.get(item, 0.0) + self._wire_ms(len(event.audio))
+            self._item_ms[item] = self._item_ms.get(item, 0.0) + self._wire_ms(event.nbytes)
         self._last_audio = (item, event.response_id)
+        if self._passthrough:  # μ-law already: Twilio gets the base64 text as Grok sent it
+            return AgentAudio(None, item, event.response_id, b64=event.b64) if event else None
         mulaw = self._from_grok.convert(event.audio)
-        return [AgentAudio(mulaw, item, event.response_id)] if mulaw else []
+        return AgentAudio(mulaw, item, event.response_id) if mulaw else None
 
     async def _on_response_done(self, event: wire.ResponseDone) -> list[AgentEvent]:
         events: list[AgentEvent] = []
@@ -329,13 +347,13 @@ class GrokAgent:
         if event.name != wire.END_CALL_TOOL_NAME:
             logger.warning("[%s] Grok called an unknown tool %r", self._label, event.name)
             output = json.dumps({"error": f"there is no tool named {event.name!r}"})
-            await self._send(wire.function_call_output(event.call_id, output))
+            await self._send(client.function_call_output(event.call_id, output))
             # Let the model carry on, once its current response is over (one at a time).
             self._respond_after_done = True
             return []
         # The model needs its tool result, but no new response: the goodbye has been said and
         # another turn would talk over the hang-up.
-        await self._send(wire.function_call_output(event.call_id, _END_CALL_OUTPUT))
+        await self._send(client.function_call_output(event.call_id, _END_CALL_OUTPUT))
         if self._hangup_requested:
             return []
         self._hangup_requested = True
@@ -366,17 +384,20 @@ class GrokAgent:
         # Marked active as soon as it is asked for: `response.created` comes a round trip later,
         # and a second request in between would be refused.
         self._response_active = True
-        await self._send(wire.response_create())
+        await self._send(client.response_create())
 
     async def _send(self, event: dict[str, Any]) -> None:
+        await self._send_text(client.encode(event), event["type"])
+
+    async def _send_text(self, text: str, kind: str) -> None:
         ws = self._ws
         if ws is None:
             return
         try:
-            await ws.send(json.dumps(event))
+            await ws.send(text)
         except ConnectionClosed:
             # The reader reports the lost session (AgentFailed); writers just stop.
-            logger.debug("[%s] dropped %s: connection closed", self._label, event["type"])
+            logger.debug("[%s] dropped %s: connection closed", self._label, kind)
 
 
 def _hang_up_kind(reason: str | None) -> HangUpKind:
@@ -384,27 +405,3 @@ def _hang_up_kind(reason: str | None) -> HangUpKind:
     if reason and "voicemail" in reason.lower():
         return HangUpKind.VOICEMAIL
     return HangUpKind.GOODBYE
-
-
-def grok_agent_factory(
-    settings: Settings, instructions_for: Callable[[Provider], str]
-) -> AgentFactory:
-    """An `AgentFactory` building one `GrokAgent` per provider call from `settings`.
-
-    Raises `ValueError` when `XAI_API_KEY` is not set.
-    """
-    api_key = Settings.secret(settings.xai_api_key)
-    if not api_key:
-        raise ValueError("XAI_API_KEY is not set: the Grok agent needs it")
-
-    def build(provider: Provider) -> Agent:
-        return GrokAgent(
-            url=settings.grok_realtime_url,
-            api_key=api_key,
-            voice=settings.grok_voice,
-            instructions=instructions_for(provider),
-            audio_format=settings.audio_format,
-            label=f"provider {provider.id}",
-        )
-
-    return build

@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import logging
 import time
-from datetime import timedelta
 from enum import StrEnum
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
@@ -35,13 +34,14 @@ from voice_backend.agents.base import (
     ResponseDone,
     WrapUp,
 )
+from voice_backend.call import admission
+from voice_backend.call.admission import StreamRefused
 from voice_backend.call.ending import Ending, WatchdogStep
 from voice_backend.call.live import LiveTranscript
 from voice_backend.call.outcome import EndReason, agent_error_kind, final_update
 from voice_backend.call.playback import PlaybackTracker
 from voice_backend.call.services import CallServices
 from voice_backend.call.transcript import Transcript
-from voice_backend.security import InvalidCallToken
 from voice_backend.twilio import media as wire
 
 logger = logging.getLogger(__name__)
@@ -50,6 +50,10 @@ logger = logging.getLogger(__name__)
 START_TIMEOUT_SECONDS = 10.0
 #: After hanging up, how long to wait for Twilio's `stop`.
 STOP_TIMEOUT_SECONDS = 5.0
+#: The first frame each way, then one in this many, has its pass-through time observed.
+FRAME_SAMPLE_EVERY = 50
+_TO_AGENT = metrics.FRAME_LATENCY.labels("to_agent")
+_TO_TWILIO = metrics.FRAME_LATENCY.labels("to_twilio")
 
 
 class CallState(StrEnum):
@@ -60,10 +64,6 @@ class CallState(StrEnum):
     ACTIVE = "active"
     ENDING = "ending"
     ENDED = "ended"
-
-
-class StreamRefused(Exception):
-    """The stream's `start` did not prove it belongs to a call we placed."""
 
 
 class CallBridge:
@@ -77,6 +77,7 @@ class CallBridge:
         self.provider: Provider | None = None
         self.call_sid: str | None = None
         self._stream_sid = ""
+        self._messages = wire.StreamMessages("")
         self._agent: Agent | None = None
         self._transcript = Transcript()
         self._live: LiveTranscript | None = None
@@ -90,6 +91,7 @@ class CallBridge:
         self._ended = asyncio.Event()
         self._send_lock = asyncio.Lock()
         self._hung_up = False
+        self._agent_start: asyncio.Task[None] | None = None
 
     # -- entry point -----------------------------------------------------------------------
 
@@ -100,11 +102,16 @@ class CallBridge:
             await self._authorise(start)
         except StreamRefused as refused:
             logger.warning("media stream refused: %s", refused)
+            await self._discard_agent()
             await self._close_socket(code=1008)
             return
         except (WebSocketDisconnect, TimeoutError):
+            await self._discard_agent()
             await self._close_socket()
             return
+        except BaseException:  # the store failed, or we are cancelled: no session left behind
+            await self._discard_agent()
+            raise
         assert self.provider is not None and self.call_sid is not None
         self._services.registry.add(self.call_sid, self)
         try:
@@ -139,48 +146,33 @@ class CallBridge:
                     raise WebSocketDisconnect(1000)
 
     async def _authorise(self, start: wire.Start) -> None:
-        parameters = start.custom_parameters
-        raw_id, token = parameters.get("provider_id", ""), parameters.get("token", "")
-        if not raw_id.isdigit() or not token:
-            raise StreamRefused("start without provider_id and token")
-        provider_id = int(raw_id)
-        try:
-            self._services.tokens.verify(token, provider_id, start.call_sid)
-        except InvalidCallToken as error:
-            raise StreamRefused(f"bad call token: {error}") from None
-        if not self._services.registry.claim_token(token):
-            raise StreamRefused("call token already used")
-        provider = await self._services.store.get_provider(provider_id)
-        if provider is None:
-            raise StreamRefused(f"unknown provider {provider_id}")
-        if provider.call_sid not in (None, start.call_sid):
-            raise StreamRefused("stream for a call we did not place")
-        # Compare-and-set in the store: one stream per call, whichever instance it reaches.
-        moved = await self._services.store.begin_stream(
-            provider_id,
-            start.call_sid,
-            self._settings.instance_id,
-            utcnow() + timedelta(seconds=self._settings.lease_seconds),
-        )
-        if moved is None:
-            raise StreamRefused(f"provider {provider_id}'s call is not waiting for a stream")
+        provider = await admission.check(start, self._services)
+        # The token and provider check out: the model session opens (and its greeting is asked
+        # for) while the store moves the call to its stream; a refusal closes it again.
+        self._ending.begin(time.monotonic())
+        self._agent_start = asyncio.create_task(self._open_agent(provider), name="agent-start")
+        moved = await admission.begin_stream(start, provider, self._services)
         self.provider, self.call_sid, self._stream_sid = moved, start.call_sid, start.stream_sid
-        self._live = LiveTranscript(self._services.store, provider_id)
-        bind(job_id=moved.job_id, provider_id=provider_id, call_sid=start.call_sid)
+        self._messages = wire.StreamMessages(start.stream_sid)
+        self._live = LiveTranscript(self._services.store, moved.id)
+        bind(job_id=moved.job_id, provider_id=moved.id, call_sid=start.call_sid)
         logger.info(
             "media stream started",
-            extra={"provider_id": provider_id, "call_sid": start.call_sid, "job_id": moved.job_id},
+            extra={"provider_id": moved.id, "call_sid": start.call_sid, "job_id": moved.job_id},
         )
+
+    async def _open_agent(self, provider: Provider) -> None:
+        self._agent = self._services.agent_factory(provider)
+        await self._agent.start()
 
     # -- the conversation ------------------------------------------------------------------
 
     async def _converse(self) -> None:
-        assert self.provider is not None
+        assert self._agent_start is not None
         self.state = CallState.STARTING
-        self._ending.begin(time.monotonic())
         try:
-            self._agent = self._services.agent_factory(self.provider)
-            await self._agent.start()
+            await self._agent_start
+            assert self._agent is not None
         except AgentError as error:
             self.end(EndReason.AGENT_START_FAILED, str(error))
             return
@@ -200,8 +192,19 @@ class CallBridge:
                 logger.error("call loop failed", exc_info=failure)
             self.end(EndReason.AGENT_FAILED, f"internal error: {errors.exceptions[0]!r}")
 
+    async def _discard_agent(self) -> None:
+        """A refused stream: stop the model session opened for it."""
+        if self._agent_start is not None:
+            self._agent_start.cancel()
+            with contextlib.suppress(BaseException):
+                await self._agent_start
+        if self._agent is not None:
+            with contextlib.suppress(Exception):
+                await self._agent.close()
+
     async def _from_twilio(self) -> None:
         assert self._agent is not None
+        agent, frames = self._agent, 0
         while True:
             try:
                 event = wire.parse(await self._receive())
@@ -213,10 +216,14 @@ class CallBridge:
                 metrics.TWILIO_BAD_FRAMES.inc()
                 logger.warning("skipped a malformed frame from Twilio: %s", error)
                 continue
-            if isinstance(event, wire.Media):
-                began = time.perf_counter()
-                await self._agent.send_audio(event.payload)
-                metrics.FRAME_LATENCY.labels("to_agent").observe(time.perf_counter() - began)
+            if type(event) is wire.Media:
+                frames += 1
+                if frames % FRAME_SAMPLE_EVERY != 1:
+                    await agent.send_audio_b64(event.b64)
+                else:
+                    began = time.perf_counter()
+                    await agent.send_audio_b64(event.b64)
+                    _TO_AGENT.observe(time.perf_counter() - began)
             elif isinstance(event, wire.Mark):
                 await self._on_mark(event.name)
             elif isinstance(event, wire.Stop):
@@ -269,7 +276,8 @@ class CallBridge:
     async def _play(self, audio: AgentAudio) -> None:
         if self._playback.is_stale(audio.item_id):
             return  # stale audio of a response the provider interrupted
-        if not audio.payload:
+        nbytes = audio.nbytes
+        if not nbytes:
             return
         now = time.monotonic()
         self._ending.agent_spoke(now)
@@ -279,11 +287,12 @@ class CallBridge:
         if audio.item_id != self._current_item:
             self._current_item = audio.item_id
             self._transcript.agent_started(audio.response_id or audio.item_id)
-        name = self._playback.on_sent(audio.item_id, len(audio.payload))
-        began = time.perf_counter()
-        await self._send(wire.media_message(self._stream_sid, audio.payload))
-        await self._send(wire.mark_message(self._stream_sid, name))
-        metrics.FRAME_LATENCY.labels("to_twilio").observe(time.perf_counter() - began)
+        name = self._playback.on_sent(audio.item_id, nbytes)
+        sampled = self._playback.marks_sent % FRAME_SAMPLE_EVERY == 1
+        began = time.perf_counter() if sampled else 0.0
+        await self._send(self._messages.media(audio.b64), self._messages.mark(name))
+        if sampled:
+            _TO_TWILIO.observe(time.perf_counter() - began)
 
     async def _on_mark(self, name: str) -> None:
         self._playback.on_mark(name)
@@ -294,7 +303,7 @@ class CallBridge:
         if cut is None:
             return  # nothing of ours is playing
         # Drop what Twilio has buffered; the marks it echoes for it did not play.
-        await self._send(wire.clear_message(self._stream_sid))
+        await self._send(self._messages.clear())
         if cut.item_id is not None and self._agent is not None:
             await self._agent.truncate(cut.item_id, cut.played_ms)
             logger.info(
@@ -307,8 +316,8 @@ class CallBridge:
     async def _maybe_hang_up(self) -> None:
         """Hang up once the goodbye has played: its response is over (or no audio came for a
         while) and every mark sent after its audio has been echoed."""
-        if self._hung_up:
-            return
+        if self._hung_up or not self._ending.hang_up_pending:
+            return  # the usual case, on every mark echo: nothing to wait for
         if not self._ending.goodbye_played(time.monotonic(), playing=self._playback.playing):
             return
         await self._hang_up()
@@ -357,12 +366,16 @@ class CallBridge:
             raise wire.MalformedMessage("binary frame")
         return str(text)
 
-    async def _send(self, text: str) -> None:
+    async def _send(self, *texts: str) -> None:
+        """Send text frames in order, none interleaved with another task's."""
         if self._ws.application_state != WebSocketState.CONNECTED:
             return
         async with self._send_lock:
-            with contextlib.suppress(WebSocketDisconnect, RuntimeError):
-                await self._ws.send_text(text)
+            try:
+                for text in texts:
+                    await self._ws.send({"type": "websocket.send", "text": text})
+            except (WebSocketDisconnect, RuntimeError):
+                pass
 
     # -- the end ---------------------------------------------------------------------------
 

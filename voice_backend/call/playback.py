@@ -13,7 +13,6 @@ the audio sent.
 
 from __future__ import annotations
 
-import itertools
 import time
 from collections import deque
 from collections.abc import Callable
@@ -45,15 +44,17 @@ class PlaybackTracker:
         self._clock = clock
         self._marks: deque[_PendingMark] = deque()
         self._pending_names: set[str] = set()
-        self._mark_names = itertools.count(1)
         self._played_bytes: dict[str, int] = {}
         self._first_sent_at: dict[str, float] = {}
         self._last_echo_at: float | None = None
         self._interrupted: set[str] = set()
+        #: How many chunks have been sent so far (one mark each).
+        self.marks_sent = 0
 
     def on_sent(self, item_id: str | None, nbytes: int) -> str:
         """`nbytes` of `item_id` went to Twilio; returns the name of the mark to send after."""
-        name = f"m{next(self._mark_names)}"
+        self.marks_sent += 1
+        name = f"m{self.marks_sent}"
         self._marks.append(_PendingMark(name, item_id, nbytes))
         self._pending_names.add(name)
         self._first_sent_at.setdefault(item_id or "", self._clock())

@@ -23,6 +23,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+import orjson
+
+from voice_backend.wire_audio import Base64Audio, is_base64
+
 
 class MalformedMessage(ValueError):
     """A frame that is not a valid Media Streams message."""
@@ -45,14 +49,39 @@ class Start:
     sample_rate: int = 8000
 
 
-@dataclass(frozen=True)
-class Media:
-    """20 ms (usually) of the provider's audio, μ-law 8 kHz."""
+class Media(Base64Audio):
+    """20 ms (usually) of the provider's audio, μ-law 8 kHz.
 
-    payload: bytes
-    chunk: int | None = None
-    timestamp_ms: int | None = None
-    track: str = "inbound"
+    It keeps the base64 text Twilio sent (`b64`): the bytes (`payload`) and the numbers of its
+    other fields are read only when asked for, which the bridge's frame path never does.
+    """
+
+    __slots__ = ("_chunk", "_timestamp", "track")
+
+    def __init__(
+        self, *, b64: str, chunk: object = None, timestamp: object = None, track: object = None
+    ) -> None:
+        super().__init__(b64=b64)
+        self._chunk = chunk
+        self._timestamp = timestamp
+        self.track = str(track or "inbound")
+
+    @property
+    def chunk(self) -> int | None:
+        """The frame's number in the stream (from 1), when Twilio sent a valid one."""
+        return _number(self._chunk)
+
+    @property
+    def timestamp_ms(self) -> int | None:
+        """The frame's time in the stream, ms, when Twilio sent a valid one."""
+        return _number(self._timestamp)
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.payload, self.chunk, self.timestamp_ms, self.track)
+
+
+def _number(value: object) -> int | None:
+    return int(value) if isinstance(value, str | int) and str(value).isdigit() else None
 
 
 @dataclass(frozen=True)
@@ -88,10 +117,10 @@ def parse(frame: str | bytes) -> TwilioEvent | None:
     """Parse one frame. Unknown events give `None` (Twilio may add events); malformed ones raise
     `MalformedMessage`."""
     try:
-        data = json.loads(frame)
-    except (ValueError, UnicodeDecodeError) as error:
+        data = orjson.loads(frame)
+    except orjson.JSONDecodeError as error:
         raise MalformedMessage(f"not JSON: {error}") from None
-    if not isinstance(data, dict):
+    if type(data) is not dict:
         raise MalformedMessage("not a JSON object")
     event = data.get("event")
     if event == "media":
@@ -119,22 +148,17 @@ def parse(frame: str | bytes) -> TwilioEvent | None:
 
 def _parse_media(data: dict[str, Any]) -> Media:
     media = data.get("media")
-    if not isinstance(media, dict) or not isinstance(media.get("payload"), str):
+    payload = media.get("payload") if type(media) is dict else None
+    if type(payload) is not str:
         raise MalformedMessage("media without payload")
-    try:
-        payload = base64.b64decode(media["payload"], validate=True)
-    except (binascii.Error, ValueError):
-        raise MalformedMessage("media payload is not base64") from None
-    chunk, timestamp = media.get("chunk"), media.get("timestamp")
+    if not is_base64(payload):
+        raise MalformedMessage("media payload is not base64")
+    assert media is not None
     return Media(
-        payload=payload,
-        chunk=int(chunk) if isinstance(chunk, str | int) and str(chunk).isdigit() else None,
-        timestamp_ms=(
-            int(timestamp)
-            if isinstance(timestamp, str | int) and str(timestamp).isdigit()
-            else None
-        ),
-        track=str(media.get("track") or "inbound"),
+        b64=payload,
+        chunk=media.get("chunk"),
+        timestamp=media.get("timestamp"),
+        track=media.get("track"),
     )
 
 
@@ -158,13 +182,33 @@ def _parse_start(data: dict[str, Any]) -> Start:
 
 def media_message(stream_sid: str, payload: bytes) -> str:
     """Audio for Twilio to play: μ-law 8 kHz."""
-    return json.dumps(
-        {
-            "event": "media",
-            "streamSid": stream_sid,
-            "media": {"payload": base64.b64encode(payload).decode("ascii")},
-        }
-    )
+    return StreamMessages(stream_sid).media(base64.b64encode(payload).decode("ascii"))
+
+
+class StreamMessages:
+    """The service's messages to one stream, with the stream's part of the JSON built once:
+    on the frame path a message is then one string concatenation."""
+
+    __slots__ = ("_clear", "_mark", "_media")
+
+    def __init__(self, stream_sid: str) -> None:
+        sid = json.dumps(stream_sid)
+        self._media = f'{{"event":"media","streamSid":{sid},"media":{{"payload":"'
+        self._mark = f'{{"event":"mark","streamSid":{sid},"mark":{{"name":'
+        self._clear = f'{{"event":"clear","streamSid":{sid}}}'
+
+    def media(self, payload_b64: str) -> str:
+        """Audio for Twilio to play: μ-law 8 kHz as base64 (checked: `is_base64`)."""
+        return self._media + payload_b64 + '"}}'
+
+    def mark(self, name: str) -> str:
+        """Ask Twilio to tell us when everything sent so far has played."""
+        quoted = f'"{name}"' if name.isalnum() else json.dumps(name)  # ours are `m1`, `m2`…
+        return self._mark + quoted + "}}"
+
+    def clear(self) -> str:
+        """Drop every buffered audio (Twilio then echoes the pending marks)."""
+        return self._clear
 
 
 def mark_message(stream_sid: str, name: str) -> str:
@@ -284,8 +328,8 @@ def parse_command(frame: str | bytes) -> ServiceCommand:
     if isinstance(frame, bytes):
         raise MalformedMessage("binary frame (Media Streams takes text frames only)")
     try:
-        message = json.loads(frame)
-    except ValueError:
+        message = orjson.loads(frame)
+    except orjson.JSONDecodeError:
         raise MalformedMessage("frame is not JSON") from None
     if not isinstance(message, dict):
         raise MalformedMessage("frame is not a JSON object")
@@ -310,7 +354,7 @@ def parse_command(frame: str | bytes) -> ServiceCommand:
 def peek_command(frame: str | bytes) -> tuple[str, str]:
     """The lean read of a well-formed service message, decoding no audio: (`media`, its base64
     payload), (`mark`, its name), (`clear`, ""), or (another event, "")."""
-    message = json.loads(frame)
+    message = orjson.loads(frame)
     event = message.get("event")
     if event == "media":
         return "media", message["media"]["payload"]

@@ -20,6 +20,7 @@ and answered together with what follows.
 from __future__ import annotations
 
 import asyncio
+import binascii
 import itertools
 import logging
 from collections.abc import AsyncIterator, Callable, Coroutine
@@ -131,6 +132,10 @@ class LocalAgent:
         await self._asr.learn_async(f"{provider.service_provider} {provider.problem or ''}")
         self._spawn(self._listen(), "listen")
         logger.info("[%s] local agent ready", self._label)
+
+    async def send_audio_b64(self, mulaw_b64: str) -> None:
+        """Provider audio in base64, as Twilio sent it: decoded, then as `send_audio`."""
+        await self.send_audio(binascii.a2b_base64(mulaw_b64))
 
     async def send_audio(self, mulaw: bytes) -> None:
         """Provider audio: finds utterances, and keeps the agent's clock."""
