@@ -238,7 +238,7 @@ async def test_a_stream_the_store_refuses_leaves_no_model_session_open(tmp_path:
             assert await store.begin_stream(provider_id, CALL_SID, "another-instance")
         finally:
             await store.close()
-        async with connect(_ws_url(rig)) as ws:
+        async with _stream(rig) as ws:
             await ws.send(_start(provider_id, token))
             assert await _closed(ws) == 1008
         for session in rig.grok.sessions:
