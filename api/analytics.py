@@ -6,19 +6,24 @@ Definitions (the dashboard shows them next to the numbers):
 * it *connected* when someone talked: `in_progress` or `completed` (a voicemail, busy line or
   unanswered call did not);
 * it *agreed* when a price was agreed (`outcome == "agreed"`, or a completed call with a price);
-* its *savings* are the first quote minus the agreed price, when both are known.
+* it was *not reached* when it failed without anyone talking for a reason on the line's side
+  (busy, unanswered, voicemail, a number that could not be dialled); a call that failed on our
+  side (`error`) counts as an *error* instead;
+* its *savings* are the first quote minus the agreed price, when both are known;
+* its *cost* is the estimate of every attempt (earlier attempts included), from the
+  configured per-minute rates.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 from pydantic import BaseModel
 
-from shared.models import CallStatus, Job, Outcome, Provider
-from shared.storage.aggregates import JobFigures
+from shared.costs import total_cost
+from shared.models import Attempt, CallStatus, Job, Outcome, Provider
 
 
 class Deal(BaseModel):
@@ -45,7 +50,11 @@ class JobSummary(BaseModel):
     in_progress: int
     connected: int
     not_reached: int
+    errors: int
+    declined: int
     agreed: int
+    attempts: int
+    cost: float
     best: Deal | None
 
 
@@ -63,6 +72,17 @@ class Totals(BaseModel):
     average_savings_percent: float | None
     total_savings: float
     outcomes: dict[str, int]
+    errors: int
+    attempts: int
+    cost: float
+
+
+class Spend(BaseModel):
+    """The account's call spend (estimates) against its optional daily cap."""
+
+    account_id: str | None
+    last_24_hours: float
+    daily_cap: float | None
 
 
 class Analytics(BaseModel):
@@ -70,6 +90,7 @@ class Analytics(BaseModel):
 
     totals: Totals
     jobs: list[JobSummary]
+    spend: Spend | None = None
 
 
 _TALKED = (CallStatus.IN_PROGRESS, CallStatus.COMPLETED)
@@ -93,6 +114,16 @@ def agreed(provider: Provider) -> bool:
     return provider.outcome is Outcome.AGREED or (
         provider.outcome is None and provider.call_status is CallStatus.COMPLETED
     )
+
+
+def not_reached(provider: Provider) -> bool:
+    """The call failed on the line's side (busy, unanswered, voicemail, not diallable)."""
+    return provider.call_status is CallStatus.FAILED and provider.outcome is not Outcome.ERROR
+
+
+def errored(provider: Provider) -> bool:
+    """The call failed on our side."""
+    return provider.outcome is Outcome.ERROR
 
 
 def savings(provider: Provider) -> float | None:
@@ -123,8 +154,10 @@ def _rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def summarize_job(job: Job, providers: Sequence[Provider]) -> JobSummary:
-    """One job's line in the history."""
+def summarize_job(
+    job: Job, providers: Sequence[Provider], attempts: Sequence[Attempt] = ()
+) -> JobSummary:
+    """One job's line in the history (`attempts`: every attempt of its calls)."""
     return JobSummary(
         job_id=job.id,
         task=job.task,
@@ -136,80 +169,24 @@ def summarize_job(job: Job, providers: Sequence[Provider]) -> JobSummary:
         calls_placed=sum(map(placed, providers)),
         in_progress=sum(provider.call_status in _LIVE for provider in providers),
         connected=sum(map(connected, providers)),
-        not_reached=sum(provider.call_status is CallStatus.FAILED for provider in providers),
+        not_reached=sum(map(not_reached, providers)),
+        errors=sum(map(errored, providers)),
+        declined=sum(provider.outcome is Outcome.DECLINED for provider in providers),
         agreed=sum(map(agreed, providers)),
+        attempts=len(attempts),
+        cost=total_cost(attempts),
         best=best_deal(providers),
     )
 
 
-def summarize_figures(figures: Sequence[JobFigures]) -> Analytics:
-    """The figures for these jobs (newest first, as given), from the database's per-job
-    aggregates: the same numbers `summarize` computes from every row."""
-    saved = sum(item.saved for item in figures)
-    savings_total = sum(item.savings_total for item in figures)
-    placed_total = sum(item.calls_placed for item in figures)
-    talked = sum(item.connected for item in figures)
-    deals = sum(item.agreed for item in figures)
-    outcomes: Counter[str] = Counter()
-    for item in figures:
-        outcomes.update(item.outcomes)
-    return Analytics(
-        totals=Totals(
-            jobs=len(figures),
-            providers=sum(item.providers for item in figures),
-            calls_placed=placed_total,
-            connected=talked,
-            agreed=deals,
-            connect_rate=_rate(talked, placed_total),
-            agreement_rate=_rate(deals, talked),
-            average_savings=round(savings_total / saved, 2) if saved else None,
-            average_savings_percent=(
-                round(100 * sum(item.savings_ratio_total for item in figures) / saved, 1)
-                if saved
-                else None
-            ),
-            total_savings=round(savings_total, 2),
-            outcomes=dict(outcomes),
-        ),
-        jobs=[_job_line(item) for item in figures],
-    )
-
-
-def _job_line(figures: JobFigures) -> JobSummary:
-    job = Job.model_validate(figures.job)
-    best = figures.best
-    deal = None
-    if best is not None:
-        deal = Deal(
-            provider_id=best.provider_id,
-            name=best.name,
-            price=best.price,
-            first_quote=best.first_quote,
-            savings=(
-                round(best.first_quote - best.price, 2) if best.first_quote is not None else None
-            ),
-        )
-    return JobSummary(
-        job_id=job.id,
-        task=job.task,
-        problem=job.problem,
-        zip_code=job.zip_code,
-        status=job.status,
-        created_at=job.created_at,
-        providers=figures.providers,
-        calls_placed=figures.calls_placed,
-        in_progress=figures.in_progress,
-        connected=figures.connected,
-        not_reached=figures.not_reached,
-        agreed=figures.agreed,
-        best=deal,
-    )
-
-
-def summarize(jobs: Sequence[tuple[Job, Sequence[Provider]]]) -> Analytics:
-    """The figures for these jobs (newest first, as given), from every provider row (the
-    path of stores that cannot aggregate, and the reference the SQL figures are tested
-    against)."""
+def summarize(
+    jobs: Sequence[tuple[Job, Sequence[Provider]]],
+    attempts: Mapping[str, Sequence[Attempt]] | None = None,
+    spend: Spend | None = None,
+) -> Analytics:
+    """The figures for these jobs (newest first, as given); `attempts` by job id."""
+    attempts = attempts or {}
+    summaries = [summarize_job(job, providers, attempts.get(job.id, ())) for job, providers in jobs]
     every = [provider for _, providers in jobs for provider in providers]
     calls = [provider for provider in every if placed(provider)]
     talked = [provider for provider in calls if connected(provider)]
@@ -239,6 +216,10 @@ def summarize(jobs: Sequence[tuple[Job, Sequence[Provider]]]) -> Analytics:
             ),
             total_savings=round(sum(amount for amount, _ in saved), 2),
             outcomes=dict(outcomes),
+            errors=sum(map(errored, every)),
+            attempts=sum(summary.attempts for summary in summaries),
+            cost=round(sum(summary.cost for summary in summaries), 4),
         ),
-        jobs=[summarize_job(job, providers) for job, providers in jobs],
+        jobs=summaries,
+        spend=spend,
     )

@@ -109,13 +109,6 @@ class LiveHub:
         channel = self._channels.get(job_id)
         return channel.watchers if channel is not None else 0
 
-    def exists(self, job_id: str) -> bool:
-        """Whether the job is watched and its latest picture has it (no read needed)."""
-        channel = self._channels.get(job_id)
-        return (
-            channel is not None and channel.picture is not None and channel.picture.job is not None
-        )
-
     @contextlib.asynccontextmanager
     async def watch(self, job_id: str) -> AsyncIterator[JobChannel]:
         """The job's channel, for as long as the caller streams it."""

@@ -8,21 +8,24 @@ from typing import Any
 from fastapi import HTTPException, status
 
 from api.intake import FoundProvider
-from api.phone import InvalidPhoneNumber, to_e164
 from api.schemas import ProviderIn
 from api.text import clean_name
+from shared.dialing import NumberRefused, dialable_number
 from shared.models import Provider, ProviderCreate
+from shared.settings import Settings
 
 
-def checked(providers: Sequence[ProviderIn], region: str) -> list[ProviderCreate]:
-    """Every provider with its number in E.164, or a `422` naming each bad number (then
-    nothing of the request is stored)."""
+def checked(providers: Sequence[ProviderIn], settings: Settings) -> list[ProviderCreate]:
+    """Every provider with its number in E.164, or a `422` naming each number the guardrails
+    refuse and why (then nothing of the request is stored)."""
     errors: list[dict[str, Any]] = []
     cleaned: list[ProviderCreate] = []
     for index, provider in enumerate(providers):
         try:
-            phone = to_e164(provider.phone_number, region)
-        except InvalidPhoneNumber as error:
+            phone = dialable_number(
+                provider.phone_number, settings.default_region, settings.dial_countries
+            )
+        except NumberRefused as error:
             errors.append(
                 {
                     "loc": ["body", "providers", index, "phone_number"],
@@ -40,14 +43,14 @@ def checked(providers: Sequence[ProviderIn], region: str) -> list[ProviderCreate
     return cleaned
 
 
-def dialable(found: Iterable[FoundProvider], region: str) -> list[ProviderCreate]:
-    """What a search found, keeping only named providers with a number that can be dialled."""
+def dialable(found: Iterable[FoundProvider], settings: Settings) -> list[ProviderCreate]:
+    """What a search found, keeping only named providers with a number the guardrails dial."""
     kept = []
     for item in found:
         name = clean_name(item.name)[:200]
         try:
-            phone = to_e164(item.phone, region)
-        except InvalidPhoneNumber:
+            phone = dialable_number(item.phone, settings.default_region, settings.dial_countries)
+        except NumberRefused:
             continue
         if name:
             kept.append(ProviderCreate(service_provider=name, phone_number=phone))

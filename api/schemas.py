@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import math
+import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from api.text import clean_name
-from shared.models import CallStatus, Job, Outcome, Provider, TranscriptTurn
+from shared.models import (
+    RETRYABLE_OUTCOMES,
+    Attempt,
+    CallStatus,
+    Job,
+    Outcome,
+    Provider,
+    TranscriptTurn,
+)
 
 _MAX_PRICE_CEILING = 10_000_000
 _NOT_A_BUDGET = 'the budget must be a number, null or "no_limit"'
@@ -37,7 +46,36 @@ def _price_or_null(value: Any) -> Any:
 
 Budget = Annotated[float | None, BeforeValidator(_price_or_null)]
 ShortText = Annotated[str, Field(min_length=1, max_length=200)]
-ZipCode = Annotated[str, Field(min_length=3, max_length=12, pattern=r"^[A-Za-z0-9 -]+$")]
+#: A US ZIP code (12345 or 12345-6789), a Canadian postal code (A1A 1A1), or another
+#: country's postal code of digits, or letters with digits (never letters alone).
+_ZIP = re.compile(
+    r"\d{5}(-\d{4})?"
+    r"|[A-Za-z]\d[A-Za-z] ?\d[A-Za-z]\d"
+    r"|\d{4,6}"
+    r"|(?=[A-Za-z0-9 -]*\d)(?=[A-Za-z0-9 -]*[A-Za-z])[A-Za-z0-9][A-Za-z0-9 -]{3,8}[A-Za-z0-9]"
+)
+
+
+def _zip_code(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if not _ZIP.fullmatch(text):
+        raise ValueError(
+            f"{text!r} is not a zip code: use a US ZIP code (94110) or a postal code (M5V 2T6)"
+        )
+    return text.upper()
+
+
+ZipCode = Annotated[str, BeforeValidator(_zip_code), Field(max_length=12)]
+
+#: At most this many follow-ups, each at most a week after the call before it.
+_MAX_FOLLOWUPS = 5
+_MAX_FOLLOWUP_MINUTES = 7 * 24 * 60
+FollowupMinutes = Annotated[
+    list[Annotated[float, Field(gt=0, le=_MAX_FOLLOWUP_MINUTES)]],
+    Field(max_length=_MAX_FOLLOWUPS),
+]
 
 
 def _context_text(value: Any) -> Any:
@@ -60,6 +98,8 @@ class JobIn(BaseModel):
     context_answers: Annotated[
         str | None, BeforeValidator(_context_text), Field(max_length=5000)
     ] = None
+    #: Minutes after a busy or unanswered call to try again (default 30 and 120; [] for none).
+    followup_minutes: FollowupMinutes | None = None
 
 
 class JobOut(BaseModel):
@@ -81,12 +121,14 @@ class JobOut(BaseModel):
     status: str
     created_at: datetime
     updated_at: datetime
+    followup_minutes: list[float]
 
     @classmethod
     def of(cls, job: Job) -> JobOut:
         """The job as the API shows it."""
         return cls(
-            **job.model_dump(exclude={"id"}),
+            **job.model_dump(exclude={"id", "followup_minutes"}),
+            followup_minutes=list(job.followup_schedule()),
             id=job.id,
             job_id=job.id,
             price_limit=job.max_price if job.max_price is not None else "no_limit",
@@ -138,6 +180,19 @@ class ProviderOut(BaseModel):
     conditions: str | None
     created_at: datetime
     ended_at: datetime | None
+    #: Which attempt the row shows (1 for the first call), and why it was placed.
+    attempt: int
+    attempt_reason: str | None
+    #: When a follow-up will be placed by itself, if one is scheduled.
+    next_attempt_at: datetime | None
+    #: The provider asked to be called back: offered to the homeowner to confirm.
+    callback_requested: bool
+    #: The call ended without an agreement: it may be called again.
+    can_call_again: bool
+    duration_seconds: float | None
+    cost: float | None
+    #: A queued call outside the callee's calling hours waits until then.
+    waiting_until: datetime | None = None
 
     @classmethod
     def of(cls, provider: Provider) -> ProviderOut:
@@ -159,7 +214,84 @@ class ProviderOut(BaseModel):
             conditions=provider.conditions,
             created_at=provider.created_at,
             ended_at=provider.ended_at,
+            attempt=provider.attempt,
+            attempt_reason=provider.attempt_reason,
+            next_attempt_at=provider.next_attempt_at,
+            callback_requested=bool(provider.callback_requested),
+            can_call_again=can_call_again(provider),
+            duration_seconds=provider.duration_seconds,
+            cost=provider.cost,
+            waiting_until=provider.not_before if provider.call_status == "pending" else None,
         )
+
+
+def can_call_again(provider: Provider) -> bool:
+    """An ended call that did not agree."""
+    return provider.call_status.is_terminal and (
+        provider.outcome is None or provider.outcome in RETRYABLE_OUTCOMES
+    )
+
+
+class AttemptOut(BaseModel):
+    """One attempt of a call (`GET /api/jobs/{job_id}/attempts`)."""
+
+    id: str
+    provider_id: int
+    attempt: int
+    attempt_reason: str | None
+    call_status: CallStatus
+    outcome: Outcome | None
+    failure_reason: str | None
+    first_quote: float | None
+    negotiated_price: float | None
+    conditions: str | None
+    dialed_at: datetime | None
+    ended_at: datetime | None
+    duration_seconds: float | None
+    cost: float | None
+    callback_requested: bool
+    call_transcript: str | None
+    transcript_turns: list[TranscriptTurn]
+
+    @classmethod
+    def of(cls, attempt: Attempt) -> AttemptOut:
+        """The attempt as the API shows it."""
+        return cls(
+            **attempt.model_dump(
+                exclude={"job_id", "minimum_quote", "callback_requested", "created_at", "call_sid"}
+            ),
+            first_quote=attempt.minimum_quote,
+            callback_requested=bool(attempt.callback_requested),
+        )
+
+
+class CallAgainIn(BaseModel):
+    """`POST /api/jobs/{job_id}/call-again`: which providers; none named means every call
+    that failed (busy, unanswered, errors…)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    provider_ids: Annotated[list[int], Field(max_length=100)] | None = None
+
+
+class CallAgainOut(BaseModel):
+    """The providers called again, and why the others were not."""
+
+    status: Literal["queued"]
+    message: str
+    providers: list[ProviderOut]
+    skipped: dict[int, str]
+
+
+class JobCostsOut(BaseModel):
+    """`GET /api/jobs/{job_id}/costs`: estimates from the configured per-minute rates."""
+
+    job_id: str
+    attempts: int
+    duration_seconds: float
+    cost: float
+    account_cost_last_24_hours: float
+    daily_spend_cap: float | None
 
 
 class ProviderStatusOut(ProviderOut):
@@ -188,6 +320,16 @@ class StartCallsOut(BaseModel):
     status: Literal["started"]
     message: str
     provider_count: int
+
+
+class CancelOut(BaseModel):
+    """`POST /api/jobs/{job_id}/cancel`: calls that will never be dialled, and those hung up
+    (`hung_up` is `null` when the voice service could not be reached)."""
+
+    status: Literal["canceled"]
+    canceled: int
+    in_progress: int
+    hung_up: int | None
 
 
 # -- intake: the original's three-step flow -----------------------------------------------------

@@ -1,4 +1,4 @@
-"""The job API's one interface to the voice service: "start the calls of this job"."""
+"""The job API's interface to the voice service: start the calls of a job, or cancel them."""
 
 from __future__ import annotations
 
@@ -34,8 +34,15 @@ class VoiceServiceClient:
 
     async def start_job(self, job_id: str) -> VoiceAnswer:
         """`POST /start-job/{job_id}` on the voice service."""
+        return await self._post(f"/start-job/{job_id}")
+
+    async def cancel_job(self, job_id: str) -> VoiceAnswer:
+        """`POST /cancel-job/{job_id}` on the voice service: hang up the job's live calls."""
+        return await self._post(f"/cancel-job/{job_id}")
+
+    async def _post(self, path: str) -> VoiceAnswer:
         try:
-            response = await self._client.post(f"/start-job/{job_id}")
+            response = await self._client.post(path)
         except httpx.RequestError as error:
             raise VoiceServiceUnavailable(f"{type(error).__name__}: {error}") from error
         try:

@@ -37,6 +37,7 @@ import argparse
 import asyncio
 import contextlib
 import os
+import secrets
 import statistics
 import subprocess
 import sys
@@ -63,6 +64,10 @@ from shared.models import (
 from shared.storage.sql import SQLStore
 from tests.support.postgres import find_bin_dir, running_postgres
 from tests.support.servers import REPO, VENV_BIN, free_port
+
+#: The operator key the benchmark's job API runs with (a fresh one each run).
+OPERATOR_KEY = "hgl_bench-" + secrets.token_urlsafe(24)
+OPERATOR = {"Authorization": f"Bearer {OPERATOR_KEY}"}
 
 
 def _progress(text: str) -> None:
@@ -142,7 +147,9 @@ class Stream:
         # A client per stream, as each tab is: one httpx pool holding 200 streaming
         # connections spends seconds of this process's CPU on each reconnect.
         timeout = httpx.Timeout(60, read=None)
-        async with httpx.AsyncClient(base_url=base_url, timeout=timeout) as client:
+        async with httpx.AsyncClient(
+            base_url=base_url, timeout=timeout, headers=OPERATOR
+        ) as client:
             await self._run(client, path, markers)
 
     async def _run(self, client: httpx.AsyncClient, path: str, markers: list[Change]) -> None:
@@ -206,7 +213,16 @@ async def measure(database_url: str, args: argparse.Namespace) -> dict[str, floa
     store = SQLStore(database_url)
     await store.open()
     job_id, provider_id = await seed(store, args.jobs, args.providers)
-    env = {"DATABASE_URL": database_url, "LOG_LEVEL": "warning", "DATA_DIR": args.tmp}
+    env = {
+        "DATABASE_URL": database_url,
+        "LOG_LEVEL": "warning",
+        "DATA_DIR": args.tmp,
+        "HAGGLE_API_KEY": OPERATOR_KEY,
+        # Every stream and request is the operator's: the per-account limits must not be
+        # what is measured.
+        "MAX_STREAMS_PER_ACCOUNT": str(args.streams + 10),
+        "REQUESTS_PER_MINUTE": str(100 * (args.streams + args.analytics)),
+    }
     figures: dict[str, float] = {}
     with api_process(env, Path(args.tmp) / "api.log") as (url, process):
         markers: list[Change] = []
@@ -251,7 +267,9 @@ async def measure(database_url: str, args: argparse.Namespace) -> dict[str, floa
 
             async def burst() -> tuple[float, float]:
                 connector = aiohttp.TCPConnector(limit=0)
-                async with aiohttp.ClientSession(url, connector=connector) as session:
+                async with aiohttp.ClientSession(
+                    url, connector=connector, headers=OPERATOR
+                ) as session:
 
                     async def one() -> int:
                         async with session.get("/api/analytics") as answer:

@@ -44,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from api.main import create_app as create_api
 from pricing.numbers import find_amounts, tokenize
+from shared.money import amount as plain_amount
 from shared.settings import load_settings
 from tests.support.servers import bound_socket, free_port, serve
 from voice_backend.agents.base import Agent
@@ -268,7 +269,8 @@ async def run(args: argparse.Namespace) -> list[CallReport]:
 
 
 def _money(value: float | None) -> str:
-    return "-" if value is None else f"${value:g}"
+    # Compact for the report's narrow columns: `$1200`, `$89.5`, no thousands separator.
+    return "-" if value is None else f"${plain_amount(value)}"
 
 
 def summarise(reports: list[CallReport], wall: float) -> list[str]:

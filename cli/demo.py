@@ -27,10 +27,11 @@ from typing import Any, TextIO
 
 import httpx
 
-from cli.commands.base import CommandError, money, print_lines
+from cli.commands.base import CommandError, money, print_lines, printable, printable_document
 from cli.commands.calls import ChangeLines, LiveTable, View, watch
 from cli.commands.client import JobApi
 from cli.commands.results import ranked, result_lines
+from cli.demo_access import demo_access, new_operator_key
 
 __all__ = ["add_parsers", "main", "run_demo"]
 
@@ -100,31 +101,16 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_demo(args: argparse.Namespace) -> int:
     """Run the demo; the exit status."""
-    from voice_backend.sim.persona import PersonaError, load_personas
-    from voice_backend.sim.telephony import sim_directory
-
     began = time.monotonic()
     folder = args.personas or os.environ.get("SIM_PERSONAS_DIR") or None
-    try:
-        personas = load_personas(folder)
-    except PersonaError as error:
-        raise CommandError(str(error)) from None
-    numbers = {key: number for number, key in sim_directory(personas).items()}
-    chosen = sorted(personas)
-    if args.only:
-        wanted = [name.strip() for name in args.only.split(",") if name.strip()]
-        unknown = [name for name in wanted if name not in personas]
-        if unknown:
-            raise CommandError(f"no persona named {', '.join(unknown)} (have: {', '.join(chosen)})")
-        chosen = wanted
-    if not chosen:
-        raise CommandError("no persona files to call")
+    wanted = [name.strip() for name in (args.only or "").split(",") if name.strip()]
 
     logs = Path("data") / "demo"
     logs.mkdir(parents=True, exist_ok=True)
     api_port, voice_port = _port(8000), _port(6000)
     api_url, voice_url = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{voice_port}"
     env = _service_env(voice_url, folder)
+    env["HAGGLE_API_KEY"] = operator_key = new_operator_key()
     print_lines(
         [
             "Haggle demo: simulated providers on this machine, "
@@ -139,41 +125,60 @@ def run_demo(args: argparse.Namespace) -> int:
     ):
         _wait_ready(api_url, "/readyz", "the job API", logs / "api.log")
         _wait_ready(voice_url, "/readyz", "the voice service", logs / "voice.log")
-        with JobApi(api_url) as api:
-            job = api.create_job({**_JOB, "max_price": args.budget})
-            job_id = job["job_id"]
-            api.add_providers(
-                job_id,
-                [
-                    {"service_provider": personas[key].name, "phone_number": numbers[key]}
-                    for key in chosen
-                ],
-            )
-            print_lines(
-                [
-                    f"Job {job_id}: {job['problem']}, budget {money(job['max_price'])}.",
-                    f"Calling {len(chosen)} simulated providers at once…",
-                    "",
-                ]
-            )
-            api.start_calls(job_id)
-            live = sys.stdout.isatty() and not args.plain
-            view: View = LiveTable(sys.stdout) if live else ChangeLines(sys.stdout)
-            watch(api, job_id, view, interval=0.5, timeout=args.timeout)
-            rows = _status_rows(api_url, job_id)
-            final = ranked(api.providers(job_id))
+        personas = _directory(voice_url, env["VOICE_BACKEND_TOKEN"])
+        chosen = _chosen(personas, wanted)
+        access = demo_access(api_url, operator_key)
+        print_lines(access.lines(api_url))
+        job, rows, final = _haggle(api_url, access.key, [personas[key] for key in chosen], args)
     _report(
-        sys.stdout, job, rows, final, descriptions={personas[k].name: personas[k] for k in chosen}
+        sys.stdout,
+        job,
+        rows,
+        final,
+        descriptions={personas[k]["name"]: personas[k] for k in chosen},
     )
     print_lines(
         [
             "",
             f"Done in {time.monotonic() - began:.0f} s. The job stays in {_database()}: "
             "start the job API (.venv/bin/uvicorn api.main:app --port 8000) and open "
-            f"http://localhost:8000, or run '.venv/bin/haggle results {job_id}'.",
+            f"http://localhost:8000 (sign in as '{access.username}', password "
+            f"'{access.password}'), or run 'HAGGLE_API_KEY={access.key} "
+            f".venv/bin/haggle results {job['job_id']}'.",
         ]
     )
     return 0
+
+
+def _haggle(
+    api_url: str, key: str, entries: list[dict[str, Any]], args: argparse.Namespace
+) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
+    """Through the job API, with the demo's key: a job calling these providers, watched until
+    every call ended; the job, its status rows and the ranked quotes."""
+    with JobApi(api_url, key) as api:
+        job = api.create_job({**_JOB, "max_price": args.budget})
+        job_id = job["job_id"]
+        api.add_providers(
+            job_id,
+            [
+                {"service_provider": entry["name"], "phone_number": entry["phone"]}
+                for entry in entries
+            ],
+        )
+        print_lines(
+            [
+                f"Job {job_id}: {job['problem']}, budget {money(job['max_price'])}.",
+                f"Calling {len(entries)} simulated providers at once…",
+                "",
+            ]
+        )
+        api.start_calls(job_id)
+        live = sys.stdout.isatty() and not args.plain
+        view: View = LiveTable(sys.stdout) if live else ChangeLines(sys.stdout)
+        watch(api, job_id, view, interval=0.5, timeout=args.timeout)
+        rows = _status_rows(api_url, job_id, key)
+        final = ranked(api.providers(job_id))
+    return job, rows, final
 
 
 def _report(
@@ -181,17 +186,19 @@ def _report(
     job: dict[str, Any],
     rows: list[dict[str, Any]],
     final: list[dict[str, Any]],
-    descriptions: dict[str, Any],
+    descriptions: dict[str, dict[str, Any]],
 ) -> None:
     lines = ["", "Transcripts", "==========="]
     for row in sorted(rows, key=lambda r: r["id"]):
-        persona = descriptions.get(row["name"])
-        about = f" — {persona.description}" if persona is not None and persona.description else ""
-        lines += ["", f"{row['name']} ({row['phone']}){about}"]
+        description = (descriptions.get(row["name"]) or {}).get("description")
+        about = f" — {description}" if description else ""
+        lines += ["", printable(f"{row['name']} ({row['phone']}){about}")]
         outcome = row.get("outcome") or row["call_status"]
         lines.append(
-            f"  outcome: {outcome}"
-            + (f"; {row['failure_reason']}" if row.get("failure_reason") else "")
+            printable(
+                f"  outcome: {outcome}"
+                + (f"; {row['failure_reason']}" if row.get("failure_reason") else "")
+            )
         )
         transcript = (row.get("call_transcript") or "").strip()
         lines += [f"  {line}" for line in transcript.splitlines()] or ["  (no conversation)"]
@@ -201,10 +208,36 @@ def _report(
     out.flush()
 
 
-def _status_rows(api_url: str, job_id: str) -> list[dict[str, Any]]:
-    response = httpx.get(f"{api_url}/api/providers/{job_id}/status", timeout=15.0)
+def _directory(voice_url: str, token: str) -> dict[str, dict[str, Any]]:
+    """The simulated providers the voice service calls, by persona key."""
+    response = httpx.get(
+        f"{voice_url}/sim/directory", headers={"Authorization": f"Bearer {token}"}, timeout=15.0
+    )
     response.raise_for_status()
-    rows: list[dict[str, Any]] = response.json()
+    return {entry["key"]: entry for entry in response.json()}
+
+
+def _chosen(personas: dict[str, dict[str, Any]], wanted: list[str]) -> list[str]:
+    """The persona keys to call: `wanted` (each must exist), else all of them."""
+    chosen = sorted(personas)
+    if wanted:
+        unknown = [name for name in wanted if name not in personas]
+        if unknown:
+            raise CommandError(f"no persona named {', '.join(unknown)} (have: {', '.join(chosen)})")
+        chosen = wanted
+    if not chosen:
+        raise CommandError("no persona files to call")
+    return chosen
+
+
+def _status_rows(api_url: str, job_id: str, key: str) -> list[dict[str, Any]]:
+    response = httpx.get(
+        f"{api_url}/api/providers/{job_id}/status",
+        timeout=15.0,
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    response.raise_for_status()
+    rows: list[dict[str, Any]] = printable_document(response.json())
     return rows
 
 

@@ -6,6 +6,7 @@
     haggle call JOB                                   start the calls, watch them end
     haggle results JOB [--json]                       the calls, best deal first
     haggle extract-price [--offline] [FILE]           the agreed price of transcripts
+    haggle check                                      Twilio, PUBLIC_BASE_URL and xAI work?
 
 The commands that drive the job API take `--api URL` (else `HAGGLE_API_URL`, else
 http://localhost:8000); they live in `cli.commands`.
@@ -33,7 +34,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from cli.commands import CommandError, CommandParser, add_parsers
+from cli.commands.base import printable
 from shared.models import TranscriptTurn
+from shared.money import amount
+from shared.redact import mask_secrets
 
 #: The function a subcommand runs: it gets the parsed arguments and returns the exit status.
 Handler = Callable[[argparse.Namespace], int]
@@ -99,7 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _fail(message: str, status: int = 1) -> int:
-    print(f"haggle: {message}", file=sys.stderr)
+    print(f"haggle: {mask_secrets(printable(message))}", file=sys.stderr)
     return status
 
 
@@ -209,11 +213,7 @@ def _json_kind(document: object) -> str:
 
 def format_price(price: float | None) -> str:
     """A price as a plain number (`150`, `1200`, `89.5`), or `none`."""
-    if price is None:
-        return "none"
-    if price == int(price):
-        return str(int(price))
-    return f"{price:.2f}".rstrip("0")
+    return amount(price)
 
 
 def _log_fallbacks_to_stderr() -> None:

@@ -1,10 +1,10 @@
 -- Performance and scale, for Supabase (SQL editor) or any PostgreSQL server (14 or newer).
--- Idempotent: safe to run again. Run after 001_init.sql.
+-- Idempotent: safe to run again. Run after 001_init.sql, 002_security.sql and 003_attempts.sql.
 --
 -- 1. The change feed: every write to `jobs` or `providers` sends
 --    `NOTIFY haggle_changes, '<job id>'`, so the job API's live streams and cached analytics
---    follow the voice service's writes without polling (the services install the same
---    trigger themselves when they own the schema).
+--    follow the voice service's writes without polling (Alembic revision 0003 installs the same
+--    trigger when the services own the schema).
 -- 2. The change feed's look on Supabase, which cannot LISTEN: providers by `updated_at`.
 -- 3. The fleet's shared limits (`shared/storage/fleet.py`), for every voice instance
 --    together: `fleet_buckets` has one row per bucket (`dial`: its lock serialises dial

@@ -9,6 +9,7 @@ from typing import Literal, Protocol
 from pydantic import BaseModel, Field
 
 from shared.models import TranscriptTurn
+from shared.money import dollars
 
 
 class PriceResult(BaseModel):
@@ -51,14 +52,10 @@ class BudgetCheck:
     note: str | None
 
 
-def _dollars(value: float) -> str:
-    return f"${value:,.2f}".replace(".00", "")
-
-
 def check_budget(result: PriceResult, max_price: float | None) -> BudgetCheck:
     """Check an agreed price against the job's `max_price` (None: no maximum set)."""
     price = result.agreed_price
     if price is None or max_price is None or price <= max_price:
         return BudgetCheck(price=price, over_budget=False, note=None)
-    note = f"over budget: agreed {_dollars(price)} is above the job's maximum {_dollars(max_price)}"
+    note = f"over budget: agreed {dollars(price)} is above the job's maximum {dollars(max_price)}"
     return BudgetCheck(price=price, over_budget=True, note=note)

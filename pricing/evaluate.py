@@ -23,6 +23,7 @@ from typing import Any
 from pricing.base import PriceResult
 from pricing.offline import OfflinePriceExtractor
 from shared.models import TranscriptTurn
+from shared.money import amount
 
 DEFAULT_SET = Path(__file__).resolve().parents[1] / "evals" / "prices.jsonl"
 MIN_ACCURACY = 0.97
@@ -137,12 +138,6 @@ def _share(good: int, total: int) -> str:
     return f"{good:>4}/{total:<4} {100 * good / total:5.1f}%" if total else "   -"
 
 
-def _money(value: float | None) -> str:
-    if value is None:
-        return "none"
-    return str(int(value)) if value == int(value) else f"{value:.2f}"
-
-
 def report(outcomes: list[Outcome], source: str) -> str:
     """The printed report."""
     lines = [f"Offline price extractor on {source}: {len(outcomes)} labelled calls", ""]
@@ -174,11 +169,15 @@ def report(outcomes: list[Outcome], source: str) -> str:
         case, result = outcome.case, outcome.result
         what = []
         if not outcome.price_ok:
-            what.append(f"price {_money(result.agreed_price)}, expected {_money(case.expected)}")
+            price, expected = (
+                amount(result.agreed_price, cents=True),
+                amount(case.expected, cents=True),
+            )
+            what.append(f"price {price}, expected {expected}")
         if outcome.first_quote_ok is False:
             what.append(
-                f"first quote {_money(result.first_quote)}, "
-                f"expected {_money(case.expected_first_quote)}"
+                f"first quote {amount(result.first_quote, cents=True)}, "
+                f"expected {amount(case.expected_first_quote, cents=True)}"
             )
         if outcome.conditions_ok is False:
             what.append(f"conditions {result.conditions!r}, expected {case.expected_conditions}")

@@ -17,12 +17,13 @@ from xai_sdk.chat import system, user
 
 from pricing.base import PriceExtractor, PriceResult
 from pricing.offline import OfflinePriceExtractor
+from shared.closings import AGREED_SENTENCE, NO_AGREEMENT_SENTENCE
 from shared.models import TranscriptTurn, format_transcript
 from shared.xai import XaiChat
 
 logger = logging.getLogger(__name__)
 
-SYSTEM_PROMPT = """\
+SYSTEM_PROMPT = f"""\
 You are analyzing a phone call transcript between an assistant calling for a homeowner \
 ([ASSISTANT]) and a home-service provider ([USER]), such as a plumber or an electrician. The \
 assistant negotiates the price of one job. The transcript comes from speech recognition: \
@@ -46,9 +47,8 @@ often a rejected counter-offer or the homeowner's budget: do not report it unles
 accepted.
 3. If no price was agreed upon, agreed_price is null: an offer that was turned down, a call that \
 ended with "let me think about it", "I'll call you back" or "I need to check", or a provider \
-who declined the job. The assistant ends a call without agreement with "I need to think about \
-it and will call you back", and a call with agreement with "I will reach out to you again \
-shortly".
+who declined the job. The assistant ends a call without agreement with \
+"{NO_AGREEMENT_SENTENCE}", and a call with agreement with "{AGREED_SENTENCE}".
 4. An hourly rate or a price range is not an agreed price unless a total for the job was \
 agreed. A trip, diagnostic or service-call fee is not the job's price unless that fee is what \
 was agreed for the whole job.

@@ -17,6 +17,7 @@ from enum import StrEnum
 
 from pricing import vocabulary as v
 from pricing.numbers import UNITS, Amount, find_amounts, tokenize
+from shared.closings import AGREED_CUE, NO_AGREEMENT_CUE, NO_AGREEMENT_ENDS
 
 
 class Kind(StrEnum):
@@ -221,9 +222,9 @@ def read_turn(role: str, text: str) -> Reading:
     _fees_covering_the_job(reading)
 
     joined = " ".join(words)
-    reading.closing_agreed = "reach out to you again" in joined
-    reading.closing_no_deal = "think about it" in joined and (
-        "call you back" in joined or "get back to you" in joined
+    reading.closing_agreed = AGREED_CUE in joined
+    reading.closing_no_deal = NO_AGREEMENT_CUE in joined and any(
+        end in joined for end in NO_AGREEMENT_ENDS
     )
     reading.accept_strong = _has(tokens, v.STRONG_ACCEPT)
     reading.accept_weak = reading.accept_strong or _has(tokens, v.WEAK_ACCEPT)

@@ -3,8 +3,9 @@
 * `LOG_FORMAT=json` writes one JSON object per line (for log shippers); the default is text.
 * `call_context(job_id=…, provider_id=…, call_sid=…)` puts a call's ids on every line logged
   inside it, including by tasks started inside it (context variables follow tasks).
-* Every secret of the settings (keys, tokens) is replaced by `***` in every line, whoever
-  logs it: a library's debug output of request headers included.
+* Every secret of the settings (keys, tokens, the database password) is replaced by `***` in
+  every line, whoever logs it: a library's debug output of request headers included; so is the
+  password (or token) of any URL a line holds, and credential-like query parameters.
 * Transcripts are personal data: the code logs them at debug only.
 """
 
@@ -18,7 +19,9 @@ import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import IO, Any
+from urllib.parse import unquote, urlsplit
 
+from shared.redact import mask_secrets
 from shared.settings import Settings
 
 _CONTEXT: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
@@ -26,7 +29,13 @@ _CONTEXT: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar
 )
 #: Fields a call's lines carry, from the context or from `extra=`.
 CONTEXT_FIELDS = ("job_id", "provider_id", "call_sid")
-_RESERVED = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
+#: Not extras: the record's own attributes, and uvicorn's `color_message` (a copy of the message
+#: with terminal colour codes, which would otherwise land in every log line).
+_RESERVED = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
+    "message",
+    "asctime",
+    "color_message",
+}
 _HANDLER_NAME = "haggle"
 
 
@@ -64,10 +73,11 @@ class _Redactor(logging.Filter):
         self._secrets = sorted({s for s in secrets if len(s) >= 6}, key=len, reverse=True)
 
     def scrub(self, text: str) -> str:
+        """`text` without any secret: known values, and the credentials of URLs."""
         for secret in self._secrets:
             if secret in text:
                 text = text.replace(secret, "***")
-        return text
+        return mask_secrets(text)
 
 
 def _extras(record: logging.LogRecord) -> dict[str, Any]:
@@ -127,6 +137,9 @@ def secret_values(settings: Settings) -> list[str]:
             settings.call_token_secret,
         )
     ]
+    password = urlsplit(settings.database_url).password
+    if password:
+        values += [password, unquote(password)]
     return [value for value in values if value]
 
 

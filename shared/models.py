@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 
 def utcnow() -> datetime:
     """Timezone-aware now, in UTC."""
     return datetime.now(UTC)
+
+
+def _first_if_none(value: Any) -> Any:
+    return 1 if value is None else value
 
 
 class CallStatus(StrEnum):
@@ -49,6 +53,17 @@ class Outcome(StrEnum):
     VOICEMAIL = "voicemail"
     DIAL_ERROR = "dial_error"
     ERROR = "error"
+    CANCELED = "canceled"
+    #: The provider does not do this kind of job (not a failed negotiation).
+    DECLINED = "declined"
+
+
+#: Outcomes of an ended call that a new attempt may follow (all but an agreement).
+RETRYABLE_OUTCOMES = frozenset(Outcome) - {Outcome.AGREED}
+#: Outcomes a follow-up is scheduled for by itself, when the job asks for follow-ups.
+FOLLOW_UP_OUTCOMES = frozenset({Outcome.BUSY, Outcome.NO_ANSWER})
+#: The follow-up schedule of a job that sets none: minutes after the call ended.
+DEFAULT_FOLLOWUP_MINUTES = (30.0, 120.0)
 
 
 class TranscriptTurn(BaseModel):
@@ -79,6 +94,18 @@ class JobCreate(BaseModel):
     questions: list[dict[str, str]] = Field(default_factory=list)
     clarifications: dict[str, str] = Field(default_factory=dict)
     status: str = "ready_for_search"
+    #: The account the job belongs to (`None`: a job stored before accounts existed, which
+    #: only the operator sees).
+    account_id: str | None = None
+    #: Minutes after a busy or unanswered call to try again, one entry per follow-up;
+    #: `None` means the default schedule, `[]` no follow-ups.
+    followup_minutes: list[float] | None = None
+
+    def followup_schedule(self) -> tuple[float, ...]:
+        """The job's follow-up delays in minutes."""
+        if self.followup_minutes is None:
+            return DEFAULT_FOLLOWUP_MINUTES
+        return tuple(self.followup_minutes)
 
 
 class Job(JobCreate):
@@ -130,6 +157,55 @@ class Provider(BaseModel):
     answered_at: datetime | None = None
     ended_at: datetime | None = None
     updated_at: datetime | None = None
+    #: The job's account, copied in (dial quotas and row-level security read it here).
+    account_id: str | None = None
+    #: A queued call outside the callee's calling hours waits until this time.
+    not_before: datetime | None = None
+    # Attempts, follow-ups and costs (rows older than attempts have no number: the first).
+    attempt: Annotated[int, BeforeValidator(_first_if_none)] = 1
+    duration_seconds: float | None = None
+    cost: float | None = None
+    #: Set when the provider asked to be called back (offered to the homeowner to confirm).
+    callback_requested: bool | None = None
+    #: Why this attempt was placed: `follow_up` (scheduled by itself), `again` (asked for).
+    attempt_reason: str | None = None
+    #: When the next attempt (a follow-up) will be placed; the row shows the ended attempt
+    #: until then.
+    next_attempt_at: datetime | None = None
+
+
+class Attempt(BaseModel):
+    """One earlier call to a provider, kept when the provider was called again."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    provider_id: int
+    job_id: str
+    attempt: int
+    attempt_reason: str | None = None
+    call_status: CallStatus
+    outcome: Outcome | None = None
+    failure_reason: str | None = None
+    negotiated_price: float | None = None
+    minimum_quote: float | None = None
+    conditions: str | None = None
+    call_sid: str | None = None
+    call_transcript: str | None = None
+    transcript_turns: list[TranscriptTurn] = Field(default_factory=list)
+    dialed_at: datetime | None = None
+    answered_at: datetime | None = None
+    ended_at: datetime | None = None
+    duration_seconds: float | None = None
+    cost: float | None = None
+    callback_requested: bool | None = None
+    created_at: datetime
+
+
+#: The provider fields an attempt keeps (the call's own fields, not the job's copies).
+ATTEMPT_FIELDS = tuple(
+    name for name in Attempt.model_fields if name not in {"id", "provider_id", "created_at"}
+)
 
 
 class CallUpdate(BaseModel):
@@ -152,6 +228,9 @@ class CallUpdate(BaseModel):
     dialed_at: datetime | None = None
     answered_at: datetime | None = None
     ended_at: datetime | None = None
+    duration_seconds: float | None = None
+    cost: float | None = None
+    callback_requested: bool | None = None
 
     def status_fields(self) -> dict[str, Any]:
         """The fields that only apply together with a status move."""

@@ -14,8 +14,17 @@ from functools import lru_cache
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from shared.redact import mask_secrets
 
 #: The Grok Realtime model we pin: a versioned name, not `grok-voice-latest`, which moves.
 GROK_REALTIME_MODEL = "grok-voice-think-fast-1.0"
@@ -113,6 +122,35 @@ class Settings(BaseSettings):
     instance_id: str = Field(default_factory=socket.gethostname, min_length=1)
     lease_seconds: float = Field(default=30.0, ge=1)
     dispatch_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    # Costs: estimated from per-minute rates, and an optional cap per account and day.
+    telephony_cost_per_minute: float = Field(default=0.014, ge=0)
+    model_cost_per_minute: float = Field(default=0.05, ge=0)
+    daily_spend_cap: float | None = Field(default=None, gt=0)
+
+    # A signed notice to the homeowner's own app when a job's calls have all ended.
+    job_webhook_url: str | None = None
+    job_webhook_secret: SecretStr | None = None
+    job_webhook_attempts: int = Field(default=5, ge=1, le=20)
+
+    # Access (see the README's "Security")
+    haggle_api_key: SecretStr | None = None
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["localhost", "127.0.0.1", "::1"]
+    )
+    metrics_token: SecretStr | None = None
+    #: A developer's opt-in: the job API serves anonymous requests from this machine only.
+    local_anonymous_access: bool = False
+    session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
+    requests_per_minute: int = Field(default=300, ge=1)
+    max_streams_per_account: int = Field(default=8, ge=1)
+
+    # Dialing guardrails
+    dial_countries: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Calling hours in the callee's local time (`00:00-24:00`: any hour); queued calls and
+    # follow-ups wait for them. Simulated providers are called at any hour.
+    calling_hours: str = "08:00-21:00"
+    max_providers_per_job: int = Field(default=25, ge=1)
+    daily_call_limit: int = Field(default=200, ge=0)
 
     # Job API
     cors_origins: Annotated[list[str], NoDecode] = Field(
@@ -127,12 +165,41 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     data_dir: str = "./data"
 
+    #: Whether AGENT was set (rather than derived from XAI_API_KEY).
+    _agent_chosen: bool = PrivateAttr(default=False)
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("allowed_hosts", "dial_countries", mode="before")
+    @classmethod
+    def _split_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _hosts(cls, value: list[str]) -> list[str]:
+        if "*" in value:
+            raise ValueError("'*' is not allowed; list the host names the API answers to")
+        return [host.lower().strip("[]") for host in value]
+
+    @field_validator("dial_countries")
+    @classmethod
+    def _regions(cls, value: list[str]) -> list[str]:
+        import phonenumbers
+
+        regions = [region.upper() for region in value]
+        known = phonenumbers.SUPPORTED_REGIONS
+        unknown = [region for region in regions if region not in known]
+        if unknown:
+            raise ValueError(f"unknown ISO region {unknown[0]!r} (use codes such as US, CA, GB)")
+        return regions
 
     @field_validator("cors_origins")
     @classmethod
@@ -158,7 +225,21 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("call_backend_url", "twilio_api_base_url", "public_base_url", "supabase_url")
+    @field_validator("calling_hours")
+    @classmethod
+    def _hours(cls, value: str) -> str:
+        from shared.calling_hours import parse_window
+
+        parse_window(value)  # raises ValueError naming the problem
+        return value
+
+    @field_validator(
+        "call_backend_url",
+        "twilio_api_base_url",
+        "public_base_url",
+        "supabase_url",
+        "job_webhook_url",
+    )
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is None or value == "":
@@ -183,14 +264,24 @@ class Settings(BaseSettings):
         if self.telephony is None:
             has_twilio = bool(self.twilio_account_sid and self.twilio_auth_token)
             self.telephony = Telephony.TWILIO if has_twilio else Telephony.SIM
+        self._agent_chosen = self.agent is not None
         if self.agent is None:
             self.agent = AgentKind.GROK if self.xai_api_key else AgentKind.LOCAL
         if self.provider_search is ProviderSearch.GROK and not self.xai_api_key:
             raise ValueError("PROVIDER_SEARCH=grok needs XAI_API_KEY")
+        if self.job_webhook_url and not self.job_webhook_secret:
+            raise ValueError("JOB_WEBHOOK_SECRET must be set too: the job webhook is signed")
+        if not self.dial_countries:
+            self.dial_countries = _home_regions(self.twilio_phone_number)
         if bool(self.supabase_url) != bool(self.supabase_key):
             missing = "SUPABASE_KEY" if self.supabase_url else "SUPABASE_URL"
             raise ValueError(f"{missing} must be set too: Supabase needs both URL and key")
         return self
+
+    @property
+    def agent_chosen(self) -> bool:
+        """Whether `AGENT` was set on purpose (not derived from `XAI_API_KEY`)."""
+        return self._agent_chosen
 
     @property
     def uses_supabase(self) -> bool:
@@ -213,11 +304,30 @@ class Settings(BaseSettings):
         return value.get_secret_value() if value is not None else None
 
 
+def _home_regions(caller_id: str | None) -> list[str]:
+    """The region of the caller ID, else the US and Canada."""
+    import phonenumbers
+
+    if caller_id:
+        try:
+            region = phonenumbers.region_code_for_number(phonenumbers.parse(caller_id, None))
+        except phonenumbers.NumberParseException:
+            region = None
+        if region and region in phonenumbers.SUPPORTED_REGIONS:
+            return [region]
+    return ["US", "CA"]
+
+
 class SettingsError(Exception):
     """A setting is malformed. The message is one line naming the variable."""
 
 
 def _describe(error: ValidationError) -> str:
+    """The first error as one line, credentials of any URL in it masked."""
+    return mask_secrets(_first_error(error))
+
+
+def _first_error(error: ValidationError) -> str:
     first = error.errors()[0]
     name = "_".join(str(part) for part in first.get("loc", ()) if part != "__root__").upper()
     message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")

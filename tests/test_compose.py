@@ -108,8 +108,10 @@ def test_app_services_run_uvicorn_on_the_interface_ports(
 
     assert command[:2] == ["uvicorn", target]
     assert command[command.index("--port") + 1] == str(port)
-    assert command[command.index("--host") + 1] == "0.0.0.0"  # reachable from outside
+    assert command[command.index("--host") + 1] == "0.0.0.0"  # reachable from the host
     assert (port, port) in _published(service)
+    # ... and published on the host's loopback only: the outside goes through a TLS proxy.
+    assert [str(entry) for entry in service["ports"]] == [f"127.0.0.1:{port}:{port}"]
     assert "build" in service
     env_files = service.get("env_file")
     assert env_files, f"{name} does not read .env"

@@ -7,26 +7,34 @@ import contextlib
 import hashlib
 import logging
 import secrets
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from pricing import make_extractor
+from shared.http_errors import install_error_handlers, strict_json_body
+from shared.integrations import integration_problems, voice_refusal
 from shared.logs import configure_logging
-from shared.metrics import metrics_endpoint
+from shared.metrics import guarded_metrics
 from shared.settings import AgentKind, Settings, Telephony, settings_or_exit
 from shared.storage import StoreError, make_store
 from voice_backend.agents.base import AgentFactory
-from voice_backend.call.bridge import EndReason
+from voice_backend.call.outcome import EndReason
+from voice_backend.call.registry import ActiveCalls
 from voice_backend.call.results import ResultWriter
-from voice_backend.call.services import ActiveCalls, CallServices
+from voice_backend.call.services import CallServices
 from voice_backend.dispatcher import Dispatcher
-from voice_backend.routes import jobs, twilio
-from voice_backend.security import CallTokens, TwilioSignatures
+from voice_backend.followups import AfterCall
+from voice_backend.routes import directory, jobs, twilio
+from voice_backend.security import CallTokens
+from voice_backend.spending import SpendGuard
 from voice_backend.telephony.base import Telephony as TelephonyPort
+from voice_backend.twilio.signatures import TwilioSignatures
+from voice_backend.webhook import JobWebhook
 
 logger = logging.getLogger(__name__)
 
@@ -108,9 +116,16 @@ def _sim_telephony(settings: Settings, signing_token: str) -> TelephonyPort:
     )
 
 
+def _job_webhook(settings: Settings) -> JobWebhook | None:
+    secret = Settings.secret(settings.job_webhook_secret)
+    if not settings.job_webhook_url or not secret:
+        return None
+    return JobWebhook(settings.job_webhook_url, secret, attempts=settings.job_webhook_attempts)
+
+
 def _agents(settings: Settings) -> AgentFactory:
     if settings.agent is AgentKind.GROK:
-        from voice_backend.agents.grok import grok_agent_factory
+        from voice_backend.agents.grok_factory import grok_agent_factory
         from voice_backend.prompt import build_instructions
 
         if not settings.xai_api_key:
@@ -122,7 +137,12 @@ def _agents(settings: Settings) -> AgentFactory:
 
 
 def create_app(settings: Settings) -> FastAPI:
-    """Build the voice service for these settings (tests build their own)."""
+    """Build the voice service for these settings (tests build their own). Settings that would
+    let it dial openly, or fall back to simulated calls or the offline agent without being
+    asked to, raise `NotConfigured`: the service never runs open."""
+    refusal = voice_refusal(settings)
+    if refusal:
+        raise NotConfigured(refusal)
     settings = _with_offline_defaults(settings)
     signing_token = _signing_token(settings)
 
@@ -144,6 +164,18 @@ def create_app(settings: Settings) -> FastAPI:
             return
         results = ResultWriter(store, Path(settings.data_dir) / "pending-results")
         registry = ActiveCalls()
+        wake = asyncio.Event()  # due follow-ups wake the dispatcher
+        after_call = AfterCall(store, settings, _job_webhook(settings), wake.set)
+        dispatcher = Dispatcher(
+            store,
+            telephony,
+            settings,
+            registry,
+            settings.instance_id,
+            wake=wake,
+            on_call_ended=after_call.call_ended,
+            refusal=SpendGuard(store, settings.daily_spend_cap).refusal,
+        )
         services = CallServices(
             settings=settings,
             store=store,
@@ -153,9 +185,8 @@ def create_app(settings: Settings) -> FastAPI:
             extractor=make_extractor(settings),
             results=results,
             registry=registry,
+            on_call_finished=dispatcher.call_finished,
         )
-        dispatcher = Dispatcher(store, telephony, settings, registry, settings.instance_id)
-        services.on_call_finished = dispatcher.call_finished
         app.state.services, app.state.dispatcher = services, dispatcher
         app.state.signatures = TwilioSignatures(
             signing_token, settings.public_base_url or "http://localhost:6000"
@@ -163,10 +194,12 @@ def create_app(settings: Settings) -> FastAPI:
         await results.flush()
         results.start()
         await dispatcher.start()
+        after_call.start()
         try:
             yield
         finally:
             await dispatcher.stop()
+            await after_call.stop()
             for bridge in registry.all():
                 bridge.end(EndReason.SHUTDOWN)
             await _drain(registry)
@@ -174,11 +207,18 @@ def create_app(settings: Settings) -> FastAPI:
             await telephony.close()
             await store.close()
 
-    app = FastAPI(title="Haggle voice service", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(
+        title="Haggle voice service",
+        version="0.1.0",
+        lifespan=lifespan,
+        dependencies=[Depends(strict_json_body)],  # NaN, Infinity, lone surrogates: 422
+    )
+    install_error_handlers(app)  # JSON 422 and 503 (storage), never a plain-text 500
     app.state.settings = settings
     app.state.not_ready = None
     app.include_router(jobs.router)
     app.include_router(twilio.router)
+    app.include_router(directory.router)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
@@ -188,7 +228,7 @@ def create_app(settings: Settings) -> FastAPI:
     @app.get("/readyz")
     async def readyz(request: Request) -> JSONResponse:
         """Readiness: the store answers and the settings allow placing calls."""
-        problems = []
+        problems = integration_problems(settings)
         if request.app.state.not_ready:
             problems.append(request.app.state.not_ready)
         store = getattr(request.app.state, "store", None)
@@ -207,7 +247,11 @@ def create_app(settings: Settings) -> FastAPI:
         }
         return JSONResponse(body, status_code=200 if not problems else 503)
 
-    app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
+    app.add_route(
+        "/metrics",
+        guarded_metrics(Settings.secret(settings.metrics_token)),
+        include_in_schema=False,
+    )
 
     return app
 
@@ -219,6 +263,14 @@ async def _drain(registry: ActiveCalls, seconds: float = 10.0) -> None:
             await registry.wait_idle()
 
 
+def _create_or_exit(settings: Settings) -> FastAPI:
+    try:
+        return create_app(settings)
+    except NotConfigured as error:
+        print(f"haggle: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
 _settings = settings_or_exit()
 configure_logging(_settings)
-app = create_app(_settings)
+app = _create_or_exit(_settings)

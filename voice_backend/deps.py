@@ -10,13 +10,24 @@ from shared.settings import Settings
 from shared.storage import Store
 from voice_backend.call.services import CallServices
 from voice_backend.dispatcher import Dispatcher
-from voice_backend.security import TwilioSignatures
+from voice_backend.security import bearer_ok
+from voice_backend.twilio.signatures import TwilioSignatures
 
 
 def _ready(request: Request) -> None:
     problem = request.app.state.not_ready
     if problem:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"cannot place calls: {problem}")
+
+
+def require_bearer(authorization: str | None, settings: Settings) -> None:
+    """Refuse (401) a request without the voice service's bearer token, when one is set."""
+    if not bearer_ok(authorization, Settings.secret(settings.voice_backend_token)):
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "missing or wrong bearer token",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
 
 
 def get_services(request: Request) -> CallServices:

@@ -4,7 +4,10 @@ for every call, whatever happens to it.
 The queue, the rate and the cap belong to the fleet, not to one instance: calls are claimed
 from the store only while the fleet has fewer than `MAX_CONCURRENT_CALLS` in flight, and each
 dial waits for a ticket from the store's count of recent dials at `CALLS_PER_SECOND`
-(`shared/storage/fleet.py`, `voice_backend/rate.py`)."""
+(`shared/storage/fleet.py`, `voice_backend/rate.py`). Before claiming, the dial gate
+(`dial_gate.py`) looks at the queued calls: one on a do-not-call list ends `canceled`, one
+outside the callee's calling hours waits (`not_before`); only the calls it cleared are
+claimed."""
 
 from __future__ import annotations
 
@@ -21,9 +24,18 @@ from shared.logs import bind
 from shared.models import CallStatus, CallUpdate, Outcome, Provider, utcnow
 from shared.settings import Settings
 from shared.storage import Store, StoreError
-from voice_backend.call.services import ActiveCalls
+from voice_backend.call.outcome import EndReason
+from voice_backend.call.registry import ActiveCalls
+from voice_backend.dial_gate import DialGate
 from voice_backend.rate import DialPacer
 from voice_backend.telephony.base import DialError, DialRequest, Telephony
+from voice_backend.twilio.callbacks import (
+    UNCONNECTED_OUTCOMES,
+    AnsweredBy,
+    TwilioCallStatus,
+    answered_by_machine,
+    parse_call_status,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -31,19 +43,14 @@ logger = logging.getLogger(__name__)
 STREAM_CONNECT_TIMEOUT_SECONDS = 20.0
 #: Slack on top of ring time and call time limit before a silent call is closed out.
 FINAL_STATUS_SLACK_SECONDS = 120.0
+#: How often a dialled call still `dialing` here has its status read from Twilio's Calls
+#: resource, in case its status callbacks never reach us.
+STATUS_POLL_SECONDS = 15.0
+#: Polls that find a call answered while no media stream started before it is given up.
+_ANSWERED_POLLS = 2
+_STILL_DIALING = frozenset({"queued", "initiated", "ringing"})
 
 _ABANDONED = "the voice-service instance handling the call stopped"
-
-_MACHINE = {"machine_start", "machine_end_beep", "machine_end_silence", "machine_end_other", "fax"}
-
-#: Terminal Twilio statuses of calls whose stream never ran, and what they mean.
-_UNCONNECTED: dict[str, tuple[Outcome, str]] = {
-    "busy": (Outcome.BUSY, "the line was busy"),
-    "no-answer": (Outcome.NO_ANSWER, "nobody answered"),
-    "failed": (Outcome.DIAL_ERROR, "Twilio could not place the call"),
-    "canceled": (Outcome.DIAL_ERROR, "the call was canceled before it was answered"),
-    "completed": (Outcome.ERROR, "the call ended before its media stream connected"),
-}
 
 
 @dataclass(frozen=True)
@@ -53,9 +60,11 @@ class CallUrls:
     public_base_url: str
 
     def twiml(self, provider_id: int) -> str:
+        """Where Twilio fetches this provider's TwiML."""
         return f"{self.public_base_url}/twiml?provider_id={provider_id}"
 
     def status(self, provider_id: int) -> str:
+        """Where Twilio posts this provider's status callbacks."""
         return f"{self.public_base_url}/call-status?provider_id={provider_id}"
 
 
@@ -69,7 +78,14 @@ class Dispatcher:
         settings: Settings,
         registry: ActiveCalls,
         instance_id: str,
+        *,
+        wake: asyncio.Event | None = None,
+        on_call_ended: Callable[[int], Awaitable[None]] | None = None,
+        refusal: Callable[[Provider], Awaitable[str | None]] | None = None,
     ) -> None:
+        """`wake`, when given, is shared with whoever may have work for the dispatcher (due
+        follow-ups); `on_call_ended` runs after each call; `refusal` says why a claimed call
+        must not be dialled (the spend cap), or `None`."""
         self._store = store
         self._telephony = telephony
         self._settings = settings
@@ -78,13 +94,20 @@ class Dispatcher:
         self._holding: set[int] = set()
         self._fleet = store.fleet()
         self._pacer = DialPacer(self._fleet, settings.calls_per_second)
-        self._wake = asyncio.Event()
+        self._wake = wake if wake is not None else asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
         self._timers: dict[int, asyncio.Task[None]] = {}
         self._loops: list[asyncio.Task[None]] = []
+        #: After a call ended (follow-ups, the job webhook): `voice_backend.followups`.
+        self.on_call_ended = on_call_ended
+        #: Why a claimed call must not be dialled (the spend cap), or `None`.
+        self.refusal = refusal
+        self._called_back: set[int] = set()  # providers whose call sent us a callback
+        self._gate = DialGate(store, settings)
 
     @property
     def urls(self) -> CallUrls:
+        """The webhook URLs, from PUBLIC_BASE_URL."""
         base = self._settings.public_base_url
         if not base:
             raise DialError("PUBLIC_BASE_URL (or DOMAIN) is not set: Twilio could not reach us")
@@ -130,6 +153,10 @@ class Dispatcher:
         self._wake.set()
         return queued
 
+    def wake(self) -> None:
+        """Look for queued calls now rather than at the next poll."""
+        self._wake.set()
+
     def in_flight(self) -> int:
         """Calls holding a slot now."""
         return len(self._holding)
@@ -149,17 +176,31 @@ class Dispatcher:
 
     async def _claim_queued(self) -> None:
         """Claim queued calls one at a time and dial each once this instance holds the
-        fleet's dial slot; meanwhile the next call goes to whichever instance is free."""
-        while True:
+        fleet's dial slot; meanwhile the next call goes to whichever instance is free. Only
+        calls the dial gate cleared just before are claimed (not on a do-not-call list, within
+        the callee's calling hours)."""
+        cleared = await self._cleared()
+        while cleared:
             claimed = await self._fleet.claim_next(
-                self._instance, self.lease_until(), self._settings.max_concurrent_calls
+                self._instance, self.lease_until(), self._settings.max_concurrent_calls, cleared
             )
             if claimed is None:
-                return  # nothing queued, or the fleet is at its cap
+                return  # nothing cleared left, or the fleet is at its cap
+            cleared.discard(claimed.id)
             self._holding.add(claimed.id)
             metrics.CALLS_IN_FLIGHT.set(len(self._holding))
             ticket = await self._pacer.wait_for_slot()
             self._spawn(partial(self._dial, claimed, ticket))
+
+    async def _cleared(self) -> set[int]:
+        """The queued calls that may be dialled now: the gate ends those on a do-not-call
+        list and makes those outside calling hours wait (their `not_before` set)."""
+        now = utcnow()
+        return {
+            provider.id
+            for provider in await self._store.providers_in([CallStatus.PENDING], queued=True)
+            if not await self._gate.holds_back(provider, now)
+        }
 
     async def _release_finished(self) -> None:
         """Free the slots of calls that ended wherever their stream or callbacks landed."""
@@ -193,6 +234,17 @@ class Dispatcher:
         provider_id = provider.id
         bind(provider_id=provider_id, job_id=provider.job_id)
         try:
+            refusal = await self.refusal(provider) if self.refusal is not None else None
+        except BaseException:
+            await self._pacer.done(ticket)
+            raise
+        if refusal is not None:
+            await self._pacer.done(ticket)  # never dialled: the ticket goes back at once
+            await self._fail(provider_id, Outcome.DIAL_ERROR, refusal)
+            self._release(provider_id)
+            self._ended(provider_id)
+            return
+        try:
             try:
                 call_sid = await self._place(provider)
             finally:
@@ -202,9 +254,12 @@ class Dispatcher:
             metrics.DIAL_ERRORS.labels(_cause(error)).inc()
             await self._fail(provider_id, Outcome.DIAL_ERROR, str(error))
             self._release(provider_id)
+            self._ended(provider_id)
             return
         await self._store.update_call(provider_id, CallUpdate(call_sid=call_sid))
         bind(call_sid=call_sid)
+        if await self._gate.canceled(provider):  # canceled while this call was being placed
+            await self._quiet_hang_up(call_sid)
         logger.info(
             "dialled",
             extra={"provider_id": provider_id, "call_sid": call_sid, "job_id": provider.job_id},
@@ -217,6 +272,7 @@ class Dispatcher:
         self._timer(
             provider_id, deadline, partial(self._close_out_silent_call, provider_id, call_sid)
         )
+        self._spawn(partial(self._poll_status, provider_id, call_sid))
 
     async def _place(self, provider: Provider) -> str:
         urls = self.urls
@@ -238,8 +294,14 @@ class Dispatcher:
         if timer is not None and timer is not asyncio.current_task():
             timer.cancel()
         self._release(provider_id)
+        self._ended(provider_id)
+
+    def _ended(self, provider_id: int) -> None:
+        if self.on_call_ended is not None:
+            self._spawn(partial(self.on_call_ended, provider_id))
 
     def _release(self, provider_id: int) -> None:
+        self._called_back.discard(provider_id)
         if provider_id in self._holding:
             self._holding.discard(provider_id)
             metrics.CALLS_IN_FLIGHT.set(len(self._holding))
@@ -248,7 +310,11 @@ class Dispatcher:
     # -- Twilio's status callbacks -----------------------------------------------------------
 
     async def on_status(
-        self, provider_id: int, call_sid: str, call_status: str | None, answered_by: str | None
+        self,
+        provider_id: int,
+        call_sid: str,
+        call_status: TwilioCallStatus | None,
+        answered_by: AnsweredBy | None,
     ) -> None:
         """Apply a status or answering-machine callback to the provider's call."""
         bind(provider_id=provider_id, call_sid=call_sid)
@@ -256,10 +322,10 @@ class Dispatcher:
         if provider is None or (provider.call_sid and provider.call_sid != call_sid):
             logger.warning("status callback for an unknown call", extra={"call_sid": call_sid})
             return
+        if provider_id in self._holding:
+            self._called_back.add(provider_id)
         bridge = self._registry.get(call_sid)
-        if answered_by in _MACHINE:
-            from voice_backend.call.bridge import EndReason
-
+        if answered_by_machine(answered_by):
             if bridge is not None:
                 bridge.end(EndReason.VOICEMAIL, f"answered by {answered_by}")
             else:
@@ -267,7 +333,7 @@ class Dispatcher:
                 await self._quiet_hang_up(call_sid)
                 self.call_finished(provider_id)
             return
-        if call_status == "in-progress":
+        if call_status is TwilioCallStatus.IN_PROGRESS:
             if provider.call_status is CallStatus.DIALING:
                 self._timer(
                     provider_id,
@@ -275,13 +341,58 @@ class Dispatcher:
                     partial(self._require_stream, provider_id, call_sid),
                 )
             return
-        if call_status not in _UNCONNECTED:
+        if call_status is None or call_status not in UNCONNECTED_OUTCOMES:
             return  # queued, initiated, ringing: nothing to record
         if bridge is not None or provider.call_status is CallStatus.IN_PROGRESS:
             return  # the bridge writes the result of a call that connected
-        outcome, reason = _UNCONNECTED[call_status]
+        outcome, reason = UNCONNECTED_OUTCOMES[call_status]
         await self._fail(provider_id, outcome, reason)
         self.call_finished(provider_id)
+
+    async def _poll_status(self, provider_id: int, call_sid: str) -> None:
+        """While the call is still `dialing` here, read its status from Twilio every
+        `STATUS_POLL_SECONDS`: a call Twilio has ended, or answered without a media stream
+        starting, is closed out within a minute even when no callback ever reaches us."""
+        answered_polls = 0
+        while True:
+            await asyncio.sleep(STATUS_POLL_SECONDS)
+            provider = await self._store.get_provider(provider_id)
+            if provider is None or provider.call_status is not CallStatus.DIALING:
+                return
+            try:
+                status = await self._telephony.call_status(call_sid)
+            except DialError as error:
+                logger.warning("cannot read the call's status from Twilio: %s", error)
+                continue
+            if status in _STILL_DIALING:
+                continue
+            if status == "in-progress":
+                answered_polls += 1
+                if answered_polls < _ANSWERED_POLLS:
+                    continue  # its stream may be connecting right now
+                await self._quiet_hang_up(call_sid)
+                outcome, reason = Outcome.ERROR, "the call was answered but no media stream came"
+            elif status is None:
+                outcome, reason = Outcome.ERROR, "Twilio does not know the call"
+            else:
+                twilio_status = parse_call_status(status)
+                known = UNCONNECTED_OUTCOMES.get(twilio_status) if twilio_status else None
+                outcome, reason = known or (Outcome.ERROR, f"Twilio reports the call {status}")
+            logger.warning(
+                "call closed out from its Twilio status: %s", status, extra={"call_sid": call_sid}
+            )
+            await self._fail(provider_id, outcome, f"{reason}; {self._callback_hint(provider_id)}")
+            self.call_finished(provider_id)
+            return
+
+    def _callback_hint(self, provider_id: int) -> str:
+        """What to fix when Twilio's callbacks for a call did not reach us."""
+        if provider_id in self._called_back:
+            return "Twilio's last status callback never reached the voice service"
+        return (
+            "none of Twilio's callbacks reached the voice service: check that PUBLIC_BASE_URL "
+            f"({self._settings.public_base_url}) reaches it from the internet (is the tunnel up?)"
+        )
 
     async def _require_stream(self, provider_id: int, call_sid: str) -> None:
         provider = await self._store.get_provider(provider_id)

@@ -1,11 +1,9 @@
-"""Who may talk to the voice service: per-call tokens, Twilio signatures and the bearer token.
+"""Who may talk to the voice service: per-call tokens and the bearer token (Twilio's
+signatures: `voice_backend.twilio.signatures`).
 
 * `CallTokens` issues a short-lived token bound to one provider and one call SID. The TwiML
   hands it to Twilio as a `<Parameter>`, and the media stream checks it at `start`, so a
   stranger who reaches `/media-stream` cannot open a model session for any provider.
-* `TwilioSignatures` checks `X-Twilio-Signature` on Twilio's webhooks (and signs requests for
-  the simulated Twilio). The signed URL is rebuilt from the configured public base URL, never
-  from the request's own `Host` or forwarding headers, which a caller controls.
 * `bearer_ok` checks the job API's shared secret.
 """
 
@@ -16,13 +14,10 @@ import binascii
 import hashlib
 import hmac
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Final
-from urllib.parse import urlsplit
 
-from twilio.request_validator import RequestValidator
-
-__all__ = ["CallTokens", "InvalidCallToken", "TwilioSignatures", "bearer_ok"]
+__all__ = ["CallTokens", "InvalidCallToken", "bearer_ok"]
 
 _TOKEN_VERSION: Final = "1"
 _MAX_TOKEN_LENGTH: Final = 200
@@ -100,59 +95,6 @@ def _split_token(token: object) -> tuple[int, bytes]:
     if len(mac) != hashlib.sha256().digest_size:
         raise InvalidCallToken("malformed")
     return int(expiry_text), mac
-
-
-class TwilioSignatures:
-    """Checks and makes `X-Twilio-Signature` values (HMAC-SHA1 with the auth token).
-
-    Twilio signs the full URL it requested plus the sorted POST parameters. Behind a tunnel
-    or a proxy the URL the app sees differs from that one, so `check` rebuilds it from
-    `public_base_url` and the request's path and query.
-    """
-
-    def __init__(self, auth_token: str, public_base_url: str) -> None:
-        if not auth_token:
-            raise ValueError("the Twilio auth token must not be empty")
-        parts = urlsplit(public_base_url)
-        if parts.scheme not in {"http", "https"} or not parts.netloc:
-            raise ValueError(f"{public_base_url!r} is not an http(s):// URL")
-        self._validator = RequestValidator(auth_token)
-        self._base = public_base_url.rstrip("/")
-
-    @property
-    def public_base_url(self) -> str:
-        """The base URL the signed URLs are rebuilt from (no trailing slash)."""
-        return self._base
-
-    def public_url(self, path_and_query: str, *, websocket: bool = False) -> str:
-        """The URL Twilio requested, given the path and query the app received
-        (`websocket`: the `ws://`/`wss://` form Twilio signs on a stream's upgrade)."""
-        if not path_and_query.startswith("/"):
-            path_and_query = "/" + path_and_query
-        base = self._base
-        if websocket:
-            scheme, rest = base.split("://", 1)
-            base = ("wss" if scheme == "https" else "ws") + "://" + rest
-        return base + path_and_query
-
-    def check(
-        self,
-        path_and_query: str,
-        params: Mapping[str, str],
-        signature: str | None,
-        *,
-        websocket: bool = False,
-    ) -> bool:
-        """Whether `signature` is Twilio's for this request (form `params`; `{}` for none).
-        `websocket=True` checks a Media Stream's upgrade request, signed over its `wss://` URL."""
-        if not signature:
-            return False
-        url = self.public_url(path_and_query, websocket=websocket)
-        return bool(self._validator.validate(url, params, signature))
-
-    def sign(self, url: str, params: Mapping[str, str]) -> str:
-        """The signature Twilio would send when requesting `url` with form `params`."""
-        return str(self._validator.compute_signature(url, params))
 
 
 def bearer_ok(header_value: str | None, token: str | None) -> bool:

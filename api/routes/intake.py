@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, Depends, HTTPException, status
 
+from api.auth.guard import PrincipalDep, authenticate
 from api.deps import IntakeDep, JobLocksDep, SearchDep, SettingsDep, StoreDep
+from api.guardrails import admissible, without_blocked
 from api.intake.base import answered_pairs, describe_failure, format_context_answers, numbered
 from api.intake.offline import problem_statement
 from api.providers import checked, dialable, not_yet_in
@@ -25,7 +27,7 @@ from shared.models import JobCreate, ProviderCreate
 
 logger = logging.getLogger(__name__)
 
-router = APIRouter(prefix="/api")
+router = APIRouter(prefix="/api", dependencies=[Depends(authenticate)])
 
 #: How many providers a search may add to a job (the original's MAX_PROVIDERS).
 SEARCH_LIMIT = 5
@@ -34,7 +36,9 @@ COLLECTING_INFO, READY_FOR_SEARCH, SEARCHED = "collecting_info", "ready_for_sear
 
 
 @router.post("/start-job")
-async def start_job(body: StartJobIn, store: StoreDep, intake: IntakeDep) -> StartJobOut:
+async def start_job(
+    body: StartJobIn, store: StoreDep, intake: IntakeDep, principal: PrincipalDep
+) -> StartJobOut:
     """Infer the task, ask the clarifying questions, and store the job."""
     clarification = await intake.clarify(body.query)
     questions = numbered(clarification.questions)
@@ -50,6 +54,7 @@ async def start_job(body: StartJobIn, store: StoreDep, intake: IntakeDep) -> Sta
             task=clarification.task,
             questions=questions,
             status=COLLECTING_INFO,
+            account_id=principal.account_id,
         )
     )
     logger.info(
@@ -71,6 +76,7 @@ async def complete_job(
     search: SearchDep,
     settings: SettingsDep,
     locks: JobLocksDep,
+    principal: PrincipalDep,
 ) -> CompleteJobOut:
     """Store the answers and the problem statement, then the providers: those in the request,
     or those a configured search finds. A repeated call adds no number twice."""
@@ -81,9 +87,11 @@ async def complete_job(
                 status.HTTP_422_UNPROCESSABLE_CONTENT,
                 f"at most {settings.max_providers_per_request} providers per request",
             )
-        requested = checked(body.providers, settings.default_region)  # 422 stores nothing
+        requested = checked(body.providers, settings)  # 422 stores nothing
     async with locks.hold(body.job_id):
-        job = await job_or_404(store, body.job_id)
+        job = await job_or_404(store, body.job_id, principal)
+        if requested:  # 422 (do-not-call, per-job cap) before anything changes
+            await admissible(store, job, requested, await store.list_providers(job.id), settings)
         answers = {key: value for key, value in body.answers.items() if value}
         pairs = answered_pairs(job.questions, answers)
         query = job.original_query or job.problem
@@ -102,15 +110,17 @@ async def complete_job(
         message: str | None = None
         if requested:
             source = "request"
-            fresh = not_yet_in(requested, existing)
+            fresh = await admissible(store, job, requested, existing, settings)
         elif existing:
             source, fresh = "existing", []
         elif search is not None:
             source, fresh = "search", []
             try:
                 found = await search.search(job, SEARCH_LIMIT)
-                fresh = not_yet_in(dialable(found, settings.default_region), existing)
-                fresh = fresh[:SEARCH_LIMIT]
+                fresh = not_yet_in(dialable(found, settings), existing)
+                fresh = await without_blocked(store, job, fresh)
+                room = max(0, settings.max_providers_per_job - len(existing))
+                fresh = fresh[: min(SEARCH_LIMIT, room)]
             except Exception as error:  # the job stands; the homeowner can add providers
                 reason = describe_failure(error, settings.intake_timeout_seconds)
                 logger.warning("provider search failed: %s", reason, extra={"job_id": job.id})

@@ -4,104 +4,175 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, Depends, HTTPException, status
 
-from api.deps import SettingsDep, StoreDep, VoiceDep
-from api.providers import checked, not_yet_in
+from api.auth.guard import PrincipalDep, authenticate
+from api.auth.principal import Principal
+from api.deps import JobLocksDep, SettingsDep, StoreDep, VoiceDep
+from api.guardrails import admissible, check_daily_quota
+from api.providers import checked
 from api.schemas import (
+    CancelOut,
     JobIn,
     JobOut,
     ProviderOut,
     ProvidersIn,
     ProviderStatusOut,
     StartCallsOut,
+    can_call_again,
 )
-from api.voice_client import VoiceServiceUnavailable
+from api.voice_client import VoiceServiceClient, VoiceServiceUnavailable
 from shared import metrics
-from shared.models import Job, JobCreate
+from shared.costs import account_of, spend_cap_reason
+from shared.models import CallStatus, Job, JobCreate, Provider
 from shared.storage import Store
 
 logger = logging.getLogger(__name__)
 
-router = APIRouter(prefix="/api")
+#: `GET /api/health` is the one path under `/api/` that needs no credential.
+public = APIRouter(prefix="/api")
+router = APIRouter(prefix="/api", dependencies=[Depends(authenticate)])
 
 
-async def job_or_404(store: Store, job_id: str) -> Job:
-    """The job, or a 404 naming its id."""
+async def job_or_404(store: Store, job_id: str, principal: Principal) -> Job:
+    """The job, or a 404 naming its id: another account's job is not found either."""
     job = await store.get_job(job_id)
-    if job is None:
+    if job is None or not principal.owns(job):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"Job not found: {job_id}")
     return job
 
 
-@router.get("/health")
+@public.get("/health")
 async def health() -> dict[str, str]:
     """Liveness, in the original's shape."""
     return {"status": "healthy"}
 
 
 @router.post("/jobs", status_code=status.HTTP_201_CREATED)
-async def create_job(body: JobIn, store: StoreDep) -> JobOut:
-    """Store a new job."""
-    job = await store.create_job(JobCreate(**body.model_dump()))
+async def create_job(body: JobIn, store: StoreDep, principal: PrincipalDep) -> JobOut:
+    """Store a new job, owned by the caller's account."""
+    job = await store.create_job(JobCreate(**body.model_dump(), account_id=principal.account_id))
     metrics.JOBS_CREATED.inc()
     logger.info("job created", extra={"job_id": job.id})
     return JobOut.of(job)
 
 
 @router.get("/jobs")
-async def list_jobs(store: StoreDep, limit: int = 50) -> list[JobOut]:
-    """The newest jobs first."""
-    return [JobOut.of(job) for job in await store.list_jobs(max(1, min(limit, 500)))]
+async def list_jobs(store: StoreDep, principal: PrincipalDep, limit: int = 50) -> list[JobOut]:
+    """The caller's newest jobs first."""
+    jobs = await store.list_jobs(max(1, min(limit, 500)), principal.scope)
+    return [JobOut.of(job) for job in jobs]
 
 
 @router.get("/jobs/{job_id}")
-async def get_job(job_id: str, store: StoreDep) -> JobOut:
+async def get_job(job_id: str, store: StoreDep, principal: PrincipalDep) -> JobOut:
     """One job, or 404."""
-    return JobOut.of(await job_or_404(store, job_id))
+    return JobOut.of(await job_or_404(store, job_id, principal))
 
 
 @router.post("/jobs/{job_id}/providers", status_code=status.HTTP_201_CREATED)
 async def add_providers(
-    job_id: str, body: ProvidersIn, store: StoreDep, settings: SettingsDep
+    job_id: str,
+    body: ProvidersIn,
+    store: StoreDep,
+    settings: SettingsDep,
+    principal: PrincipalDep,
+    locks: JobLocksDep,
 ) -> list[ProviderOut]:
-    """Add providers to a job: every phone number valid, or none stored. Numbers the job
-    already has are left out; the answer lists the providers stored by this request."""
-    job = await job_or_404(store, job_id)
+    """Add providers to a job: every number passes the guardrails, or none is stored. Numbers
+    the job already has are left out; the answer lists the providers stored by this request."""
+    job = await job_or_404(store, job_id, principal)
     if len(body.providers) > settings.max_providers_per_request:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
             f"at most {settings.max_providers_per_request} providers per request",
         )
-    cleaned = checked(body.providers, settings.default_region)
-    # A number already in the job is not added again: nobody is called twice for one job.
-    fresh = not_yet_in(cleaned, await store.list_providers(job.id))
-    stored = await store.add_providers(job, fresh)
+    cleaned = checked(body.providers, settings)
+    # One request per job at a time in this process keeps the per-job cap exact; the unique
+    # (job, number) key keeps a number once per job across processes.
+    async with locks.hold(job.id):
+        fresh = await admissible(store, job, cleaned, await store.list_providers(job.id), settings)
+        stored = await store.add_providers(job, fresh)
     logger.info("providers added", extra={"job_id": job.id, "count": len(stored)})
     return [ProviderOut.of(provider) for provider in stored]
 
 
 @router.get("/providers/{job_id}")
-async def list_providers(job_id: str, store: StoreDep) -> list[ProviderOut]:
+async def list_providers(
+    job_id: str, store: StoreDep, principal: PrincipalDep
+) -> list[ProviderOut]:
     """A job's providers with their call status and prices."""
-    await job_or_404(store, job_id)
+    await job_or_404(store, job_id, principal)
     return [ProviderOut.of(provider) for provider in await store.list_providers(job_id)]
 
 
 @router.get("/providers/{job_id}/status")
-async def provider_status(job_id: str, store: StoreDep) -> list[ProviderStatusOut]:
+async def provider_status(
+    job_id: str, store: StoreDep, principal: PrincipalDep
+) -> list[ProviderStatusOut]:
     """The same rows plus transcripts and outcomes."""
-    await job_or_404(store, job_id)
+    await job_or_404(store, job_id, principal)
     return [ProviderStatusOut.of(provider) for provider in await store.list_providers(job_id)]
 
 
 @router.post("/start-calls/{job_id}")
-async def start_calls(job_id: str, store: StoreDep, voice: VoiceDep) -> StartCallsOut:
-    """Ask the voice service to call the job's providers (those not yet called)."""
-    await job_or_404(store, job_id)
+async def start_calls(
+    job_id: str,
+    store: StoreDep,
+    voice: VoiceDep,
+    settings: SettingsDep,
+    principal: PrincipalDep,
+    locks: JobLocksDep,
+) -> StartCallsOut:
+    """Ask the voice service to call the job's providers (those not yet called), within the
+    account's daily call limit."""
+    job = await job_or_404(store, job_id, principal)
+    if job.status == "canceled":
+        raise HTTPException(status.HTTP_409_CONFLICT, f"Job {job_id} was canceled")
     providers = await store.list_providers(job_id)
     if not providers:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"No providers found for job: {job_id}")
+    over_cap = await spend_cap_reason(store, account_of(job), settings.daily_spend_cap)
+    if over_cap:
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, over_cap)
+    async with locks.hold(f"quota:{job.account_id}"):
+        await check_daily_quota(store, job, providers, settings)
+        return await _start(job_id, providers, voice)
+
+
+@router.post("/jobs/{job_id}/cancel")
+async def cancel_job(
+    job_id: str, store: StoreDep, voice: VoiceDep, principal: PrincipalDep
+) -> CancelOut:
+    """Cancel a job: calls still queued are never dialled (they end `failed`, outcome
+    `canceled`); calls in progress are hung up through the voice service."""
+    job = await job_or_404(store, job_id, principal)
+    canceled = await store.cancel_job(job.id)
+    live = [
+        provider
+        for provider in await store.list_providers(job.id)
+        if provider.call_status in (CallStatus.DIALING, CallStatus.IN_PROGRESS)
+    ]
+    hung_up: int | None = 0
+    if live:
+        try:
+            answer = await voice.cancel_job(job.id)
+            hung_up = answer.body.get("hung_up") if isinstance(answer.body, dict) else None
+        except VoiceServiceUnavailable:
+            logger.warning("voice service unreachable on cancel", extra={"job_id": job.id})
+            hung_up = None
+    logger.info("job canceled", extra={"job_id": job.id, "canceled": len(canceled)})
+    return CancelOut(
+        status="canceled",
+        canceled=len(canceled),
+        in_progress=len(live),
+        hung_up=hung_up if isinstance(hung_up, int) else None,
+    )
+
+
+async def _start(
+    job_id: str, providers: list[Provider], voice: VoiceServiceClient
+) -> StartCallsOut:
     try:
         answer = await voice.start_job(job_id)
     except VoiceServiceUnavailable as error:
@@ -118,5 +189,19 @@ async def start_calls(job_id: str, store: StoreDep, voice: VoiceDep) -> StartCal
     if not isinstance(count, int):
         count = len(providers)
     return StartCallsOut(
-        status="started", message=f"Started calls for {count} providers", provider_count=count
+        status="started", message=_started_message(count, providers), provider_count=count
     )
+
+
+def _started_message(count: int, providers: list[Provider]) -> str:
+    """What starting the calls did, in words (never "Started calls for 0 providers")."""
+    if count:
+        return f"Started calls for {count} provider{'s' if count != 1 else ''}"
+    retry = sum(can_call_again(provider) for provider in providers)
+    if retry:
+        return (
+            "No new call to start: every provider has been called. "
+            f"{retry} call{'s' if retry != 1 else ''} ended without a deal and can be "
+            "called again."
+        )
+    return "No new call to start: every provider has been called or is being called."

@@ -29,16 +29,18 @@ import logging
 import random
 from collections.abc import AsyncIterator
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.responses import StreamingResponse
 
+from api.auth.guard import PrincipalDep, authenticate
+from api.auth.limits import StreamSlots, TooMany
 from api.deps import LiveHubDep, StoreDep
 from api.live_hub import LiveHub
 from api.routes.jobs import job_or_404
 
 logger = logging.getLogger(__name__)
 
-router = APIRouter(prefix="/api")
+router = APIRouter(prefix="/api", dependencies=[Depends(authenticate)])
 
 LIFETIME_SECONDS = 25.0
 #: Streams of one page load would otherwise all reconnect in the same instant.
@@ -108,14 +110,28 @@ async def job_events(
 
 @router.get("/jobs/{job_id}/events", response_class=StreamingResponse)
 async def stream_job(
-    job_id: str, request: Request, store: StoreDep, hub: LiveHubDep
+    job_id: str, request: Request, store: StoreDep, hub: LiveHubDep, principal: PrincipalDep
 ) -> StreamingResponse:
-    """Server-sent events for one job's board (`404` for an unknown job)."""
-    if not hub.exists(job_id):
-        await job_or_404(store, job_id)
+    """Server-sent events for one job's board (`404` for an unknown job, or another
+    account's; `429` when the account has `MAX_STREAMS_PER_ACCOUNT` open already)."""
+    await job_or_404(store, job_id, principal)
     options = getattr(request.app.state, "event_options", {})
+    slots: StreamSlots = request.app.state.stream_slots
+    held = slots.hold(principal.stream_account)
+    try:
+        held.__enter__()
+    except TooMany as error:
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, str(error)) from None
+
+    async def events() -> AsyncIterator[str]:
+        try:
+            async for chunk in job_events(hub, job_id, **options):
+                yield chunk
+        finally:
+            held.__exit__(None, None, None)
+
     return StreamingResponse(
-        job_events(hub, job_id, **options),
+        events(),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

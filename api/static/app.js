@@ -33,16 +33,16 @@ function markNav(name) {
   });
 }
 
-async function home() {
+async function home(view) {
   // The newest job first: after `make demo`, the demo's job is one click away.
   try {
     const jobs = await api("/api/jobs?limit=1");
-    if (jobs.length) return historyView(root, { title: "Your jobs" });
+    if (jobs.length) return historyView(view, { title: "Your jobs" });
   } catch (error) {
-    fill(root, h("h1", {}, "Haggle"), notice("error", error.message));
+    fill(view, h("h1", {}, "Haggle"), notice("error", error.message));
     return undefined;
   }
-  return newJobView(root, { go });
+  return newJobView(view, { go });
 }
 
 async function route() {
@@ -50,36 +50,40 @@ async function route() {
   if (!hash.startsWith("#/")) return; // in-page anchors such as the skip link
   leaving.forEach((leave) => leave());
   leaving = [];
+  // Each visit renders into a fresh element: a slower view still loading from the previous
+  // visit fills its own detached element, never the page the user has moved on to.
+  const view = h("div", { class: "view-body" });
+  root.replaceChildren(view);
   const context = { go, flash, onLeave: (fn) => leaving.push(fn) };
   const parts = hash.slice(2).split("/").filter(Boolean).map(decodeURIComponent);
   if (parts[0] === "new") {
     markNav("new");
     document.title = "New job · Haggle";
-    return newJobView(root, context);
+    return newJobView(view, context);
   }
   if (parts[0] === "analytics") {
     markNav("analytics");
     document.title = "Analytics · Haggle";
-    return analyticsView(root, context);
+    return analyticsView(view, context);
   }
   if (parts[0] === "jobs" && parts[1] && parts[2] === "questions") {
     markNav(null);
     document.title = "Questions · Haggle";
-    return questionsView(root, { ...context, jobId: parts[1] });
+    return questionsView(view, { ...context, jobId: parts[1] });
   }
   if (parts[0] === "jobs" && parts[1]) {
     markNav(null);
     document.title = "Job · Haggle";
-    return jobView(root, { ...context, jobId: parts[1] });
+    return jobView(view, { ...context, jobId: parts[1] });
   }
   if (parts[0] === "jobs") {
     markNav("jobs");
     document.title = "Jobs · Haggle";
-    return historyView(root, context);
+    return historyView(view, context);
   }
   markNav(null);
   document.title = "Haggle";
-  return home();
+  return home(view);
 }
 
 window.addEventListener("hashchange", route);

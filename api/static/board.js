@@ -1,6 +1,6 @@
 // Step three: the job's providers (add them, or paste a list), starting the calls, and the
 // live call board fed by server-sent events (GET /api/jobs/{id}/events), with a transcript
-// per call.
+// per call that fills in turn by turn while the call runs.
 
 import {
   OUTCOME_LABELS,
@@ -9,21 +9,27 @@ import {
   api,
   bestOf,
   busy,
+  cost,
   fill,
   focusHeading,
   h,
   isAgreed,
+  isSettled,
   money,
   notice,
   savingsOf,
   when,
 } from "./lib.js";
 import { steps } from "./intake.js";
+import { TranscriptDialog, outcomeCell, statusBadge } from "./transcript.js";
 
-/** Rows from pasted text: one provider a line, "name, phone" (comma, tab, semicolon or |). */
+/** Rows from pasted text: one provider a line, "name, phone" (comma, tab, semicolon or |).
+ * `skipped` are lines with no number at all (a header, say); `invalid` are lines whose number
+ * is too short to be a phone number. */
 export function parseProviderList(text) {
   const providers = [];
   const skipped = [];
+  const invalid = [];
   text.split(/\r?\n/).forEach((raw, index) => {
     const line = raw.trim();
     if (!line) return;
@@ -38,7 +44,12 @@ export function parseProviderList(text) {
       .filter(Boolean);
     const phoneAt = parts.findLastIndex((part) => (part.match(/\d/g) || []).length >= 7);
     if (phoneAt < 1) {
-      if (!/^(name|provider|business)\b/i.test(line)) skipped.push({ line: index + 1, text: line });
+      const numberAt = parts.findLastIndex((part) => /\d/.test(part));
+      if (numberAt >= 1) {
+        invalid.push({ line: index + 1, number: parts[numberAt] });
+      } else if (!/^(name|provider|business)\b/i.test(line)) {
+        skipped.push({ line: index + 1, text: line });
+      }
       return;
     }
     providers.push({
@@ -47,109 +58,7 @@ export function parseProviderList(text) {
       line: index + 1,
     });
   });
-  return { providers, skipped };
-}
-
-function transcriptTurns(row) {
-  if (row.transcript_turns && row.transcript_turns.length) return row.transcript_turns;
-  const turns = [];
-  for (const line of (row.call_transcript || "").split("\n")) {
-    const match = line.match(/^\d+\.\s*\[(ASSISTANT|USER)\]:\s*(.*)$/);
-    if (match)
-      turns.push({ role: match[1] === "ASSISTANT" ? "assistant" : "user", text: match[2] });
-  }
-  return turns;
-}
-
-function statusBadge(row) {
-  return h(
-    "span",
-    { class: `badge status-${row.call_status}` },
-    row.call_status === "dialing" || row.call_status === "in_progress"
-      ? h("span", { class: "pulse", "aria-hidden": "true" })
-      : null,
-    STATUS_LABELS[row.call_status] || row.call_status,
-  );
-}
-
-function outcomeText(row) {
-  if (!row.outcome) return row.call_status === "completed" ? "Ended" : "—";
-  return OUTCOME_LABELS[row.outcome] || row.outcome;
-}
-
-class TranscriptDialog {
-  constructor(host) {
-    this.title = h("h2", { id: "transcript-title" });
-    this.body = h("div", { class: "transcript-body" });
-    this.close = h("button", { type: "button", class: "secondary" }, "Close");
-    this.dialog = h(
-      "dialog",
-      { class: "transcript", "aria-labelledby": "transcript-title" },
-      h("div", { class: "dialog-head" }, this.title, this.close),
-      this.body,
-    );
-    this.close.addEventListener("click", () => this.dialog.close());
-    this.dialog.addEventListener("close", () => {
-      if (this.opener && this.opener.isConnected) this.opener.focus();
-      this.providerId = null;
-    });
-    // A click on the backdrop (outside the box) closes it too.
-    this.dialog.addEventListener("click", (event) => {
-      if (event.target === this.dialog) this.dialog.close();
-    });
-    host.append(this.dialog);
-    this.providerId = null;
-  }
-
-  open(row, opener) {
-    this.opener = opener;
-    this.providerId = row.id;
-    this.render(row);
-    this.dialog.showModal();
-    this.close.focus();
-  }
-
-  update(row) {
-    if (this.dialog.open && row.id === this.providerId) this.render(row);
-  }
-
-  render(row) {
-    fill(this.title, `Call with ${row.name}`);
-    const facts = h(
-      "dl",
-      { class: "facts" },
-      h("dt", {}, "Status"),
-      h("dd", {}, statusBadge(row), " ", outcomeText(row)),
-      h("dt", {}, "First quote"),
-      h("dd", {}, money(row.estimated_price)),
-      h("dt", {}, "Agreed price"),
-      h("dd", {}, money(row.negotiated_price)),
-      row.conditions ? [h("dt", {}, "Conditions"), h("dd", {}, row.conditions)] : null,
-      row.failure_reason ? [h("dt", {}, "Note"), h("dd", {}, row.failure_reason)] : null,
-    );
-    const turns = transcriptTurns(row);
-    const list = turns.length
-      ? h(
-          "ol",
-          { class: "turns" },
-          turns.map((turn) =>
-            h(
-              "li",
-              { class: `turn turn-${turn.role}` },
-              h("span", { class: "speaker" }, turn.role === "assistant" ? "Agent" : row.name),
-              h("p", {}, turn.text),
-            ),
-          ),
-        )
-      : h(
-          "p",
-          { class: "empty" },
-          row.call_status === "completed" || row.call_status === "failed"
-            ? "Nothing was said on this call."
-            : "The transcript appears here when the call ends.",
-        );
-    fill(this.body, facts, h("h3", {}, "Transcript"), list);
-  }
+  return { providers, skipped, invalid };
 }
 
 class CallBoard {
@@ -164,6 +73,21 @@ class CallBoard {
     this.empty = h("p", { class: "empty" }, "No providers yet. Add the ones to call above.");
     this.startButton = h("button", { type: "button", class: "primary" }, "Start calls");
     this.startStatus = h("div", { class: "form-status" });
+    this.liveState = h("span", { class: "live", dataset: { state: "connecting" } }, "Connecting…");
+    this.connection = "connecting";
+    this.costLine = h("p", { class: "cost-line" });
+    this.costKey = null;
+    this.exportLink = h(
+      "a",
+      {
+        class: "button secondary export",
+        href: `/api/jobs/${encodeURIComponent(job.job_id)}/export.csv`,
+        download: "",
+      },
+      "Export results (CSV)",
+    );
+    this.cancelButton = h("button", { type: "button" }, "Cancel calls");
+    this.cancelButton.addEventListener("click", () => this.cancel());
     this.table = h(
       "table",
       { class: "board" },
@@ -174,9 +98,17 @@ class CallBoard {
         h(
           "tr",
           {},
-          ["Provider", "Status", "Outcome", "First quote", "Agreed", "Saved", "Transcript"].map(
-            (name) => h("th", { scope: "col" }, name),
-          ),
+          [
+            "Provider",
+            "Status",
+            "Outcome",
+            "First quote",
+            "Agreed",
+            "Saved",
+            "Cost",
+            "Transcript",
+            "Next step",
+          ].map((name) => h("th", { scope: "col" }, name)),
         ),
       ),
       this.tbody,
@@ -205,10 +137,32 @@ class CallBoard {
 
   newRow(row) {
     const button = h("button", { type: "button", class: "link" }, "View");
-    button.addEventListener("click", () => this.dialog.open(this.rows.get(row.id), button));
+    button.addEventListener("click", () =>
+      this.dialog.open(this.rows.get(row.id), button, this.job.job_id),
+    );
+    const again = h("button", { type: "button", class: "secondary small" }, "Call again");
+    again.addEventListener("click", () => this.callAgain(row.id, again));
     const tr = h("tr", { dataset: { providerId: String(row.id) } });
     tr.transcriptButton = button;
+    tr.againButton = again;
     return tr;
+  }
+
+  async callAgain(providerId, button) {
+    const row = this.rows.get(providerId);
+    button.disabled = true;
+    fill(this.startStatus);
+    try {
+      const path =
+        `/api/jobs/${encodeURIComponent(this.job.job_id)}/providers/` +
+        `${providerId}/call-again`;
+      const fresh = await api(path, { method: "POST" });
+      this.set({ ...row, ...fresh, transcript_turns: [], call_transcript: null });
+      fill(this.startStatus, notice("success", `Calling ${row.name} again.`));
+    } catch (error) {
+      button.disabled = false;
+      fill(this.startStatus, notice("error", error.message));
+    }
   }
 
   renderRow(tr, row) {
@@ -217,6 +171,13 @@ class CallBoard {
     const saved = savingsOf(row);
     const button = tr.transcriptButton;
     button.setAttribute("aria-label", `Transcript of the call with ${row.name}`);
+    const again = tr.againButton;
+    again.disabled = false;
+    fill(again, row.callback_requested ? "Call back" : "Call again");
+    again.setAttribute(
+      "aria-label",
+      `${row.callback_requested ? "Call back" : "Call again"}: ${row.name}`,
+    );
     fill(
       tr,
       h(
@@ -226,11 +187,13 @@ class CallBoard {
         h("span", { class: "phone" }, row.phone),
       ),
       h("td", { "data-label": "Status" }, statusBadge(row)),
-      h("td", { "data-label": "Outcome", class: "outcome" }, outcomeText(row)),
+      h("td", { "data-label": "Outcome", class: "outcome" }, outcomeCell(row)),
       h("td", { "data-label": "First quote", class: "num" }, money(row.estimated_price)),
       h("td", { "data-label": "Agreed", class: "num price" }, money(row.negotiated_price)),
       h("td", { "data-label": "Saved", class: "num" }, saved !== null ? money(saved) : "—"),
+      h("td", { "data-label": "Cost", class: "num cost" }, cost(row.cost)),
       h("td", { "data-label": "Transcript" }, button),
+      h("td", { "data-label": "Next step" }, row.can_call_again ? again : "—"),
     );
   }
 
@@ -275,11 +238,86 @@ class CallBoard {
     this.empty.hidden = rows.length > 0;
     if (rows.length && this.onRows) this.onRows();
     this.table.hidden = rows.length === 0;
+    // A call placed again is queued at once: only first attempts wait for "Start calls".
     const waiting = rows.filter(
-      (row) => row.call_status === "pending" && !this.startedWith.has(row.id),
+      (row) => row.call_status === "pending" && row.attempt <= 1 && !this.startedWith.has(row.id),
     );
     this.startButton.disabled = waiting.length === 0;
+    this.cancelButton.hidden = !rows.some(
+      (row) => row.call_status !== "completed" && row.call_status !== "failed",
+    );
     fill(this.startButton, waiting.length ? `Start calls (${waiting.length})` : "Start calls");
+    this.settled = rows.length > 0 && rows.every(isSettled);
+    if (this.settled && this.startedWith.size) fill(this.startStatus);
+    this.showConnection();
+    this.exportLink.hidden = !rows.some((row) => row.call_status !== "pending" || row.attempt > 1);
+    const key = rows.map((row) => `${row.id}:${row.attempt}:${row.call_status}:${row.cost}`).join();
+    if (key !== this.costKey) {
+      this.costKey = key;
+      this.loadCost();
+    }
+  }
+
+  /** The stream's state, or "All calls ended" once every call is over (no follow-up waits). */
+  setConnection(state) {
+    this.connection = state;
+    this.showConnection();
+  }
+
+  showConnection() {
+    const ended = this.settled && this.connection !== "gone";
+    const state = ended ? "ended" : this.connection;
+    const text = {
+      connecting: "Connecting…",
+      live: "Live",
+      reconnecting: "Reconnecting…",
+      ended: "All calls ended",
+      gone: "Job deleted",
+    }[state];
+    if (this.liveState.dataset.state !== state) {
+      this.liveState.dataset.state = state;
+      fill(this.liveState, text);
+    }
+  }
+
+  async loadCost() {
+    const placed = [...this.rows.values()].some(
+      (row) => row.call_status !== "pending" || row.attempt > 1,
+    );
+    if (!placed) {
+      fill(this.costLine);
+      return;
+    }
+    try {
+      const costs = await api(`/api/jobs/${encodeURIComponent(this.job.job_id)}/costs`);
+      fill(
+        this.costLine,
+        `Calls so far cost ${cost(costs.cost)} (${costs.attempts} attempt` +
+          `${costs.attempts === 1 ? "" : "s"}, estimate).`,
+        costs.daily_spend_cap !== null
+          ? ` Today: ${cost(costs.account_cost_last_24_hours)} of a ` +
+              `${cost(costs.daily_spend_cap)} daily cap.`
+          : "",
+      );
+    } catch {
+      fill(this.costLine);
+    }
+  }
+
+  async cancel() {
+    this.cancelButton.disabled = true;
+    fill(this.startStatus);
+    try {
+      const answer = await api(`/api/jobs/${encodeURIComponent(this.job.job_id)}/cancel`, {
+        method: "POST",
+      });
+      const live = answer.in_progress ? `, ${answer.in_progress} in progress hung up` : "";
+      fill(this.startStatus, notice("success", `Canceled: ${answer.canceled} calls dropped${live}.`));
+    } catch (error) {
+      fill(this.startStatus, notice("error", error.message));
+    }
+    this.cancelButton.disabled = false;
+    this.refresh();
   }
 
   async start() {
@@ -367,7 +405,10 @@ function providerForm(job, board) {
       const repeated = providers.length - stored.length;
       const text =
         `${stored.length} provider${stored.length === 1 ? "" : "s"} added` +
-        (repeated ? `; ${repeated} already on the list (same number), not added again.` : ".");
+        (repeated
+          ? `; ${repeated} already on the list (same number), not added again` +
+            " (to phone one again, use Call again on its row)."
+          : ".");
       fill(status, notice("success", text));
       return true;
     } catch (error) {
@@ -413,7 +454,26 @@ function providerForm(job, board) {
   });
   importForm.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const { providers, skipped } = parseProviderList(paste.value);
+    const { providers, skipped, invalid } = parseProviderList(paste.value);
+    if (invalid.length) {
+      // All or none, as the API and the command line: fix the list, then import it whole.
+      fill(
+        status,
+        notice(
+          "error",
+          h("p", {}, "Nothing was imported: fix these lines first."),
+          h(
+            "ul",
+            {},
+            invalid.map((row) =>
+              h("li", {}, `Line ${row.line}: “${row.number}” is not a valid phone number.`),
+            ),
+          ),
+        ),
+      );
+      paste.focus();
+      return;
+    }
     if (!providers.length) {
       fill(status, notice("error", "No “name, phone” lines found in the list."));
       paste.focus();
@@ -430,7 +490,7 @@ function providerForm(job, board) {
         status.append(
           notice(
             "info",
-            `Skipped line ${skipped.map((row) => row.line).join(", ")}: no phone number.`,
+            `Skipped line ${skipped.map((row) => row.line).join(", ")}: no phone number on it.`,
           ),
         );
       }
@@ -487,7 +547,7 @@ export async function jobView(root, { jobId, flash, onLeave }) {
       : `Job for ${job.zip_code}`,
   );
   const about = h("div", { class: "card" }, summary(job));
-  const liveState = h("span", { class: "live", dataset: { state: "connecting" } }, "Connecting…");
+  const liveState = board.liveState;
   board.progress = h("p", { class: "progress" });
   const message =
     job.status === "collecting_info" && !rows.length
@@ -515,9 +575,17 @@ export async function jobView(root, { jobId, flash, onLeave }) {
       "section",
       { class: "card", "aria-labelledby": "calls-title" },
       h("div", { class: "section-head" }, h("h2", { id: "calls-title" }, "Calls"), liveState),
-      h("div", { class: "start" }, board.startButton, board.progress),
+      h(
+        "div",
+        { class: "start" },
+        board.startButton,
+        board.cancelButton,
+        board.progress,
+        board.exportLink,
+      ),
       board.startStatus,
       board.best,
+      board.costLine,
       board.empty,
       h("div", { class: "table-wrap" }, board.table),
     ),
@@ -530,16 +598,14 @@ export async function jobView(root, { jobId, flash, onLeave }) {
   let renewing = false; // the server ends each stream after a while; EventSource reconnects
   source.addEventListener("open", () => {
     renewing = false;
-    liveState.dataset.state = "live";
-    fill(liveState, "Live");
+    board.setConnection("live");
   });
   source.addEventListener("reconnect", () => {
     renewing = true;
   });
   source.addEventListener("error", () => {
     if (renewing && source.readyState === EventSource.CONNECTING) return;
-    liveState.dataset.state = "reconnecting";
-    fill(liveState, "Reconnecting…");
+    board.setConnection("reconnecting");
   });
   source.addEventListener("job", (event) => {
     job = JSON.parse(event.data);
@@ -552,7 +618,7 @@ export async function jobView(root, { jobId, flash, onLeave }) {
   });
   source.addEventListener("gone", () => {
     source.close();
-    fill(liveState, "Job deleted");
+    board.setConnection("gone");
   });
   onLeave(() => {
     source.close();

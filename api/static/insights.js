@@ -1,6 +1,18 @@
 // Job history and analytics across jobs (GET /api/analytics), with an inline SVG chart.
 
-import { api, fill, focusHeading, h, money, notice, percent, svg, when } from "./lib.js";
+import {
+  api,
+  cost,
+  fill,
+  focusHeading,
+  h,
+  jobTitle,
+  money,
+  notice,
+  percent,
+  svg,
+  when,
+} from "./lib.js";
 
 async function load(root, limit) {
   fill(root, h("p", { class: "loading" }, "Loading…"));
@@ -40,7 +52,7 @@ function historyTable(jobs) {
         h(
           "tr",
           {},
-          ["Job", "Created", "Calls", "Agreed", "Best deal"].map((name) =>
+          ["Job", "Created", "Calls", "Agreed", "Best deal", "Cost"].map((name) =>
             h("th", { scope: "col" }, name),
           ),
         ),
@@ -59,8 +71,7 @@ function historyTable(jobs) {
             h(
               "th",
               { scope: "row", "data-label": "Job" },
-              h("a", { href: target }, capitalised(job.task || "job"), " · ", job.zip_code),
-              h("span", { class: "problem" }, job.problem),
+              h("a", { href: target, title: job.problem }, jobTitle(job)),
             ),
             h("td", { "data-label": "Created" }, when(job.created_at)),
             h("td", { "data-label": "Calls" }, jobStatus(job)),
@@ -78,6 +89,7 @@ function historyTable(jobs) {
                   ]
                 : "—",
             ),
+            h("td", { "data-label": "Cost", class: "num" }, job.attempts ? cost(job.cost) : "—"),
           );
         }),
       ),
@@ -158,6 +170,7 @@ const SERIES = [
   { key: "agreed", label: "Price agreed", className: "bar-agreed" },
   { key: "talked", label: "Talked, no deal", className: "bar-talked" },
   { key: "missed", label: "Not reached", className: "bar-missed" },
+  { key: "errors", label: "Error on our side", className: "bar-error" },
   { key: "waiting", label: "Not called yet", className: "bar-waiting" },
 ];
 
@@ -167,7 +180,8 @@ function seriesOf(job) {
     agreed: job.agreed,
     talked,
     missed: job.not_reached,
-    waiting: Math.max(0, job.providers - job.agreed - talked - job.not_reached),
+    errors: job.errors,
+    waiting: Math.max(0, job.providers - job.agreed - talked - job.not_reached - job.errors),
   };
 }
 
@@ -210,7 +224,7 @@ function outcomesChart(jobs) {
       svg(
         "text",
         { x: label - 8, y: y + bar / 2 + 5, "text-anchor": "end", class: "chart-label" },
-        `${capitalised(job.task || "job")} · ${job.zip_code}`.slice(0, 22),
+        jobTitle(job, 12).slice(0, 26),
       ),
     );
     let x = label;
@@ -282,7 +296,7 @@ function outcomesChart(jobs) {
           return h(
             "tr",
             {},
-            h("th", { scope: "row" }, `${capitalised(job.task || "job")} · ${job.zip_code}`),
+            h("th", { scope: "row" }, jobTitle(job)),
             SERIES.map((s) => h("td", { class: "num" }, String(parts[s.key]))),
           );
         }),
@@ -328,6 +342,17 @@ export async function analyticsView(root) {
           ? `${t.average_savings_percent}% off the first quote`
           : "first quote minus agreed price",
       ),
+      tile("Calls failed on our side", String(t.errors), "errors, apart from lines not reached"),
+      tile("Call cost", cost(t.cost), `${t.attempts} attempts, estimated`),
+      data.spend
+        ? tile(
+            "Spent, last 24 hours",
+            cost(data.spend.last_24_hours),
+            data.spend.daily_cap !== null
+              ? `of a ${cost(data.spend.daily_cap)} daily cap`
+              : "no daily cap set",
+          )
+        : null,
     ),
     h(
       "section",
@@ -340,7 +365,8 @@ export async function analyticsView(root) {
       { class: "hint" },
       "A call is placed once dialled; it connected when someone talked; the agreement rate " +
         "counts agreed prices among connected calls; savings are the first quote minus the " +
-        "agreed price.",
+        "agreed price; a call that failed on our side counts as an error, not as not " +
+        "reached; costs are estimates from the configured per-minute rates.",
     ),
   );
   focusHeading(root);

@@ -84,6 +84,11 @@ export async function api(path, { method = "GET", body } = {}) {
   } catch {
     throw new ApiError(0, "The job API cannot be reached. Is it running?");
   }
+  if (response.status === 401) {
+    // Signed out (or the session ended): to the sign-in page.
+    location.assign("/login");
+    throw new ApiError(401, "Please sign in.");
+  }
   const data = await response.json().catch(() => null);
   if (!response.ok) {
     const { message, fields } = describe(data && data.detail);
@@ -134,7 +139,38 @@ export const OUTCOME_LABELS = {
   voicemail: "Voicemail",
   dial_error: "Could not dial",
   error: "Error",
+  declined: "Declined the job",
+  canceled: "Canceled",
 };
+
+/** "Plumber: my toilet keeps running · 94110": jobs told apart by what they are about. */
+export function jobTitle(job, length = 48) {
+  const trade = job.task ? job.task[0].toUpperCase() + job.task.slice(1) : "Job";
+  const problem = (job.problem || "").trim();
+  const short = problem.length > length ? `${problem.slice(0, length - 1).trimEnd()}…` : problem;
+  return short ? `${trade}: ${short} · ${job.zip_code}` : `${trade} · ${job.zip_code}`;
+}
+
+/** An estimated cost: "$0.12" (cents shown even when small); an em dash for none. */
+export function cost(value) {
+  if (value === null || value === undefined) return "—";
+  return cents.format(value);
+}
+
+/** A time of day, with the date when it is not today. */
+export function clock(iso) {
+  if (!iso) return "";
+  const date = new Date(iso);
+  const today = new Date().toDateString() === date.toDateString();
+  return today
+    ? date.toLocaleTimeString(undefined, { timeStyle: "short" })
+    : date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+}
+
+/** Whether a call is over and no follow-up waits. */
+export function isSettled(row) {
+  return (row.call_status === "completed" || row.call_status === "failed") && !row.next_attempt_at;
+}
 
 /** Whether a provider row has an agreed price. */
 export function isAgreed(row) {

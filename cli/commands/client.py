@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from cli.commands.base import CommandError
+from cli.commands.base import CommandError, printable_document
 
 #: A validation error's location (`["body", "zip_code"]`) as the user wrote it (`--zip`).
 FieldNamer = Callable[[list[Any]], str]
@@ -26,10 +26,11 @@ class ApiError(CommandError):
 class JobApi:
     """The calls `haggle` makes to the job API, each returning the decoded JSON answer."""
 
-    def __init__(self, base_url: str, *, timeout: float = 15.0) -> None:
+    def __init__(self, base_url: str, key: str | None = None, *, timeout: float = 15.0) -> None:
         self.base_url = base_url.rstrip("/")
         self._timeout = timeout
-        self._client = httpx.Client(base_url=self.base_url, timeout=timeout)
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        self._client = httpx.Client(base_url=self.base_url, timeout=timeout, headers=headers)
 
     def __enter__(self) -> JobApi:
         return self
@@ -64,6 +65,12 @@ class JobApi:
         answer: list[dict[str, Any]] = self._request("GET", f"/api/providers/{job_id}")
         return answer
 
+    def calls(self, job_id: str) -> list[dict[str, Any]]:
+        """`GET /api/providers/{job_id}/status`: the providers with their calls' state and
+        the transcript so far (written turn by turn while a call runs)."""
+        answer: list[dict[str, Any]] = self._request("GET", f"/api/providers/{job_id}/status")
+        return answer
+
     def start_calls(self, job_id: str) -> dict[str, Any]:
         """`POST /api/start-calls/{job_id}`. The API waits for the voice service, so this
         request may take longer than the others."""
@@ -72,8 +79,39 @@ class JobApi:
         )
         return answer
 
+    def call_again(self, job_id: str, provider_ids: list[int] | None) -> dict[str, Any]:
+        """`POST /api/jobs/{job_id}/call-again`: the named providers, or every failed call."""
+        body = {"provider_ids": provider_ids} if provider_ids is not None else {}
+        answer: dict[str, Any] = self._request("POST", f"/api/jobs/{job_id}/call-again", json=body)
+        return answer
+
+    def costs(self, job_id: str) -> dict[str, Any]:
+        """`GET /api/jobs/{job_id}/costs`."""
+        answer: dict[str, Any] = self._request("GET", f"/api/jobs/{job_id}/costs")
+        return answer
+
+    def export_csv(self, job_id: str) -> str:
+        """`GET /api/jobs/{job_id}/export.csv`: the CSV text (without the byte-order mark)."""
+        text: str = self._request("GET", f"/api/jobs/{job_id}/export.csv", raw=True)
+        return text.lstrip("\ufeff")
+
+    def cancel(self, job_id: str) -> dict[str, Any]:
+        """`POST /api/jobs/{job_id}/cancel`."""
+        answer: dict[str, Any] = self._request("POST", f"/api/jobs/{job_id}/cancel")
+        return answer
+
+    def call(self, method: str, path: str, json: Any = None) -> Any:
+        """Any other request to the job API; its decoded JSON answer."""
+        return self._request(method, path, json=json)
+
     def _request(
-        self, method: str, path: str, *, json: Any = None, timeout: float | None = None
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        timeout: float | None = None,
+        raw: bool = False,
     ) -> Any:
         try:
             response = self._client.request(
@@ -90,8 +128,11 @@ class JobApi:
                 "running? Start it with 'haggle serve api', or point --api or HAGGLE_API_URL "
                 "at it"
             ) from None
+        if raw and response.is_success:
+            return response.text
         try:
-            body = response.json()
+            # Names, transcripts and error details may carry escape codes: gone from here on.
+            body = printable_document(response.json())
         except ValueError:
             body = None
         if response.is_success:
@@ -102,7 +143,12 @@ class JobApi:
                 )
             return body
         detail = body.get("detail") if isinstance(body, dict) else None
-        if response.status_code in (404, 405) and detail in (None, "Not Found"):
+        if response.status_code == 401:
+            message = (
+                f"the job API refused the request: {detail or 'no credential'}; set "
+                "HAGGLE_API_KEY (or pass --api-key) to a key from 'haggle keys create'"
+            )
+        elif response.status_code in (404, 405) and detail in (None, "Not Found"):
             # The route itself is missing: the URL points at something else.
             message = f"{self.base_url} has no {path}: is it the Haggle job API?"
         elif detail is None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cli.commands.base import CommandError, api_options, api_url, print_lines, table
+from cli.commands.base import CommandError, api_key, api_options, api_url, print_lines, table
 from cli.commands.client import ApiError, JobApi, describe_detail
 
 #: Job fields as `haggle job create` spells them.
@@ -23,6 +23,7 @@ _JOB_FLAGS = {
     "house_address": "--address",
     "date_needed": "--date",
     "context_answers": "--context",
+    "followup_minutes": "--follow-up",
 }
 #: Accepted CSV header names, after lower-casing and `-`/space → `_`.
 _NAME_COLUMNS = ("service_provider", "name")
@@ -58,6 +59,20 @@ def add_parsers(commands: argparse._SubParsersAction[Any]) -> None:
     create.add_argument("--address", help="the house address")
     create.add_argument("--date", help="when the job is needed (free text: 'this Friday')")
     create.add_argument("--context", help="answers the agent may give about the job")
+    follow = create.add_mutually_exclusive_group()
+    follow.add_argument(
+        "--follow-up",
+        action="append",
+        type=float,
+        metavar="MINUTES",
+        help=(
+            "call a busy or unanswered line again this many minutes later (repeatable, one "
+            "per follow-up; default: 30 and 120), inside calling hours"
+        ),
+    )
+    follow.add_argument(
+        "--no-follow-up", action="store_true", help="never call a busy line again by itself"
+    )
     create.add_argument("--json", action="store_true", help="print the whole job as JSON")
     create.set_defaults(handler=_create_job)
 
@@ -114,7 +129,9 @@ def _create_job(args: argparse.Namespace) -> int:
         "context_answers": args.context,
     }
     body |= {key: value for key, value in optional.items() if value is not None}
-    with JobApi(api_url(args)) as api:
+    if args.no_follow_up or args.follow_up:
+        body["followup_minutes"] = [] if args.no_follow_up else args.follow_up
+    with JobApi(api_url(args), api_key(args)) as api:
         try:
             job = api.create_job(body)
         except ApiError as error:
@@ -197,7 +214,7 @@ def _add_providers(args: argparse.Namespace) -> int:
     except CommandError as error:
         raise CommandError(f"providers add: {source}: {error}") from None
     body = [{"service_provider": p.name, "phone_number": p.phone} for p in providers]
-    with JobApi(api_url(args)) as api:
+    with JobApi(api_url(args), api_key(args)) as api:
         try:
             stored = api.add_providers(args.job_id, body)
         except ApiError as error:

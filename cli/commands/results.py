@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Any
 
-from cli.commands.base import api_options, api_url, money, print_lines, table
+from cli.commands.base import api_key, api_options, api_url, money, print_lines, printable, table
 from cli.commands.client import JobApi
 
 _TERMINAL = {"completed", "failed"}
@@ -21,11 +22,21 @@ def add_parsers(commands: argparse._SubParsersAction[Any]) -> None:
         description=(
             "Show a job's calls, best deal first: agreed prices from lowest, then calls "
             "that ended without one, then calls still under way, then failed calls. "
-            "Savings are the first quote minus the agreed price."
+            "Savings are the first quote minus the agreed price; costs are estimates from "
+            "the configured per-minute rates, every attempt included."
         ),
     )
     results.add_argument("job_id", metavar="JOB", help="the job's id")
-    results.add_argument("--json", action="store_true", help="print the ranked rows as JSON")
+    output = results.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="print the ranked rows as JSON")
+    output.add_argument(
+        "--csv",
+        action="store_true",
+        help=(
+            "print every attempt of every call as CSV (prices, outcome, cost, conditions, "
+            "transcript), as the dashboard's export; redirect it to a file for a spreadsheet"
+        ),
+    )
     results.set_defaults(handler=_results)
 
 
@@ -53,6 +64,9 @@ def _row(provider: dict[str, Any]) -> dict[str, Any]:
         "savings_percent": percent,
         "conditions": provider.get("conditions"),
         "failure_reason": provider.get("failure_reason"),
+        "attempt": provider.get("attempt", 1),
+        "next_attempt_at": provider.get("next_attempt_at"),
+        "cost": provider.get("cost"),
     }
 
 
@@ -76,10 +90,18 @@ def _savings(row: dict[str, Any]) -> str:
     return text
 
 
-def result_lines(job: dict[str, Any], rows: list[dict[str, Any]]) -> list[str]:
-    """The job's header, its ranked table and the best deal, as lines."""
+def _cost(value: float | None) -> str:
+    return "-" if value is None else f"${value:,.2f}"
+
+
+def result_lines(
+    job: dict[str, Any], rows: list[dict[str, Any]], costs: dict[str, Any] | None = None
+) -> list[str]:
+    """The job's header, its ranked table, the best deal and the cost, as lines."""
     budget = "no limit" if job.get("max_price") is None else money(job["max_price"])
-    header = f"{job['job_id']}: {job['problem']} (zip {job['zip_code']}, budget {budget})"
+    header = printable(
+        f"{job['job_id']}: {job['problem']} (zip {job['zip_code']}, budget {budget})"
+    )
     if not rows:
         return [header, "no providers yet: add some with 'haggle providers add'"]
     cells = [
@@ -90,15 +112,27 @@ def result_lines(job: dict[str, Any], rows: list[dict[str, Any]]) -> list[str]:
             money(row["first_quote"]),
             money(row["agreed_price"]),
             _savings(row),
+            str(row["attempt"]),
+            _cost(row["cost"]),
             row["conditions"] or "",
         ]
         for row in rows
     ]
-    headers = ["#", "PROVIDER", "OUTCOME", "FIRST QUOTE", "AGREED", "SAVINGS", "CONDITIONS"]
-    lines = [header, "", *table(headers, cells, right={0, 3, 4, 5}), ""]
+    headers = [
+        "#",
+        "PROVIDER",
+        "OUTCOME",
+        "FIRST QUOTE",
+        "AGREED",
+        "SAVINGS",
+        "TRIES",
+        "COST",
+        "CONDITIONS",
+    ]
+    lines = [header, "", *table(headers, cells, right={0, 3, 4, 5, 6, 7}), ""]
     best = rows[0]
     if best["agreed_price"] is not None:
-        lines.append(f"best: {best['provider']} at {money(best['agreed_price'])}")
+        lines.append(printable(f"best: {best['provider']} at {money(best['agreed_price'])}"))
     else:
         open_calls = sum(row["call_status"] not in _TERMINAL for row in rows)
         if open_calls:
@@ -106,15 +140,30 @@ def result_lines(job: dict[str, Any], rows: list[dict[str, Any]]) -> list[str]:
             lines.append(f"no price agreed yet ({open_calls} call{plural} still open)")
         else:
             lines.append("no price agreed")
+    if costs is not None:
+        plural = "s" if costs["attempts"] != 1 else ""
+        lines.append(
+            f"cost: {_cost(costs['cost'])} for {costs['attempts']} call{plural} "
+            f"({costs['duration_seconds'] / 60:.1f} min; estimate)"
+        )
+        cap = costs.get("daily_spend_cap")
+        spent = _cost(costs["account_cost_last_24_hours"])
+        lines.append(
+            f"account, last 24 hours: {spent}" + (f" of a {_cost(cap)} cap" if cap else "")
+        )
     return lines
 
 
 def _results(args: argparse.Namespace) -> int:
-    with JobApi(api_url(args)) as api:
+    with JobApi(api_url(args), api_key(args)) as api:
+        if args.csv:
+            sys.stdout.write(api.export_csv(args.job_id))
+            return 0
         job = api.get_job(args.job_id)
         rows = ranked(api.providers(args.job_id))
+        costs = None if args.json else api.costs(args.job_id)
     if args.json:
         print_lines([json.dumps(rows, indent=2)])
     else:
-        print_lines(result_lines(job, rows))
+        print_lines(result_lines(job, rows, costs))
     return 0

@@ -52,5 +52,14 @@ def _serve(args: argparse.Namespace) -> int:
     port = default_port if args.port is None else args.port
     # A malformed setting ends the import of the app with one line and exit 2; a port in use
     # ends uvicorn with exit 1. Both leave through SystemExit, as uvicorn's own command does.
-    uvicorn.run(target, host=args.host, port=port)
+    # uvloop and httptools (uvicorn's standard extras) explicitly; no per-message deflate on
+    # the media stream: base64 audio barely compresses and deflate would cost every frame.
+    uvicorn.run(
+        target,
+        host=args.host,
+        port=port,
+        loop="uvloop",
+        http="httptools",
+        ws_per_message_deflate=False,
+    )
     return 0

@@ -19,16 +19,21 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from shared.models import (
+    ATTEMPT_FIELDS,
+    Attempt,
     CallStatus,
     CallUpdate,
     Job,
     JobCreate,
+    Outcome,
     Provider,
     ProviderCreate,
+    TranscriptTurn,
+    format_transcript,
     statuses_before,
     utcnow,
 )
-from shared.storage.aggregates import JobFigures
+from shared.storage.accounts import AccountStore
 
 if TYPE_CHECKING:
     from shared.storage.fleet import Fleet
@@ -43,6 +48,9 @@ class Where:
     """Which provider rows a bulk update touches (every given condition must hold)."""
 
     job_id: str | None = None
+    provider_id: int | None = None
+    #: Only the row whose latest attempt has this number (a compare-and-set on the attempt).
+    attempt: int | None = None
     statuses: tuple[str, ...] | None = None
     queued: bool | None = None
     claimed_by: str | None = None
@@ -51,17 +59,46 @@ class Where:
 
 
 _LIVE = (CallStatus.DIALING.value, CallStatus.IN_PROGRESS.value)
+_ENDED = (CallStatus.COMPLETED.value, CallStatus.FAILED.value)
 
 
-class Store(abc.ABC):
-    """Jobs and providers, persisted."""
+def _new_attempt(number: int, reason: str, now: datetime) -> dict[str, Any]:
+    """A provider row's call fields for a new attempt, queued now."""
+    return {
+        "call_status": CallStatus.PENDING.value,
+        "attempt": number,
+        "attempt_reason": reason,
+        "outcome": None,
+        "failure_reason": None,
+        "negotiated_price": None,
+        "minimum_quote": None,
+        "conditions": None,
+        "call_sid": None,
+        "call_transcript": None,
+        "transcript_turns": [],
+        "queued_at": now,
+        "next_attempt_at": None,
+        "claimed_by": None,
+        "lease_expires_at": None,
+        "dialed_at": None,
+        "answered_at": None,
+        "ended_at": None,
+        "duration_seconds": None,
+        "cost": None,
+        "callback_requested": None,
+        "updated_at": now,
+    }
+
+
+class Store(AccountStore):
+    """Jobs, providers and accounts, persisted."""
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    async def open(self) -> None:  # noqa: B027 - optional hook
+    async def open(self) -> None:
         """Connect, and create the schema where the backend owns it."""
 
-    async def close(self) -> None:  # noqa: B027 - optional hook
+    async def close(self) -> None:
         """Release connections."""
 
     @abc.abstractmethod
@@ -72,8 +109,8 @@ class Store(abc.ABC):
 
     def add_write_listener(self, listener: Callable[[frozenset[str]], None]) -> Callable[[], None]:
         """Call `listener` with the ids of the jobs each write through this store touched;
-        returns the function that removes it. (The change feed uses it to publish this
-        process's own writes at once.)"""
+        returns the function that removes it. The change feed uses it to publish this
+        process's own writes at once."""
         listeners: list[Callable[[frozenset[str]], None]] = self.__dict__.setdefault(
             "_write_listeners", []
         )
@@ -122,9 +159,9 @@ class Store(abc.ABC):
         row = await self._select_job(job_id)
         return Job.model_validate(row) if row else None
 
-    async def list_jobs(self, limit: int = 100) -> list[Job]:
-        """The newest jobs first."""
-        return [Job.model_validate(row) for row in await self._select_jobs(limit)]
+    async def list_jobs(self, limit: int = 100, account_id: str | None = None) -> list[Job]:
+        """The newest jobs first: the account's, or everyone's when `account_id` is `None`."""
+        return [Job.model_validate(row) for row in await self._select_jobs(limit, account_id)]
 
     async def update_job(self, job_id: str, **fields: Any) -> Job | None:
         """Change a job's fields (those of `JobCreate`); `None` values are left out."""
@@ -143,7 +180,9 @@ class Store(abc.ABC):
     # -- providers -------------------------------------------------------------------------
 
     async def add_providers(self, job: Job, providers: Sequence[ProviderCreate]) -> list[Provider]:
-        """Store providers for a job, all or none, copying in the job's details."""
+        """Store providers for a job, copying in the job's details. A number the job already
+        has is left out, even when another request adds it at the same moment (a unique key);
+        the answer lists the rows this call stored."""
         now = utcnow()
         rows: list[dict[str, Any]] = [
             {
@@ -157,8 +196,10 @@ class Store(abc.ABC):
                 "problem": job.problem,
                 "call_status": CallStatus.PENDING.value,
                 "transcript_turns": [],
+                "attempt": 1,
                 "created_at": now,
                 "updated_at": now,
+                "account_id": job.account_id,
             }
             for provider in providers
         ]
@@ -224,6 +265,32 @@ class Store(abc.ABC):
         self._wrote(row["job_id"])
         return Provider.model_validate(row)
 
+    async def save_live_transcript(
+        self,
+        provider_id: int,
+        turns: Sequence[TranscriptTurn],
+        first_quote: float | None = None,
+    ) -> Provider | None:
+        """Store the transcript so far (and the first quote, once heard) of a call in progress.
+
+        Only a call still `in_progress` takes it: a finished call never moves, so a write that
+        arrives after the call's final result changes nothing (`None` is returned then, and
+        for an unknown provider)."""
+        values: dict[str, Any] = {
+            "transcript_turns": [turn.model_dump() for turn in turns],
+            "call_transcript": format_transcript(list(turns)),
+            "updated_at": utcnow(),
+        }
+        if first_quote is not None:
+            values["minimum_quote"] = first_quote
+        row = await self._patch_provider(
+            provider_id, values, only_if_status_in=[CallStatus.IN_PROGRESS.value]
+        )
+        if not row:
+            return None
+        self._wrote(row["job_id"])
+        return Provider.model_validate(row)
+
     async def queue_calls(self, job_id: str) -> list[Provider]:
         """Mark every provider of the job not yet called as queued; return only those newly
         queued. Calling it again queues nobody twice."""
@@ -235,6 +302,44 @@ class Store(abc.ABC):
         if rows:
             self._wrote(job_id)
         return [Provider.model_validate(row) for row in rows]
+
+    async def cancel_job(self, job_id: str) -> list[Provider]:
+        """Cancel a job: every call not placed yet (queued or not) ends `failed` with outcome
+        `canceled`, atomically, so no dispatcher can claim it after; those calls."""
+        now = utcnow()
+        rows = await self._patch_providers_where(
+            {
+                "call_status": CallStatus.FAILED.value,
+                "outcome": Outcome.CANCELED.value,
+                "failure_reason": "the job was canceled",
+                "ended_at": now,
+                "updated_at": now,
+            },
+            Where(job_id=job_id, statuses=(CallStatus.PENDING.value,)),
+        )
+        # Follow-ups scheduled for ended calls are dropped too.
+        await self._patch_providers_where(
+            {"next_attempt_at": None, "updated_at": now},
+            Where(
+                job_id=job_id,
+                statuses=(CallStatus.COMPLETED.value, CallStatus.FAILED.value),
+            ),
+        )
+        await self._patch_job(job_id, {"status": "canceled", "updated_at": now})
+        self._wrote(job_id)
+        return [Provider.model_validate(row) for row in rows]
+
+    async def defer_call(self, provider_id: int, until: datetime | None) -> Provider | None:
+        """Note that a queued call waits until `until` (or no longer, with `None`)."""
+        row = await self._patch_provider(
+            provider_id,
+            {"not_before": until, "updated_at": utcnow()},
+            only_if_status_in=[CallStatus.PENDING.value],
+        )
+        if not row:
+            return None
+        self._wrote(row["job_id"])
+        return Provider.model_validate(row)
 
     async def claim_call(
         self, provider_id: int, owner: str, lease_until: datetime | None = None
@@ -305,12 +410,76 @@ class Store(abc.ABC):
         self._wrote(*(row["job_id"] for row in rows))
         return [Provider.model_validate(row) for row in rows]
 
-    # -- figures ---------------------------------------------------------------------------
+    # -- attempts and costs ----------------------------------------------------------------
 
-    async def job_figures(self, limit: int) -> list[JobFigures] | None:
-        """Call figures of the newest `limit` jobs, computed by the database; `None` when
-        this backend cannot aggregate (then callers compute them from the rows)."""
-        return None
+    async def call_again(self, provider_id: int, *, reason: str = "again") -> Provider | None:
+        """Queue a new attempt for an ended call that did not agree: the ended attempt is
+        kept in the attempts table and the provider row starts over as the new attempt.
+        `None` when the call has not ended, was agreed, or another request started the new
+        attempt first (only one ever does).
+
+        The ended attempt is kept first (under an id unique to it, so keeping it twice is a
+        no-op), then the row is reset by a compare-and-set on its attempt number: a finished
+        attempt itself never moves again.
+        """
+        current = await self.get_provider(provider_id)
+        if (
+            current is None
+            or not current.call_status.is_terminal
+            or current.outcome is Outcome.AGREED
+        ):
+            return None
+        now = utcnow()
+        kept = current.model_dump(include=set(ATTEMPT_FIELDS), mode="python")
+        kept["transcript_turns"] = [turn.model_dump() for turn in current.transcript_turns]
+        kept |= {
+            "id": f"{current.id}:{current.attempt}",
+            "provider_id": current.id,
+            "created_at": now,
+        }
+        await self._insert_attempt(kept)
+        rows = await self._patch_providers_where(
+            _new_attempt(current.attempt + 1, reason, now),
+            Where(provider_id=current.id, attempt=current.attempt, statuses=_ENDED),
+        )
+        if not rows:
+            return None
+        self._wrote(current.job_id)
+        return Provider.model_validate(rows[0])
+
+    async def schedule_follow_up(
+        self, provider_id: int, attempt: int, at: datetime | None
+    ) -> Provider | None:
+        """Set (or, with `None`, clear) when attempt `attempt`'s follow-up is placed; only
+        while that attempt is the provider's latest and has ended. The new row, or `None`."""
+        rows = await self._patch_providers_where(
+            {"next_attempt_at": at, "updated_at": utcnow()},
+            Where(provider_id=provider_id, attempt=attempt, statuses=_ENDED),
+        )
+        if not rows:
+            return None
+        self._wrote(rows[0]["job_id"])
+        return Provider.model_validate(rows[0])
+
+    async def due_follow_ups(self, now: datetime) -> list[Provider]:
+        """Ended calls, of any job, whose follow-up is due at `now`."""
+        return [Provider.model_validate(row) for row in await self._select_due(now)]
+
+    async def list_attempts(self, job_id: str) -> list[Attempt]:
+        """Every attempt of a job's calls that has been dialled, earlier ones and the latest,
+        by provider then attempt number."""
+        kept = [Attempt.model_validate(row) for row in await self._select_attempts(job_id)]
+        latest = [
+            attempt_of(provider)
+            for provider in await self.list_providers(job_id)
+            if provider.dialed_at is not None or provider.call_status.is_terminal
+        ]
+        return sorted([*kept, *latest], key=lambda item: (item.provider_id, item.attempt))
+
+    async def costs_since(self, since: datetime) -> list[tuple[str, float]]:
+        """`(job_id, cost)` of every attempt, of any job, that ended at or after `since` and
+        has a cost."""
+        return [(row["job_id"], float(row["cost"])) for row in await self._select_costs(since)]
 
     # -- primitives ------------------------------------------------------------------------
 
@@ -321,13 +490,15 @@ class Store(abc.ABC):
     async def _select_job(self, job_id: str) -> dict[str, Any] | None: ...
 
     @abc.abstractmethod
-    async def _select_jobs(self, limit: int) -> list[dict[str, Any]]: ...
+    async def _select_jobs(self, limit: int, account_id: str | None) -> list[dict[str, Any]]: ...
 
     @abc.abstractmethod
     async def _patch_job(self, job_id: str, values: dict[str, Any]) -> dict[str, Any] | None: ...
 
     @abc.abstractmethod
-    async def _insert_providers(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]: ...
+    async def _insert_providers(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Insert in one statement, leaving out rows whose (job, number) is stored already;
+        the rows inserted, in id order."""
 
     @abc.abstractmethod
     async def _select_provider(self, provider_id: int) -> dict[str, Any] | None: ...
@@ -357,8 +528,38 @@ class Store(abc.ABC):
         `since` (several per job allowed)."""
 
     @abc.abstractmethod
+    async def _insert_attempt(self, row: dict[str, Any]) -> bool:
+        """Keep an ended attempt; `False` (and nothing changed) when its id is already kept."""
+
+    @abc.abstractmethod
+    async def _select_attempts(self, job_id: str) -> list[dict[str, Any]]:
+        """A job's kept attempts."""
+
+    @abc.abstractmethod
+    async def _select_due(self, now: datetime) -> list[dict[str, Any]]:
+        """Ended provider rows whose `next_attempt_at` is at or before `now`, in id order."""
+
+    @abc.abstractmethod
+    async def _select_costs(self, since: datetime) -> list[dict[str, Any]]:
+        """`{job_id, cost}` of every provider row and kept attempt ended since `since` with
+        a cost."""
+
+    @abc.abstractmethod
     async def _patch_providers_where(
         self, values: dict[str, Any], where: Where
     ) -> list[dict[str, Any]]:
         """Update every provider row matching `where` in one atomic statement; those rows,
         in id order."""
+
+
+def attempt_of(provider: Provider) -> Attempt:
+    """A provider row's latest attempt, in the shape of a kept one."""
+    fields = provider.model_dump(include=set(ATTEMPT_FIELDS))
+    return Attempt.model_validate(
+        fields
+        | {
+            "id": f"{provider.id}:{provider.attempt}",
+            "provider_id": provider.id,
+            "created_at": provider.dialed_at or provider.created_at,
+        }
+    )

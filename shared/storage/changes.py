@@ -241,13 +241,14 @@ SUPABASE_INTERVAL = 2.0
 
 def make_change_feed(store: Store) -> ChangeFeed:
     """The change feed that fits the store's backend (not started)."""
-    from shared.storage.sql import SQLStore, asyncpg_dsn, sqlite_path
+    from shared.storage.sql import SQLStore, asyncpg_dsn
+    from shared.storage.sqlite_file import sqlite_path
 
     if isinstance(store, SQLStore):
         if store.is_sqlite:
             path = sqlite_path(store.url)
             if path is not None:
-                version = SQLiteVersion(path)
+                version = SQLiteVersion(str(path))
                 return PollingFeed(
                     store,
                     interval=SQLITE_INTERVAL,

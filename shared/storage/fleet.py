@@ -27,7 +27,7 @@ import asyncio
 import math
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -95,10 +95,16 @@ class Fleet(abc.ABC):
 
     @abc.abstractmethod
     async def claim_next(
-        self, owner: str, lease_until: datetime | None, max_in_flight: int
+        self,
+        owner: str,
+        lease_until: datetime | None,
+        max_in_flight: int,
+        among: Collection[int],
     ) -> Provider | None:
-        """Claim the oldest queued call for `owner`, unless the fleet already has
-        `max_in_flight` calls in flight; `None` when nothing was claimed."""
+        """Claim for `owner` the oldest queued call of those in `among` (the calls the dial
+        gate cleared) that does not wait for calling hours (`not_before` in the future),
+        unless the fleet already has `max_in_flight` calls in flight; `None` when nothing
+        was claimed."""
 
 
 def _claim_values(owner: str, lease_until: datetime | None) -> dict[str, Any]:
@@ -165,10 +171,16 @@ class SQLFleet(Fleet):
         return sa.literal_column("extract(epoch from clock_timestamp())::float8", sa.Float)
 
     async def claim_next(
-        self, owner: str, lease_until: datetime | None, max_in_flight: int
+        self,
+        owner: str,
+        lease_until: datetime | None,
+        max_in_flight: int,
+        among: Collection[int],
     ) -> Provider | None:
-        """Count the fleet's calls in flight and claim the oldest queued one, under the
-        `claims` row's lock."""
+        """Count the fleet's calls in flight and claim the oldest queued one of `among`,
+        under the `claims` row's lock."""
+        if not among:
+            return None
         column = providers.c
         async with self._transaction() as connection:
             if not self._sqlite:
@@ -181,6 +193,8 @@ class SQLFleet(Fleet):
                 sa.select(column.id)
                 .where(column.call_status == CallStatus.PENDING.value)
                 .where(column.queued_at.is_not(None))
+                .where(column.id.in_(sorted(among)))
+                .where(sa.or_(column.not_before.is_(None), column.not_before <= utcnow()))
                 .order_by(column.queued_at, column.id)
                 .limit(1)
             )
@@ -276,17 +290,28 @@ class LocalFleet(Fleet):
             self._dials[ticket] = time.monotonic() + rate.window
 
     async def claim_next(
-        self, owner: str, lease_until: datetime | None, max_in_flight: int
+        self,
+        owner: str,
+        lease_until: datetime | None,
+        max_in_flight: int,
+        among: Collection[int],
     ) -> Provider | None:
-        """A compare-and-set claim of the oldest queued call, if the count allows."""
+        """A compare-and-set claim of the oldest queued call of `among`, if the count
+        allows."""
         if self._store is None:
             raise StoreError("this fleet only paces dials")
         async with self._lock:
             live = await self._store.providers_in([CallStatus.DIALING, CallStatus.IN_PROGRESS])
             if len(live) >= max_in_flight:
                 return None
-            queued = await self._store.providers_in([CallStatus.PENDING], queued=True)
-            for provider in sorted(queued, key=lambda p: (p.queued_at or utcnow(), p.id)):
+            now = utcnow()
+            queued = [
+                provider
+                for provider in await self._store.providers_in([CallStatus.PENDING], queued=True)
+                if provider.id in among
+                and (provider.not_before is None or provider.not_before <= now)
+            ]
+            for provider in sorted(queued, key=lambda p: (p.queued_at or now, p.id)):
                 claimed = await self._store.claim_call(provider.id, owner, lease_until)
                 if claimed is not None:
                     return claimed

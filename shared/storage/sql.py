@@ -3,24 +3,25 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.dialects.postgresql import insert as postgres_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from shared.storage.aggregates import JobFigures, figures_of, figures_query
+from shared.storage import migrate
 from shared.storage.base import Store, StoreError, Where
 from shared.storage.fleet import SQLFleet
-from shared.storage.notify import install_notify_trigger
-from shared.storage.schema import jobs, metadata, providers
+from shared.storage.schema import call_attempts, jobs, metadata, providers
+from shared.storage.sqlite_file import SqliteFile, sqlite_path
 
+# Per connection. WAL mode (both services read while one writes) is a property of the file,
+# set once under the migration lock: two processes switching a fresh file at once can fail.
 _SQLITE_PRAGMAS = (
-    # WAL lets both services (two processes) read while one writes.
-    "PRAGMA journal_mode=WAL",
     # Wait for the other process's write lock instead of failing at once.
     "PRAGMA busy_timeout=10000",
     "PRAGMA synchronous=NORMAL",
@@ -53,27 +54,16 @@ def asyncpg_dsn(database_url: str) -> tuple[str, dict[str, Any]]:
     return "postgresql:" + url.split(":", 1)[1], connect_args
 
 
-def sqlite_path(database_url: str) -> str | None:
-    """The file of an SQLite `DATABASE_URL` (`None` for an in-memory database)."""
-    file = _sqlite_file(database_url)
-    return str(file) if file is not None else None
-
-
-def _sqlite_file(url: str) -> Path | None:
-    path = urlsplit(url).path
-    if path in ("", "/", "/:memory:"):
-        return None
-    # sqlite:///relative/path and sqlite:////absolute/path
-    return Path(path[1:]) if path.startswith("/") else Path(path)
-
-
 class SQLStore(Store):
     """Jobs and providers in SQLite or Postgres."""
 
     def __init__(self, database_url: str, *, create_schema: bool = True) -> None:
+        """`create_schema=False` leaves the schema to the operator (`migrations/*.sql`)."""
         self._url = database_url
         self._create_schema = create_schema
         self._engine: AsyncEngine | None = None
+        path = sqlite_path(database_url) if self.is_sqlite else None
+        self._file = SqliteFile(path) if path is not None else None
 
     @property
     def engine(self) -> AsyncEngine:
@@ -93,27 +83,26 @@ class SQLStore(Store):
         return self._url.startswith("sqlite")
 
     async def open(self) -> None:
-        """Connect, and create or upgrade the schema."""
+        """Connect, and bring the schema to the newest revision (see `migrate`)."""
         url, connect_args = async_url(self._url)
-        if self.is_sqlite:
-            file = _sqlite_file(self._url)
-            if file is not None:
-                file.parent.mkdir(parents=True, exist_ok=True)
+        if self._file is not None:
+            self._file.path.parent.mkdir(parents=True, exist_ok=True)
         self._engine = create_async_engine(url, connect_args=connect_args, pool_pre_ping=True)
         if self.is_sqlite:
             event.listen(self._engine.sync_engine, "connect", _set_sqlite_pragmas)
         try:
             if self._create_schema:
-                async with self._engine.begin() as connection:
-                    await connection.run_sync(metadata.create_all)
-                    await connection.run_sync(_add_missing_columns)
-                if not self.is_sqlite:
-                    async with self._engine.begin() as connection:
-                        await install_notify_trigger(connection)
-            await self.ping()
-        except (SQLAlchemyError, OSError) as error:
+                lock = self._file.lock_file if self._file is not None else None
+                await migrate.upgrade(self._engine, lock)
+            async with self._engine.connect() as connection:
+                await connection.execute(sa.select(sa.literal(1)))
+            if self._file is not None:
+                self._file.remember()
+        except (SQLAlchemyError, OSError, StoreError) as error:
             await self._engine.dispose()
             self._engine = None
+            if isinstance(error, StoreError):
+                raise
             raise StoreError(f"cannot open the database: {_reason(error)}") from error
 
     async def close(self) -> None:
@@ -123,17 +112,28 @@ class SQLStore(Store):
             self._engine = None
 
     async def ping(self) -> None:
-        """Raise StoreError unless the database answers."""
-        await self._run(sa.select(sa.literal(1)), fetch="scalar")
+        """Raise StoreError unless the database answers and takes writes: an SQLite file
+        still at its path and writable, a Postgres server not in read-only mode."""
+        if self._file is not None:
+            self._file.check()
+        try:
+            async with self.engine.connect() as connection:
+                if self.is_sqlite:
+                    await _probe_sqlite_write(connection)
+                else:
+                    read_only = await connection.scalar(
+                        sa.text("SELECT current_setting('transaction_read_only')")
+                    )
+                    if read_only == "on":
+                        raise StoreError("the database is read-only (transaction_read_only)")
+        except SQLAlchemyError as error:
+            raise StoreError(f"database error: {_reason(error)}") from error
+        except OSError as error:
+            raise StoreError(f"database unreachable: {_reason(error)}") from error
 
     def fleet(self) -> SQLFleet:
         """The fleet's rate and cap in this database, exact across instances."""
         return SQLFleet(self)
-
-    async def job_figures(self, limit: int) -> list[JobFigures]:
-        """Call figures of the newest `limit` jobs, in one aggregating statement."""
-        rows = await self._run(figures_query(limit), "all")
-        return [figures_of(_row(row)) for row in rows]
 
     # -- primitives ------------------------------------------------------------------------
 
@@ -145,8 +145,10 @@ class SQLStore(Store):
         result = await self._run(sa.select(jobs).where(jobs.c.id == job_id), "first")
         return _row(result) if result is not None else None
 
-    async def _select_jobs(self, limit: int) -> list[dict[str, Any]]:
+    async def _select_jobs(self, limit: int, account_id: str | None) -> list[dict[str, Any]]:
         query = sa.select(jobs).order_by(jobs.c.created_at.desc(), jobs.c.id).limit(limit)
+        if account_id is not None:
+            query = query.where(jobs.c.account_id == account_id)
         return [_row(item) for item in await self._run(query, "all")]
 
     async def _patch_job(self, job_id: str, values: dict[str, Any]) -> dict[str, Any] | None:
@@ -155,8 +157,15 @@ class SQLStore(Store):
         return _row(result) if result is not None else None
 
     async def _insert_providers(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        # One statement in one transaction: all rows or none.
-        statement = providers.insert().values(rows).returning(*providers.c)
+        # One statement in one transaction; a (job, number) already stored is skipped by the
+        # unique index, whichever request got there first.
+        insert = postgres_insert if not self.is_sqlite else sqlite_insert
+        statement = (
+            insert(providers)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["job_id", "phone_number"])
+            .returning(*providers.c)
+        )
         return sorted(
             (_row(item) for item in await self._run(statement, "all")), key=lambda row: row["id"]
         )
@@ -214,6 +223,10 @@ class SQLStore(Store):
         column = providers.c
         if where.job_id is not None:
             statement = statement.where(column.job_id == where.job_id)
+        if where.provider_id is not None:
+            statement = statement.where(column.id == where.provider_id)
+        if where.attempt is not None:
+            statement = statement.where(column.attempt == where.attempt)
         if where.statuses is not None:
             statement = statement.where(column.call_status.in_(where.statuses))
         if where.queued is not None:
@@ -227,8 +240,90 @@ class SQLStore(Store):
         rows = [_row(item) for item in await self._run(statement, "all")]
         return sorted(rows, key=lambda row: row["id"])
 
-    async def _run(self, statement: Any, fetch: str) -> Any:
+    async def _insert_attempt(self, row: dict[str, Any]) -> bool:
+        insert = sqlite_insert if self.is_sqlite else postgres_insert
+        statement = (
+            insert(call_attempts)
+            .values(row)
+            .on_conflict_do_nothing(index_elements=[call_attempts.c.id])
+            .returning(call_attempts.c.id)
+        )
+        return bool(await self._run(statement, "all"))
+
+    async def _select_attempts(self, job_id: str) -> list[dict[str, Any]]:
+        query = (
+            sa.select(call_attempts)
+            .where(call_attempts.c.job_id == job_id)
+            .order_by(call_attempts.c.provider_id, call_attempts.c.attempt)
+        )
+        return [_row(item) for item in await self._run(query, "all")]
+
+    async def _select_due(self, now: datetime) -> list[dict[str, Any]]:
+        query = (
+            sa.select(providers)
+            .where(
+                providers.c.next_attempt_at <= now,
+                providers.c.call_status.in_(["completed", "failed"]),
+            )
+            .order_by(providers.c.id)
+        )
+        return [_row(item) for item in await self._run(query, "all")]
+
+    async def _select_costs(self, since: datetime) -> list[dict[str, Any]]:
+        query = sa.union_all(
+            *(
+                sa.select(table.c.job_id, table.c.cost).where(
+                    table.c.ended_at >= since, table.c.cost.is_not(None)
+                )
+                for table in (providers, call_attempts)
+            )
+        )
+        return [_row(item) for item in await self._run(query, "all")]
+
+    async def _insert_row(self, table: str, row: dict[str, Any]) -> dict[str, Any] | None:
+        try:
+            result = await self._run(
+                metadata.tables[table].insert().values(row).returning(*metadata.tables[table].c),
+                "one",
+                conflicts=True,
+            )
+        except IntegrityError:
+            return None
+        return _row(result)
+
+    async def _select_rows(self, table: str, where: dict[str, Any]) -> list[dict[str, Any]]:
+        source = metadata.tables[table]
+        query = sa.select(source).where(*_conditions(source, where))
+        return [_row(item) for item in await self._run(query, "all")]
+
+    async def _update_rows(
+        self, table: str, where: dict[str, Any], values: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        source = metadata.tables[table]
+        statement = (
+            source.update().where(*_conditions(source, where)).values(values).returning(*source.c)
+        )
+        return [_row(item) for item in await self._run(statement, "all")]
+
+    async def _delete_rows(self, table: str, where: dict[str, Any]) -> int:
+        source = metadata.tables[table]
+        statement = source.delete().where(*_conditions(source, where)).returning(source.c[0])
+        return len(await self._run(statement, "all"))
+
+    async def _count_dials(self, account_id: str | None, since: datetime) -> int:
+        column = providers.c
+        owner = (
+            column.account_id.is_(None) if account_id is None else column.account_id == account_id
+        )
+        placed = column.dialed_at >= since
+        waiting = sa.and_(column.call_status == "pending", column.queued_at.is_not(None))
+        query = sa.select(sa.func.count()).where(owner, sa.or_(placed, waiting))
+        return int(await self._run(query, "scalar"))
+
+    async def _run(self, statement: Any, fetch: str, *, conflicts: bool = False) -> Any:
         """Run one statement in its own transaction and fetch its result."""
+        if self._file is not None:
+            self._file.check()  # never a write into a deleted or replaced file
         try:
             async with self.engine.begin() as connection:
                 result = await connection.execute(statement)
@@ -239,25 +334,25 @@ class SQLStore(Store):
                 if fetch == "first":
                     return result.first()
                 return result.all()
+        except IntegrityError as error:
+            if conflicts:
+                raise  # the caller turns a unique-key collision into an answer
+            raise StoreError(f"database error: {_reason(error)}") from error
         except SQLAlchemyError as error:
             raise StoreError(f"database error: {_reason(error)}") from error
         except OSError as error:
             raise StoreError(f"database unreachable: {_reason(error)}") from error
 
 
-def _add_missing_columns(connection: sa.Connection) -> None:
-    """Bring a database made by an earlier version up to date: add the nullable columns it
-    lacks (new columns are always nullable, so this is all an upgrade needs)."""
-    inspector = sa.inspect(connection)
-    for table in metadata.sorted_tables:
-        present = {column["name"] for column in inspector.get_columns(table.name)}
-        for column in table.columns:
-            if column.name in present or not column.nullable:
-                continue
-            kind = column.type.compile(dialect=connection.dialect)
-            connection.execute(
-                sa.text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}')
-            )
+async def _probe_sqlite_write(connection: Any) -> None:
+    """A write that changes nothing, rolled back: SQLite refuses it on a read-only file.
+
+    IMMEDIATE takes the write lock first, waiting out another writer (busy_timeout); a read
+    transaction upgraded to a write one would fail at once instead."""
+    await connection.exec_driver_sql("BEGIN IMMEDIATE")
+    version = await connection.scalar(sa.text("PRAGMA user_version"))
+    await connection.exec_driver_sql(f"PRAGMA user_version = {int(version or 0)}")
+    await connection.rollback()
 
 
 def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -272,6 +367,14 @@ def _utc(value: Any) -> Any:
     if isinstance(value, datetime) and value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value
+
+
+def _conditions(table: sa.Table, where: dict[str, Any]) -> list[Any]:
+    """`column = value` (or `IN (...)` for a list) for each entry."""
+    return [
+        table.c[name].in_(value) if isinstance(value, list) else table.c[name] == value
+        for name, value in where.items()
+    ]
 
 
 def _row(result: Any) -> dict[str, Any]:

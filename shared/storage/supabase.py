@@ -28,7 +28,7 @@ from postgrest.types import ReturnMethod
 from supabase import AsyncClient, AsyncClientOptions, AsyncSupabaseException, acreate_client
 
 from shared.storage.base import Store, StoreError, Where
-from shared.storage.schema import jobs, providers
+from shared.storage.schema import call_attempts, jobs, metadata, providers
 
 #: Supabase's default `max_rows`: the most rows PostgREST returns for one read.
 DEFAULT_PAGE_SIZE = 1000
@@ -36,14 +36,18 @@ DEFAULT_PAGE_SIZE = 1000
 _Query = AsyncSelectRequestBuilder
 _JOBS = jobs.name
 _PROVIDERS = providers.name
+_ATTEMPTS = call_attempts.name
 
 
 def _columns_of(table: sa.Table, kind: type[sa.types.TypeEngine[Any]]) -> frozenset[str]:
     return frozenset(column.name for column in table.c if isinstance(column.type, kind))
 
 
-_DATETIME_COLUMNS = {table.name: _columns_of(table, sa.DateTime) for table in (jobs, providers)}
-_NUMERIC_COLUMNS = {table.name: _columns_of(table, sa.Numeric) for table in (jobs, providers)}
+_TABLES = metadata.sorted_tables
+_DATETIME_COLUMNS = {table.name: _columns_of(table, sa.DateTime) for table in _TABLES}
+_NUMERIC_COLUMNS = {table.name: _columns_of(table, sa.Numeric) for table in _TABLES}
+#: PostgREST's code for a unique-key violation.
+_UNIQUE_VIOLATION = "23505"
 
 
 class SupabaseStore(Store):
@@ -134,7 +138,7 @@ class SupabaseStore(Store):
         rows = await self._execute(self._table(_JOBS).select("*").eq("id", job_id))
         return _decode(_JOBS, rows[0]) if rows else None
 
-    async def _select_jobs(self, limit: int) -> list[dict[str, Any]]:
+    async def _select_jobs(self, limit: int, account_id: str | None) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
         # Offset pages: the order is total (created_at, then the unique id).
         while len(found) < limit:
@@ -146,6 +150,8 @@ class SupabaseStore(Store):
                 .order("id")
                 .limit(size)
             )
+            if account_id is not None:
+                query = query.eq("account_id", account_id)
             if found:
                 query = query.offset(len(found))
             page = await self._execute(query)
@@ -160,15 +166,16 @@ class SupabaseStore(Store):
         return _decode(_JOBS, rows[0]) if rows else None
 
     async def _insert_providers(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        # One POST with a JSON array: PostgREST inserts all the rows or none.
-        query = self._table(_PROVIDERS).insert(
-            [_encode(row) for row in rows], returning=ReturnMethod.representation
+        # One POST with a JSON array, in one transaction; `ON CONFLICT (job_id, phone_number)
+        # DO NOTHING` leaves out a number the job has already, and only new rows come back.
+        query = self._table(_PROVIDERS).upsert(
+            [_encode(row) for row in rows],
+            returning=ReturnMethod.representation,
+            on_conflict="job_id,phone_number",
+            ignore_duplicates=True,
+            default_to_null=False,
         )
         inserted = [_decode(_PROVIDERS, row) for row in await self._execute(query)]
-        if len(inserted) != len(rows):
-            raise StoreError(
-                f"Supabase returned {len(inserted)} rows for {len(rows)} inserted providers"
-            )
         return sorted(inserted, key=lambda row: row["id"])
 
     async def _select_provider(self, provider_id: int) -> dict[str, Any] | None:
@@ -241,6 +248,10 @@ class SupabaseStore(Store):
         )
         if where.job_id is not None:
             query = query.eq("job_id", where.job_id)
+        if where.provider_id is not None:
+            query = query.eq("id", where.provider_id)
+        if where.attempt is not None:
+            query = query.eq("attempt", where.attempt)
         if where.statuses is not None:
             if not where.statuses:
                 return []  # `status IN ()` holds for no row
@@ -259,7 +270,95 @@ class SupabaseStore(Store):
         rows = [_decode(_PROVIDERS, row) for row in await self._execute(query)]
         return sorted(rows, key=lambda row: row["id"])
 
+    async def _insert_attempt(self, row: dict[str, Any]) -> bool:
+        query = self._table(_ATTEMPTS).insert(_encode(row), returning=ReturnMethod.minimal)
+        try:
+            await query.execute()
+        except APIError as error:
+            if error.code == _UNIQUE_VIOLATION:
+                return False  # kept already: the id is the provider and attempt number
+            raise StoreError(f"Supabase refused the request: {self._api_reason(error)}") from None
+        except httpx.HTTPError as error:
+            raise StoreError(f"Supabase request failed: {type(error).__name__}") from None
+        return True
+
+    async def _select_attempts(self, job_id: str) -> list[dict[str, Any]]:
+        return await self._select_pages(
+            _ATTEMPTS,
+            lambda query: query.eq("job_id", job_id).order("provider_id").order("attempt"),
+        )
+
+    async def _select_due(self, now: datetime) -> list[dict[str, Any]]:
+        return await self._select_providers_by_id(
+            lambda query: query.lte("next_attempt_at", now.isoformat()).in_(
+                "call_status", ["completed", "failed"]
+            )
+        )
+
+    async def _select_costs(self, since: datetime) -> list[dict[str, Any]]:
+        def where(query: _Query) -> _Query:
+            return query.gte("ended_at", since.isoformat()).not_.is_("cost", "null").order("id")
+
+        found: list[dict[str, Any]] = []
+        for table in (_PROVIDERS, _ATTEMPTS):
+            found += await self._select_pages(table, where, columns="job_id,cost")
+        return found
+
+    async def _insert_row(self, table: str, row: dict[str, Any]) -> dict[str, Any] | None:
+        query = self._table(table).insert(_encode(row), returning=ReturnMethod.representation)
+        try:
+            rows = await self._execute(query, conflicts=True)
+        except _Conflict:
+            return None
+        return _decode(table, rows[0]) if rows else None
+
+    async def _select_rows(self, table: str, where: dict[str, Any]) -> list[dict[str, Any]]:
+        query = _filtered(self._table(table).select("*"), where)
+        return [_decode(table, row) for row in await self._execute(query)]
+
+    async def _update_rows(
+        self, table: str, where: dict[str, Any], values: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        if not where:
+            raise ValueError("an update needs a condition")
+        query = self._table(table).update(_encode(values), returning=ReturnMethod.representation)
+        return [_decode(table, row) for row in await self._execute(_filtered(query, where))]
+
+    async def _delete_rows(self, table: str, where: dict[str, Any]) -> int:
+        if not where:
+            raise ValueError("a delete needs a condition")
+        query = self._table(table).delete(returning=ReturnMethod.representation)
+        return len(await self._execute(_filtered(query, where)))
+
+    async def _count_dials(self, account_id: str | None, since: datetime) -> int:
+        def owned(query: _Query) -> _Query:
+            if account_id is None:
+                return query.is_("account_id", "null")
+            return query.eq("account_id", account_id)
+
+        placed = await self._select_providers_by_id(
+            lambda query: owned(query).gte("dialed_at", since.isoformat())
+        )
+        waiting = await self._select_providers_by_id(
+            lambda query: owned(query).eq("call_status", "pending").not_.is_("queued_at", "null")
+        )
+        return len({row["id"] for row in placed} | {row["id"] for row in waiting})
+
     # -- plumbing --------------------------------------------------------------------------
+
+    async def _select_pages(
+        self, table: str, where: Callable[[_Query], _Query], *, columns: str = "*"
+    ) -> list[dict[str, Any]]:
+        """Every matching row of `table`, a page (by offset, under a total order) at a time."""
+        found: list[dict[str, Any]] = []
+        while True:
+            query = where(self._table(table).select(columns)).limit(self._page_size)
+            if found:
+                query = query.offset(len(found))
+            page = await self._execute(query)
+            found.extend(_decode(table, row) for row in page)
+            if len(page) < self._page_size:
+                return found
 
     def _table(self, name: str) -> AsyncRequestBuilder:
         return self.client.table(name)
@@ -280,11 +379,14 @@ class SupabaseStore(Store):
                 return found
             last_id = found[-1]["id"]
 
-    async def _execute(self, query: _Query) -> list[dict[str, Any]]:
-        """Send one request; its rows, or `StoreError` with a one-line reason."""
+    async def _execute(self, query: Any, *, conflicts: bool = False) -> list[dict[str, Any]]:
+        """Send one request; its rows, or `StoreError` with a one-line reason (`_Conflict`
+        for a unique-key violation, when the caller handles it)."""
         try:
             response = await query.execute()
         except APIError as error:
+            if conflicts and error.code == _UNIQUE_VIOLATION:
+                raise _Conflict from None
             raise StoreError(f"Supabase refused the request: {self._api_reason(error)}") from None
         except httpx.TimeoutException as error:
             raise StoreError(f"Supabase timed out: {type(error).__name__}") from None
@@ -314,6 +416,16 @@ class SupabaseStore(Store):
         if self._key:
             line = line.replace(self._key, "***")
         return line if len(line) <= 300 else line[:297] + "..."
+
+
+class _Conflict(Exception):
+    """An insert collided with a unique key."""
+
+
+def _filtered(query: Any, where: dict[str, Any]) -> Any:
+    for name, value in where.items():
+        query = query.in_(name, value) if isinstance(value, list) else query.eq(name, value)
+    return query
 
 
 def _encode(value: Any) -> Any:

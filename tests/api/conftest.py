@@ -14,7 +14,10 @@ from fastapi.responses import JSONResponse
 
 from api.main import create_app
 from shared.settings import load_settings
+from tests.support.access import OPERATOR, OPERATOR_KEY
 from tests.support.servers import serve
+
+__all__ = ["JOB", "OPERATOR", "OPERATOR_KEY", "Api", "VoiceStandIn"]
 
 
 @dataclass
@@ -55,8 +58,12 @@ async def api(tmp_path: Path) -> AsyncIterator[Api]:
             voice_backend_token="s3cret-token",
             cors_origins="http://dashboard.example",
             max_body_bytes=4096,
+            haggle_api_key=OPERATOR_KEY,
         )
-        async with serve(create_app(settings)) as url, httpx.AsyncClient(base_url=url) as client:
+        async with (
+            serve(create_app(settings)) as url,
+            httpx.AsyncClient(base_url=url, headers=OPERATOR) as client,
+        ):
             yield Api(url, client, voice, database)
 
 

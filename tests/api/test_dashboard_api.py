@@ -18,6 +18,7 @@ from api.routes.dashboard import STATIC_DIR
 from shared.models import CallStatus, CallUpdate, Outcome, TranscriptTurn
 from shared.settings import load_settings
 from shared.storage.sql import SQLStore
+from tests.api.conftest import OPERATOR, OPERATOR_KEY
 from tests.support.servers import serve
 
 
@@ -29,13 +30,18 @@ class Site:
 
 @asynccontextmanager
 async def _site(tmp_path: Path, **event_options: float) -> AsyncIterator[Site]:
-    settings = load_settings(database_url=f"sqlite:///{tmp_path / 'haggle.db'}")
+    settings = load_settings(
+        database_url=f"sqlite:///{tmp_path / 'haggle.db'}", haggle_api_key=OPERATOR_KEY
+    )
     store = SQLStore(settings.database_url)  # the voice service's view of the same file
     await store.open()
     app = create_app(settings)
     app.state.event_options = event_options
     try:
-        async with serve(app) as url, httpx.AsyncClient(base_url=url, timeout=10) as client:
+        async with (
+            serve(app) as url,
+            httpx.AsyncClient(base_url=url, timeout=10, headers=OPERATOR) as client,
+        ):
             yield Site(client, store)
     finally:
         await store.close()

@@ -17,7 +17,7 @@ from xai_sdk.proto import chat_pb2
 from api.intake.base import is_already_known
 from api.main import create_app
 from shared.settings import load_settings
-from tests.api.conftest import Api
+from tests.api.conftest import OPERATOR, OPERATOR_KEY, Api
 from tests.pricing.fake_chat import Fail, FakeChat, Reply, running_fake_chat
 from tests.support.servers import serve, uvicorn_process
 
@@ -220,13 +220,14 @@ async def test_validation_errors(api: Api) -> None:
 
 
 def test_the_job_survives_a_restart_between_the_two_steps(tmp_path: Path) -> None:
-    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'haggle.db'}"}
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'haggle.db'}", "HAGGLE_API_KEY": OPERATOR_KEY}
     with uvicorn_process("api.main:app", env) as (url, _):
-        started = httpx.post(f"{url}/api/start-job", json=START).json()
+        started = httpx.post(f"{url}/api/start-job", json=START, headers=OPERATOR).json()
     with uvicorn_process("api.main:app", env) as (url, _):
         response = httpx.post(
             f"{url}/api/complete-job",
             json={"job_id": started["job_id"], "answers": {"q1": "it keeps running"}},
+            headers=OPERATOR,
         )
         assert response.status_code == 200, response.text
         assert response.json()["job"]["problem"] == "my toilet keeps running"
@@ -247,9 +248,13 @@ async def _grok_api(
             xai_api_host=fake.host,
             intake_model="grok-intake-test",
             intake_timeout_seconds=2,
+            haggle_api_key=OPERATOR_KEY,
             **overrides,
         )
-        async with serve(create_app(settings)) as url, httpx.AsyncClient(base_url=url) as client:
+        async with (
+            serve(create_app(settings)) as url,
+            httpx.AsyncClient(base_url=url, headers=OPERATOR) as client,
+        ):
             yield client, fake
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.api.conftest import JOB, Api
+from tests.api.conftest import JOB, OPERATOR, OPERATOR_KEY, Api
 
 
 async def _job(api: Api, **overrides: object) -> str:
@@ -181,8 +181,12 @@ async def test_voice_service_down_is_503(tmp_path) -> None:  # type: ignore[no-u
     settings = load_settings(
         database_url=f"sqlite:///{tmp_path}/h.db",
         call_backend_url=f"http://127.0.0.1:{free_port()}",
+        haggle_api_key=OPERATOR_KEY,
     )
-    async with serve(create_app(settings)) as url, httpx.AsyncClient(base_url=url) as client:
+    async with (
+        serve(create_app(settings)) as url,
+        httpx.AsyncClient(base_url=url, headers=OPERATOR) as client,
+    ):
         job_id = (await client.post("/api/jobs", json=JOB)).json()["job_id"]
         await client.post(
             f"/api/jobs/{job_id}/providers",

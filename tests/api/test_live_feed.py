@@ -17,6 +17,7 @@ import pytest
 from api.main import create_app
 from shared.settings import load_settings
 from tests.api.test_dashboard_api import Events, _job
+from tests.support.access import OPERATOR, OPERATOR_KEY
 from tests.support.servers import REPO, serve
 
 #: The voice service's write, from a process of its own: one call moves to `in_progress`.
@@ -54,8 +55,11 @@ async def _write_from_another_process(database_url: str, provider_id: int) -> No
 
 @asynccontextmanager
 async def _api(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(load_settings(database_url=database_url))
-    async with serve(app) as url, httpx.AsyncClient(base_url=url, timeout=10) as client:
+    app = create_app(load_settings(database_url=database_url, haggle_api_key=OPERATOR_KEY))
+    async with (
+        serve(app) as url,
+        httpx.AsyncClient(base_url=url, timeout=10, headers=OPERATOR) as client,
+    ):
         yield client
 
 

@@ -8,26 +8,28 @@ from pathlib import Path
 
 import httpx
 
-from tests.api.conftest import JOB
+from tests.api.conftest import JOB, OPERATOR, OPERATOR_KEY
 from tests.support.servers import REPO, VENV_BIN, uvicorn_process
+
+_http = httpx.Client(headers=OPERATOR, timeout=15)
 
 
 def _env(database: Path) -> dict[str, str]:
-    return {"DATABASE_URL": f"sqlite:///{database}"}
+    return {"DATABASE_URL": f"sqlite:///{database}", "HAGGLE_API_KEY": OPERATOR_KEY}
 
 
 def test_restart_loses_no_job(tmp_path: Path) -> None:
     env = _env(tmp_path / "haggle.db")
     with uvicorn_process("api.main:app", env) as (url, _):
-        job = httpx.post(f"{url}/api/jobs", json=JOB).json()
-        httpx.post(
+        job = _http.post(f"{url}/api/jobs", json=JOB).json()
+        _http.post(
             f"{url}/api/jobs/{job['job_id']}/providers",
             json={"providers": [{"service_provider": "Ace", "phone_number": "4155550100"}]},
         ).raise_for_status()
     with uvicorn_process("api.main:app", env) as (url, _):
-        again = httpx.get(f"{url}/api/jobs/{job['job_id']}")
+        again = _http.get(f"{url}/api/jobs/{job['job_id']}")
         assert again.status_code == 200 and again.json()["problem"] == JOB["problem"]
-        providers = httpx.get(f"{url}/api/providers/{job['job_id']}").json()
+        providers = _http.get(f"{url}/api/providers/{job['job_id']}").json()
         assert [p["name"] for p in providers] == ["Ace"]
 
 
@@ -37,11 +39,11 @@ def test_two_processes_share_one_sqlite_file(tmp_path: Path) -> None:
         uvicorn_process("api.main:app", env) as (first, _),
         uvicorn_process("api.main:app", env) as (second, _),
     ):
-        job_id = httpx.post(f"{first}/api/jobs", json=JOB).json()["job_id"]
-        assert httpx.get(f"{second}/api/jobs/{job_id}").status_code == 200
+        job_id = _http.post(f"{first}/api/jobs", json=JOB).json()["job_id"]
+        assert _http.get(f"{second}/api/jobs/{job_id}").status_code == 200
         for index in range(10):
             target = first if index % 2 else second
-            httpx.post(
+            _http.post(
                 f"{target}/api/jobs/{job_id}/providers",
                 json={
                     "providers": [
@@ -49,7 +51,7 @@ def test_two_processes_share_one_sqlite_file(tmp_path: Path) -> None:
                     ]
                 },
             ).raise_for_status()
-        names = {p["name"] for p in httpx.get(f"{first}/api/providers/{job_id}").json()}
+        names = {p["name"] for p in _http.get(f"{first}/api/providers/{job_id}").json()}
         assert names == {f"P{index}" for index in range(10)}
     with sqlite3.connect(tmp_path / "haggle.db") as connection:
         assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

@@ -27,6 +27,9 @@ from shared.storage.sql import SQLStore
 from tests.support.servers import bound_socket, free_port, uvicorn_process
 
 HAGGLE = Path(sys.executable).parent / "haggle"
+#: The operator key the job API runs with; `haggle` sends it from `HAGGLE_API_KEY`.
+OPERATOR_KEY = "hgl_cli-tests-operator-key-42"
+AUTH = {"Authorization": f"Bearer {OPERATOR_KEY}"}
 
 
 @dataclass
@@ -81,7 +84,7 @@ class Stack:
 
     def create_job(self, **fields: Any) -> str:
         body = {"problem": "my toilet keeps running", "zip_code": "94110", "max_price": 150}
-        response = httpx.post(f"{self.url}/api/jobs", json=body | fields)
+        response = httpx.post(f"{self.url}/api/jobs", json=body | fields, headers=AUTH)
         response.raise_for_status()
         return str(response.json()["job_id"])
 
@@ -91,13 +94,15 @@ class Stack:
             for index, name in enumerate(names, 100)
         ]
         response = httpx.post(
-            f"{self.url}/api/jobs/{job_id}/providers", json={"providers": providers}
+            f"{self.url}/api/jobs/{job_id}/providers",
+            json={"providers": providers},
+            headers=AUTH,
         )
         response.raise_for_status()
         return [int(row["id"]) for row in response.json()]
 
     def providers(self, job_id: str) -> list[dict[str, Any]]:
-        response = httpx.get(f"{self.url}/api/providers/{job_id}")
+        response = httpx.get(f"{self.url}/api/providers/{job_id}", headers=AUTH)
         response.raise_for_status()
         rows: list[dict[str, Any]] = response.json()
         return rows
@@ -121,7 +126,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     voice = VoiceStandIn()
     with serve_in_thread(voice.app()) as voice_url:
         database = tmp_path_factory.mktemp("cli") / "haggle.db"
-        env = {"DATABASE_URL": f"sqlite:///{database}", "CALL_BACKEND_URL": voice_url}
+        env = {
+            "DATABASE_URL": f"sqlite:///{database}",
+            "CALL_BACKEND_URL": voice_url,
+            "HAGGLE_API_KEY": OPERATOR_KEY,
+        }
         with uvicorn_process("api.main:app", env) as (url, _):
             yield Stack(url, database, voice)
 
@@ -134,11 +143,12 @@ def voice(stack: Stack) -> Iterator[VoiceStandIn]:
 
 
 def cli_env(api_url: str | None, **extra: str) -> dict[str, str]:
-    """This process's (already cleaned) environment with `HAGGLE_API_URL` set or removed."""
+    """This process's (already cleaned) environment with `HAGGLE_API_URL` set or removed, and
+    the operator key in `HAGGLE_API_KEY`."""
     env = {key: value for key, value in os.environ.items() if key != "HAGGLE_API_URL"}
     if api_url is not None:
         env["HAGGLE_API_URL"] = api_url
-    return env | extra
+    return env | {"HAGGLE_API_KEY": OPERATOR_KEY} | extra
 
 
 def haggle(

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from io import BufferedReader
 from typing import cast
 
-from shared.models import CallStatus, Outcome
+from shared.models import CallStatus, Outcome, TranscriptTurn
 from tests.cli.conftest import HAGGLE, Stack, VoiceStandIn, assert_one_line_error, cli_env, haggle
 
 
@@ -200,3 +200,47 @@ def test_call_errors_are_one_line(stack: Stack, voice: VoiceStandIn) -> None:
     assert_one_line_error(
         haggle("call", job_id, "--interval", "0", api=stack.url), "--interval", status=2
     )
+
+
+def test_call_shows_each_turn_as_it_is_spoken(stack: Stack, voice: VoiceStandIn) -> None:
+    job_id = stack.create_job()
+    (ace,) = stack.add_providers(job_id, "Ace Plumbing")
+    greeting = TranscriptTurn(role="assistant", text="Hi, is this Ace Plumbing?")
+    quote = TranscriptTurn(role="user", text="We charge two hundred dollars.")
+
+    with running("call", job_id, "--interval", "0.1", api=stack.url) as (process, output):
+        _started(voice, job_id)
+        stack.set_call(ace, call_status=CallStatus.IN_PROGRESS, transcript_turns=[greeting])
+        output.wait_for(lambda text: "agent: Hi, is this Ace Plumbing?" in text)
+        # The voice service writes each turn as it ends, with the first quote once heard.
+        stack.set_call(ace, transcript_turns=[greeting, quote], minimum_quote=200)
+        output.wait_for(lambda text: "Ace Plumbing: We charge two hundred dollars." in text)
+        assert process.poll() is None
+        stack.set_call(ace, call_status=CallStatus.COMPLETED, outcome=Outcome.NO_AGREEMENT)
+        assert process.wait(timeout=20) == 0
+        text = output.wait_for(lambda text: "all 1 calls ended" in text)
+
+    changes = [line.split("] ", 1)[1] for line in text.splitlines()[1:-1]]
+    assert changes == [
+        "Ace Plumbing (+14155550100): pending",
+        "Ace Plumbing (+14155550100): in_progress",
+        "Ace Plumbing · agent: Hi, is this Ace Plumbing?",
+        "Ace Plumbing (+14155550100): in_progress, first quote $200",
+        "Ace Plumbing · Ace Plumbing: We charge two hundred dollars.",
+        "Ace Plumbing (+14155550100): completed (no_agreement), first quote $200",
+    ]
+
+
+def test_call_on_a_terminal_shows_what_was_last_said(stack: Stack, voice: VoiceStandIn) -> None:
+    job_id = stack.create_job()
+    (ace,) = stack.add_providers(job_id, "Ace Plumbing")
+    quote = TranscriptTurn(role="user", text="We charge two hundred dollars.")
+    with running("call", job_id, "--interval", "0.1", api=stack.url, tty=True) as (
+        process,
+        output,
+    ):
+        _started(voice, job_id)
+        stack.set_call(ace, call_status=CallStatus.IN_PROGRESS, transcript_turns=[quote])
+        output.wait_for(lambda text: "Ace Plumbing · Ace Plumbing: We charge two hundred" in text)
+        stack.set_call(ace, call_status=CallStatus.FAILED, outcome=Outcome.ERROR)
+        assert process.wait(timeout=20) == 0

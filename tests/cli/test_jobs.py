@@ -8,11 +8,11 @@ from pathlib import Path
 
 import httpx
 
-from tests.cli.conftest import Stack, assert_one_line_error, haggle
+from tests.cli.conftest import AUTH, Stack, assert_one_line_error, haggle
 
 
 def _job(stack: Stack, job_id: str) -> dict[str, object]:
-    response = httpx.get(f"{stack.url}/api/jobs/{job_id}")
+    response = httpx.get(f"{stack.url}/api/jobs/{job_id}", headers=AUTH)
     assert response.status_code == 200
     body: dict[str, object] = response.json()
     return body

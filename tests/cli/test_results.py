@@ -22,7 +22,8 @@ def finished_job(stack: Stack) -> str:
                    negotiated_price=150)  # fmt: skip
     stack.set_call(bob, call_status=done, outcome=Outcome.AGREED, minimum_quote=180,
                    negotiated_price=120, conditions="cash only; Saturday morning")  # fmt: skip
-    stack.set_call(carl, call_status=done, outcome=Outcome.NO_AGREEMENT, minimum_quote=300)
+    stack.set_call(carl, call_status=done, outcome=Outcome.NO_AGREEMENT, minimum_quote=300,
+                   duration_seconds=130, cost=0.15)  # fmt: skip
     stack.set_call(eve, call_status=CallStatus.FAILED, outcome=Outcome.NO_ANSWER,
                    failure_reason="no answer after 30 s")  # fmt: skip
     assert dana  # left pending
@@ -69,7 +70,10 @@ def test_results_table_shows_the_ranked_calls_and_the_best_deal(
     assert "$200" in body[1] and "$150" in body[1] and "$50 (25%)" in body[1]
     assert "no_agreement" in body[2] and "$300" in body[2]
     assert "pending" in body[3] and "no_answer" in body[4]
-    assert lines[-1] == "best: Bob's Drains at $120"
+    assert "$0.15" in body[2]  # the call's estimated cost
+    assert lines[-3] == "best: Bob's Drains at $120"
+    assert lines[-2] == "cost: $0.15 for 4 calls (2.2 min; estimate)"
+    assert lines[-1].startswith("account, last 24 hours: $")
 
 
 def test_results_of_a_job_without_providers(stack: Stack) -> None:

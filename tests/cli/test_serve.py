@@ -15,7 +15,10 @@ from tests.support.servers import free_port
 
 
 @contextmanager
-def serving(service: str, tmp_path: Path, *args: str) -> Iterator[str]:
+def serving(
+    service: str, tmp_path: Path, *args: str, logs: list[str] | None = None
+) -> Iterator[str]:
+    """The service's URL while it runs; its output lands in `logs` once it has stopped."""
     port = free_port()
     env = cli_env(None, DATABASE_URL=f"sqlite:///{tmp_path / 'haggle.db'}",
                   DATA_DIR=str(tmp_path / "data"))  # fmt: skip
@@ -41,14 +44,21 @@ def serving(service: str, tmp_path: Path, *args: str) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=20)
+        if logs is not None and process.stdout is not None:
+            logs.append(process.stdout.read().decode(errors="replace"))
 
 
 def test_serve_api_runs_the_job_api(tmp_path: Path) -> None:
-    with serving("api", tmp_path, "--host", "127.0.0.1") as url:
+    logs: list[str] = []
+    with serving("api", tmp_path, "--host", "127.0.0.1", logs=logs) as url:
         assert httpx.get(f"{url}/api/health").json() == {"status": "healthy"}
         job_id = haggle("job", "create", "--problem", "fix a tap", "--zip", "94110", api=url)
         assert job_id.returncode == 0, job_id.stderr
     assert (tmp_path / "haggle.db").exists()
+    # Uvicorn's own lines come through our formatter as plain text: no colour codes.
+    (output,) = logs
+    assert "Uvicorn running on" in output
+    assert "\x1b[" not in output and "color_message" not in output
 
 
 def test_serve_voice_runs_the_voice_service(tmp_path: Path) -> None:

@@ -39,6 +39,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any, Final
 from urllib.parse import parse_qs, urlsplit
 
@@ -48,12 +49,15 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from shared.settings import GROK_REALTIME_MODEL
+from tests.fakes.grok_replay import load_recording, replay
 from voice_backend.agents.grok_events import PCM24K, WireFormat
 from voice_backend.audio import mulaw_to_pcm16, pcm16_to_mulaw
 
 DEFAULT_API_KEY: Final = "xai-test-key"
 _VOICED_RMS: Final = 500.0  # 16-bit PCM RMS above which a chunk counts as speech
 _SPEECH_START_MS: Final = 60.0
+#: Client events xAI does not list among its documented ones.
+_UNDOCUMENTED: Final = frozenset({"conversation.item.truncate", "response.cancel"})
 _QUIET_EVENTS: Final = frozenset(
     {"input_audio_buffer.append", "response.output_audio.delta", "response.audio.delta"}
 )
@@ -270,15 +274,21 @@ class FakeSession:
 
     async def run(self) -> None:
         """Serve the connection until it closes."""
+        player: asyncio.Task[None] | None = None
         try:
-            await self.send(
-                {"type": "conversation.created", "conversation": {"id": f"conv_{self.id}"}}
-            )
+            if self._fake.replay is not None:
+                player = asyncio.create_task(self._replay(self._fake.replay))
+            else:
+                await self.send(
+                    {"type": "conversation.created", "conversation": {"id": f"conv_{self.id}"}}
+                )
             async for frame in self._ws:
                 await self._on_frame(frame)
         except ConnectionClosed:
             pass
         finally:
+            if player is not None:
+                player.cancel()
             self._cancel_streaming()
             self.closed.set()
             self._changed.notify()
@@ -298,6 +308,15 @@ class FakeSession:
         self.events.append(event)
         self.timeline.append(("in", kind))
         self._changed.notify()
+        if self._fake.replay is not None:
+            return  # the recording answers, not the script
+        if kind in _UNDOCUMENTED and self._fake.undocumented_error is not None:
+            if kind == "conversation.item.truncate":
+                self.truncations.append(event)
+            await self.send_error(
+                "unknown_event", f"Unknown event type {kind}", self._fake.undocumented_error
+            )
+            return
         handler = self._handlers().get(kind)
         if handler is None:
             await self.send_error("unknown_event", f"unknown event {kind}", "invalid_request_error")
@@ -335,6 +354,8 @@ class FakeSession:
         audio.setdefault("input", {})["format"] = self.input_format.to_json()
         audio.setdefault("output", {})["format"] = self.output_format.to_json()
         applied["id"] = self.id
+        if not self._fake.echo_formats:
+            applied.pop("audio", None)
         await self.send({"type": "session.updated", "session": applied})
 
     async def _on_response_create(self, event: dict[str, Any]) -> None:
@@ -370,7 +391,7 @@ class FakeSession:
                 "invalid_request_error",
             )
         else:
-            await self.send({"type": "conversation.item.truncated", **event})
+            await self.send({**event, "type": "conversation.item.truncated"})
 
     async def _on_item_create(self, event: dict[str, Any]) -> None:
         item = event.get("item") or {}
@@ -540,6 +561,14 @@ class FakeSession:
     def _new_id(self, prefix: str) -> str:
         return f"{prefix}_{next(self._ids)}"
 
+    async def _replay(self, events: list[dict[str, Any]]) -> None:
+        async def client_sent(kind: str, count: int) -> None:
+            await self.wait_until(
+                lambda: len(self.received(kind)) >= count, f"{kind} to replay", within=30.0
+            )
+
+        await replay(events, self.send, client_sent, gap=self._fake.replay_gap)
+
 
 async def _ignore(event: dict[str, Any]) -> None:
     return None
@@ -569,7 +598,12 @@ class FakeGrok:
     into caller utterances; `vad_silence_ms` of quiet end one; `chunk_ms` / `chunk_bytes` size
     the audio deltas; `pace` 1.0 streams them in real time (0: as fast as possible);
     `audio_event` names the delta event (`response.audio.delta` is the older name);
-    `record_audio=False` keeps no input audio (long benchmarks).
+    `record_audio=False` keeps no input audio (long benchmarks); `echo_formats=False` confirms a
+    session without naming its audio formats (xAI does not document that it names them);
+    `undocumented_error` answers the client events xAI does not document (truncate, cancel)
+    with an `error` of that type instead of acting on them; `replay` (a recording's file name
+    in `tests/fakes/sessions/`, a path, or a list of events) plays a recorded session instead
+    of the script, `replay_gap` seconds between its events (see `grok_replay`).
     """
 
     def __init__(
@@ -588,6 +622,10 @@ class FakeGrok:
         pace: float = 0.0,
         audio_event: str = "response.output_audio.delta",
         record_audio: bool = True,
+        echo_formats: bool = True,
+        undocumented_error: str | None = None,
+        replay: str | Path | list[dict[str, Any]] | None = None,
+        replay_gap: float = 0.0,
     ) -> None:
         self.api_key = api_key
         self.model = model
@@ -602,6 +640,10 @@ class FakeGrok:
         self.pace = pace
         self.audio_event = audio_event
         self.record_audio = record_audio
+        self.echo_formats = echo_formats
+        self.undocumented_error = undocumented_error
+        self.replay = load_recording(replay) if isinstance(replay, str | Path) else replay
+        self.replay_gap = replay_gap
         self.script = _Script()
         self.sessions: list[FakeSession] = []
         #: Why handshakes were refused ("bad key", "bad model …", "bad path …").

@@ -38,7 +38,6 @@ from starlette.routing import Route
 
 from tests.fakes.twilio_errors import RestError, validate_create
 from tests.support.servers import serve
-from voice_backend.security import TwilioSignatures
 from voice_backend.sim import (
     CallScenario,
     PeerCall,
@@ -49,6 +48,7 @@ from voice_backend.sim import (
     TwilioPeer,
     new_call_sid,
 )
+from voice_backend.twilio.signatures import TwilioSignatures
 
 __all__ = ["FakeCall", "FakeTwilio", "Line", "RecordedRequest", "RestError"]
 
@@ -130,6 +130,9 @@ class FakeTwilio:
         self.speed = speed
         self.tunnel = tunnel
         self.default_line = default_line or Line()
+        #: Lose every status and AMD callback on the way (a wrong or unreachable public URL):
+        #: the call itself still runs, and its Calls resource still tells its status.
+        self.drop_status_callbacks = False
         self.lines: dict[str, Line] = {}
         self.requests: list[RecordedRequest] = []
         self.calls: dict[str, FakeCall] = {}
@@ -294,7 +297,7 @@ class FakeTwilio:
         return JSONResponse(self._resource(call), status_code=201)
 
     def _place(self, recorded: RecordedRequest, line: Line) -> FakeCall:
-        peer_call = _peer_call(recorded, line)
+        peer_call = _peer_call(recorded, line, drop_callbacks=self.drop_status_callbacks)
         phone = line.phone() if line.phone else _default_phone(line.scenario)
         call = FakeCall(
             sid=peer_call.call_sid,
@@ -352,6 +355,14 @@ class FakeTwilio:
         await self._record(request)
         return _not_found_error(request.url.path)
 
+    def _status(self, call: FakeCall) -> str:
+        """The call's status now: `ringing` until it is answered, as Twilio says it."""
+        if call.result is None and self._peer is not None:
+            live = self._peer.live_status(call.sid)
+            if live is not None:
+                return live
+        return call.status
+
     def _resource(self, call: FakeCall) -> dict[str, Any]:
         """The Calls resource JSON, as Twilio returns it."""
         now = format_datetime(datetime.now(UTC))
@@ -361,7 +372,7 @@ class FakeTwilio:
             "sid": call.sid,
             "account_sid": self.account_sid,
             "api_version": "2010-04-01",
-            "status": call.status,
+            "status": self._status(call),
             "to": call.to,
             "to_formatted": call.to,
             "from": call.from_,
@@ -405,8 +416,9 @@ def _default_phone(scenario: CallScenario) -> PhoneSide:
     return ScriptedPhone.silent()
 
 
-def _peer_call(recorded: RecordedRequest, line: Line) -> PeerCall:
-    """The call Twilio was asked to place, as the peer plays it."""
+def _peer_call(recorded: RecordedRequest, line: Line, *, drop_callbacks: bool) -> PeerCall:
+    """The call Twilio was asked to place, as the peer plays it (without its status and AMD
+    callbacks when `drop_callbacks`)."""
     value = recorded.value
     timeout = float(value("Timeout") or 60)
     amd = bool(value("MachineDetection")) and value("AsyncAmd") == "true"
@@ -418,8 +430,8 @@ def _peer_call(recorded: RecordedRequest, line: Line) -> PeerCall:
         to=value("To") or "",
         from_=value("From") or "",
         twiml_url=value("Url") or "",
-        status_callback_url=value("StatusCallback"),
-        amd_callback_url=value("AsyncAmdStatusCallback") if amd else None,
+        status_callback_url=None if drop_callbacks else value("StatusCallback"),
+        amd_callback_url=value("AsyncAmdStatusCallback") if amd and not drop_callbacks else None,
         scenario=line.scenario,
         status_callback_events=events,
         ring_seconds=line.ring_seconds if line.ring_seconds is not None else 1.0,

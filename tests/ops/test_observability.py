@@ -18,6 +18,7 @@ from shared.settings import load_settings
 from tests.fakes.twilio_rest import Line
 from tests.support.servers import serve
 from tests.voice_backend.rig import running_rig
+from voice_backend.app import NotConfigured
 from voice_backend.app import create_app as create_voice
 from voice_backend.sim import ScriptedPhone, Silence, Until, tone
 
@@ -88,8 +89,9 @@ async def test_a_call_shows_in_metrics_and_json_logs(
         ("haggle_first_agent_audio_seconds_count", {}, 1),
     ]:
         assert _sample(after, name, **labels) - _sample(before, name, **labels) == delta, name
-    assert _sample(after, "haggle_bridge_frame_seconds_count", direction="to_agent") > 10
-    assert _sample(after, "haggle_bridge_frame_seconds_count", direction="to_twilio") > 1
+    # The bridge times the first frame each way, then one in 50: a few for this call.
+    assert _sample(after, "haggle_bridge_frame_seconds_count", direction="to_agent") >= 1
+    assert _sample(after, "haggle_bridge_frame_seconds_count", direction="to_twilio") >= 1
     assert "haggle_calls_in_flight" in after
     assert _sample(api_metrics, "haggle_jobs_created_total") >= 1
 
@@ -125,15 +127,15 @@ async def test_text_logs_carry_the_call_ids(tmp_path: Path) -> None:
 
 async def test_readiness_of_both_services(tmp_path: Path) -> None:
     database = f"sqlite:///{tmp_path}/h.db"
-    # A voice service told to use Twilio without credentials is alive but not ready.
+    # A voice service told to use Twilio without credentials never starts (see
+    # tests/voice_backend/test_never_open.py); the job API lists the half-done integration.
     incomplete = load_settings(database_url=database, telephony="twilio")
-    async with serve(create_voice(incomplete)) as url, httpx.AsyncClient(base_url=url) as http:
-        assert (await http.get("/healthz")).status_code == 200
+    with pytest.raises(NotConfigured, match="TWILIO_ACCOUNT_SID"):
+        create_voice(incomplete)
+    async with serve(create_api(incomplete)) as url, httpx.AsyncClient(base_url=url) as http:
         ready = await http.get("/readyz")
         assert ready.status_code == 503
         assert "TWILIO_ACCOUNT_SID" in " ".join(ready.json()["problems"])
-        start = await http.post("/start-job/x")
-        assert start.status_code == 503 and "TWILIO_ACCOUNT_SID" in start.text
     api = load_settings(database_url=database, call_backend_url="http://127.0.0.1:9")
     async with serve(create_api(api)) as url, httpx.AsyncClient(base_url=url) as http:
         ready = await http.get("/readyz")

@@ -113,6 +113,15 @@ def test_env_example_lists_every_variable() -> None:
         "AUDIO_FORMAT",
         "TELEPHONY",
         "AGENT",
+        "HAGGLE_API_KEY",
+        "ALLOWED_HOSTS",
+        "DIAL_COUNTRIES",
+        "CALLING_HOURS",
+        "MAX_PROVIDERS_PER_JOB",
+        "DAILY_CALL_LIMIT",
+        "CALLS_PER_SECOND",
+        "MAX_CONCURRENT_CALLS",
+        "METRICS_TOKEN",
     }
     assert interface <= listed
 
@@ -127,3 +136,20 @@ def test_env_example_as_is_gives_the_defaults(
     assert settings.telephony is Telephony.SIM and settings.agent is AgentKind.LOCAL
     assert not settings.uses_supabase and settings.public_base_url is None
     assert settings.database_url == "sqlite:///./data/haggle.db"
+
+
+def test_env_example_leaves_the_database_to_compose() -> None:
+    # Compose passes ${DATABASE_URL:-postgresql://…}: a value in .env would override its
+    # Postgres, so the example leaves it empty (empty is unset for both Compose and us).
+    example = (REPO / ".env.example").read_text()
+    assert re.findall(r"^DATABASE_URL=.*$", example, flags=re.MULTILINE) == ["DATABASE_URL="]
+
+
+def test_new_settings_and_their_checks() -> None:
+    settings = load_settings()
+    assert settings.calling_hours == "08:00-21:00" and settings.daily_spend_cap is None
+    assert settings.telephony_cost_per_minute > 0 and settings.model_cost_per_minute > 0
+    with pytest.raises(SettingsError, match="CALLING_HOURS"):
+        load_settings(calling_hours="9-5")
+    with pytest.raises(SettingsError, match="JOB_WEBHOOK_SECRET"):
+        load_settings(job_webhook_url="https://example.com/hook")

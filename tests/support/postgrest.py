@@ -13,7 +13,10 @@ passing:
   exactly one row matched (rolling a write back, as PostgREST does);
 * `POST` inserts one object or an array (all or none), honouring `columns=`,
   `Prefer: return=minimal|headers-only|representation` and `missing=default`, filling in the
-  column defaults of `migrations/001_init.sql` (a bigserial `id` for providers);
+  column defaults of `migrations/*.sql` (a bigserial `id` for providers);
+* unique keys (primary keys, `UNIQUE` columns and unique indexes) are enforced (409, 23505);
+  an upsert with `on_conflict=<a unique key>` and `Prefer: resolution=ignore-duplicates`
+  leaves out the rows that collide (`ON CONFLICT DO NOTHING`), nothing else of upserts;
 * `PATCH` and `DELETE` with filters, all or nothing per request; without any filter they are
   refused, as Supabase's `safeupdate` does (code 21000);
 * values are checked like PostgreSQL would (types, NOT NULL, CHECK, primary and foreign keys)
@@ -59,7 +62,7 @@ from starlette.types import Receive, Scope, Send
 
 from shared.storage.schema import metadata
 
-MIGRATION = Path(__file__).resolve().parents[2] / "migrations" / "001_init.sql"
+MIGRATIONS = sorted((Path(__file__).resolve().parents[2] / "migrations").glob("*.sql"))
 DEFAULT_KEY = "fake-service-role-key-5b0c1e"
 SCHEMA = "public"
 _JSON_TYPE = "application/json; charset=utf-8"
@@ -72,7 +75,7 @@ class Column:
     """One column: its PostgreSQL type, nullability and default."""
 
     name: str
-    kind: str  # text | bigint | numeric | timestamptz | jsonb
+    kind: str  # text | bigint | numeric | timestamptz | jsonb | boolean
     nullable: bool
     precision: int | None = None
     scale: int | None = None
@@ -108,11 +111,15 @@ class Table:
     columns: dict[str, Column]
     primary_key: str
     checks: list[Check] = field(default_factory=list)
+    #: Unique keys besides the primary key: (name, columns).
+    uniques: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
     foreign_keys: list[ForeignKey] = field(default_factory=list)
 
 
 def _kind_of(column: sa.Column[Any]) -> str:
     kind = column.type
+    if isinstance(kind, sa.Boolean):
+        return "boolean"
     if isinstance(kind, sa.Integer):
         return "bigint"
     if isinstance(kind, sa.Numeric | sa.Float):
@@ -128,7 +135,8 @@ def _kind_of(column: sa.Column[Any]) -> str:
 
 _COLUMN_LINE = re.compile(
     r"^\s*(?:ALTER TABLE (?P<table>\w+) ADD COLUMN IF NOT EXISTS\s+)?"
-    r"(?P<column>[a-z_]+)\s+(?P<type>BIGSERIAL|TEXT|JSONB|TIMESTAMPTZ|NUMERIC\(\d+, \d+\))"
+    r"(?P<column>[a-z_]+)\s+"
+    r"(?P<type>BIGSERIAL|BIGINT|INTEGER|BOOLEAN|TEXT|JSONB|TIMESTAMPTZ|NUMERIC\(\d+, \d+\))"
     r"(?P<rest>.*)$"
 )
 
@@ -148,10 +156,11 @@ def _parse_default(expression: str) -> Callable[[], Any]:
 
 
 def _migration_defaults() -> dict[tuple[str, str], tuple[bool, Callable[[], Any] | None]]:
-    """(table, column) -> (is bigserial, default) as `migrations/001_init.sql` declares."""
+    """(table, column) -> (is bigserial, default) as `migrations/*.sql` declare."""
     found: dict[tuple[str, str], tuple[bool, Callable[[], Any] | None]] = {}
     table = None
-    for line in MIGRATION.read_text().splitlines():
+    lines = [line for migration in MIGRATIONS for line in migration.read_text().splitlines()]
+    for line in lines:
         created = re.match(r"^CREATE TABLE IF NOT EXISTS (\w+)", line)
         if created:
             table = created.group(1)
@@ -206,6 +215,18 @@ def tables_from_schema() -> dict[str, Table]:
         for constraint in source.constraints:
             if isinstance(constraint, sa.CheckConstraint):
                 table.checks.append(_check_of(constraint, source.name))
+            if isinstance(constraint, sa.UniqueConstraint) and not isinstance(
+                constraint, sa.PrimaryKeyConstraint
+            ):
+                names = tuple(column.name for column in constraint.columns)
+                table.uniques.append((str(constraint.name or f"{source.name}_key"), names))
+        for column in source.c:
+            if column.unique:
+                table.uniques.append((f"{source.name}_{column.name}_key", (column.name,)))
+        for index in source.indexes:
+            if index.unique:
+                names = tuple(column.name for column in index.columns)
+                table.uniques.append((str(index.name), names))
         for column in source.c:
             for key in column.foreign_keys:
                 table.foreign_keys.append(
@@ -222,6 +243,15 @@ def tables_from_schema() -> dict[str, Table]:
 
 
 # -- errors and values --------------------------------------------------------------------
+
+
+def _unique_keys(table: Table) -> list[tuple[str, tuple[str, ...]]]:
+    return [(f"{table.name}_pkey", (table.primary_key,)), *table.uniques]
+
+
+def _key(row: dict[str, Any], columns: tuple[str, ...]) -> tuple[Any, ...] | None:
+    values = tuple(row.get(column) for column in columns)
+    return None if any(value is None for value in values) else values
 
 
 class PostgrestError(Exception):
@@ -300,6 +330,10 @@ def _from_text(column: Column, text: str) -> Any:
     """A value written in a URL (a filter), as the column's type."""
     if column.kind == "text":
         return text
+    if column.kind == "boolean":
+        if text.strip().lower() not in {"true", "false"}:
+            raise PostgrestError(400, "22P02", f'invalid input syntax for type boolean: "{text}"')
+        return text.strip().lower() == "true"
     if column.kind == "bigint":
         if not re.fullmatch(r"\s*[+-]?\d+\s*", text):
             raise PostgrestError(400, "22P02", f'invalid input syntax for type bigint: "{text}"')
@@ -334,6 +368,10 @@ def _from_json(table: Table, column: Column, value: Any) -> Any:
                 f"{where} is text, got JSON {type(value).__name__}",
                 hint="The fake PostgREST only takes JSON strings for text columns.",
             )
+        return value
+    if column.kind == "boolean":
+        if not isinstance(value, bool):
+            raise PostgrestError(400, "22P02", f'invalid input syntax for type boolean: "{value}"')
         return value
     if column.kind == "bigint":
         if isinstance(value, bool) or not isinstance(value, int | str):
@@ -981,19 +1019,22 @@ class FakePostgrest:
                         f'Key ({key.column})=({value}) is not present in table "{key.table}".',
                     )
         replaced_ids = {id(row) for row in replaced}
-        seen = {
-            row[table.primary_key] for row in self._rows[table.name] if id(row) not in replaced_ids
-        }
-        for row in candidates:
-            value = row[table.primary_key]
-            if value in seen:
-                raise PostgrestError(
-                    409,
-                    "23505",
-                    f'duplicate key value violates unique constraint "{table.name}_pkey"',
-                    f"Key ({table.primary_key})=({value}) already exists.",
-                )
-            seen.add(value)
+        kept = [row for row in self._rows[table.name] if id(row) not in replaced_ids]
+        for name, columns in _unique_keys(table):
+            seen = {_key(row, columns) for row in kept} - {None}
+            for row in candidates:
+                value = _key(row, columns)
+                if value is None:
+                    continue  # a NULL never collides
+                if value in seen:
+                    raise PostgrestError(
+                        409,
+                        "23505",
+                        f'duplicate key value violates unique constraint "{name}"',
+                        f"Key ({', '.join(columns)})=({', '.join(map(str, value))}) "
+                        "already exists.",
+                    )
+                seen.add(value)
 
     def _insert(
         self,
@@ -1005,8 +1046,13 @@ class FakePostgrest:
         single: bool,
         prefer: dict[str, str],
     ) -> tuple[int, dict[str, str], bytes]:
+        ignore_key: tuple[str, ...] | None = None
         if "on_conflict" in values or "resolution" in prefer:
-            raise _unsupported("upserts")
+            wanted = tuple(part.strip() for part in values.get("on_conflict", "").split(","))
+            keys = {columns for _name, columns in _unique_keys(table)}
+            if prefer.get("resolution") != "ignore-duplicates" or wanted not in keys:
+                raise _unsupported("upserts other than ON CONFLICT (unique key) DO NOTHING")
+            ignore_key = wanted
         payload = self._payload(raw, headers)
         objects = payload if isinstance(payload, list) else [payload]
         if not all(isinstance(item, dict) for item in objects):
@@ -1032,6 +1078,8 @@ class FakePostgrest:
                 if column.name not in row:
                     row[column.name] = self._default(table, column)
             new_rows.append(row)
+        if ignore_key is not None:
+            new_rows = self._without_conflicts(table, new_rows, ignore_key)
         self._validate(table, new_rows, [])
         representation = prefer.get("return") == "representation"
         body = self._body(table, new_rows, select, single) if representation else b""
@@ -1044,6 +1092,20 @@ class FakePostgrest:
             key = table.primary_key
             extra["location"] = f"/{table.name}?{key}=eq.{new_rows[0][key]}"
         return 201, extra, body
+
+    def _without_conflicts(
+        self, table: Table, rows: list[dict[str, Any]], key: tuple[str, ...]
+    ) -> list[dict[str, Any]]:
+        """The rows whose `key` is not taken (by a stored row or an earlier row of the batch)."""
+        taken = {_key(row, key) for row in self._rows[table.name]} - {None}
+        kept = []
+        for row in rows:
+            value = _key(row, key)
+            if value is not None and value in taken:
+                continue
+            taken.add(value)
+            kept.append(row)
+        return kept
 
     def _default(self, table: Table, column: Column) -> Any:
         if column.serial:

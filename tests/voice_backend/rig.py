@@ -14,12 +14,16 @@ import httpx
 
 from api.main import create_app as create_api
 from shared.settings import Settings, load_settings
+from shared.storage.sql import SQLStore
 from tests.fakes.grok_realtime import FakeGrok
 from tests.fakes.twilio_rest import FakeTwilio
+from tests.support.access import OPERATOR, OPERATOR_KEY
 from tests.support.servers import bound_socket, free_port, serve
 from voice_backend.app import create_app as create_voice
 
 CALLER_ID = "+15005550006"
+#: Overrides that are the job API's business too (the guardrails it applies at its door).
+_API_SETTINGS = {"max_providers_per_job", "daily_call_limit", "dial_countries", "calling_hours"}
 TOKEN = "voice-backend-test-token"
 
 
@@ -67,6 +71,16 @@ class Rig:
         rows: list[dict[str, Any]] = response.json()
         return rows
 
+    @asynccontextmanager
+    async def voice_store(self) -> AsyncIterator[SQLStore]:
+        """The rig's database, opened directly (to set up or inspect what the API cannot)."""
+        store = SQLStore(self.settings.database_url)
+        await store.open()
+        try:
+            yield store
+        finally:
+            await store.close()
+
     async def finished(self, job_id: str, within: float = 30.0) -> list[dict[str, Any]]:
         """Wait until every call of the job is `completed` or `failed`; the rows."""
         async with asyncio.timeout(within):
@@ -93,6 +107,8 @@ def voice_settings(
         "xai_api_key": grok.api_key,
         "grok_realtime_url": grok.url,
         "voice_backend_token": TOKEN,
+        # Tests run at any hour: the calling-hours rule has its own tests.
+        "calling_hours": "00:00-24:00",
         "calls_per_second": 50,
         "data_dir": str(tmp / "data"),
         "log_level": "debug",
@@ -119,8 +135,14 @@ async def running_rig(
             database_url=settings.database_url,
             call_backend_url=voice_url,
             voice_backend_token=TOKEN,
+            haggle_api_key=OPERATOR_KEY,
+            # Tests poll the API as fast as they like; the rate limit has its own tests.
+            requests_per_minute=100_000,
+            **{key: value for key, value in overrides.items() if key in _API_SETTINGS},
         )
         api_url = await stack.enter_async_context(serve(create_api(api_settings)))
-        api = await stack.enter_async_context(httpx.AsyncClient(base_url=api_url, timeout=10))
+        api = await stack.enter_async_context(
+            httpx.AsyncClient(base_url=api_url, timeout=10, headers=OPERATOR)
+        )
         voice = await stack.enter_async_context(httpx.AsyncClient(base_url=voice_url, timeout=10))
         yield Rig(api, voice, voice_url, fake_twilio, fake_grok, settings)

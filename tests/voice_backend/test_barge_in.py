@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.fakes.grok_realtime import FakeGrok
 from tests.fakes.twilio_rest import Line
 from tests.voice_backend.rig import running_rig
 from voice_backend.sim import ScriptedPhone, Silence, Until, tone
@@ -59,3 +60,45 @@ async def test_provider_interrupts_the_agent(tmp_path: Path) -> None:
         assert lines[0].startswith("1. [ASSISTANT]: Hi, is this Ace Plumbing?")
         assert lines[1] == "2. [USER]: sorry who is this"
         assert rig.twilio.peer_errors() == []
+
+
+async def test_truncation_is_within_100_ms_of_what_the_phone_played(tmp_path: Path) -> None:
+    # Grok sends its greeting in 750 ms chunks (one mark each), and does not know the
+    # OpenAI-style truncate: it answers it with an error that must not end the call.
+    def interrupting_phone() -> ScriptedPhone:
+        return ScriptedPhone(
+            [Until(lambda phone: phone.heard_seconds >= 1.0), tone(500, 0.6), Silence(0.6)],
+            hang_up_after_seconds=60,
+        )
+
+    grok = FakeGrok(chunk_ms=750, undocumented_error="server_error")
+    async with running_rig(tmp_path, twilio_speed=1.0, grok=grok) as rig:
+        rig.twilio.lines[ACE[1]] = Line(phone=interrupting_phone)
+        rig.grok.on_response(
+            "Hi, is this Ace Plumbing? I am calling about a toilet.", audio_ms=6000
+        )
+        rig.grok.on_speech("sorry who is this")
+        rig.grok.on_response("Sorry, thanks for your time. Goodbye!", audio_ms=600, end_call="done")
+        job_id = await rig.job(ACE)
+        await rig.start(job_id)
+        (row,) = await rig.finished(job_id, within=40)
+        (call,) = rig.twilio.calls_to(ACE[1])
+        result = await rig.twilio.wait_ended(call.sid)
+        stream = result.stream
+        assert stream is not None and len(stream.clears) == 1
+        cleared_at, dropped = stream.clears[0]
+        # The truth: what of the greeting Twilio had played when the bridge cleared it.
+        sent_before = sum(
+            len(message["media"]["payload"])
+            for at, message in stream.received
+            if message.get("event") == "media" and at <= cleared_at
+        )
+        played_ms = (sent_before - dropped) / 8
+        (truncation,) = rig.grok.session.truncations
+        assert abs(truncation["audio_end_ms"] - played_ms) <= 100, (truncation, played_ms)
+        # Marks alone would have said 750 ms (one chunk): the phone had heard more than that.
+        assert played_ms > 850
+        # Grok's error about the truncate did not end the call.
+        assert rig.grok.session.errors_sent and row["call_status"] == "completed"
+        assert row["outcome"] != "error"
+        assert row["call_transcript"].splitlines()[1] == "2. [USER]: sorry who is this"

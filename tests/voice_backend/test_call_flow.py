@@ -3,6 +3,8 @@ the bridge ↔ (fake) Grok Realtime."""
 
 from __future__ import annotations
 
+import asyncio
+import math
 from collections.abc import Callable
 from pathlib import Path
 
@@ -62,6 +64,14 @@ async def test_a_negotiated_call_end_to_end(tmp_path: Path) -> None:
         result = await rig.twilio.wait_ended(call.sid)
         assert call.hung_up_via_rest, "the agent's end_call hangs up through Twilio's REST API"
         assert rig.twilio.peer_errors() == []
+        # Twilio's final callback gives the call's duration; its estimated cost follows.
+        async with asyncio.timeout(5):
+            while (row := (await rig.rows(job_id))[0])["cost"] is None:
+                await asyncio.sleep(0.05)
+        assert row["duration_seconds"] == result.duration_seconds >= 1
+        minutes = row["duration_seconds"] / 60
+        expected = math.ceil(minutes) * 0.014 + minutes * 0.05  # telephony + model, defaults
+        assert row["cost"] == round(expected, 4)
         # The goodbye played in full before the hang-up: the phone heard all agent audio.
         session = rig.grok.session
         sent_ms = sum(session.audio_out_ms.values())

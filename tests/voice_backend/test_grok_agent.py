@@ -24,14 +24,18 @@ from voice_backend.agents.base import (
     AgentEvent,
     AgentFailed,
     AgentSaid,
+    HangUpKind,
     HangUpRequested,
     ProviderSaid,
     ProviderStartedSpeaking,
     ProviderStoppedSpeaking,
     ResponseDone,
+    WrapUp,
 )
-from voice_backend.agents.grok import GrokAgent, grok_agent_factory
+from voice_backend.agents.grok import GrokAgent
+from voice_backend.agents.grok_factory import grok_agent_factory
 from voice_backend.audio import pcm16_to_mulaw
+from voice_backend.prompt import WRAP_UP_TIME
 
 E = TypeVar("E")
 FRAME = 160  # one 20 ms Twilio frame of μ-law
@@ -135,7 +139,9 @@ async def test_session_update_has_xai_shape_for_pcmu(fake: FakeGrok) -> None:
     assert config["turn_detection"] == {"type": "server_vad"}
     assert config["audio"]["input"]["format"] == {"type": "audio/pcmu"}
     assert config["audio"]["output"]["format"] == {"type": "audio/pcmu"}
-    assert config["audio"]["input"]["transcription"] == {"language_hint": "en"}
+    # Only what xAI documents: no transcription options (no `language_hint`).
+    assert config["audio"]["input"] == {"format": {"type": "audio/pcmu"}}
+    assert set(config) == {"voice", "instructions", "turn_detection", "audio", "tools"}
     assert "input_audio_format" not in config and "output_audio_format" not in config
     [tool] = config["tools"]
     assert tool["type"] == "function" and tool["name"] == "end_call"
@@ -280,6 +286,36 @@ async def test_echo_mode_returns_the_callers_audio() -> None:
             audio = await events.next(AgentAudio)
             echoed += audio.payload
         assert echoed == sent
+        await agent.close()
+
+
+async def test_pcmu_audio_passes_between_the_wires_as_base64_text() -> None:
+    async with FakeGrok(echo=True) as fake:
+        agent, _session = await started(fake)
+        events = Events(agent)
+        await events.upto(ResponseDone)  # the (empty) greeting
+        sent = tone_mulaw(100)
+        frames = [
+            base64.b64encode(sent[i : i + FRAME]).decode() for i in range(0, len(sent), FRAME)
+        ]
+        for frame in frames:
+            await agent.send_audio_b64(frame)
+        echoed = [(await events.next(AgentAudio)).b64 for _ in frames]
+        assert echoed == frames  # Twilio gets back the very text Grok sent
+        await agent.close()
+
+
+async def test_pcm24k_agent_takes_base64_audio_too() -> None:
+    async with FakeGrok(echo=True) as fake:
+        agent, _session = await started(fake, audio_format=AudioFormat.PCM24K)
+        events = Events(agent)
+        await events.upto(ResponseDone)
+        sent = tone_mulaw(400)
+        for i in range(0, len(sent), FRAME):
+            await agent.send_audio_b64(base64.b64encode(sent[i : i + FRAME]).decode())
+        echoed = 0
+        while echoed < len(sent) // 2:  # resampled both ways: the length, not the bytes, survive
+            echoed += (await events.next(AgentAudio)).nbytes
         await agent.close()
 
 
@@ -459,6 +495,25 @@ async def test_end_call_in_a_response_of_its_own(fake: FakeGrok) -> None:
     await agent.close()
 
 
+@pytest.mark.parametrize(
+    ("reason", "kind"),
+    [
+        ("price agreed", HangUpKind.GOODBYE),
+        ("Reached a Voicemail greeting", HangUpKind.VOICEMAIL),
+    ],
+)
+async def test_end_call_is_a_goodbye_unless_its_reason_names_a_voicemail(
+    fake: FakeGrok, reason: str, kind: HangUpKind
+) -> None:
+    agent, session = await started(fake)
+    events = Events(agent)
+    await events.upto(ResponseDone)
+    call_id = await session.request_end_call(reason)
+    hang_up = await events.next(HangUpRequested)
+    assert hang_up == HangUpRequested(call_id, reason, kind)
+    await agent.close()
+
+
 async def test_goodbye_request_waits_for_the_running_turn() -> None:
     async with FakeGrok(pace=1.0, vad=False) as fake:
         fake.on_response(say="Hi there", audio_ms=600)
@@ -466,15 +521,15 @@ async def test_goodbye_request_waits_for_the_running_turn() -> None:
         agent, session = await started(fake)
         events = Events(agent)
         await events.upto(AgentAudio)
-        await agent.request_goodbye("The call has reached its time limit.")
-        await agent.request_goodbye("Silence.")  # only the first request counts
+        await agent.request_goodbye(WrapUp.TIME)
+        await agent.request_goodbye(WrapUp.SILENCE)  # only the first request counts
         assert len(session.received("response.create")) == 1
         await events.upto(ResponseDone)
         hang_up = await events.next(HangUpRequested)
         assert hang_up.reason == "time limit"
         assert len(session.received("response.create")) == 2
         [note] = session.messages
-        assert "time limit" in note and "end_call" in note
+        assert WRAP_UP_TIME in note and "end_call" in note
         assert session.errors_sent == []
         await agent.close()
 
@@ -537,7 +592,7 @@ async def test_close_is_idempotent_and_ends_events_quietly(fake: FakeGrok) -> No
     assert await events.rest() == []
     await asyncio.wait_for(session.closed.wait(), 5)
     await agent.send_audio(b"\xff" * FRAME)
-    await agent.request_goodbye("late")
+    await agent.request_goodbye(WrapUp.TIME)
 
 
 async def test_events_before_start_is_a_programming_error(fake: FakeGrok) -> None:

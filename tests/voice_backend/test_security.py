@@ -7,7 +7,8 @@ import base64
 import pytest
 from twilio.request_validator import RequestValidator
 
-from voice_backend.security import CallTokens, InvalidCallToken, TwilioSignatures, bearer_ok
+from voice_backend.security import CallTokens, InvalidCallToken, bearer_ok
+from voice_backend.twilio.signatures import TwilioSignatures
 
 SID = "CA" + "0" * 32
 OTHER_SID = "CA" + "1" * 32

@@ -23,7 +23,6 @@ import pytest
 from tests.support.servers import free_port, serve
 from tests.voice_backend.twilio_standin import ServerStream, StandIn
 from voice_backend.audio import MULAW_SILENCE
-from voice_backend.security import TwilioSignatures
 from voice_backend.sim import (
     CallScenario,
     EndReason,
@@ -38,6 +37,7 @@ from voice_backend.sim import (
     tone,
 )
 from voice_backend.sim.media_stream import Playback
+from voice_backend.twilio.signatures import TwilioSignatures
 
 ACCOUNT = "AC" + "a" * 32
 AUTH_TOKEN = "peer-test-token"

@@ -17,10 +17,10 @@ from starlette.routing import Route
 from tests.fakes.twilio_rest import FakeTwilio, Line, RestError
 from tests.support.servers import free_port, serve
 from tests.voice_backend.twilio_standin import ServerStream, StandIn
-from voice_backend.security import TwilioSignatures
 from voice_backend.sim import CallScenario, EndReason, ScriptedPhone, Tunnel, tone
 from voice_backend.telephony.base import DialError, DialRequest
 from voice_backend.twilio.rest import TwilioDialError, TwilioTelephony
+from voice_backend.twilio.signatures import TwilioSignatures
 
 FROM = "+15550100000"
 TO = "+15550101111"
@@ -373,3 +373,16 @@ async def test_a_tunnel_set_after_start_reaches_a_service_behind_a_public_url() 
     assert result.stream_url == "wss://voice.example.test/media-stream"
     assert hooks.posts and all(valid for _, _, valid in hooks.posts)
     assert hooks.streams[0].handshake_valid
+
+
+async def test_call_status_reads_the_calls_resource(rig: Rig) -> None:
+    rig.fake.lines[TO] = Line(CallScenario.NO_ANSWER, ring_seconds=600)
+    sid = await rig.telephony.place_call(rig.request())
+    await asyncio.sleep(0.05)
+    assert await rig.telephony.call_status(sid) == "ringing"
+    await rig.telephony.hang_up(sid)
+    await rig.fake.wait_ended(sid, within_seconds=5)
+    assert await rig.telephony.call_status(sid) == "canceled"
+    fetch = [r for r in rig.fake.requests if r.method == "GET"][-1]
+    assert fetch.path.endswith(f"/Calls/{sid}.json") and fetch.authorized
+    assert await rig.telephony.call_status("CA" + "0" * 32) is None  # unknown: 404

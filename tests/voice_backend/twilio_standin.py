@@ -1,10 +1,11 @@
 """A stand-in of the voice service for the Twilio tests: signed webhooks and a scripted
-Media Streams socket, recording everything it receives (as the real service would see it)."""
+Media Streams socket, recording everything it receives (as the real service would see it).
+It reads and writes Media Streams messages with `voice_backend.twilio.media`, as the service
+does, and keeps each message's JSON too, for tests that check the wire itself."""
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -18,7 +19,8 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from twilio.twiml.voice_response import Connect, VoiceResponse
 
-from voice_backend.security import TwilioSignatures
+from voice_backend.twilio import media as wire
+from voice_backend.twilio.signatures import TwilioSignatures
 
 
 class ServerStream:
@@ -27,7 +29,8 @@ class ServerStream:
     def __init__(self, ws: WebSocket, handshake_valid: bool) -> None:
         self.ws = ws
         self.handshake_valid = handshake_valid
-        self.messages: list[dict[str, Any]] = []
+        self.messages: list[dict[str, Any]] = []  # as sent: the decoded JSON
+        self.events: list[wire.TwilioEvent | None] = []  # as the service reads them
         self.arrivals: list[float] = []  # event-loop time of each message
         self.arrived = asyncio.Event()
         self.closed = asyncio.Event()
@@ -47,20 +50,16 @@ class ServerStream:
         return [m for m in self.messages if m["event"] == event]
 
     def inbound_audio(self) -> bytes:
-        return b"".join(base64.b64decode(m["media"]["payload"]) for m in self.of("media"))
+        return b"".join(e.payload for e in self.events if isinstance(e, wire.Media))
 
     async def send_media(self, audio: bytes) -> None:
-        payload = base64.b64encode(audio).decode()
-        await self._send({"event": "media", "media": {"payload": payload}})
+        await self.ws.send_text(wire.media_message(self.stream_sid, audio))
 
     async def send_mark(self, name: str) -> None:
-        await self._send({"event": "mark", "mark": {"name": name}})
+        await self.ws.send_text(wire.mark_message(self.stream_sid, name))
 
     async def send_clear(self) -> None:
-        await self._send({"event": "clear"})
-
-    async def _send(self, message: dict[str, Any]) -> None:
-        await self.ws.send_text(json.dumps({**message, "streamSid": self.stream_sid}))
+        await self.ws.send_text(wire.clear_message(self.stream_sid))
 
 
 Script = Callable[[ServerStream], Awaitable[None]]
@@ -137,10 +136,12 @@ class StandIn:
         script = asyncio.create_task(self._run_script(stream))
         try:
             while True:
-                message = json.loads(await ws.receive_text())
-                if message["event"] == "start":
-                    stream.stream_sid = message["start"]["streamSid"]
-                stream.messages.append(message)
+                raw = await ws.receive_text()
+                event = wire.parse(raw)
+                if isinstance(event, wire.Start):
+                    stream.stream_sid = event.stream_sid
+                stream.messages.append(json.loads(raw))
+                stream.events.append(event)
                 stream.arrivals.append(asyncio.get_running_loop().time())
                 stream.arrived.set()
         except WebSocketDisconnect:

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import httpx
 import pytest
 
 from tests.support.servers import REPO
@@ -117,3 +118,28 @@ async def assert_accessible(page: Page, what: str) -> None:
         for violation in results.response["violations"]
     ]
     assert not problems, f"{what}:\n" + "\n".join(problems)
+
+
+#: The homeowner the browser tests sign in as.
+USERNAME, PASSWORD = "homeowner", "correct horse battery staple"
+
+
+async def homeowner(operator: httpx.AsyncClient) -> dict[str, str]:
+    """Create the homeowner's account (with the operator's client); the headers of an API
+    key of theirs, for setting up their jobs."""
+    created = await operator.post("/api/users", json={"username": USERNAME, "password": PASSWORD})
+    assert created.status_code == 201, created.text
+    key = await operator.post("/api/keys", json={"name": "tests", "username": USERNAME})
+    return {"Authorization": f"Bearer {key.json()['key']}"}
+
+
+async def sign_in(page: Page, base: str) -> None:
+    """Open the dashboard signed out, get the sign-in page, and sign in as the homeowner."""
+    from playwright.async_api import expect
+
+    await page.goto(f"{base}/")
+    await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    await page.get_by_label("User name").fill(USERNAME)
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Sign in").click()
+    await page.wait_for_url(f"{base}/")

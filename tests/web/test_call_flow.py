@@ -16,7 +16,7 @@ from playwright.async_api import BrowserContext, expect
 
 from tests.fakes.twilio_rest import Line
 from tests.voice_backend.rig import running_rig
-from tests.web.conftest import assert_accessible, new_page, shot
+from tests.web.conftest import assert_accessible, homeowner, new_page, shot, sign_in
 from voice_backend.sim import CallScenario, ScriptedPhone, Silence, Until, tone
 
 ACE = ("Ace Plumbing", "(415) 555-0100")
@@ -57,9 +57,12 @@ async def test_describe_answer_add_call_and_watch_live(
         requests: list[str] = []
         page.on("request", lambda request: requests.append(request.url))
         base = str(rig.api.base_url).rstrip("/")
+        await homeowner(rig.api)
+
+        # 0. Signed out, the dashboard is the sign-in page; signed in, the new-job form.
+        await sign_in(page, base)
 
         # 1. Describe the job. An empty form is refused in place, focus on the first problem.
-        await page.goto(f"{base}/")
         await expect(page.get_by_role("heading", level=1, name="New job")).to_be_focused()
         await page.get_by_role("button", name="Next: a few questions").click()
         await expect(page.get_by_label("What do you need done?")).to_be_focused()

@@ -18,8 +18,9 @@ from api.main import create_app
 from shared.models import CallStatus, CallUpdate, Outcome, TranscriptTurn
 from shared.settings import load_settings
 from shared.storage.sql import SQLStore
+from tests.support.access import OPERATOR, OPERATOR_KEY
 from tests.support.servers import serve
-from tests.web.conftest import assert_accessible, new_page, shot
+from tests.web.conftest import assert_accessible, homeowner, new_page, shot, sign_in
 
 
 async def _job(client: httpx.AsyncClient, query: str, zip_code: str, *names: str) -> dict:
@@ -64,13 +65,21 @@ AGREED = ["Hi, is this the shop?", "yes", "How much?", "two hundred", "One sixty
 
 @pytest.fixture
 async def site(tmp_path: Path) -> AsyncIterator[tuple[str, SQLStore, list[dict]]]:
-    settings = load_settings(database_url=f"sqlite:///{tmp_path / 'haggle.db'}")
+    settings = load_settings(
+        database_url=f"sqlite:///{tmp_path / 'haggle.db'}", haggle_api_key=OPERATOR_KEY
+    )
     store = SQLStore(settings.database_url)
     await store.open()
     app = create_app(settings)
     # Short streams, so the page's reconnection is part of the test.
     app.state.event_options = {"lifetime": 1.0}
-    async with serve(app) as url, httpx.AsyncClient(base_url=url) as client:
+    async with (
+        serve(app) as url,
+        httpx.AsyncClient(base_url=url, headers=OPERATOR) as operator,
+        httpx.AsyncClient(base_url=url, headers=await homeowner(operator)) as client,
+    ):
+        # Another account's job (the operator's): never on the homeowner's pages.
+        await _job(operator, "paint the fence", "94110", "Someone Else's Painter")
         plumbing = await _job(client, "fix my toilet", "94110", "Ace Plumbing", "Bay Rooter")
         wiring = await _job(
             client, "outlet sparks in the kitchen", "94103", "Spark Electric", "Volt Bros", "Watt"
@@ -111,14 +120,18 @@ async def test_history_live_board_analytics_and_phone(
     errors: list[str] = []
     page = await new_page(browser, errors)
 
-    # The home page lists the jobs, newest first, with each job's best deal.
-    await page.goto(f"{url}/")
+    # Signed in, the home page lists the homeowner's jobs, newest first, with each job's best
+    # deal (and not the other account's job).
+    await sign_in(page, url)
     await expect(page.get_by_role("heading", level=1, name="Your jobs")).to_be_visible()
     rows = page.locator("table.history tbody tr")
     await expect(rows).to_have_count(2)
-    await expect(rows.nth(0)).to_contain_text("Electrician · 94103")
+    # Each job is named by its trade, what it is about and where: no two read alike.
+    await expect(rows.nth(0).get_by_role("link")).to_have_text(
+        "Electrician: I need help with outlet sparks in the kitchen · 94103"
+    )
     await expect(rows.nth(0)).to_contain_text("$180")
-    await expect(rows.nth(1)).to_contain_text("Plumber · 94110")
+    await expect(rows.nth(1).get_by_role("link")).to_have_text(re.compile(r"^Plumber: .+ · 94110$"))
     await expect(rows.nth(1)).to_contain_text("saved $50")
     await shot(page, "07-jobs")
     # The call manager's filters: a search box and what to show.

@@ -9,18 +9,21 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Protocol
 
 from shared.models import Provider
+from voice_backend.wire_audio import ItemAudio
 
 
-@dataclass(frozen=True)
-class AgentAudio:
-    """Agent speech to play: μ-law 8 kHz bytes of the response item `item_id`."""
+class AgentAudio(ItemAudio):
+    """Agent speech to play: μ-law 8 kHz of the response item `item_id`.
 
-    payload: bytes
-    item_id: str | None = None
-    response_id: str | None = None
+    Built from bytes (`AgentAudio(mulaw, item_id, response_id)`) or, when the model already
+    speaks μ-law, from its base64 text (`b64=`), which then goes to Twilio as it came.
+    """
+
+    __slots__ = ()
 
 
 @dataclass(frozen=True)
@@ -61,12 +64,25 @@ class ResponseDone:
     response_id: str | None = None
 
 
+class HangUpKind(StrEnum):
+    """Why the agent hangs up, as the bridge acts on it."""
+
+    #: The conversation is over (agreed, declined, wrapped up): the agent said goodbye.
+    GOODBYE = "goodbye"
+    #: An answering machine took the call: the agent leaves without a message.
+    VOICEMAIL = "voicemail"
+
+
 @dataclass(frozen=True)
 class HangUpRequested:
-    """The agent called its `end_call` tool: hang up once its goodbye has played."""
+    """The agent called its `end_call` tool: hang up once its goodbye has played.
+
+    `kind` is what the bridge decides on; `reason` is the agent's own words, for the logs.
+    """
 
     call_id: str | None = None
     reason: str | None = None
+    kind: HangUpKind = HangUpKind.GOODBYE
 
 
 @dataclass(frozen=True)
@@ -88,6 +104,13 @@ AgentEvent = (
 )
 
 
+class WrapUp(StrEnum):
+    """Why the bridge asks the agent to close the call now."""
+
+    TIME = "time"  # the call reached its time limit
+    SILENCE = "silence"  # the line stayed silent too long
+
+
 class AgentError(Exception):
     """The agent could not start (connection refused, session not configured as asked…)."""
 
@@ -104,15 +127,19 @@ class Agent(Protocol):
     async def send_audio(self, mulaw: bytes) -> None:
         """Provider audio: μ-law 8 kHz, any length (Twilio sends 20 ms frames)."""
 
+    async def send_audio_b64(self, mulaw_b64: str) -> None:
+        """Provider audio as Twilio sent it: μ-law 8 kHz in base64 (checked with
+        `voice_backend.wire_audio.is_base64`). An agent that speaks μ-law passes it on as is."""
+
     def events(self) -> AsyncIterator[AgentEvent]:
         """The agent's events, until the session ends (then the iterator stops)."""
 
     async def truncate(self, item_id: str, audio_end_ms: int) -> None:
         """The provider interrupted: only the first `audio_end_ms` of `item_id` were heard."""
 
-    async def request_goodbye(self, instruction: str) -> None:
+    async def request_goodbye(self, reason: WrapUp) -> None:
         """Ask the agent to close the call now (time or silence limit): it says its closing
-        line and then asks to hang up. `instruction` says why."""
+        line and then asks to hang up. `reason` says why."""
 
     async def close(self) -> None:
         """End the session (idempotent)."""

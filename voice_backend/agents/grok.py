@@ -1,7 +1,8 @@
 """The Grok Realtime agent: one xAI Voice Agent session (one WebSocket) per call.
 
 `GrokAgent` speaks the bridge's `Agent` protocol on one side and xAI's realtime events on the
-other. Wire events are parsed in `grok_events` and translated here into domain events.
+other. Wire events are parsed in `grok_events` and translated here into domain events; the
+session is opened and checked in `grok_session`, and the words assembled in `grok_transcripts`.
 
 What it takes care of, so the bridge does not have to:
 
@@ -19,54 +20,58 @@ What it takes care of, so the bridge does not have to:
 
 from __future__ import annotations
 
-import asyncio
+import binascii
 import json
 import logging
+import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import aclosing
 from typing import Any, Final
 
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
+from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import ConnectionClosed
 
-from shared.models import Provider
-from shared.settings import AudioFormat, Settings
+from shared import metrics
+from shared.settings import AudioFormat
+from voice_backend.agents import grok_client_events as client
 from voice_backend.agents import grok_events as wire
 from voice_backend.agents.base import (
-    Agent,
     AgentAudio,
     AgentError,
     AgentEvent,
-    AgentFactory,
     AgentFailed,
-    AgentSaid,
+    HangUpKind,
     HangUpRequested,
-    ProviderSaid,
     ProviderStartedSpeaking,
     ProviderStoppedSpeaking,
     ResponseDone,
+    WrapUp,
 )
+from voice_backend.agents.grok_errors import (
+    OPTIONAL_REPLY_SECONDS,
+    ErrorKind,
+    classify,
+)
+from voice_backend.agents.grok_session import (
+    WIRE_FORMATS,
+    await_confirmation,
+    check_formats,
+    close_description,
+    open_connection,
+)
+from voice_backend.agents.grok_transcripts import GrokTranscripts
 from voice_backend.audio import AudioConverter, converters_for, mulaw_ms, pcm24k_ms
+from voice_backend.prompt import WRAP_UP_SILENCE, WRAP_UP_TIME
 
 logger = logging.getLogger(__name__)
 
-#: Errors that only mean a race we lose harmlessly (cancelling a finished response, asking for
-#: a response while one is running): the session is fine.
-BENIGN_ERROR_CODES: Final = frozenset(
-    {"response_cancel_not_active", "conversation_already_has_active_response"}
-)
-#: Error types that reject one client event but leave the session usable.
-RECOVERABLE_ERROR_TYPES: Final = frozenset({"invalid_request_error"})
-
-_WIRE_FORMATS: Final = {AudioFormat.PCMU: wire.PCMU, AudioFormat.PCM24K: wire.PCM24K}
-_CLOSE_TIMEOUT_SECONDS: Final = 2.0
-#: Audio deltas are small, but one oversized frame must not kill a live call.
-_MAX_FRAME_BYTES: Final = 16 * 1024 * 1024
 #: How a goodbye request reaches the model; marked so it is not taken for the provider's words.
 _GOODBYE_NOTE: Final = (
     "[Note from your own system, not from the person on the phone: {instruction} "
     "Wrap up now: thank them, say a brief goodbye, then call end_call.]"
 )
+#: What the model is told for each reason to wrap up.
+_WRAP_UP: Final = {WrapUp.TIME: WRAP_UP_TIME, WrapUp.SILENCE: WRAP_UP_SILENCE}
 #: What the tool call returns to the model: we hang up; it should not say anything more.
 _END_CALL_OUTPUT: Final = json.dumps({"ok": True, "result": "The call is being hung up."})
 
@@ -76,9 +81,8 @@ class GrokAgent:
 
     `url` is the full realtime URL including `?model=…`; `api_key` goes in the Bearer header
     only (it is never logged). `connect_timeout` bounds the WebSocket handshake and
-    `session_timeout` the wait for `session.updated`. `transcription_language` is the caller's
-    language hint for xAI's input transcription (None leaves it to the server). `label` tags
-    this session's log lines (a provider id, say).
+    `session_timeout` the wait for `session.updated`. `label` tags this session's log lines
+    (a provider id, say). Only fields xAI documents are sent.
     """
 
     def __init__(
@@ -91,20 +95,18 @@ class GrokAgent:
         connect_timeout: float = 10.0,
         session_timeout: float = 10.0,
         *,
-        transcription_language: str | None = "en",
         label: str = "grok",
     ) -> None:
         self._url = url
         self._api_key = api_key
         self._voice = voice
         self._instructions = instructions
-        self._format = _WIRE_FORMATS[AudioFormat(audio_format)]
+        self._format = WIRE_FORMATS[AudioFormat(audio_format)]
+        # μ-law both ways: base64 audio passes between Twilio and Grok as it came.
+        self._passthrough = self._format == wire.PCMU
         self._wire_ms: Callable[[int], float] = mulaw_ms if self._format == wire.PCMU else pcm24k_ms
         self._connect_timeout = connect_timeout
         self._session_timeout = session_timeout
-        self._transcription: dict[str, Any] = (
-            {"language_hint": transcription_language} if transcription_language else {}
-        )
         self._label = label
 
         self._to_grok: AudioConverter
@@ -115,18 +117,15 @@ class GrokAgent:
         self._ready = False  # session confirmed: caller audio may flow
         self._closing = False  # we are ending the session: a closed socket is expected
         self._failure: str | None = None
+        self._optional_sent_at: float | None = None  # our last undocumented (optional) event
         self._iterating = False
         self._pending: list[AgentEvent] = []  # domain events seen during the handshake
 
-        # Agent speech: transcript pieces per response, audio per item (model-side ms).
-        self._transcripts: dict[str, list[str]] = {}
-        self._transcript_items: dict[str, str | None] = {}
+        self._words = GrokTranscripts(label)
+        # Agent speech: audio per item (model-side ms).
         self._item_ms: dict[str, float] = {}
         self._truncated: set[str] = set()
         self._last_audio: tuple[str | None, str | None] | None = None
-        # Caller speech: latest partial and last reported final, per item.
-        self._partials: dict[str, str] = {}
-        self._heard: dict[str, str] = {}
         self._hangup_requested = False
         self._goodbye_requested = False
         # Grok runs one response at a time: asking while one runs is refused, so we defer.
@@ -143,7 +142,7 @@ class GrokAgent:
         """
         if self._ws is not None or self._closing:
             raise AgentError("a GrokAgent can be started only once")
-        self._ws = await self._connect()
+        self._ws = await open_connection(self._url, self._api_key, self._connect_timeout)
         try:
             await self._configure(self._ws)
             self._ready = True
@@ -159,7 +158,15 @@ class GrokAgent:
             return
         audio = self._to_grok.convert(mulaw)
         if audio:  # the pcm24k resampler returns nothing while its filter fills
-            await self._send(wire.audio_append(audio))
+            await self._send_text(client.audio_append(audio), "input_audio_buffer.append")
+
+    async def send_audio_b64(self, mulaw_b64: str) -> None:
+        """Forward caller audio as Twilio sent it (μ-law 8 kHz, base64): with `pcmu` the text
+        goes to Grok as it came, otherwise it is decoded and converted as in `send_audio`."""
+        if not self._passthrough:
+            await self.send_audio(binascii.a2b_base64(mulaw_b64))
+        elif self._ready and not self._closing and mulaw_b64:
+            await self._send_text(client.audio_append_b64(mulaw_b64), "input_audio_buffer.append")
 
     async def events(self) -> AsyncIterator[AgentEvent]:
         """Domain events until the session ends; a failure is reported as `AgentFailed` last."""
@@ -196,19 +203,21 @@ class GrokAgent:
         # The bridge cleared Twilio's buffer: what the filter still holds must not play later.
         self._from_grok.reset()
         self._last_audio = None
-        await self._send(wire.truncate(item_id, end_ms))
+        # Not among xAI's documented client events: an error answering it never ends the call.
+        self._optional_sent_at = time.monotonic()
+        await self._send(client.truncate(item_id, end_ms))
 
-    async def request_goodbye(self, instruction: str) -> None:
+    async def request_goodbye(self, reason: WrapUp) -> None:
         """Have the agent close the call now: a short goodbye, then its `end_call` tool.
 
-        `instruction` (why: time limit, silence…) reaches the model as a bracketed note. The
-        response is asked for once the current one is over, since Grok runs one at a time.
-        Only the first request counts.
+        Why (time limit, silence) reaches the model as a bracketed note, in the prompt's
+        words for `reason` (`WRAP_UP_TIME`, `WRAP_UP_SILENCE`). The response is asked for once
+        the current one is over, since Grok runs one at a time. Only the first request counts.
         """
         if not self._ready or self._closing or self._goodbye_requested or self._hangup_requested:
             return
         self._goodbye_requested = True
-        await self._send(wire.user_text(_GOODBYE_NOTE.format(instruction=instruction.strip())))
+        await self._send(client.user_text(_GOODBYE_NOTE.format(instruction=_WRAP_UP[reason])))
         if self._response_active:
             self._respond_after_done = True
         else:
@@ -223,72 +232,25 @@ class GrokAgent:
 
     # --- Start-up -----------------------------------------------------------------------------
 
-    async def _connect(self) -> ClientConnection:
-        try:
-            return await connect(
-                self._url,
-                additional_headers={"Authorization": f"Bearer {self._api_key}"},
-                open_timeout=self._connect_timeout,
-                close_timeout=_CLOSE_TIMEOUT_SECONDS,
-                max_size=_MAX_FRAME_BYTES,
-                # Base64 audio barely compresses; deflate would only cost CPU on every frame.
-                compression=None,
-            )
-        except InvalidStatus as error:
-            status = error.response.status_code
-            hint = " (check XAI_API_KEY)" if status in (401, 403) else ""
-            raise AgentError(f"Grok Realtime refused the connection: HTTP {status}{hint}") from None
-        except TimeoutError:
-            raise AgentError(
-                f"Grok Realtime did not answer within {self._connect_timeout:g} s"
-            ) from None
-        except (OSError, InvalidHandshake, InvalidURI) as error:
-            raise AgentError(f"cannot reach Grok Realtime: {error}") from None
-
     async def _configure(self, ws: ClientConnection) -> None:
         await self._send(
-            wire.session_update(
+            client.session_update(
                 voice=self._voice,
                 instructions=self._instructions,
                 audio_format=self._format,
-                transcription=self._transcription,
             )
         )
-        try:
-            async with asyncio.timeout(self._session_timeout):
-                confirmed = await self._await_session_updated(ws)
-        except TimeoutError:
-            raise AgentError(
-                f"Grok did not confirm the session within {self._session_timeout:g} s"
-            ) from None
-        self._check_formats(confirmed)
+        confirmed = await await_confirmation(ws, self._session_timeout, self._hold)
+        if not check_formats(self._format, confirmed):
+            logger.info(
+                "[%s] session.updated did not name both audio formats; going on with %s",
+                self._label,
+                self._format.describe(),
+            )
 
-    async def _await_session_updated(self, ws: ClientConnection) -> wire.SessionUpdated:
-        while True:
-            try:
-                frame = await ws.recv()
-            except ConnectionClosed:
-                raise AgentError(
-                    f"Grok closed the connection before confirming the session "
-                    f"({_close_description(ws)})"
-                ) from None
-            event = wire.parse_server_event(frame)
-            if isinstance(event, wire.SessionUpdated):
-                return event
-            if isinstance(event, wire.ServerError) and event.code not in BENIGN_ERROR_CODES:
-                raise AgentError(f"Grok rejected the session: {event.describe()}")
-            self._pending.extend(await self._translate(event))
-
-    def _check_formats(self, confirmed: wire.SessionUpdated) -> None:
-        if self._format.matches(confirmed.input_format) and self._format.matches(
-            confirmed.output_format
-        ):
-            return
-        raise AgentError(
-            f"Grok ignored the audio format: asked for {self._format.describe()}, "
-            f"got input {_describe(confirmed.input_format)} and "
-            f"output {_describe(confirmed.output_format)}"
-        )
+    async def _hold(self, event: wire.ServerEvent) -> None:
+        """An event that came before the session was confirmed: kept for `events()`."""
+        self._pending.extend(await self._translate(event))
 
     # --- Reading ------------------------------------------------------------------------------
 
@@ -298,17 +260,23 @@ class GrokAgent:
                 if isinstance(frame, bytes):
                     logger.warning("[%s] ignoring a binary frame from Grok", self._label)
                     continue
-                for event in await self._translate(wire.parse_server_event(frame)):
+                parsed = wire.parse_server_event(frame)
+                if type(parsed) is wire.AudioDelta:  # the frame path: no list, no match
+                    audio = self._on_audio(parsed)
+                    if audio is not None:
+                        yield audio
+                    continue
+                for event in await self._translate(parsed):
                     yield event
                 if self._failure is not None:
                     break
         except ConnectionClosed:
             pass  # reported below, unless we closed it ourselves
-        for event in self._flush_partials():
+        for event in self._words.flush_partials():
             yield event
         failure = self._failure
         if failure is None and not self._closing:
-            failure = f"Grok closed the connection unexpectedly ({_close_description(ws)})"
+            failure = f"Grok closed the connection unexpectedly ({close_description(ws)})"
             logger.warning("[%s] %s", self._label, failure)
         if failure is not None:
             # Close before yielding: a consumer that stops at AgentFailed never resumes us.
@@ -318,16 +286,17 @@ class GrokAgent:
     async def _translate(self, event: wire.ServerEvent) -> list[AgentEvent]:
         match event:
             case wire.AudioDelta():
-                return self._on_audio(event)
+                audio = self._on_audio(event)
+                return [audio] if audio is not None else []
             case wire.TranscriptDelta():
-                self._on_transcript_delta(event)
+                self._words.agent_delta(event)
             case wire.TranscriptDone():
-                return self._on_transcript_done(event)
+                return self._words.agent_done(event)
             case wire.InputTranscription():
-                return self._on_input_transcription(event)
+                return self._words.caller(event)
             case wire.SpeechStarted():
                 # A new utterance: a previous one that never got its final keeps its partial.
-                partials = self._flush_partials(keep=event.item_id)
+                partials = self._words.flush_partials(keep=event.item_id)
                 return [*partials, ProviderStartedSpeaking(event.item_id)]
             case wire.SpeechStopped():
                 return [ProviderStoppedSpeaking(event.item_id)]
@@ -339,62 +308,25 @@ class GrokAgent:
                 return await self._on_function_call(event)
             case wire.ServerError():
                 self._on_error(event)
+            case wire.Truncated():
+                self._optional_sent_at = None  # answered: a later error is about something else
             case wire.Malformed():
                 logger.warning(
                     "[%s] unreadable Grok event %s: %s", self._label, event.type, event.reason
                 )
         return []  # lifecycle chatter, pings and unknown types need nothing
 
-    def _on_audio(self, event: wire.AudioDelta) -> list[AgentEvent]:
+    def _on_audio(self, event: wire.AudioDelta) -> AgentAudio | None:
         item = event.item_id
         if item is not None and item in self._truncated:
-            return []  # in flight when the caller interrupted: playing it would be stale
+            return None  # in flight when the caller interrupted: playing it would be stale
         if item is not None:
-            self._item_ms[item] = self._item_ms.get(item, 0.0) + self._wire_ms(len(event.audio))
+            self._item_ms[item] = self._item_ms.get(item, 0.0) + self._wire_ms(event.nbytes)
         self._last_audio = (item, event.response_id)
+        if self._passthrough:  # μ-law already: Twilio gets the base64 text as Grok sent it
+            return AgentAudio(None, item, event.response_id, b64=event.b64) if event else None
         mulaw = self._from_grok.convert(event.audio)
-        return [AgentAudio(mulaw, item, event.response_id)] if mulaw else []
-
-    def _on_transcript_delta(self, event: wire.TranscriptDelta) -> None:
-        key = _response_key(event.response_id, event.item_id)
-        self._transcripts.setdefault(key, []).append(event.delta)
-        self._transcript_items.setdefault(key, event.item_id)
-
-    def _on_transcript_done(self, event: wire.TranscriptDone) -> list[AgentEvent]:
-        key = _response_key(event.response_id, event.item_id)
-        return self._agent_said(key, fallback=event.transcript or "", item_id=event.item_id)
-
-    def _agent_said(
-        self, key: str, *, fallback: str = "", item_id: str | None = None
-    ) -> list[AgentEvent]:
-        # The deltas are what was actually generated; `.done` may carry nothing at all.
-        text = "".join(self._transcripts.pop(key, [])).strip() or fallback.strip()
-        item_id = self._transcript_items.pop(key, None) or item_id
-        if not text:
-            return []
-        logger.debug("[%s] agent said: %s", self._label, text)
-        return [AgentSaid(text, item_id, key or None)]
-
-    def _on_input_transcription(self, event: wire.InputTranscription) -> list[AgentEvent]:
-        if not event.final:
-            self._partials[event.item_id] = event.transcript
-            return []
-        self._partials.pop(event.item_id, None)
-        return self._provider_said(event.item_id, event.transcript)
-
-    def _provider_said(self, item_id: str, text: str) -> list[AgentEvent]:
-        text = text.strip()
-        if not text or self._heard.get(item_id) == text:
-            return []
-        self._heard[item_id] = text
-        logger.debug("[%s] provider said: %s", self._label, text)
-        return [ProviderSaid(text, item_id)]
-
-    def _flush_partials(self, keep: str | None = None) -> list[AgentEvent]:
-        events: list[AgentEvent] = []
-        for item_id in [item for item in self._partials if item != keep]:
-            events.extend(self._provider_said(item_id, self._partials.pop(item_id)))
-        return events
+        return AgentAudio(mulaw, item, event.response_id) if mulaw else None
 
     async def _on_response_done(self, event: wire.ResponseDone) -> list[AgentEvent]:
         events: list[AgentEvent] = []
@@ -402,11 +334,7 @@ class GrokAgent:
         if tail and self._last_audio is not None:
             events.append(AgentAudio(tail, *self._last_audio))
         self._last_audio = None
-        # A cancelled (interrupted) turn may never get its transcript `.done`.
-        keys = [event.response_id] if event.response_id else list(self._transcripts)
-        for key in keys:
-            if key in self._transcripts:
-                events.extend(self._agent_said(key))
+        events.extend(self._words.response_over(event.response_id))
         events.append(ResponseDone(event.response_id))
         self._response_active = False
         if self._respond_after_done:
@@ -419,25 +347,33 @@ class GrokAgent:
         if event.name != wire.END_CALL_TOOL_NAME:
             logger.warning("[%s] Grok called an unknown tool %r", self._label, event.name)
             output = json.dumps({"error": f"there is no tool named {event.name!r}"})
-            await self._send(wire.function_call_output(event.call_id, output))
+            await self._send(client.function_call_output(event.call_id, output))
             # Let the model carry on, once its current response is over (one at a time).
             self._respond_after_done = True
             return []
         # The model needs its tool result, but no new response: the goodbye has been said and
         # another turn would talk over the hang-up.
-        await self._send(wire.function_call_output(event.call_id, _END_CALL_OUTPUT))
+        await self._send(client.function_call_output(event.call_id, _END_CALL_OUTPUT))
         if self._hangup_requested:
             return []
         self._hangup_requested = True
         reason = event.argument("reason")
         logger.info("[%s] Grok asked to end the call", self._label)
-        return [HangUpRequested(event.call_id, reason)]
+        return [HangUpRequested(event.call_id, reason, _hang_up_kind(reason))]
 
     def _on_error(self, event: wire.ServerError) -> None:
-        if event.code in BENIGN_ERROR_CODES:
+        sent = self._optional_sent_at
+        recent = sent is not None and time.monotonic() - sent <= OPTIONAL_REPLY_SECONDS
+        kind = classify(event, optional_unanswered=recent)
+        metrics.GROK_ERRORS.labels(kind.value).inc()
+        if kind is ErrorKind.BENIGN:
             logger.debug("[%s] ignoring Grok error %s", self._label, event.describe())
-        elif event.type in RECOVERABLE_ERROR_TYPES:
-            logger.warning("[%s] Grok rejected an event: %s", self._label, event.describe())
+        elif kind is ErrorKind.OPTIONAL:
+            if recent:
+                self._optional_sent_at = None  # answered
+            logger.warning(
+                "[%s] Grok refused an optional event or field: %s", self._label, event.describe()
+            )
         else:
             logger.error("[%s] Grok session failed: %s", self._label, event.describe())
             self._failure = f"Grok error {event.describe()}"
@@ -448,52 +384,24 @@ class GrokAgent:
         # Marked active as soon as it is asked for: `response.created` comes a round trip later,
         # and a second request in between would be refused.
         self._response_active = True
-        await self._send(wire.response_create())
+        await self._send(client.response_create())
 
     async def _send(self, event: dict[str, Any]) -> None:
+        await self._send_text(client.encode(event), event["type"])
+
+    async def _send_text(self, text: str, kind: str) -> None:
         ws = self._ws
         if ws is None:
             return
         try:
-            await ws.send(json.dumps(event))
+            await ws.send(text)
         except ConnectionClosed:
             # The reader reports the lost session (AgentFailed); writers just stop.
-            logger.debug("[%s] dropped %s: connection closed", self._label, event["type"])
+            logger.debug("[%s] dropped %s: connection closed", self._label, kind)
 
 
-def _response_key(response_id: str | None, item_id: str | None) -> str:
-    return response_id or item_id or ""
-
-
-def _describe(fmt: wire.WireFormat | None) -> str:
-    return fmt.describe() if fmt is not None else "(none)"
-
-
-def _close_description(ws: ClientConnection) -> str:
-    code = ws.close_code if ws.close_code is not None else 1006
-    reason = ws.close_reason or ""
-    return f"code {code}: {reason}" if reason else f"code {code}"
-
-
-def grok_agent_factory(
-    settings: Settings, instructions_for: Callable[[Provider], str]
-) -> AgentFactory:
-    """An `AgentFactory` building one `GrokAgent` per provider call from `settings`.
-
-    Raises `ValueError` when `XAI_API_KEY` is not set.
-    """
-    api_key = Settings.secret(settings.xai_api_key)
-    if not api_key:
-        raise ValueError("XAI_API_KEY is not set: the Grok agent needs it")
-
-    def build(provider: Provider) -> Agent:
-        return GrokAgent(
-            url=settings.grok_realtime_url,
-            api_key=api_key,
-            voice=settings.grok_voice,
-            instructions=instructions_for(provider),
-            audio_format=settings.audio_format,
-            label=f"provider {provider.id}",
-        )
-
-    return build
+def _hang_up_kind(reason: str | None) -> HangUpKind:
+    """The model's `end_call` reason is free text: one that names a voicemail means one."""
+    if reason and "voicemail" in reason.lower():
+        return HangUpKind.VOICEMAIL
+    return HangUpKind.GOODBYE

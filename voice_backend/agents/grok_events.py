@@ -1,9 +1,9 @@
 """Grok Realtime (xAI Voice Agent API) wire events, parsed once at the edge.
 
 Server events arrive as JSON text frames; `parse_server_event` turns each into one small frozen
-dataclass (audio already base64-decoded), `Unknown` for types we do not use and `Malformed` for
-frames we cannot read, so the agent never indexes into raw dictionaries. The builders at the
-bottom produce the client events we send, as plain dictionaries ready for `json.dumps`.
+dataclass (audio checked as base64 but kept as text until someone needs its bytes), `Unknown`
+for types we do not use and `Malformed` for frames we cannot read, so the agent never indexes
+into raw dictionaries. The client events we send are built in `grok_client_events`.
 
 xAI's session shape differs from OpenAI's: `voice`, `instructions` and `turn_detection` sit at
 the top level of `session`, while the audio formats are nested under `audio.input.format` and
@@ -13,12 +13,14 @@ why the agent checks the formats echoed back in `session.updated`.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
+
+import orjson
+
+from voice_backend.wire_audio import ItemAudio, is_base64
 
 #: `audio/pcm` without a `rate` means 24 kHz (xAI's documented default).
 DEFAULT_PCM_RATE: Final = 24000
@@ -86,13 +88,16 @@ class ResponseCreated:
     response_id: str | None
 
 
-@dataclass(frozen=True)
-class AudioDelta:
-    """`response.output_audio.delta` (older name `response.audio.delta`): decoded audio bytes."""
+class AudioDelta(ItemAudio):
+    """`response.output_audio.delta` (older name `response.audio.delta`): the delta as sent
+    (`b64`), and its bytes (`audio`) decoded on first use."""
 
-    audio: bytes
-    item_id: str | None
-    response_id: str | None
+    __slots__ = ()
+
+    @property
+    def audio(self) -> bytes:
+        """The audio bytes, in the session's output format."""
+        return self.payload
 
 
 @dataclass(frozen=True)
@@ -195,6 +200,14 @@ class ServerError:
 
 
 @dataclass(frozen=True)
+class Truncated:
+    """`conversation.item.truncated`: the server accepted a truncation (OpenAI-style; xAI does
+    not document it)."""
+
+    item_id: str | None
+
+
+@dataclass(frozen=True)
 class Ping:
     """`ping`: xAI's keep-alive; nothing to do."""
 
@@ -229,6 +242,7 @@ ServerEvent = (
     | FunctionCall
     | ResponseDone
     | ServerError
+    | Truncated
     | Ping
     | Unknown
     | Malformed
@@ -280,11 +294,11 @@ def _session_updated(data: dict[str, Any]) -> SessionUpdated:
 
 def _audio_delta(data: dict[str, Any]) -> AudioDelta:
     encoded = _required_str(data, "delta")
-    try:
-        audio = base64.b64decode(encoded, validate=True)
-    except (binascii.Error, ValueError):
-        raise _BadEvent("audio delta is not valid base64") from None
-    return AudioDelta(audio, _str(data, "item_id"), _str(data, "response_id"))
+    if not is_base64(encoded):
+        raise _BadEvent("audio delta is not valid base64")
+    return AudioDelta(
+        item_id=_str(data, "item_id"), response_id=_str(data, "response_id"), b64=encoded
+    )
 
 
 def _input_transcription(data: dict[str, Any]) -> InputTranscription:
@@ -359,6 +373,7 @@ _PARSERS: Final[dict[str, Callable[[dict[str, Any]], ServerEvent]]] = {
     "response.function_call_arguments.done": _function_call,
     "response.done": lambda d: ResponseDone(_response_id(d), _str(_dict(d, "response"), "status")),
     "error": _server_error,
+    "conversation.item.truncated": lambda d: Truncated(_str(d, "item_id")),
     "ping": lambda d: Ping(),
 }
 
@@ -366,8 +381,8 @@ _PARSERS: Final[dict[str, Callable[[dict[str, Any]], ServerEvent]]] = {
 def parse_server_event(frame: str | bytes) -> ServerEvent:
     """Parse one text frame from Grok; never raises."""
     try:
-        data = json.loads(frame)
-    except ValueError:
+        data = orjson.loads(frame)
+    except orjson.JSONDecodeError:
         return Malformed(None, "not JSON")
     if not isinstance(data, dict) or not isinstance(data.get("type"), str):
         return Malformed(None, "no event type")
@@ -380,104 +395,3 @@ def parse_server_event(frame: str | bytes) -> ServerEvent:
     except _BadEvent as error:
         return Malformed(kind, str(error))
     return event
-
-
-# --- Client events -----------------------------------------------------------------------------
-
-
-def end_call_tool() -> dict[str, Any]:
-    """The flat function tool the agent calls to hang up once its goodbye is said."""
-    return {
-        "type": "function",
-        "name": END_CALL_TOOL_NAME,
-        "description": (
-            "End the phone call. Call this only after you have said goodbye and the "
-            "conversation is over (price agreed, declined, or the provider cannot help)."
-        ),
-        "parameters": {
-            "type": "object",
-            "properties": {
-                "reason": {
-                    "type": "string",
-                    "description": "Why the call is ending, in a few words.",
-                }
-            },
-            "required": [],
-        },
-    }
-
-
-def session_update(
-    *,
-    voice: str,
-    instructions: str,
-    audio_format: WireFormat,
-    transcription: dict[str, Any] | None = None,
-    turn_detection: dict[str, Any] | None = None,
-    tools: list[dict[str, Any]] | None = None,
-) -> dict[str, Any]:
-    """`session.update` in xAI's shape: flat voice/instructions/VAD, nested audio formats.
-
-    `transcription` goes to `audio.input.transcription` (xAI transcribes the caller there;
-    an empty object keeps the server's defaults). `turn_detection` defaults to server VAD.
-    """
-    audio_input: dict[str, Any] = {"format": audio_format.to_json()}
-    if transcription is not None:
-        audio_input["transcription"] = transcription
-    return {
-        "type": "session.update",
-        "session": {
-            "voice": voice,
-            "instructions": instructions,
-            "turn_detection": turn_detection or {"type": "server_vad"},
-            "audio": {
-                "input": audio_input,
-                "output": {"format": audio_format.to_json()},
-            },
-            "tools": tools if tools is not None else [end_call_tool()],
-        },
-    }
-
-
-def audio_append(audio: bytes) -> dict[str, Any]:
-    """`input_audio_buffer.append`: caller audio in the session's input format."""
-    return {"type": "input_audio_buffer.append", "audio": base64.b64encode(audio).decode("ascii")}
-
-
-def truncate(item_id: str, audio_end_ms: int, *, content_index: int = 0) -> dict[str, Any]:
-    """`conversation.item.truncate`: the caller heard only the first `audio_end_ms` of it."""
-    return {
-        "type": "conversation.item.truncate",
-        "item_id": item_id,
-        "content_index": content_index,
-        "audio_end_ms": audio_end_ms,
-    }
-
-
-def response_create() -> dict[str, Any]:
-    """`response.create`: ask the model to speak now (the greeting, or after a tool result)."""
-    return {"type": "response.create"}
-
-
-def function_call_output(call_id: str, output: str) -> dict[str, Any]:
-    """`conversation.item.create` carrying a `function_call_output` item for `call_id`."""
-    return {
-        "type": "conversation.item.create",
-        "item": {"type": "function_call_output", "call_id": call_id, "output": output},
-    }
-
-
-def user_text(text: str) -> dict[str, Any]:
-    """`conversation.item.create` adding a text message to the conversation as the user.
-
-    xAI documents `role: "user"` with `input_text` content; it is how we slip the model a note
-    mid-call (a `system` role is not documented for realtime items).
-    """
-    return {
-        "type": "conversation.item.create",
-        "item": {
-            "type": "message",
-            "role": "user",
-            "content": [{"type": "input_text", "text": text}],
-        },
-    }

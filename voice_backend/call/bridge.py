@@ -10,25 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import logging
 import time
-from collections import deque
-from dataclasses import dataclass
-from datetime import timedelta
 from enum import StrEnum
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from shared import metrics
 from shared.logs import bind
-from shared.models import (
-    CallStatus,
-    Outcome,
-    Provider,
-    format_transcript,
-    utcnow,
-)
+from shared.models import Provider, utcnow
 from voice_backend.agents.base import (
     Agent,
     AgentAudio,
@@ -36,30 +26,34 @@ from voice_backend.agents.base import (
     AgentEvent,
     AgentFailed,
     AgentSaid,
+    HangUpKind,
     HangUpRequested,
     ProviderSaid,
     ProviderStartedSpeaking,
     ProviderStoppedSpeaking,
     ResponseDone,
+    WrapUp,
 )
+from voice_backend.call import admission
+from voice_backend.call.admission import StreamRefused
+from voice_backend.call.ending import Ending, WatchdogStep
+from voice_backend.call.live import LiveTranscript
+from voice_backend.call.outcome import EndReason, agent_error_kind, final_update
+from voice_backend.call.playback import PlaybackTracker
 from voice_backend.call.services import CallServices
 from voice_backend.call.transcript import Transcript
-from voice_backend.prompt import WRAP_UP_SILENCE, WRAP_UP_TIME
-from voice_backend.security import InvalidCallToken
 from voice_backend.twilio import media as wire
 
 logger = logging.getLogger(__name__)
 
 #: How long to wait for Twilio's `start` after the socket opens.
 START_TIMEOUT_SECONDS = 10.0
-#: How long the goodbye may take to play before we hang up anyway.
-GOODBYE_TIMEOUT_SECONDS = 15.0
-#: With no end-of-response signal, how long without agent audio means the goodbye is over.
-GOODBYE_QUIET_SECONDS = 1.0
-#: After a polite wrap-up was asked for, how long before we hang up regardless.
-WRAP_UP_GRACE_SECONDS = 20.0
 #: After hanging up, how long to wait for Twilio's `stop`.
 STOP_TIMEOUT_SECONDS = 5.0
+#: The first frame each way, then one in this many, has its pass-through time observed.
+FRAME_SAMPLE_EVERY = 50
+_TO_AGENT = metrics.FRAME_LATENCY.labels("to_agent")
+_TO_TWILIO = metrics.FRAME_LATENCY.labels("to_twilio")
 
 
 class CallState(StrEnum):
@@ -70,39 +64,6 @@ class CallState(StrEnum):
     ACTIVE = "active"
     ENDING = "ending"
     ENDED = "ended"
-
-
-class EndReason(StrEnum):
-    """Why the conversation ended."""
-
-    AGENT_HUNG_UP = "the agent said goodbye and hung up"
-    PROVIDER_HUNG_UP = "the provider hung up"
-    TIME_LIMIT = "the call reached its time limit"
-    SILENCE = "the line stayed silent"
-    VOICEMAIL = "a voicemail answered"
-    AGENT_FAILED = "the agent's session failed"
-    AGENT_START_FAILED = "the agent's session could not start"
-    BAD_MESSAGE = "Twilio sent a malformed message"
-    SHUTDOWN = "the voice service shut down"
-
-
-_ERROR_ENDS = {
-    EndReason.AGENT_FAILED,
-    EndReason.AGENT_START_FAILED,
-    EndReason.BAD_MESSAGE,
-    EndReason.SHUTDOWN,
-}
-
-
-class StreamRefused(Exception):
-    """The stream's `start` did not prove it belongs to a call we placed."""
-
-
-@dataclass
-class _PendingMark:
-    name: str
-    item_id: str | None
-    nbytes: int
 
 
 class CallBridge:
@@ -116,28 +77,21 @@ class CallBridge:
         self.provider: Provider | None = None
         self.call_sid: str | None = None
         self._stream_sid = ""
+        self._messages = wire.StreamMessages("")
         self._agent: Agent | None = None
         self._transcript = Transcript()
-        self._marks: deque[_PendingMark] = deque()
-        self._mark_names = itertools.count(1)
-        self._played_bytes: dict[str, int] = {}
-        self._sent_bytes: dict[str, int] = {}
-        self._truncated: set[str] = set()
+        self._live: LiveTranscript | None = None
+        self._playback = PlaybackTracker()
         self._current_item: str | None = None
-        self._hang_up_pending = False
-        self._hang_up_since = 0.0
-        self._goodbye_done = False
-        self._reached_voicemail = False  # the agent hung up on an answering machine
-        self._last_agent_audio = 0.0
-        self._wrap_up_since: float | None = None
-        self._wrap_up_reason: tuple[EndReason, str | None] = (EndReason.TIME_LIMIT, None)
-        self._started_at = 0.0
-        self._last_activity = 0.0
+        self._ending = Ending(
+            self._settings.call_time_limit_seconds, self._settings.silence_limit_seconds
+        )
         self._first_audio_at: float | None = None
         self._end: tuple[EndReason, str | None] | None = None
         self._ended = asyncio.Event()
         self._send_lock = asyncio.Lock()
         self._hung_up = False
+        self._agent_start: asyncio.Task[None] | None = None
 
     # -- entry point -----------------------------------------------------------------------
 
@@ -148,11 +102,16 @@ class CallBridge:
             await self._authorise(start)
         except StreamRefused as refused:
             logger.warning("media stream refused: %s", refused)
+            await self._discard_agent()
             await self._close_socket(code=1008)
             return
         except (WebSocketDisconnect, TimeoutError):
+            await self._discard_agent()
             await self._close_socket()
             return
+        except BaseException:  # the store failed, or we are cancelled: no session left behind
+            await self._discard_agent()
+            raise
         assert self.provider is not None and self.call_sid is not None
         self._services.registry.add(self.call_sid, self)
         try:
@@ -187,47 +146,33 @@ class CallBridge:
                     raise WebSocketDisconnect(1000)
 
     async def _authorise(self, start: wire.Start) -> None:
-        parameters = start.custom_parameters
-        raw_id, token = parameters.get("provider_id", ""), parameters.get("token", "")
-        if not raw_id.isdigit() or not token:
-            raise StreamRefused("start without provider_id and token")
-        provider_id = int(raw_id)
-        try:
-            self._services.tokens.verify(token, provider_id, start.call_sid)
-        except InvalidCallToken as error:
-            raise StreamRefused(f"bad call token: {error}") from None
-        if not self._services.registry.claim_token(token):
-            raise StreamRefused("call token already used")
-        provider = await self._services.store.get_provider(provider_id)
-        if provider is None:
-            raise StreamRefused(f"unknown provider {provider_id}")
-        if provider.call_sid not in (None, start.call_sid):
-            raise StreamRefused("stream for a call we did not place")
-        # Compare-and-set in the store: one stream per call, whichever instance it reaches.
-        moved = await self._services.store.begin_stream(
-            provider_id,
-            start.call_sid,
-            self._settings.instance_id,
-            utcnow() + timedelta(seconds=self._settings.lease_seconds),
-        )
-        if moved is None:
-            raise StreamRefused(f"provider {provider_id}'s call is not waiting for a stream")
+        provider = await admission.check(start, self._services)
+        # The token and provider check out: the model session opens (and its greeting is asked
+        # for) while the store moves the call to its stream; a refusal closes it again.
+        self._ending.begin(time.monotonic())
+        self._agent_start = asyncio.create_task(self._open_agent(provider), name="agent-start")
+        moved = await admission.begin_stream(start, provider, self._services)
         self.provider, self.call_sid, self._stream_sid = moved, start.call_sid, start.stream_sid
-        bind(job_id=moved.job_id, provider_id=provider_id, call_sid=start.call_sid)
+        self._messages = wire.StreamMessages(start.stream_sid)
+        self._live = LiveTranscript(self._services.store, moved.id)
+        bind(job_id=moved.job_id, provider_id=moved.id, call_sid=start.call_sid)
         logger.info(
             "media stream started",
-            extra={"provider_id": provider_id, "call_sid": start.call_sid, "job_id": moved.job_id},
+            extra={"provider_id": moved.id, "call_sid": start.call_sid, "job_id": moved.job_id},
         )
+
+    async def _open_agent(self, provider: Provider) -> None:
+        self._agent = self._services.agent_factory(provider)
+        await self._agent.start()
 
     # -- the conversation ------------------------------------------------------------------
 
     async def _converse(self) -> None:
-        assert self.provider is not None
+        assert self._agent_start is not None
         self.state = CallState.STARTING
-        self._started_at = self._last_activity = time.monotonic()
         try:
-            self._agent = self._services.agent_factory(self.provider)
-            await self._agent.start()
+            await self._agent_start
+            assert self._agent is not None
         except AgentError as error:
             self.end(EndReason.AGENT_START_FAILED, str(error))
             return
@@ -247,8 +192,19 @@ class CallBridge:
                 logger.error("call loop failed", exc_info=failure)
             self.end(EndReason.AGENT_FAILED, f"internal error: {errors.exceptions[0]!r}")
 
+    async def _discard_agent(self) -> None:
+        """A refused stream: stop the model session opened for it."""
+        if self._agent_start is not None:
+            self._agent_start.cancel()
+            with contextlib.suppress(BaseException):
+                await self._agent_start
+        if self._agent is not None:
+            with contextlib.suppress(Exception):
+                await self._agent.close()
+
     async def _from_twilio(self) -> None:
         assert self._agent is not None
+        agent, frames = self._agent, 0
         while True:
             try:
                 event = wire.parse(await self._receive())
@@ -256,12 +212,18 @@ class CallBridge:
                 self.end(EndReason.PROVIDER_HUNG_UP)
                 return
             except wire.MalformedMessage as error:
-                self.end(EndReason.BAD_MESSAGE, str(error))
-                return
-            if isinstance(event, wire.Media):
-                began = time.perf_counter()
-                await self._agent.send_audio(event.payload)
-                metrics.FRAME_LATENCY.labels("to_agent").observe(time.perf_counter() - began)
+                # One bad frame must not end a live negotiation: skip it, say so, count it.
+                metrics.TWILIO_BAD_FRAMES.inc()
+                logger.warning("skipped a malformed frame from Twilio: %s", error)
+                continue
+            if type(event) is wire.Media:
+                frames += 1
+                if frames % FRAME_SAMPLE_EVERY != 1:
+                    await agent.send_audio_b64(event.b64)
+                else:
+                    began = time.perf_counter()
+                    await agent.send_audio_b64(event.b64)
+                    _TO_AGENT.observe(time.perf_counter() - began)
             elif isinstance(event, wire.Mark):
                 await self._on_mark(event.name)
             elif isinstance(event, wire.Stop):
@@ -282,95 +244,84 @@ class CallBridge:
             await self._play(event)
         elif isinstance(event, AgentSaid):
             self._transcript.agent_said(event.response_id, event.text)
+            self._turn_ended()
             logger.debug("agent said: %s", event.text)
         elif isinstance(event, ProviderStartedSpeaking):
-            self._last_activity = time.monotonic()
+            self._ending.heard(time.monotonic())
             self._transcript.provider_started(event.item_id)
             await self._barge_in()
         elif isinstance(event, ProviderSaid):
-            self._last_activity = time.monotonic()
+            self._ending.heard(time.monotonic())
             self._transcript.provider_said(event.item_id, event.text)
+            self._turn_ended()
             logger.debug("provider said: %s", event.text)
         elif isinstance(event, ProviderStoppedSpeaking):
-            self._last_activity = time.monotonic()
+            self._ending.heard(time.monotonic())
         elif isinstance(event, HangUpRequested):
-            if event.reason and "voicemail" in event.reason.lower():
-                self._reached_voicemail = True
-            await self._begin_hang_up()
+            voicemail = event.kind is HangUpKind.VOICEMAIL
+            if self._ending.hang_up_requested(time.monotonic(), voicemail=voicemail):
+                self.state = CallState.ENDING
+            await self._maybe_hang_up()
         elif isinstance(event, ResponseDone):
-            if self._hang_up_pending:
-                self._goodbye_done = True
+            self._ending.response_done()
             await self._maybe_hang_up()
         elif isinstance(event, AgentFailed):
             self.end(EndReason.AGENT_FAILED, event.message)
 
+    def _turn_ended(self) -> None:
+        """Keep the transcript so far on the provider's row (written in the background)."""
+        if self._live is not None:
+            self._live.turn_ended(self._transcript.turns())
+
     async def _play(self, audio: AgentAudio) -> None:
-        if audio.item_id is not None and audio.item_id in self._truncated:
+        if self._playback.is_stale(audio.item_id):
             return  # stale audio of a response the provider interrupted
-        if not audio.payload:
+        nbytes = audio.nbytes
+        if not nbytes:
             return
         now = time.monotonic()
-        self._last_activity = self._last_agent_audio = now
+        self._ending.agent_spoke(now)
         if self._first_audio_at is None:
             self._first_audio_at = now
-            self._services.observe_first_audio(now - self._started_at)
+            self._services.observe_first_audio(now - self._ending.started_at)
         if audio.item_id != self._current_item:
             self._current_item = audio.item_id
             self._transcript.agent_started(audio.response_id or audio.item_id)
-        item = audio.item_id or ""
-        self._sent_bytes[item] = self._sent_bytes.get(item, 0) + len(audio.payload)
-        name = f"m{next(self._mark_names)}"
-        self._marks.append(_PendingMark(name, audio.item_id, len(audio.payload)))
-        began = time.perf_counter()
-        await self._send(wire.media_message(self._stream_sid, audio.payload))
-        await self._send(wire.mark_message(self._stream_sid, name))
-        metrics.FRAME_LATENCY.labels("to_twilio").observe(time.perf_counter() - began)
+        name = self._playback.on_sent(audio.item_id, nbytes)
+        sampled = self._playback.marks_sent % FRAME_SAMPLE_EVERY == 1
+        began = time.perf_counter() if sampled else 0.0
+        await self._send(self._messages.media(audio.b64), self._messages.mark(name))
+        if sampled:
+            _TO_TWILIO.observe(time.perf_counter() - began)
 
     async def _on_mark(self, name: str) -> None:
-        # Marks come back in order; anything before `name` has played too.
-        while self._marks:
-            mark = self._marks.popleft()
-            item = mark.item_id or ""
-            self._played_bytes[item] = self._played_bytes.get(item, 0) + mark.nbytes
-            if mark.name == name:
-                break
+        self._playback.on_mark(name)
         await self._maybe_hang_up()
 
     async def _barge_in(self) -> None:
-        if not self._marks:
+        cut = self._playback.on_interrupted()
+        if cut is None:
             return  # nothing of ours is playing
-        item = self._marks[0].item_id  # the item playing now; later ones never started
-        self._truncated.update(mark.item_id for mark in self._marks if mark.item_id)
         # Drop what Twilio has buffered; the marks it echoes for it did not play.
-        self._marks.clear()
-        await self._send(wire.clear_message(self._stream_sid))
-        if item is not None and self._agent is not None:
-            played_ms = self._played_bytes.get(item, 0) // 8
-            await self._agent.truncate(item, played_ms)
+        await self._send(self._messages.clear())
+        if cut.item_id is not None and self._agent is not None:
+            await self._agent.truncate(cut.item_id, cut.played_ms)
             logger.info(
                 "provider interrupted the agent",
-                extra={"call_sid": self.call_sid, "played_ms": played_ms},
+                extra={"call_sid": self.call_sid, "played_ms": cut.played_ms},
             )
-        if self._hang_up_pending:
+        if self._ending.hang_up_pending:
             await self._maybe_hang_up()
-
-    async def _begin_hang_up(self) -> None:
-        if not self._hang_up_pending:
-            self._hang_up_pending = True
-            self._hang_up_since = time.monotonic()
-            self.state = CallState.ENDING
-        await self._maybe_hang_up()
 
     async def _maybe_hang_up(self) -> None:
         """Hang up once the goodbye has played: its response is over (or no audio came for a
         while) and every mark sent after its audio has been echoed."""
-        if not self._hang_up_pending or self._marks or self._hung_up:
-            return
-        quiet = time.monotonic() - self._last_agent_audio > GOODBYE_QUIET_SECONDS
-        if not (self._goodbye_done or quiet):
+        if self._hung_up or not self._ending.hang_up_pending:
+            return  # the usual case, on every mark echo: nothing to wait for
+        if not self._ending.goodbye_played(time.monotonic(), playing=self._playback.playing):
             return
         await self._hang_up()
-        self.end(EndReason.VOICEMAIL if self._reached_voicemail else EndReason.AGENT_HUNG_UP)
+        self.end(self._ending.hang_up_reason)
 
     async def _hang_up(self) -> None:
         if self._hung_up or self.call_sid is None:
@@ -382,31 +333,24 @@ class CallBridge:
             logger.warning("hang-up failed: %s", error, extra={"call_sid": self.call_sid})
 
     async def _watchdog(self) -> None:
-        limit = self._settings.call_time_limit_seconds
-        silence = self._settings.silence_limit_seconds
         while not self._ended.is_set():
             await asyncio.sleep(0.25)
-            now = time.monotonic()
-            if self._hang_up_pending:
-                if now - self._hang_up_since > GOODBYE_TIMEOUT_SECONDS:
-                    self._marks.clear()
-                    self._goodbye_done = True
+            step = self._ending.tick(time.monotonic(), playing=self._playback.playing)
+            if step is WatchdogStep.GOODBYE_OVERDUE:
+                self._playback.forget_pending()
+            if step in (WatchdogStep.CHECK_GOODBYE, WatchdogStep.GOODBYE_OVERDUE):
                 await self._maybe_hang_up()
-                continue
-            if self._wrap_up_since is not None:
-                if now - self._wrap_up_since > WRAP_UP_GRACE_SECONDS:
-                    await self._hang_up()
-                    self.end(*self._wrap_up_reason)
-                continue
-            if now - self._started_at > limit:
-                await self._wrap_up(EndReason.TIME_LIMIT, WRAP_UP_TIME)
-            elif now - self._last_activity > silence and not self._marks:
-                await self._wrap_up(EndReason.SILENCE, WRAP_UP_SILENCE)
+            elif step is WatchdogStep.WRAP_UP_OVERDUE:
+                await self._hang_up()
+                self.end(self._ending.wrap_up_reason)
+            elif step is WatchdogStep.WRAP_UP_TIME:
+                await self._wrap_up(EndReason.TIME_LIMIT, WrapUp.TIME)
+            elif step is WatchdogStep.WRAP_UP_SILENCE:
+                await self._wrap_up(EndReason.SILENCE, WrapUp.SILENCE)
 
-    async def _wrap_up(self, reason: EndReason, instruction: str) -> None:
+    async def _wrap_up(self, reason: EndReason, instruction: WrapUp) -> None:
         assert self._agent is not None
-        self._wrap_up_since = time.monotonic()
-        self._wrap_up_reason = (reason, None)
+        self._ending.wrap_up_requested(time.monotonic(), reason)
         logger.info(
             "asking the agent to close: %s", reason.value, extra={"call_sid": self.call_sid}
         )
@@ -422,12 +366,16 @@ class CallBridge:
             raise wire.MalformedMessage("binary frame")
         return str(text)
 
-    async def _send(self, text: str) -> None:
+    async def _send(self, *texts: str) -> None:
+        """Send text frames in order, none interleaved with another task's."""
         if self._ws.application_state != WebSocketState.CONNECTED:
             return
         async with self._send_lock:
-            with contextlib.suppress(WebSocketDisconnect, RuntimeError):
-                await self._ws.send_text(text)
+            try:
+                for text in texts:
+                    await self._ws.send({"type": "websocket.send", "text": text})
+            except (WebSocketDisconnect, RuntimeError):
+                pass
 
     # -- the end ---------------------------------------------------------------------------
 
@@ -440,31 +388,17 @@ class CallBridge:
         if reason is not EndReason.PROVIDER_HUNG_UP:
             await self._hang_up()
         await self._close_socket()
+        if self._live is not None:
+            await self._live.close()
         assert self.provider is not None
         turns = self._transcript.turns()
         update = await self._services.result_for(self.provider, turns)
-        conversation = any(turn.role == "user" for turn in turns)
-        agreed = update.negotiated_price is not None
-        if reason is EndReason.VOICEMAIL:
-            update.call_status, update.outcome = CallStatus.FAILED, Outcome.VOICEMAIL
-        elif reason in _ERROR_ENDS and not agreed:
-            update.call_status, update.outcome = CallStatus.FAILED, Outcome.ERROR
-        else:
-            update.call_status = CallStatus.COMPLETED
-            update.outcome = Outcome.AGREED if agreed else Outcome.NO_AGREEMENT
-        note = f"{reason.value}: {detail}" if detail else reason.value
-        if reason in _ERROR_ENDS or reason is EndReason.VOICEMAIL or not conversation:
-            update.failure_reason = (
-                f"{update.failure_reason}; {note}" if update.failure_reason else note
-            )
-        update.ended_at = utcnow()
-        update.transcript_turns = turns
-        update.call_transcript = format_transcript(turns)
+        update = final_update(update, turns, reason, detail, ended_at=utcnow())
         await self._services.results.write(self.provider.id, update)
         self._services.call_finished(self.provider.id)
         metrics.CALLS.labels(update.outcome.value if update.outcome else "unknown").inc()
-        if reason in (EndReason.AGENT_FAILED, EndReason.AGENT_START_FAILED):
-            kind = "start" if reason is EndReason.AGENT_START_FAILED else "session"
+        kind = agent_error_kind(reason)
+        if kind is not None:
             metrics.AGENT_ERRORS.labels(self._settings.agent or "unknown", kind).inc()
         logger.info(
             "call ended: %s (%s)",

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from pricing.base import PriceExtractor, check_budget
 from shared import metrics
@@ -16,56 +13,13 @@ from shared.models import CallUpdate, Provider, TranscriptTurn
 from shared.settings import Settings
 from shared.storage import Store
 from voice_backend.agents.base import AgentFactory
+from voice_backend.call.registry import ActiveCalls
 from voice_backend.call.results import ResultWriter
+from voice_backend.dial_gate import record_do_not_call
 from voice_backend.security import CallTokens
 from voice_backend.telephony.base import Telephony
 
-if TYPE_CHECKING:
-    from voice_backend.call.bridge import CallBridge
-
 logger = logging.getLogger(__name__)
-
-
-class ActiveCalls:
-    """The bridges running in this process, by call SID, and the call tokens already used."""
-
-    def __init__(self, token_memory_seconds: float = 3600.0) -> None:
-        self._bridges: dict[str, CallBridge] = {}
-        self._idle = asyncio.Event()
-        self._idle.set()
-        self._used_tokens: dict[str, float] = {}
-        self._token_memory = token_memory_seconds
-
-    def add(self, call_sid: str, bridge: CallBridge) -> None:
-        self._bridges[call_sid] = bridge
-        self._idle.clear()
-
-    def remove(self, call_sid: str, bridge: CallBridge) -> None:
-        if self._bridges.get(call_sid) is bridge:
-            del self._bridges[call_sid]
-        if not self._bridges:
-            self._idle.set()
-
-    async def wait_idle(self) -> None:
-        """Until no bridge runs."""
-        await self._idle.wait()
-
-    def get(self, call_sid: str) -> CallBridge | None:
-        return self._bridges.get(call_sid)
-
-    def all(self) -> list[CallBridge]:
-        return list(self._bridges.values())
-
-    def claim_token(self, token: str) -> bool:
-        """`True` the first time a token is presented; a replay gets `False`."""
-        now = time.monotonic()
-        for old, seen in list(self._used_tokens.items()):
-            if now - seen > self._token_memory:
-                del self._used_tokens[old]
-        if token in self._used_tokens:
-            return False
-        self._used_tokens[token] = now
-        return True
 
 
 @dataclass
@@ -93,9 +47,12 @@ class CallServices:
         metrics.FIRST_AUDIO.observe(seconds)
 
     async def result_for(self, provider: Provider, turns: list[TranscriptTurn]) -> CallUpdate:
-        """The price fields of a call's result, read from its transcript."""
+        """The price fields of a call's result, read from its transcript (and the provider's
+        number put on the do-not-call list if they asked for that)."""
         if not any(turn.role == "user" for turn in turns):
             return CallUpdate()
+        said = [turn.text for turn in turns if turn.role == "user"]
+        await record_do_not_call(self.store, provider, said)
         try:
             result = await self.extractor.extract(turns)
         except Exception:  # a result without a price beats no result

@@ -1,4 +1,5 @@
-"""`POST /start-job/{job_id}`: the job API asks for a job's calls."""
+"""`POST /start-job/{job_id}`, `POST /cancel-job/{job_id}`: the job API asks for a job's calls,
+or for its live calls to be hung up."""
 
 from __future__ import annotations
 
@@ -6,9 +7,8 @@ import logging
 
 from fastapi import APIRouter, Header, HTTPException, status
 
-from shared.settings import Settings
-from voice_backend.deps import DispatcherDep, SettingsDep, StoreDep
-from voice_backend.security import bearer_ok
+from voice_backend.cancel import hang_up_job
+from voice_backend.deps import DispatcherDep, ServicesDep, SettingsDep, StoreDep, require_bearer
 
 logger = logging.getLogger(__name__)
 router = APIRouter()
@@ -23,14 +23,23 @@ async def start_job(
     authorization: str | None = Header(default=None),
 ) -> dict[str, object]:
     """Queue one call per provider of the job not yet called; answer at once."""
-    if not bearer_ok(authorization, Settings.secret(settings.voice_backend_token)):
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            "missing or wrong bearer token",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+    require_bearer(authorization, settings)
     if not await store.list_providers(job_id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"No providers found for job: {job_id}")
     queued = await dispatcher.start_job(job_id)
     logger.info("calls queued", extra={"job_id": job_id, "count": len(queued)})
     return {"status": "started", "count": len(queued)}
+
+
+@router.post("/cancel-job/{job_id}")
+async def cancel_job(
+    job_id: str,
+    services: ServicesDep,
+    settings: SettingsDep,
+    authorization: str | None = Header(default=None),
+) -> dict[str, object]:
+    """Hang up the job's calls in progress (the job API has already ended its queued ones)."""
+    require_bearer(authorization, settings)
+    hung_up = await hang_up_job(services, job_id)
+    logger.info("job's live calls hung up", extra={"job_id": job_id, "count": hung_up})
+    return {"status": "canceled", "hung_up": hung_up}

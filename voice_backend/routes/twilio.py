@@ -10,6 +10,9 @@ from twilio.twiml.voice_response import Connect, VoiceResponse
 from shared.models import CallStatus
 from voice_backend.call.bridge import CallBridge
 from voice_backend.deps import DispatcherDep, ServicesDep, SettingsDep, SignaturesDep, StoreDep
+from voice_backend.spending import record_duration
+from voice_backend.twilio.callbacks import parse_answered_by, parse_call_status
+from voice_backend.twilio.signatures import TwilioSignatures
 
 logger = logging.getLogger(__name__)
 router = APIRouter()
@@ -68,7 +71,11 @@ async def twiml(
 
 @router.post("/call-status", status_code=status.HTTP_204_NO_CONTENT)
 async def call_status(
-    request: Request, signatures: SignaturesDep, dispatcher: DispatcherDep
+    request: Request,
+    signatures: SignaturesDep,
+    dispatcher: DispatcherDep,
+    store: StoreDep,
+    settings: SettingsDep,
 ) -> Response:
     """Twilio's status and answering-machine callbacks."""
     form = await _signed_form(request, signatures)
@@ -76,17 +83,31 @@ async def call_status(
     call_sid = form.get("CallSid", "")
     if not call_sid:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "CallSid is missing")
+    # Before the status moves (which may schedule a follow-up): the duration is this attempt's.
+    await record_duration(store, settings, provider_id, call_sid, form.get("CallDuration"))
     await dispatcher.on_status(
-        provider_id, call_sid, form.get("CallStatus"), form.get("AnsweredBy")
+        provider_id,
+        call_sid,
+        parse_call_status(form.get("CallStatus")),
+        parse_answered_by(form.get("AnsweredBy")),
     )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.websocket("/media-stream")
 async def media_stream(websocket: WebSocket) -> None:
-    """Twilio's media stream: one bridge per call."""
-    await websocket.accept()
+    """Twilio's media stream: one bridge per call, once the upgrade's `X-Twilio-Signature`
+    checks out (refused with HTTP 403 otherwise); the call token is checked at `start`."""
     if websocket.app.state.not_ready:
+        await websocket.accept()
         await websocket.close(code=1013)  # try again later
         return
+    signatures: TwilioSignatures = websocket.app.state.signatures
+    url = websocket.url
+    path = url.path + (f"?{url.query}" if url.query else "")
+    if not signatures.check(path, {}, websocket.headers.get("x-twilio-signature"), websocket=True):
+        logger.warning("media stream with a bad Twilio signature refused", extra={"path": path})
+        await websocket.close(code=1008)  # before accepting: the upgrade gets HTTP 403
+        return
+    await websocket.accept()
     await CallBridge(websocket, websocket.app.state.services).run()

@@ -4,6 +4,8 @@ Twilio → service: `connected`, `start`, then a `media` frame every 20 ms (160 
 `chunk` from 1, `timestamp` in ms since the stream started), `mark` echoes, and `stop`.
 Service → Twilio: `media` (any size, played in order), `mark`, `clear`.
 
+The messages themselves are built and read by `voice_backend.twilio.media`.
+
 Played audio runs on the same clock as the frames sent: each tick plays up to 160 bytes of
 what the service queued, hands them to the phone, and then echoes every mark whose audio has
 all played. `clear` drops the queued audio and echoes every pending mark at once. The clock
@@ -14,11 +16,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import binascii
-import json
 import logging
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Final
 
 from websockets.asyncio.client import ClientConnection
@@ -26,6 +28,7 @@ from websockets.exceptions import ConnectionClosed
 
 from voice_backend.audio import MULAW_SILENCE, TWILIO_FRAME_BYTES
 from voice_backend.sim.phone import FRAME_SECONDS, PhoneSide
+from voice_backend.twilio import media as wire
 
 __all__ = ["EndReason", "MediaStreamSession", "Playback", "StreamLog"]
 
@@ -148,7 +151,7 @@ class MediaStreamSession:
 
     async def run(self) -> str:
         """Play the stream; return its `EndReason`."""
-        await self._send({"event": "connected", "protocol": "Call", "version": "1.0.0"})
+        await self._send(lambda _sequence: wire.connected_message(), sequenced=False)
         await self._send_start()
         receiver = asyncio.create_task(self._receive(), name=f"twilio-peer-recv-{self._call_sid}")
         try:
@@ -166,17 +169,13 @@ class MediaStreamSession:
 
     async def _send_start(self) -> None:
         await self._send(
-            {
-                "event": "start",
-                "start": {
-                    "streamSid": self._log.stream_sid,
-                    "accountSid": self._account_sid,
-                    "callSid": self._call_sid,
-                    "tracks": ["inbound"],
-                    "customParameters": dict(self._log.custom_parameters),
-                    "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1},
-                },
-            }
+            partial(
+                wire.start_message,
+                stream_sid=self._log.stream_sid,
+                account_sid=self._account_sid,
+                call_sid=self._call_sid,
+                custom_parameters=self._log.custom_parameters,
+            )
         )
 
     async def _pump(self, receiver: asyncio.Task[None]) -> str:
@@ -210,16 +209,11 @@ class MediaStreamSession:
         frame = _exact_frame(self._phone.next_frame())
         chunk = self._log.frames_sent + 1
         self._log.frames_sent = chunk
+        payload = base64.b64encode(frame).decode("ascii")
         await self._send(
-            {
-                "event": "media",
-                "media": {
-                    "track": "inbound",
-                    "chunk": str(chunk),
-                    "timestamp": str((chunk - 1) * _FRAME_MS),
-                    "payload": base64.b64encode(frame).decode("ascii"),
-                },
-            }
+            lambda sequence: wire.inbound_media_message(
+                sequence, self._log.stream_sid, chunk, payload
+            )
         )
 
     async def _play_frame(self) -> None:
@@ -232,34 +226,33 @@ class MediaStreamSession:
     async def _echo(self, names: list[str]) -> None:
         for name in names:
             self._log.marks_echoed.append((name, self.call_ms))
-            await self._send({"event": "mark", "mark": {"name": name}})
+            await self._send(
+                partial(wire.mark_echo_message, stream_sid=self._log.stream_sid, name=name)
+            )
 
     async def _stop(self) -> None:
         try:
             await self._send(
-                {
-                    "event": "stop",
-                    "stop": {"accountSid": self._account_sid, "callSid": self._call_sid},
-                }
+                partial(
+                    wire.stop_message,
+                    stream_sid=self._log.stream_sid,
+                    account_sid=self._account_sid,
+                    call_sid=self._call_sid,
+                )
             )
             self._log.stop_sent = True
             await self._ws.close()
         except ConnectionClosed:
             pass
 
-    async def _send(self, message: dict[str, Any]) -> None:
-        """Send one message; every one after `connected` carries the next sequence number."""
+    async def _send(self, build: Callable[[int], str], *, sequenced: bool = True) -> None:
+        """Send one message built for its sequence number; every one after `connected` carries
+        the next one."""
         async with self._send_lock:
-            if message["event"] != "connected":
+            if sequenced:
                 self._sequence += 1
-                message = {
-                    "event": message["event"],
-                    "sequenceNumber": str(self._sequence),
-                    **{k: v for k, v in message.items() if k != "event"},
-                    "streamSid": self._log.stream_sid,
-                }
             try:
-                await self._ws.send(json.dumps(message))
+                await self._ws.send(build(self._sequence))
             except ConnectionClosed:
                 self._socket_lost = True
 
@@ -274,56 +267,45 @@ class MediaStreamSession:
             pass
 
     async def _handle(self, raw: str | bytes) -> None:
-        if isinstance(raw, bytes):
-            self._error("binary frame (Media Streams takes text frames only)")
-            return
         try:
-            message = json.loads(raw)
-        except ValueError:
-            self._error("frame is not JSON")
+            command = wire.parse_command(raw)
+        except wire.MalformedMessage as error:
+            self._error(str(error))
             return
-        if not isinstance(message, dict):
-            self._error("frame is not a JSON object")
-            return
-        event = message.get("event")
-        if message.get("streamSid") != self._log.stream_sid:
-            self._error(f"{event} with streamSid {message.get('streamSid')!r}")
-        if event == "media":
-            self._on_media(message)
-        elif event == "mark":
-            await self._on_mark(message)
-        elif event == "clear":
-            await self._on_clear(message)
+        if command.stream_sid != self._log.stream_sid:
+            event = command.raw.get("event")
+            self._error(f"{event} with streamSid {command.stream_sid!r}")
+        if isinstance(command, wire.PlayAudio):
+            self._on_media(command)
+        elif isinstance(command, wire.PlaceMark):
+            await self._on_mark(command)
+        elif isinstance(command, wire.ClearAudio):
+            await self._on_clear(command)
         else:
-            self._log.received.append((self.call_ms, message))
-            self._error(f"unknown event {event!r}")
+            self._log.received.append((self.call_ms, command.raw))
+            self._error(f"unknown event {command.event!r}")
 
-    def _on_media(self, message: dict[str, Any]) -> None:
-        media = message.get("media")
-        media = media if isinstance(media, dict) else {}
-        payload = media.get("payload")
-        try:
-            audio = base64.b64decode(payload, validate=True) if isinstance(payload, str) else None
-        except (binascii.Error, ValueError):
-            audio = None
-        if audio is None:
+    def _on_media(self, command: wire.PlayAudio) -> None:
+        if command.payload is None:
             self._error("media without a base64 payload")
             return
-        self._log.received.append((self.call_ms, {**message, "media": {**media, "payload": audio}}))
-        self._playback.add_audio(audio)
+        message = command.raw
+        media = message["media"]
+        self._log.received.append(
+            (self.call_ms, {**message, "media": {**media, "payload": command.payload}})
+        )
+        self._playback.add_audio(command.payload)
 
-    async def _on_mark(self, message: dict[str, Any]) -> None:
-        self._log.received.append((self.call_ms, message))
-        mark = message.get("mark")
-        name = mark.get("name") if isinstance(mark, dict) else None
-        if not isinstance(name, str) or not name:
+    async def _on_mark(self, command: wire.PlaceMark) -> None:
+        self._log.received.append((self.call_ms, command.raw))
+        if command.name is None:
             self._error("mark without a name")
             return
-        self._playback.add_mark(name)
+        self._playback.add_mark(command.name)
         await self._echo(self._playback.due_marks())  # nothing queued before it: due now
 
-    async def _on_clear(self, message: dict[str, Any]) -> None:
-        self._log.received.append((self.call_ms, message))
+    async def _on_clear(self, command: wire.ClearAudio) -> None:
+        self._log.received.append((self.call_ms, command.raw))
         dropped, names = self._playback.clear()
         self._log.clears.append((self.call_ms, dropped))
         await self._echo(names)

@@ -24,7 +24,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from pricing.numbers import tokenize
 from pricing.reading import Kind, read_turn
-from voice_backend.agents.policy import spoken_number
+from shared.money import price_shorthand, spoken_number
+from shared.words import has, phrases, plain_words, word_set
 
 __all__ = [
     "PERSONA_DIR",
@@ -182,46 +183,27 @@ class _Step(StrEnum):
     QUOTED = "quoted"  # named a price: haggling
 
 
-def _word_set(text: str) -> frozenset[str]:
-    """Words written as one space-separated string."""
-    return frozenset(text.split())
-
-
-def _phrases(text: str) -> tuple[str, ...]:
-    """Phrases written as one `;`-separated string."""
-    return tuple(phrase.strip() for phrase in text.split(";"))
-
-
 # Keywords for what the agent said.
-_CLOSING = _phrases(
+_CLOSING = phrases(
     "reach out; call you back; think about it; thank you for your help; thanks for your help; "
     "thank you for the info; have a good day; goodbye; bye; wrong number"
 )
-_AGREED_CLOSING = _phrases("reach out; thank you for your help; thanks for your help")
-_STILL_THERE = _phrases("still there; are you there; you there")
-_REPEAT = _phrases(
+_AGREED_CLOSING = phrases("reach out; thank you for your help; thanks for your help")
+_STILL_THERE = phrases("still there; are you there; you there")
+_REPEAT = phrases(
     "say that again; repeat that; didn't catch; didnt catch; come again; what was that; pardon"
 )
-_PRICE_ASK = _word_set("price estimate cost charge quote ballpark total much")
-_PUSH = _phrases(
+_PRICE_ASK = word_set("price estimate cost charge quote ballpark total much")
+_PUSH = phrases(
     "best price; your best; lower; better price; discount; other quote; other quotes; another "
     "quote; cheaper; come down; budget; too much; too high; more than i was hoping; match"
 )
-_IDENTITY_ASK = _word_set("is this hi hello hey speaking")
-_PARTS_ASK = _word_set("parts materials")
+_IDENTITY_ASK = word_set("is this hi hello hey speaking")
+_PARTS_ASK = word_set("parts materials")
 
 
 def _words(text: str) -> list[str]:
-    return [t for t in tokenize(text) if t not in ".,;:!?"]
-
-
-def _has(words: list[str], *phrases: str) -> bool:
-    for phrase in phrases:
-        parts = phrase.split()
-        size = len(parts)
-        if any(words[i : i + size] == parts for i in range(len(words) - size + 1)):
-            return True
-    return False
+    return plain_words(tokenize(text))
 
 
 def _round5(value: float) -> float:
@@ -231,11 +213,8 @@ def _round5(value: float) -> float:
 def _spoken_price(value: float, rng: random.Random) -> str:
     """A price the way people say it on the phone: `one fifty five`, `two hundred bucks`."""
     whole = round(value)
-    hundreds, rest = divmod(whole, 100)
-    if 100 < whole < 2000 and rest:
-        shorthand = f"{spoken_number(hundreds)} " + (
-            f"oh {spoken_number(rest)}" if rest < 10 else spoken_number(rest)
-        )
+    if 100 < whole < 2000 and whole % 100:
+        shorthand = price_shorthand(whole)
         return rng.choice(
             [shorthand, shorthand, f"{spoken_number(whole)} dollars", f"{shorthand} bucks"]
         )
@@ -290,11 +269,11 @@ class PersonaMind:
         words = _words(heard)
         if not words:
             return PersonaTurn(None)
-        if _has(words, *_CLOSING):
+        if has(words, *_CLOSING):
             return self._goodbye(heard, words)
-        if _has(words, *_STILL_THERE):
+        if has(words, *_STILL_THERE):
             return self._say("Yeah, I'm here.")
-        if _has(words, *_REPEAT) and self._last:
+        if has(words, *_REPEAT) and self._last:
             return self._say(self._last)
         if self._step is _Step.GREETED:
             self._step = _Step.IDENTIFIED
@@ -355,7 +334,7 @@ class PersonaMind:
         offer = self._offer_in(heard)
         if offer is not None:
             return self._answer_offer(offer)
-        if _has(words, *_PUSH):
+        if has(words, *_PUSH):
             return self._concede()
         if set(words) & _PARTS_ASK:
             return self._say("Hard to say until I see it. Usually not much.")
@@ -467,7 +446,7 @@ class PersonaMind:
     # The end.
     def _goodbye(self, heard: str, words: list[str]) -> PersonaTurn:
         lowest = self.persona.lowest_price
-        if _has(words, *_AGREED_CLOSING) and self._price is not None and lowest is not None:
+        if has(words, *_AGREED_CLOSING) and self._price is not None and lowest is not None:
             # No price named: the deal is the one on the table, its own price.
             named = self._offer_in(heard)
             price = named if named is not None else self._price

@@ -21,7 +21,6 @@ from typing import Final
 
 import httpx
 
-from voice_backend.security import TwilioSignatures
 from voice_backend.sim.persona import Persona, PersonaKind
 from voice_backend.sim.persona_phone import PersonaPhone, PhoneTiming
 from voice_backend.sim.twilio_peer import (
@@ -33,7 +32,8 @@ from voice_backend.sim.twilio_peer import (
 )
 from voice_backend.speech.asr import SpeechRecognizer
 from voice_backend.speech.tts import SpeechSynthesizer
-from voice_backend.telephony.base import DialError, DialRequest
+from voice_backend.telephony.base import DialError, DialRequest, DirectoryEntry
+from voice_backend.twilio.signatures import TwilioSignatures
 
 __all__ = ["SIM_ACCOUNT_SID", "SIM_CALLER_ID", "SimTelephony", "sim_directory"]
 
@@ -123,6 +123,20 @@ class SimTelephony:
         """Number → persona key."""
         return dict(self._directory)
 
+    def directory_entries(self) -> list[DirectoryEntry] | None:
+        """Every persona with its number, in key order."""
+        entries = [
+            DirectoryEntry(
+                key=key,
+                name=self._personas[key].name,
+                phone=number,
+                kind=self._personas[key].kind.value,
+                description=self._personas[key].description,
+            )
+            for number, key in self._directory.items()
+        ]
+        return sorted(entries, key=lambda entry: entry.key)
+
     def persona_for(self, number: str) -> Persona:
         """Who answers `number`: its persona, or one picked from the number."""
         key = self._directory.get(number)
@@ -154,6 +168,17 @@ class SimTelephony:
     async def hang_up(self, call_sid: str) -> None:
         """End the call as Twilio's REST API would; an ended call is no error."""
         self._peer.hang_up(call_sid)
+
+    async def call_status(self, call_sid: str) -> str | None:
+        """The simulated call's status, as Twilio's Calls resource would say it; `None` for a
+        call never placed here (or long forgotten)."""
+        live = self._peer.live_status(call_sid)
+        if live is not None:
+            return live
+        result = self.results.get(call_sid)
+        if result is not None and result.final_status:
+            return result.final_status
+        return "queued" if call_sid in self._calls else None
 
     async def close(self) -> None:
         """Drop every call still running and the HTTP client."""

@@ -17,22 +17,30 @@ import asyncio
 import contextlib
 import logging
 import math
-import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
-from enum import StrEnum
 from typing import Final
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidHandshake, InvalidURI
 
-from voice_backend.security import TwilioSignatures
 from voice_backend.sim.media_stream import EndReason, MediaStreamSession, StreamLog
+from voice_backend.sim.peer_call import (
+    ALL_CALL_PROGRESS_EVENTS,
+    Callback,
+    CallScenario,
+    PeerCall,
+    PeerResult,
+    Tunnel,
+    new_call_sid,
+    new_stream_sid,
+)
 from voice_backend.sim.phone import PhoneSide, ScriptedPhone
 from voice_backend.sim.twiml import StreamInstruction, TwimlError, parse_twiml
+from voice_backend.twilio.callbacks import TwilioCallStatus
+from voice_backend.twilio.signatures import TwilioSignatures
 
 __all__ = [
     "ALL_CALL_PROGRESS_EVENTS",
@@ -51,120 +59,10 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-ALL_CALL_PROGRESS_EVENTS: Final = frozenset({"initiated", "ringing", "answered", "completed"})
 _API_VERSION: Final = "2010-04-01"
 _WS_USER_AGENT: Final = "Twilio.TmeWs/1.0"
 #: What Twilio spends saying "an application error has occurred" before hanging up.
 _APPLICATION_ERROR_SECONDS: Final = 2.0
-
-
-class CallScenario(StrEnum):
-    """What happens at the provider's end when the call rings."""
-
-    ANSWER = "answer"  # a person picks up
-    VOICEMAIL = "voicemail"  # an answering machine picks up (AMD: machine_end_beep)
-    NO_ANSWER = "no-answer"  # rings until the ring timeout
-    BUSY = "busy"
-    FAILED = "failed"  # the carrier could not connect it
-    CANCELED = "canceled"  # the call is canceled while it rings
-
-
-def new_call_sid() -> str:
-    """A fresh call SID, shaped like Twilio's (`CA` + 32 hex digits)."""
-    return "CA" + secrets.token_hex(16)
-
-
-def _new_stream_sid() -> str:
-    return "MZ" + secrets.token_hex(16)
-
-
-@dataclass(frozen=True)
-class PeerCall:
-    """One outbound call as Twilio was asked to place it (the Calls resource's parameters)."""
-
-    call_sid: str
-    to: str
-    from_: str
-    twiml_url: str
-    status_callback_url: str | None = None
-    amd_callback_url: str | None = None
-    scenario: CallScenario = CallScenario.ANSWER
-    status_callback_events: frozenset[str] = ALL_CALL_PROGRESS_EVENTS
-    #: Call-time seconds it rings before a person or machine answers (or it is canceled).
-    ring_seconds: float = 1.0
-    #: `Timeout`: how long a `no-answer` call rings.
-    ring_timeout_seconds: float = 60.0
-    #: `TimeLimit`: the longest the call may last once answered.
-    time_limit_seconds: float = 14400.0
-    #: Call-time seconds from the stream's start (the phone's first frame) to the AMD verdict.
-    amd_seconds: float = 2.0
-    #: The AMD verdict; default `human`, or `machine_end_beep` for `voicemail`.
-    answered_by: str | None = None
-
-    @property
-    def verdict(self) -> str:
-        """What the AMD callback says answered."""
-        if self.answered_by:
-            return self.answered_by
-        return "machine_end_beep" if self.scenario is CallScenario.VOICEMAIL else "human"
-
-
-@dataclass(frozen=True)
-class Callback:
-    """One webhook the peer sent: where, what, and what came back (`status` None: no answer)."""
-
-    kind: str  # "status" | "amd" | "twiml"
-    url: str
-    params: dict[str, str]
-    status: int | None
-    error: str | None = None
-
-
-@dataclass
-class PeerResult:
-    """What happened on a simulated call."""
-
-    call_sid: str
-    final_status: str | None = None
-    duration_seconds: int = 0
-    end_reason: str | None = None
-    callbacks: list[Callback] = field(default_factory=list)
-    twiml: str | None = None
-    stream_url: str | None = None
-    stream: StreamLog | None = None
-    errors: list[str] = field(default_factory=list)
-
-    @property
-    def statuses(self) -> list[str]:
-        """The `CallStatus` of each status callback sent, in order."""
-        return [c.params["CallStatus"] for c in self.callbacks if c.kind == "status"]
-
-
-@dataclass(frozen=True)
-class Tunnel:
-    """Routes requests for a public base URL to a local one, as ngrok would.
-
-    Signatures stay over the public URL (what Twilio signs); only the connection goes to
-    `local_base_url`. WebSocket URLs follow (`wss://public/…` → `ws://local/…`).
-    """
-
-    public_base_url: str
-    local_base_url: str
-
-    def route(self, url: str) -> str:
-        """Where to connect for `url`."""
-        parts = urlsplit(url)
-        http_scheme = {"ws": "http", "wss": "https"}.get(parts.scheme, parts.scheme)
-        as_http = urlunsplit((http_scheme, *parts[1:]))
-        public = self.public_base_url.rstrip("/")
-        if not (as_http == public or as_http.startswith(public + "/")):
-            return url
-        local = self.local_base_url.rstrip("/") + as_http[len(public) :]
-        if parts.scheme in {"ws", "wss"}:
-            local_parts = urlsplit(local)
-            ws_scheme = "wss" if local_parts.scheme == "https" else "ws"
-            local = urlunsplit((ws_scheme, *local_parts[1:]))
-        return local
 
 
 @dataclass(frozen=True)
@@ -220,6 +118,14 @@ class TwilioPeer:
         """Whether `run_call` is still playing this call."""
         return call_sid in self._runs
 
+    def live_status(self, call_sid: str) -> str | None:
+        """A running call's status as Twilio's Calls resource says it (`ringing` until it is
+        answered, then `in-progress`); `None` once it ended or if it never ran here."""
+        run = self._runs.get(call_sid)
+        if run is None:
+            return None
+        return "in-progress" if run.answered_at is not None else "ringing"
+
     def is_answered(self, call_sid: str) -> bool:
         """Whether this running call has been answered."""
         run = self._runs.get(call_sid)
@@ -257,24 +163,26 @@ class _CallRun:
     # --- the call's course ------------------------------------------------------------
 
     async def play(self) -> None:
-        await self.status("initiated", "initiated")
+        await self.status("initiated", TwilioCallStatus.INITIATED)
         scenario = self.call.scenario
         if scenario in {CallScenario.BUSY, CallScenario.FAILED}:
             await self.sleep(0.5)
             return await self.finish(scenario.value)
-        await self.status("ringing", "ringing")
+        await self.status("ringing", TwilioCallStatus.RINGING)
         if scenario is CallScenario.NO_ANSWER:
             hung_up = await self.sleep(self.call.ring_timeout_seconds)
-            return await self.finish("canceled" if hung_up else "no-answer")
+            return await self.finish(
+                TwilioCallStatus.CANCELED if hung_up else TwilioCallStatus.NO_ANSWER
+            )
         if await self.sleep(self.call.ring_seconds) or scenario is CallScenario.CANCELED:
-            return await self.finish("canceled")
+            return await self.finish(TwilioCallStatus.CANCELED)
         await self.answered()
 
     async def answered(self) -> None:
         self.answered_at = asyncio.get_running_loop().time()
-        await self.status("answered", "in-progress")
+        await self.status("answered", TwilioCallStatus.IN_PROGRESS)
         await self.execute_twiml()
-        await self.finish("completed")
+        await self.finish(TwilioCallStatus.COMPLETED)
 
     async def execute_twiml(self) -> None:
         try:
@@ -308,7 +216,7 @@ class _CallRun:
             self.result.errors.append(f"stream refused: {type(error).__name__}: {error}")
             self.result.end_reason = "stream-refused"
             return
-        log = StreamLog(stream_sid=_new_stream_sid(), custom_parameters=stream.parameters)
+        log = StreamLog(stream_sid=new_stream_sid(), custom_parameters=stream.parameters)
         self.result.stream = log
         session = MediaStreamSession(
             ws,
@@ -363,7 +271,7 @@ class _CallRun:
         await self.post("status", self.call.status_callback_url, params)
 
     async def fetch_twiml(self) -> StreamInstruction | None:
-        params = self.base_params() | {"CallStatus": "in-progress"}
+        params = self.base_params() | {"CallStatus": TwilioCallStatus.IN_PROGRESS}
         response = await self.post("twiml", self.call.twiml_url, params)
         if response is None:
             raise TwimlError("TwiML fetch failed: no answer")

@@ -13,51 +13,9 @@ import itertools
 import re
 from collections.abc import Iterator
 
-__all__ = ["money_phrases", "sentences", "spoken"]
+from shared.money import money_phrases
 
-_ONES = (
-    *("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"),
-    *("eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen"),
-    *("eighteen", "nineteen"),
-)
-_TENS = ("", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
-
-
-def spoken(n: int, *, with_and: bool = False) -> str:
-    """A whole number in words: 175 → `one hundred seventy five` (`… and seventy five`)."""
-    if n < 20:
-        return _ONES[n]
-    if n < 100:
-        tens, unit = divmod(n, 10)
-        return _TENS[tens] + (f" {_ONES[unit]}" if unit else "")
-    if n < 1000:
-        hundreds, rest = divmod(n, 100)
-        joint = " and " if with_and else " "
-        return f"{_ONES[hundreds]} hundred" + (f"{joint}{spoken(rest)}" if rest else "")
-    thousands, rest = divmod(n, 1000)
-    head = f"{spoken(thousands)} thousand"
-    if not rest:
-        return head
-    joint = " and " if with_and and rest < 100 else " "
-    return head + joint + spoken(rest, with_and=with_and)
-
-
-def money_phrases(amount: int) -> list[str]:
-    """The ways a price is said: `one hundred fifty dollars`, `a hundred and fifty`,
-    `one fifty`, `one fifty bucks`, `fifteen hundred`…"""
-    forms = [spoken(amount), spoken(amount, with_and=True)]
-    hundreds, rest = divmod(amount, 100)
-    if 100 <= amount < 200:
-        forms.append("a " + spoken(amount, with_and=True))
-    if 100 < amount < 1000 and rest:
-        forms.append(f"{spoken(hundreds)} {'oh ' + spoken(rest) if rest < 10 else spoken(rest)}")
-    if 1000 < amount < 10000 and rest == 0 and amount % 1000:
-        forms.append(f"{spoken(hundreds)} hundred")
-    out: list[str] = []
-    for form in dict.fromkeys(forms):
-        out += [form, f"{form} dollars"]
-    out.append(f"{forms[-1]} bucks")
-    return out
+__all__ = ["sentences"]
 
 
 def _prices() -> Iterator[int]:

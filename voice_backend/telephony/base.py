@@ -19,6 +19,17 @@ class DialRequest:
     time_limit_seconds: int
 
 
+@dataclass(frozen=True)
+class DirectoryEntry:
+    """One provider a simulated telephony can reach: what a demo needs to call it."""
+
+    key: str  # the persona's file name without `.toml`
+    name: str  # the business
+    phone: str  # E.164
+    kind: str  # human, declines, voicemail, no-answer, busy
+    description: str | None = None  # what it is for, for people
+
+
 class DialError(Exception):
     """The call could not be placed; the message is the reason to store."""
 
@@ -31,6 +42,14 @@ class Telephony(Protocol):
 
     async def hang_up(self, call_sid: str) -> None:
         """End the call (`Status=completed`). A call that already ended is not an error."""
+
+    def directory_entries(self) -> list[DirectoryEntry] | None:
+        """The providers this telephony reaches, by key; `None` for the real phone network."""
+
+    async def call_status(self, call_sid: str) -> str | None:
+        """Twilio's status of the call now (`queued`, `ringing`, `in-progress`, `completed`,
+        `busy`, `no-answer`, `failed`, `canceled`), read from its Calls resource; `None` if
+        Twilio does not know the call. Raises `DialError` when it cannot be asked."""
 
     async def close(self) -> None:
         """Release connections."""

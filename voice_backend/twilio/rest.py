@@ -17,7 +17,7 @@ from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 
-from voice_backend.telephony.base import DialError, DialRequest
+from voice_backend.telephony.base import DialError, DialRequest, DirectoryEntry
 
 __all__ = ["CALL_PROGRESS_EVENTS", "TwilioDialError", "TwilioTelephony"]
 
@@ -89,6 +89,10 @@ class TwilioTelephony:
             self._client = client
         return self._client
 
+    def directory_entries(self) -> list[DirectoryEntry] | None:
+        """None: the real phone network has no directory of simulated providers."""
+        return None
+
     async def place_call(self, request: DialRequest) -> str:
         """Create the call (ringing, answering-machine detection, status callbacks on every
         progress event) and return its SID; raises `DialError` with a one-line reason."""
@@ -134,6 +138,24 @@ class TwilioTelephony:
         except Exception as error:
             raise self._dial_error(error) from None
         logger.info("hung up call %s", call_sid)
+
+    async def call_status(self, call_sid: str) -> str | None:
+        """The call's status from its Calls resource (`GET …/Calls/{sid}.json`); `None` for a
+        call Twilio does not know (404). Raises `DialError` when Twilio cannot be asked."""
+        if not _CALL_SID.fullmatch(call_sid):
+            raise TwilioDialError("twilio: not a call SID")
+        context = self._twilio().calls(call_sid)
+        try:
+            async with asyncio.timeout(self._timeout):
+                call = await context.fetch_async()
+        except (TwilioRestException, TwilioServiceException) as error:
+            if error.status == 404 or error.code in _ALREADY_ENDED_CODES:
+                return None
+            raise self._dial_error(error) from None
+        except Exception as error:
+            raise self._dial_error(error) from None
+        status = call.status
+        return str(getattr(status, "value", status)) if status is not None else None
 
     async def close(self) -> None:
         """Close the HTTP session (idempotent)."""

@@ -14,7 +14,7 @@ from shared.storage.sql import SQLStore
 from shared.storage.supabase import SupabaseStore
 from tests.support.postgrest import serve_postgrest
 
-MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
+MIGRATIONS = sorted((Path(__file__).resolve().parents[3] / "migrations").glob("*.sql"))
 
 BACKENDS = ["sqlite", "postgres", "postgres_migration", "supabase"]
 
@@ -27,7 +27,7 @@ async def apply_migration(url: str) -> None:
             exists = await connection.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role)
             if not exists:
                 await connection.execute(f'CREATE ROLE "{role}" NOLOGIN')
-        for migration in sorted(MIGRATIONS.glob("*.sql")):
+        for migration in MIGRATIONS:
             await connection.execute(migration.read_text())
     finally:
         await connection.close()

@@ -3,6 +3,7 @@ Postgres trigger behind it, the same in the store and in the shipped migration."
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -12,7 +13,6 @@ import pytest
 
 from shared.models import CallStatus, CallUpdate, JobCreate, ProviderCreate, utcnow
 from shared.storage.base import Store
-from shared.storage.notify import STATEMENTS
 from tests.shared.storage.backends import BACKENDS, MIGRATIONS, open_backend
 
 
@@ -43,7 +43,21 @@ def _words(sql: str) -> str:
     return re.sub(r"\s+", " ", sql).strip()
 
 
-def test_the_migration_installs_the_same_trigger_as_the_store() -> None:
-    migration = _words((MIGRATIONS / "004_fleet.sql").read_text())
-    for statement in STATEMENTS:
+def _revision_statements() -> tuple[str, ...]:
+    versions = Path(__file__).resolve().parents[3] / "shared/storage/migrations/versions"
+    (path,) = versions.glob("0003_*.py")
+    spec = importlib.util.spec_from_file_location("revision_0003", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    statements: tuple[str, ...] = module.NOTIFY_STATEMENTS
+    return statements
+
+
+def test_the_supabase_migration_installs_the_same_trigger_as_the_alembic_one() -> None:
+    (fleet,) = [path for path in MIGRATIONS if path.name == "004_fleet.sql"]
+    migration = _words(fleet.read_text())
+    statements = _revision_statements()
+    assert statements
+    for statement in statements:
         assert _words(statement) in migration

@@ -263,3 +263,40 @@ async def test_job_details_reach_providers_not_yet_called(store: Store) -> None:
     assert fresh is not None and kept is not None
     assert (fresh.problem, fresh.max_price) == ("the upstairs toilet runs", 120.0)
     assert (kept.problem, kept.max_price) == (job.problem, job.max_price)
+
+
+async def test_a_live_transcript_is_kept_while_the_call_runs_and_never_after(
+    store: Store,
+) -> None:
+    job = await store.create_job(_job())
+    provider = (await store.add_providers(job, _TWO))[0]
+    greeting = TranscriptTurn(role="assistant", text="Hi, is this Ace Plumbing?")
+    quote = TranscriptTurn(role="user", text="We charge two hundred dollars.")
+    # Not yet in progress: nothing is written.
+    assert await store.save_live_transcript(provider.id, [greeting]) is None
+    await store.queue_calls(job.id)
+    await store.claim_call(provider.id, "a")
+    await store.begin_stream(provider.id, "CA1", "a")
+    saved = await store.save_live_transcript(provider.id, [greeting])
+    assert saved is not None and saved.transcript_turns == [greeting]
+    saved = await store.save_live_transcript(provider.id, [greeting, quote], first_quote=200.0)
+    assert saved is not None
+    assert saved.call_status is CallStatus.IN_PROGRESS
+    assert saved.call_transcript == (
+        "1. [ASSISTANT]: Hi, is this Ace Plumbing?\n2. [USER]: We charge two hundred dollars.\n"
+    )
+    assert saved.minimum_quote == 200.0
+    # Without a quote the one heard stays.
+    later = await store.save_live_transcript(provider.id, [greeting, quote, greeting])
+    assert later is not None and later.minimum_quote == 200.0
+    # A crash: the call is closed out; its turns are still there.
+    await store.update_call(
+        provider.id,
+        CallUpdate(call_status=CallStatus.FAILED, outcome=Outcome.ERROR, failure_reason="crash"),
+    )
+    assert await store.save_live_transcript(provider.id, [greeting]) is None  # finished: kept
+    final = await store.get_provider(provider.id)
+    assert final is not None
+    assert (final.call_status, final.outcome) == (CallStatus.FAILED, Outcome.ERROR)
+    assert len(final.transcript_turns) == 3 and final.minimum_quote == 200.0
+    assert await store.save_live_transcript(999_999, [greeting]) is None

@@ -7,11 +7,12 @@ import asyncio
 import itertools
 import time
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from shared.models import CallStatus, CallUpdate, JobCreate, ProviderCreate
+from shared.models import CallStatus, CallUpdate, JobCreate, ProviderCreate, utcnow
 from shared.storage.base import Store
 from shared.storage.fleet import DialRate, Fleet
 from shared.storage.sql import SQLStore
@@ -40,15 +41,34 @@ async def _queued(store: Store, count: int) -> list[int]:
 async def test_claims_stop_at_the_cap_and_take_the_oldest_first(store: Store) -> None:
     ids = await _queued(store, 5)
     fleet = store.fleet()
-    first = await fleet.claim_next("a", None, max_in_flight=2)
-    second = await fleet.claim_next("b", None, max_in_flight=2)
+    first = await fleet.claim_next("a", None, max_in_flight=2, among=ids)
+    second = await fleet.claim_next("b", None, max_in_flight=2, among=ids)
     assert first is not None and second is not None
     assert [first.id, second.id] == ids[:2]
     assert (first.call_status, first.claimed_by) == (CallStatus.DIALING, "a")
-    assert await fleet.claim_next("a", None, max_in_flight=2) is None  # the fleet is full
+    # The fleet is full.
+    assert await fleet.claim_next("a", None, max_in_flight=2, among=ids) is None
     await store.update_call(first.id, CallUpdate(call_status=CallStatus.FAILED))
-    third = await fleet.claim_next("b", None, max_in_flight=2)
+    third = await fleet.claim_next("b", None, max_in_flight=2, among=ids)
     assert third is not None and third.id == ids[2]
+
+
+async def test_claims_take_only_cleared_calls_that_wait_for_no_calling_hours(
+    store: Store,
+) -> None:
+    ids = await _queued(store, 4)
+    await store.defer_call(ids[0], utcnow() + timedelta(hours=3))  # outside calling hours
+    await store.defer_call(ids[1], utcnow() - timedelta(minutes=1))  # its hours have begun
+    fleet = store.fleet()
+    # ids[2] was not cleared by the dial gate (say, its number was just put on a list).
+    cleared = [ids[0], ids[1], ids[3]]
+    first = await fleet.claim_next("a", None, max_in_flight=10, among=cleared)
+    second = await fleet.claim_next("a", None, max_in_flight=10, among=cleared)
+    assert first is not None and second is not None
+    assert [first.id, second.id] == [ids[1], ids[3]]
+    assert await fleet.claim_next("a", None, max_in_flight=10, among=cleared) is None
+    waiting = await store.get_provider(ids[0])
+    assert waiting is not None and waiting.call_status is CallStatus.PENDING
 
 
 async def test_dial_tickets_keep_the_rate_counted_from_each_dial_s_end(store: Store) -> None:
@@ -87,10 +107,13 @@ async def test_instances_on_one_database_share_the_cap_and_the_rate(
     for each in stores:
         await each.open()
     try:
-        await _queued(stores[0], 12)
+        ids = await _queued(stores[0], 12)
         fleets = [each.fleet() for each in stores]
         claims = await asyncio.gather(
-            *(fleets[i % 3].claim_next(f"i{i % 3}", None, max_in_flight=4) for i in range(12))
+            *(
+                fleets[i % 3].claim_next(f"i{i % 3}", None, max_in_flight=4, among=ids)
+                for i in range(12)
+            )
         )
         taken = [claim.id for claim in claims if claim is not None]
         assert len(taken) == 4 and len(set(taken)) == 4

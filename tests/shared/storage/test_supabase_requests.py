@@ -142,6 +142,9 @@ async def test_bulk_insert_is_one_post_with_an_array(
     assert (post.method, post.path) == ("POST", "/rest/v1/providers")
     _assert_authenticated(post)
     assert "return=representation" in post.prefer()
+    # ON CONFLICT (job_id, phone_number) DO NOTHING: a number the job has is left out.
+    assert post.param("on_conflict") == ["job_id,phone_number"]
+    assert "resolution=ignore-duplicates" in post.prefer()
     body = post.json
     assert isinstance(body, list) and len(body) == 3
     assert [row["service_provider"] for row in body] == [p.service_provider for p in _THREE]
@@ -271,7 +274,11 @@ async def test_long_lists_are_read_page_by_page() -> None:
         await store.open()
         try:
             job = await store.create_job(_job())
-            added = await store.add_providers(job, [*_THREE, *_THREE[:2]])
+            five = [
+                ProviderCreate(service_provider=f"P{index}", phone_number=f"+1415555020{index}")
+                for index in range(5)
+            ]
+            added = await store.add_providers(job, five)
             fake.clear_requests()
             listed = await store.list_providers(job.id)
             assert listed == added

@@ -13,6 +13,7 @@ import httpx
 from api.main import create_app as create_api
 from shared.settings import load_settings
 from tests.fakes.grok_realtime import FakeGrok
+from tests.support.access import OPERATOR, OPERATOR_KEY
 from tests.support.servers import bound_socket, free_port, serve
 from voice_backend.app import create_app as create_voice
 from voice_backend.sim.persona import Concession, Persona, PersonaKind, load_personas
@@ -64,12 +65,15 @@ async def test_simulated_providers_against_the_local_agent(tmp_path: Path) -> No
         xai_api_host=f"127.0.0.1:{free_port()}",
     )
     api_settings = load_settings(
-        database_url=settings.database_url, call_backend_url=voice_url, voice_backend_token=TOKEN
+        database_url=settings.database_url,
+        call_backend_url=voice_url,
+        voice_backend_token=TOKEN,
+        haggle_api_key=OPERATOR_KEY,
     )
     async with (
         serve(create_voice(settings), sock=sock),
         serve(create_api(api_settings)) as api_url,
-        httpx.AsyncClient(base_url=api_url, timeout=10) as api,
+        httpx.AsyncClient(base_url=api_url, timeout=10, headers=OPERATOR) as api,
     ):
         job = await api.post(
             "/api/jobs",
@@ -85,6 +89,11 @@ async def test_simulated_providers_against_the_local_agent(tmp_path: Path) -> No
         started = await api.post(f"/api/start-calls/{job_id}")
         assert started.json()["provider_count"] == len(chosen)
         rows = await _finished(api, job_id, within=150)
+        # The simulated Twilio reports each call's duration, as Twilio does: a cost follows.
+        async with asyncio.timeout(10):
+            while any(r["cost"] is None for r in rows if r["call_status"] == "completed"):
+                await asyncio.sleep(0.1)
+                rows = (await api.get(f"/api/providers/{job_id}/status")).json()
 
     by_kind = {
         kind: next(r for r in rows if r["name"] == personas[key].name)
@@ -96,13 +105,14 @@ async def test_simulated_providers_against_the_local_agent(tmp_path: Path) -> No
     voicemail = by_kind["voicemail"]
     assert (voicemail["call_status"], voicemail["outcome"]) == ("failed", "voicemail")
     declines = by_kind["declines"]
-    assert (declines["call_status"], declines["outcome"]) == ("completed", "no_agreement")
+    assert (declines["call_status"], declines["outcome"]) == ("completed", "declined")
     assert declines["negotiated_price"] is None
 
     human = by_kind["human"]
     persona = personas[chosen["human"]]
     assert human["call_status"] == "completed", human
     assert human["outcome"] in ("agreed", "no_agreement"), human
+    assert human["duration_seconds"] >= 1 and human["cost"] > 0, human
     lines = human["call_transcript"].splitlines()
     assert len(lines) >= 6, lines
     assert any(f"Hi, is this {persona.name}?" in line for line in lines[:2]), lines
@@ -146,11 +156,12 @@ async def test_the_grok_agent_against_a_simulated_provider(tmp_path: Path) -> No
             database_url=settings.database_url,
             call_backend_url=voice_url,
             voice_backend_token=TOKEN,
+            haggle_api_key=OPERATOR_KEY,
         )
         async with (
             serve(create_voice(settings), sock=sock),
             serve(create_api(api_settings)) as api_url,
-            httpx.AsyncClient(base_url=api_url, timeout=10) as api,
+            httpx.AsyncClient(base_url=api_url, timeout=10, headers=OPERATOR) as api,
         ):
             job = await api.post(
                 "/api/jobs", json={"problem": "toilet", "zip_code": "94110", "max_price": 150}

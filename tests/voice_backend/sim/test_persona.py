@@ -14,7 +14,7 @@ import pytest
 from pricing.offline import OfflinePriceExtractor
 from pricing.reading import Kind, read_turn
 from shared.models import Outcome, Provider, TranscriptTurn
-from voice_backend.agents.policy import NegotiationPolicy
+from voice_backend.agents.local import NegotiationPolicy
 from voice_backend.prompt import CLOSING_AGREED, CLOSING_NO_AGREEMENT
 from voice_backend.sim.persona import (
     Concession,
@@ -387,7 +387,7 @@ def test_every_persona_against_the_policy(key: str, budget: float | None) -> Non
         assert [t.role for t in result.turns] == ["user"]  # its greeting; no message left
         return
     if persona.kind is PersonaKind.DECLINES:
-        assert mind.hung_up and policy.outcome is Outcome.NO_AGREEMENT
+        assert mind.hung_up and policy.outcome is Outcome.DECLINED
         assert policy.agreed_price is None
         assert OfflinePriceExtractor().read(result.turns).agreed_price is None
         return

@@ -7,11 +7,12 @@ from pathlib import Path
 import httpx
 
 from shared.settings import load_settings
-from tests.support.servers import serve
+from tests.support.servers import free_port, serve
 from voice_backend.app import SIM_PUBLIC_BASE_URL
 from voice_backend.app import create_app as create_voice
 from voice_backend.sim.persona import load_personas
 from voice_backend.sim.telephony import SimTelephony, sim_directory
+from voice_backend.telephony.base import DialRequest
 
 
 async def test_every_persona_has_a_number_and_any_number_reaches_one() -> None:
@@ -51,3 +52,56 @@ async def test_a_bad_persona_folder_is_a_clear_reason_not_to_call(tmp_path: Path
     assert ready.status_code == 503
     (problem,) = ready.json()["problems"]
     assert "TELEPHONY=sim cannot load its personas" in problem and "opening_quote" in problem
+
+
+async def test_the_directory_lists_every_persona_to_a_caller_with_the_token(
+    tmp_path: Path,
+) -> None:
+    settings = load_settings(
+        database_url=f"sqlite:///{tmp_path}/h.db",
+        data_dir=str(tmp_path),
+        voice_backend_token="directory-token",
+    )
+    personas = load_personas()
+    numbers = {key: number for number, key in sim_directory(personas).items()}
+    async with (
+        serve(create_voice(settings)) as url,
+        httpx.AsyncClient(base_url=url) as client,
+    ):
+        refused = [
+            await client.get("/sim/directory", headers=headers)
+            for headers in ({}, {"Authorization": "Bearer wrong"})
+        ]
+        listed = await client.get(
+            "/sim/directory", headers={"Authorization": "Bearer directory-token"}
+        )
+    assert [response.status_code for response in refused] == [401, 401]
+    assert listed.status_code == 200
+    entries = listed.json()
+    assert [entry["key"] for entry in entries] == sorted(personas)
+    for entry in entries:
+        persona = personas[entry["key"]]
+        assert entry["name"] == persona.name
+        assert entry["phone"] == numbers[entry["key"]]
+        assert entry["kind"] == persona.kind.value
+        assert entry["description"] == persona.description
+
+
+async def test_a_simulated_call_tells_its_status_as_twilios_calls_resource_would() -> None:
+    personas = load_personas()
+    busy = next(n for n, key in sim_directory(personas).items() if personas[key].kind == "busy")
+    telephony = SimTelephony(
+        public_base_url=f"http://127.0.0.1:{free_port()}",  # nobody there: callbacks lost
+        auth_token="t",
+        personas=personas,
+        speed=20,
+    )
+    try:
+        call_sid = await telephony.place_call(
+            DialRequest(1, busy, "http://x/twiml", "http://x/status", "http://x/amd", 30, 600)
+        )
+        await telephony.wait_idle()
+        assert await telephony.call_status(call_sid) == "busy"
+        assert await telephony.call_status("CA" + "0" * 32) is None
+    finally:
+        await telephony.close()

@@ -1,0 +1,66 @@
+"""The SQLite file a store opened, and whether it is still the file at its path.
+
+SQLite keeps writing to a file that was deleted or moved while open: the writes land in an
+unlinked inode and vanish at the next restart. The store therefore remembers the file's
+identity (device and inode) when it opens it, and refuses to go on once the path names
+another file or none.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from shared.storage.base import StoreError
+
+
+def sqlite_path(database_url: str) -> Path | None:
+    """The file of an `sqlite:///…` URL; `None` for an in-memory database."""
+    path = urlsplit(database_url).path
+    if path in ("", "/", "/:memory:"):
+        return None
+    # sqlite:///relative/path and sqlite:////absolute/path
+    return Path(path[1:]) if path.startswith("/") else Path(path)
+
+
+class SqliteFile:
+    """An SQLite database file whose identity was taken when the store opened it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._identity: tuple[int, int] | None = None
+
+    @property
+    def lock_file(self) -> Path:
+        """The lock file schema upgrades take, beside the database."""
+        return self.path.with_name(self.path.name + ".migrate-lock")
+
+    def remember(self) -> None:
+        """Take the file's identity now (once the database is open)."""
+        self._identity = self._stat()
+
+    def check(self) -> None:
+        """Raise `StoreError` unless the path still names the file that was opened."""
+        if self._identity is None:
+            return
+        try:
+            current = self._stat()
+        except FileNotFoundError:
+            raise StoreError(
+                f"the database file {self.path} is gone (deleted or moved) since it was "
+                "opened; nothing more is written; restart the service"
+            ) from None
+        except OSError as error:
+            raise StoreError(
+                f"the database file {self.path} cannot be examined: {error.strerror or error}"
+            ) from None
+        if current != self._identity:
+            raise StoreError(
+                f"the database file {self.path} was replaced by another file since it was "
+                "opened; nothing more is written; restart the service"
+            )
+
+    def _stat(self) -> tuple[int, int]:
+        status = os.stat(self.path)
+        return status.st_dev, status.st_ino

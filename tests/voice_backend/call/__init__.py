@@ -1,0 +1,1 @@
+"""Tests of one call's parts: playback accounting, outcome rules, transcript."""

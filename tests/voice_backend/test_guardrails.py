@@ -1,0 +1,190 @@
+"""The dialing guardrails end to end: both services on loopback, Twilio played by a fake that
+counts every call it is asked to place, Grok by its fake. Each attack is refused with the
+interface's status, and nothing of it is stored or dialled."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from pathlib import Path
+
+from shared.dialing import callee_zones
+from shared.models import utcnow
+from tests.fakes.twilio_rest import Line
+from tests.voice_backend.rig import running_rig
+from voice_backend.sim import CallScenario, ScriptedPhone, Silence, Until, tone
+
+SF = "+14155550100"
+
+
+def _providers(*numbers: str) -> dict[str, list[dict[str, str]]]:
+    return {
+        "providers": [
+            {"service_provider": f"P{index}", "phone_number": number}
+            for index, number in enumerate(numbers)
+        ]
+    }
+
+
+async def test_premium_satellite_foreign_and_short_numbers_are_refused(tmp_path: Path) -> None:
+    async with running_rig(tmp_path) as rig:
+        job_id = await rig.job(("Ace", SF))
+        for number, reason in [
+            ("+44 909 879 0000", "premium-rate"),
+            ("+1 900 555 0100", "premium-rate"),
+            ("+881 6 1234 5678", "non-geographic"),
+            ("+44 20 7946 0958", "outside the regions"),
+            ("911", "emergency"),
+        ]:
+            answer = await rig.api.post(
+                f"/api/jobs/{job_id}/providers", json=_providers("+14155550101", number)
+            )
+            assert answer.status_code == 422, number
+            (error,) = answer.json()["detail"]
+            assert reason in error["msg"] and error["loc"][-2] == 1
+        # Nothing of those requests was stored (not even the good number next to the bad one).
+        assert [row["phone"] for row in await rig.rows(job_id)] == [SF]
+        assert rig.twilio.creates == []
+
+
+async def test_a_job_holds_at_most_max_providers(tmp_path: Path) -> None:
+    async with running_rig(tmp_path, max_providers_per_job=3) as rig:
+        job_id = await rig.job(("A", "+14155550100"), ("B", "+14155550101"))
+        more = _providers("+14155550102", "+14155550103")
+        answer = await rig.api.post(f"/api/jobs/{job_id}/providers", json=more)
+        assert answer.status_code == 422 and "at most 3" in answer.json()["detail"]
+        assert len(await rig.rows(job_id)) == 2
+
+
+async def test_one_number_from_concurrent_requests_is_stored_and_dialled_once(
+    tmp_path: Path,
+) -> None:
+    async with running_rig(tmp_path) as rig:
+        rig.twilio.lines[SF] = Line(CallScenario.BUSY)
+        job = await rig.api.post("/api/jobs", json={"problem": "a leak", "zip_code": "94110"})
+        job_id = job.json()["job_id"]
+        answers = await asyncio.gather(
+            *(rig.api.post(f"/api/jobs/{job_id}/providers", json=_providers(SF)) for _ in range(30))
+        )
+        assert all(answer.status_code == 201 for answer in answers)
+        assert sum(len(answer.json()) for answer in answers) == 1
+        await asyncio.gather(*(rig.start(job_id) for _ in range(5)))
+        await rig.finished(job_id)
+        await asyncio.sleep(0.3)
+        assert len(rig.twilio.calls_to(SF)) == 1
+
+
+async def test_past_the_daily_limit_is_429_and_nothing_is_dialled(tmp_path: Path) -> None:
+    async with running_rig(tmp_path, daily_call_limit=2) as rig:
+        for number in ("+14155550100", "+14155550101", "+14155550102"):
+            rig.twilio.lines[number] = Line(CallScenario.BUSY)
+        first = await rig.job(("A", "+14155550100"))
+        await rig.start(first)
+        await rig.finished(first)
+        second = await rig.job(("B", "+14155550101"), ("C", "+14155550102"))
+        refused = await rig.api.post(f"/api/start-calls/{second}")
+        assert refused.status_code == 429 and "daily call limit" in refused.json()["detail"]
+        await asyncio.sleep(0.5)
+        assert [call.to for call in rig.twilio.calls.values()] == ["+14155550100"]
+        assert {row["call_status"] for row in await rig.rows(second)} == {"pending"}
+
+
+async def test_the_do_not_call_list(tmp_path: Path) -> None:
+    async with running_rig(tmp_path) as rig:
+        listed = await rig.api.post("/api/do-not-call", json={"phone_number": "(415) 555-0101"})
+        assert listed.status_code == 201 and listed.json()["phone_number"] == "+14155550101"
+        job_id = await rig.job(("A", SF))
+        refused = await rig.api.post(
+            f"/api/jobs/{job_id}/providers", json=_providers("+14155550101")
+        )
+        assert refused.status_code == 422 and "do-not-call" in refused.text
+        # A number listed after it was added is still never dialled.
+        assert (await rig.api.post("/api/do-not-call", json={"phone_number": SF})).is_success
+        await rig.start(job_id)
+        (row,) = await rig.finished(job_id)
+        assert (row["call_status"], row["outcome"]) == ("failed", "canceled")
+        assert rig.twilio.creates == []
+        # The account may take its own entries off again.
+        removed = await rig.api.delete("/api/do-not-call/+14155550101")
+        assert removed.status_code == 200
+        again = await rig.api.post(f"/api/jobs/{job_id}/providers", json=_providers("+14155550101"))
+        assert again.status_code == 201
+
+
+async def test_a_provider_who_asks_is_never_called_again(tmp_path: Path) -> None:
+    async with running_rig(tmp_path) as rig:
+        rig.twilio.lines[SF] = Line(phone=_answers_once)
+        rig.grok.on_response("Hi, is this Ace Plumbing?", audio_ms=600)
+        rig.grok.on_speech("no thanks, please don't call me again")
+        rig.grok.on_response("Sorry to bother you. Goodbye.", audio_ms=600, end_call="declined")
+        job_id = await rig.job(("Ace", SF))
+        await rig.start(job_id)
+        await rig.finished(job_id)
+        entries = (await rig.api.get("/api/do-not-call")).json()
+        assert [(e["phone_number"], e["source"]) for e in entries] == [(SF, "callee")]
+        other = await rig.api.post("/api/jobs", json={"problem": "leak", "zip_code": "94110"})
+        refused = await rig.api.post(
+            f"/api/jobs/{other.json()['job_id']}/providers", json=_providers(SF)
+        )
+        assert refused.status_code == 422
+
+
+def _answers_once() -> ScriptedPhone:
+    """Waits for the agent's first words, then speaks once."""
+    return ScriptedPhone(
+        [Until(lambda p: p.heard_seconds >= 0.55), tone(420, 0.5), Silence(0.5)],
+        hang_up_after_seconds=60,
+    )
+
+
+def _closed_window_now() -> str:
+    """A one-hour calling window that is closed in San Francisco right now."""
+    (zone,) = callee_zones(SF)
+    hour = (datetime.now(zone).hour + 2) % 24
+    return f"{hour:02d}:00-{hour + 1:02d}:00" if hour < 23 else "01:00-02:00"
+
+
+async def test_outside_calling_hours_a_call_waits_and_says_until_when(tmp_path: Path) -> None:
+    async with running_rig(tmp_path, calling_hours=_closed_window_now()) as rig:
+        job_id = await rig.job(("Ace", SF))
+        await rig.start(job_id)
+        async with asyncio.timeout(10):
+            while True:
+                (row,) = await rig.rows(job_id)
+                if row["waiting_until"]:
+                    break
+                await asyncio.sleep(0.05)
+        assert row["call_status"] == "pending"
+        until = datetime.fromisoformat(row["waiting_until"])
+        assert until > utcnow()
+        (zone,) = callee_zones(SF)
+        assert until.astimezone(zone).minute == 0
+        assert rig.twilio.creates == []
+
+
+async def test_cancel_drops_queued_calls_and_hangs_up_live_ones(tmp_path: Path) -> None:
+    numbers = [f"+141555501{i:02d}" for i in range(4)]
+    async with running_rig(tmp_path, max_concurrent_calls=1) as rig:
+        for number in numbers:
+            rig.twilio.lines[number] = Line(
+                phone=lambda: ScriptedPhone.silent(hang_up_after_seconds=60), ring_seconds=0.1
+            )
+        job_id = await rig.job(*[(f"P{i}", n) for i, n in enumerate(numbers)])
+        await rig.start(job_id)
+        async with asyncio.timeout(15):
+            while not any(r["call_status"] == "in_progress" for r in await rig.rows(job_id)):
+                await asyncio.sleep(0.05)
+        canceled = await rig.api.post(f"/api/jobs/{job_id}/cancel")
+        assert canceled.status_code == 200
+        assert canceled.json() | {"hung_up": 1} == {
+            "status": "canceled",
+            "canceled": 3,
+            "in_progress": 1,
+            "hung_up": 1,
+        }
+        rows = await rig.finished(job_id, within=30)
+        assert sorted(row["outcome"] for row in rows).count("canceled") == 3
+        assert len(rig.twilio.creates) == 1  # the queued three were never dialled
+        assert len(rig.twilio.updates) >= 1  # the live one was hung up through the REST API
+        again = await rig.api.post(f"/api/start-calls/{job_id}")
+        assert again.status_code == 409

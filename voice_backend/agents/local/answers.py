@@ -1,0 +1,75 @@
+"""The local agent's answers to the provider's questions about the job, from what the
+homeowner wrote: the problem, the address or zip code, the context's question-and-answer lines.
+
+Functions of the provider's record only: they keep no state of the call.
+"""
+
+from __future__ import annotations
+
+import re
+
+from shared.models import Provider
+from shared.money import spoken_number
+from shared.words import has
+from voice_backend.agents.local.hearing import content_words
+from voice_backend.agents.local.phrases import ADDRESS_WORDS, BUDGET, PROBLEM_WORDS, SCHEDULE
+
+__all__ = ["answer_text", "from_context", "problem_sentence"]
+
+
+def problem_sentence(problem: str | None) -> str:
+    """The job's problem as the agent states it: "my toilet runs" → "The toilet runs."."""
+    text = (problem or "").strip().rstrip(".!")
+    if not text:
+        return "It's a job around the house."
+    # Said for the homeowner: "my toilet keeps running" → "The toilet keeps running."
+    if text.lower().startswith("my "):
+        text = "the " + text[3:]
+    return text[0].upper() + text[1:] + "."
+
+
+def answer_text(provider: Provider, words: list[str]) -> str:
+    """The answer to the question in `words` (the provider's words, lowercase)."""
+    asked = set(words)
+    if asked & ADDRESS_WORDS or (
+        asked & {"where", "where's"} and not from_context(provider, words)
+    ):
+        if provider.house_address:
+            return f"It's at {provider.house_address}."
+        if provider.zip_code:
+            digits = " ".join(spoken_number(int(d)) for d in provider.zip_code if d.isdigit())
+            return f"It's in zip code {digits}."
+        return "I'd have to check on that."
+    if has(words, *BUDGET):
+        return "We don't have a set budget. We're just looking for a fair price."
+    if has(words, *SCHEDULE):
+        return "We're flexible on timing, any day this week."
+    if asked & PROBLEM_WORDS or has(words, "going on", "what do you need"):
+        return problem_sentence(provider.problem)
+    return from_context(provider, words) or "I'd have to check on that."
+
+
+def from_context(provider: Provider, words: list[str]) -> str | None:
+    """The sentence of the job's context (or its problem) that best answers the question."""
+    asked = content_words(" ".join(words))
+    candidates: list[tuple[str, str]] = []  # (what is matched, what is said)
+    for line in (provider.context_answers or "").splitlines():
+        sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+", line) if s.strip()]
+        for i, sentence in enumerate(sentences):
+            sentence = re.sub(r"^(?:[QA]\s*[:.)-]|[-*•])\s*", "", sentence)
+            if sentence.endswith("?") and i + 1 < len(sentences):
+                answer = re.sub(r"^A\s*[:.)-]\s*", "", sentences[i + 1])
+                candidates.append((f"{sentence} {answer}", answer))
+            elif not sentence.endswith("?"):
+                candidates.append((sentence, sentence))
+    problem = problem_sentence(provider.problem)
+    candidates.append((problem, problem))
+    best, score = None, 0
+    for matched, said in candidates:
+        overlap = len(asked & content_words(matched))
+        if overlap > score:
+            best, score = said, overlap
+    if best is None:
+        return None
+    shortened = " ".join(best.split()[:25])
+    return shortened if shortened[-1] in ".!?" else shortened + "."

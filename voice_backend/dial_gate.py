@@ -1,0 +1,78 @@
+"""What the dispatcher asks before and after it dials: the do-not-call list, calling hours in
+the callee's time zone, and whether the job was canceled meanwhile. The rules are in
+`shared.dialing`; this module applies them to a queued call."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from shared.dialing import Window, parse_window, wait_until
+from shared.models import CallStatus, CallUpdate, Outcome, Provider, utcnow
+from shared.settings import Settings, Telephony
+from shared.storage import Store
+
+logger = logging.getLogger(__name__)
+
+ALWAYS = "00:00-24:00"
+
+
+class DialGate:
+    """Decides, call by call, whether a queued call may be dialled now."""
+
+    def __init__(self, store: Store, settings: Settings) -> None:
+        self._store = store
+        # Simulated providers live on this machine: they take calls at any hour.
+        hours = ALWAYS if settings.telephony is Telephony.SIM else settings.calling_hours
+        self._window: Window = parse_window(hours)
+
+    async def holds_back(self, provider: Provider, now: datetime | None = None) -> bool:
+        """`True` when this call must not be claimed now: its number is on a do-not-call list
+        (then it ends `failed`, outcome `canceled`), or it is outside the callee's calling
+        hours (then it waits, and its row says until when)."""
+        now = now or utcnow()
+        if provider.not_before is not None and provider.not_before > now:
+            return True  # still waiting: no need to ask the store again
+        blocked = await self._store.blocked_numbers([provider.phone_number], provider.account_id)
+        if blocked:
+            await self._store.update_call(
+                provider.id,
+                CallUpdate(
+                    call_status=CallStatus.FAILED,
+                    outcome=Outcome.CANCELED,
+                    failure_reason="the number is on the do-not-call list",
+                    ended_at=utcnow(),
+                ),
+            )
+            logger.info("not dialled: on the do-not-call list", extra={"provider_id": provider.id})
+            return True
+        until = wait_until(provider.phone_number, now, self._window)
+        if until is None:
+            return False
+        if provider.not_before != until:
+            await self._store.defer_call(provider.id, until)
+            logger.info(
+                "outside calling hours; the call waits",
+                extra={"provider_id": provider.id, "until": until.isoformat()},
+            )
+        return True
+
+    async def canceled(self, provider: Provider) -> bool:
+        """Whether the provider's job was canceled (checked once a call has its SID)."""
+        job = await self._store.get_job(provider.job_id)
+        return job is not None and job.status == "canceled"
+
+
+async def record_do_not_call(store: Store, provider: Provider, said: list[str]) -> bool:
+    """When the provider asked not to be called again, put their number on everyone's
+    do-not-call list (every instance and account honours it from then on); whether it was."""
+    from shared.dialing import asks_not_to_be_called
+
+    if not any(asks_not_to_be_called(text) for text in said):
+        return False
+    added = await store.add_do_not_call(provider.phone_number, None, "callee")
+    logger.info(
+        "the provider asked not to be called again: number put on the do-not-call list",
+        extra={"provider_id": provider.id, "new": added},
+    )
+    return True
