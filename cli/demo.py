@@ -75,6 +75,18 @@ def _options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--plain", action="store_true", help="one line per change, no redraws")
     parser.add_argument(
+        "--api-port",
+        type=_port_number,
+        metavar="PORT",
+        help="the job API's port (default: 8000, or any free port when 8000 is taken)",
+    )
+    parser.add_argument(
+        "--voice-port",
+        type=_port_number,
+        metavar="PORT",
+        help="the voice service's port (default: 6000, or any free port when 6000 is taken)",
+    )
+    parser.add_argument(
         "--timeout",
         type=float,
         default=_CALLS_SECONDS,
@@ -104,9 +116,12 @@ def run_demo(args: argparse.Namespace) -> int:
     folder = args.personas or os.environ.get("SIM_PERSONAS_DIR") or None
     wanted = [name.strip() for name in (args.only or "").split(",") if name.strip()]
 
+    api_port = _port(8000) if args.api_port is None else _exact_port(args.api_port, "--api-port")
+    voice_port = (
+        _port(6000) if args.voice_port is None else _exact_port(args.voice_port, "--voice-port")
+    )
     logs = Path("data") / "demo"
     logs.mkdir(parents=True, exist_ok=True)
-    api_port, voice_port = _port(8000), _port(6000)
     api_url, voice_url = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{voice_port}"
     env = _service_env(voice_url, folder)
     print_lines(
@@ -137,8 +152,8 @@ def run_demo(args: argparse.Namespace) -> int:
         [
             "",
             f"Done in {time.monotonic() - began:.0f} s. The job stays in {_database()}: "
-            "start the job API (.venv/bin/uvicorn api.main:app --port 8000) and open "
-            f"http://localhost:8000, or run '.venv/bin/haggle results {job['job_id']}'.",
+            f"start the job API (.venv/bin/uvicorn api.main:app --port {api_port}) and open "
+            f"http://localhost:{api_port}, or run '.venv/bin/haggle results {job['job_id']}'.",
         ]
     )
     return 0
@@ -263,6 +278,26 @@ def _service_env(voice_url: str, personas: str | None) -> dict[str, str]:
     if personas:
         env["SIM_PERSONAS_DIR"] = personas
     return env
+
+
+def _port_number(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port number (1-65535)")
+    return port
+
+
+def _exact_port(port: int, option: str) -> int:
+    """`port`, which the user chose: an error when it is taken."""
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            raise CommandError(f"{option} {port}: the port is in use") from None
+    return port
 
 
 def _port(preferred: int) -> int:

@@ -7,12 +7,12 @@ import contextlib
 import hashlib
 import logging
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from pricing import make_extractor
 from shared.logs import configure_logging
@@ -125,6 +125,8 @@ def _agents(settings: Settings) -> AgentFactory:
 
 def create_app(settings: Settings) -> FastAPI:
     """Build the voice service for these settings (tests build their own)."""
+    # Sim mode with no public address: the simulated Twilio learns the port actually served.
+    learn_address = settings.telephony is Telephony.SIM and not settings.public_base_url
     settings = _with_offline_defaults(settings)
     signing_token = _signing_token(settings)
 
@@ -159,6 +161,8 @@ def create_app(settings: Settings) -> FastAPI:
             on_call_finished=dispatcher.call_finished,
         )
         app.state.services, app.state.dispatcher = services, dispatcher
+        if learn_address:
+            app.state.sim = telephony
         app.state.signatures = TwilioSignatures(
             signing_token, settings.public_base_url or "http://localhost:6000"
         )
@@ -179,6 +183,9 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="Haggle voice service", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
     app.state.not_ready = None
+    app.state.sim = None
+    if learn_address:
+        app.middleware("http")(_tell_sim_its_address)
     app.include_router(jobs.router)
     app.include_router(twilio.router)
     app.include_router(directory.router)
@@ -213,6 +220,19 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
 
     return app
+
+
+async def _tell_sim_its_address(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    """Sim mode without PUBLIC_BASE_URL: the simulated Twilio posts its webhooks to the
+    address this request reached (the port the service really listens on)."""
+    sim = request.app.state.sim
+    server = request.scope.get("server")
+    if sim is not None and server and server[1]:
+        host = f"[{server[0]}]" if ":" in str(server[0]) else server[0]
+        sim.listening_at(f"http://{host}:{server[1]}")
+    return await call_next(request)
 
 
 async def _drain(registry: ActiveCalls, seconds: float = 10.0) -> None:
