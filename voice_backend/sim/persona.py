@@ -26,6 +26,7 @@ from pricing.numbers import tokenize
 from pricing.reading import Kind, read_turn
 from shared.money import price_shorthand, spoken_number
 from shared.words import has, phrases, plain_words, word_set
+from voice_backend.speech.expect import Expect
 
 __all__ = [
     "PERSONA_DIR",
@@ -183,6 +184,15 @@ class _Step(StrEnum):
     QUOTED = "quoted"  # named a price: haggling
 
 
+#: What the agent says after each of the persona's steps.
+_EXPECTING = {
+    _Step.GREETED: Expect.IDENTITY,  # "Hi, is this …?"
+    _Step.IDENTIFIED: Expect.JOB,  # the job, and can you help
+    _Step.ASKING: Expect.ANSWER,  # the answer to its question
+    _Step.READY: Expect.PRICE,  # "could you give me a rough price?"
+    _Step.QUOTED: Expect.HAGGLE,  # counters, the deal, the goodbye
+}
+
 # Keywords for what the agent said.
 _CLOSING = phrases(
     "reach out; call you back; think about it; thank you for your help; thanks for your help; "
@@ -250,6 +260,11 @@ class PersonaMind:
     def price(self) -> float | None:
         """Its current asking price (None before it quotes)."""
         return self._price
+
+    @property
+    def expecting(self) -> Expect:
+        """What the agent is likely to say next (the persona's recogniser leans towards it)."""
+        return _EXPECTING[self._step]
 
     def greeting(self) -> str:
         """What it says on picking up ("" when nobody picks up)."""

@@ -233,7 +233,7 @@ class PersonaPhone:
         while True:
             utterance = await self._utterances.get()
             try:
-                text = await self._asr.recognize(utterance.pcm)
+                text = await self._asr.recognize(utterance.pcm, self.mind.expecting)
                 self.understood.append(Line(text, utterance.started_at, utterance.ended_at))
                 if self._hanging_up or self._hung_up:
                     continue
