@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from voice_backend.audio import TWILIO_FRAME_BYTES, TWILIO_RATE
-from voice_backend.sim.persona import Persona, PersonaKind, PersonaMind, PersonaTurn
+from voice_backend.sim.persona import Persona, PersonaKind
+from voice_backend.sim.persona_mind import PersonaMind, PersonaTurn
 from voice_backend.sim.phone import FRAME_SECONDS, SILENT_FRAME, tone
 from voice_backend.speech.asr import SpeechRecognizer, get_recognizer
 from voice_backend.speech.tts import SpeechSynthesizer, Voice, get_synthesizer

@@ -21,11 +21,10 @@ from voice_backend.sim.persona import (
     Persona,
     PersonaError,
     PersonaKind,
-    PersonaMind,
-    PersonaTurn,
     load_persona,
     load_personas,
 )
+from voice_backend.sim.persona_mind import PersonaMind, PersonaTurn
 
 PERSONAS = load_personas()
 HUMANS = {key: p for key, p in PERSONAS.items() if p.kind is PersonaKind.HUMAN}
