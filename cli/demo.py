@@ -3,7 +3,7 @@
 It starts both services as a user would (uvicorn, embedded SQLite in `data/haggle.db`), with
 the voice service dialling simulated providers (`TELEPHONY=sim`) and, without an xAI key, the
 local voice agent. Then, through the job API only: it creates a job (a running toilet, budget
-$150), adds every simulated provider (their persona files), starts the calls (all at once),
+$150), adds the simulated plumbers (their persona files), starts the calls (all at once),
 shows each call's progress live, and prints every transcript and the quotes ranked, with the
 savings against each opening quote. The job stays in the store, so the dashboard
 (http://localhost:8000 while the API runs) and `haggle results JOB` show it afterwards.
@@ -138,7 +138,8 @@ def run_demo(args: argparse.Namespace) -> int:
     ):
         _wait_ready(api_url, "/readyz", "the job API", logs / "api.log")
         _wait_ready(voice_url, "/readyz", "the voice service", logs / "voice.log")
-        personas = _directory(voice_url, env["VOICE_BACKEND_TOKEN"])
+        # The job is a plumbing one: the providers offered for it, unless named.
+        personas = _directory(voice_url, env["VOICE_BACKEND_TOKEN"], None if wanted else "plumber")
         chosen = _chosen(personas, wanted)
         job, rows, final = _haggle(api_url, [personas[key] for key in chosen], args)
     _report(
@@ -215,10 +216,13 @@ def _report(
     out.flush()
 
 
-def _directory(voice_url: str, token: str) -> dict[str, dict[str, Any]]:
-    """The simulated providers the voice service calls, by persona key."""
+def _directory(voice_url: str, token: str, trade: str | None) -> dict[str, dict[str, Any]]:
+    """The simulated providers the voice service calls (those of `trade`), by persona key."""
     response = httpx.get(
-        f"{voice_url}/sim/directory", headers={"Authorization": f"Bearer {token}"}, timeout=15.0
+        f"{voice_url}/sim/directory",
+        params={"trade": trade} if trade else None,
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=15.0,
     )
     response.raise_for_status()
     return {entry["key"]: entry for entry in response.json()}

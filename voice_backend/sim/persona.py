@@ -54,12 +54,18 @@ class Persona(BaseModel):
     name: str = Field(min_length=1, description="The business: `Ace Plumbing`.")
     contact: str | None = Field(default=None, description="Who answers: `Joe`.")
     kind: PersonaKind = PersonaKind.HUMAN
+    trade: str = Field(
+        default="plumber", min_length=1, description="The trade it is offered for: `plumber`."
+    )
     description: str | None = Field(default=None, description="What it is for, for people.")
     opening_quote: float | None = Field(default=None, gt=0, description="Its first job price.")
     floor: float | None = Field(default=None, gt=0, description="The lowest job price it takes.")
     concession: Concession = Concession.SPLIT
     condition: str | None = Field(default=None, description="`if I come this afternoon`.")
-    questions: list[str] = Field(default_factory=list, description="Asked before it quotes.")
+    questions: list[str] = Field(
+        default_factory=list,
+        description="Asked before it quotes; `{thing}` is what the job is about (`the sink`).",
+    )
     trip_fee: float | None = Field(default=None, ge=0, description="Charged on top of the job.")
     voicemail_greeting: str | None = None
     decline_line: str | None = Field(default=None, description="What a `declines` persona says.")

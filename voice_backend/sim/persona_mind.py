@@ -19,6 +19,7 @@ from pricing.numbers import tokenize
 from pricing.reading import Kind, read_turn
 from shared.money import price_shorthand, spoken_number
 from shared.words import has, phrases, plain_words, word_set
+from voice_backend.sim.job_words import the_thing
 from voice_backend.sim.persona import Concession, Persona, PersonaKind
 from voice_backend.speech.expect import Expect
 
@@ -91,14 +92,15 @@ def _spoken_price(value: float, rng: random.Random) -> str:
 
 
 class PersonaMind:
-    """A persona on one call: `greeting()` when it picks up, then `reply(heard)` to each thing
-    the agent says. `price` is its current asking price, `agreed_price` the price it agreed to
-    once the agent closed on it."""
+    """A persona on one call about `job` (the job's problem, when known): `greeting()` when it
+    picks up, then `reply(heard)` to each thing the agent says. `price` is its current asking
+    price, `agreed_price` the price it agreed to once the agent closed on it."""
 
-    def __init__(self, persona: Persona) -> None:
+    def __init__(self, persona: Persona, *, job: str | None = None) -> None:
         self.persona = persona
         self._rng = random.Random(persona.seed)
-        self._questions = list(persona.questions)
+        thing = the_thing(job)
+        self._questions = [question.replace("{thing}", thing) for question in persona.questions]
         self._step = _Step.GREETED
         self._price: float | None = None
         self._accepted: float | None = None

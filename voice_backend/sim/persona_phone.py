@@ -67,7 +67,8 @@ class _Outgoing:
 
 
 class PersonaPhone:
-    """A persona on the phone; implements `voice_backend.sim.phone.PhoneSide`.
+    """A persona on the phone; implements `voice_backend.sim.phone.PhoneSide`. `job` is what
+    it was called about (its questions name the thing to fix).
 
     `said` is what it said and `understood` what it made of the agent, each with line times, for
     measurements.
@@ -77,12 +78,13 @@ class PersonaPhone:
         self,
         persona: Persona,
         *,
+        job: str | None = None,
         synthesizer: SpeechSynthesizer | None = None,
         recognizer: SpeechRecognizer | None = None,
         timing: PhoneTiming | None = None,
     ) -> None:
         self.persona = persona
-        self.mind = PersonaMind(persona)
+        self.mind = PersonaMind(persona, job=job)
         self._tts = synthesizer or get_synthesizer()
         self._asr = recognizer or get_recognizer()
         self._timing = timing or PhoneTiming()

@@ -133,6 +133,7 @@ class SimTelephony:
                 phone=number,
                 kind=self._personas[key].kind.value,
                 description=self._personas[key].description,
+                trade=self._personas[key].trade,
             )
             for number, key in self._directory.items()
         ]
@@ -174,6 +175,7 @@ class SimTelephony:
         call_sid = new_call_sid()
         phone = PersonaPhone(
             persona,
+            job=request.job,
             synthesizer=self._synthesizer,
             recognizer=self._recognizer,
             timing=self._timing,

@@ -18,11 +18,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import multiprocessing
 import os
 import queue
 import re
 import tempfile
 import threading
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -134,10 +136,19 @@ class SpeechRecognizer:
     """
 
     def __init__(
-        self, files: ModelFiles | None = None, *, decoders: int = 2, **options: Any
+        self,
+        files: ModelFiles | None = None,
+        *,
+        decoders: int = 2,
+        processes: int = 0,
+        **options: Any,
     ) -> None:
         self._files = files
         self._options = options
+        # PocketSphinx holds the GIL while it decodes: with `processes`, `recognize` decodes
+        # in that many worker processes, so the event loop never waits on a decode.
+        self._processes = processes
+        self._pool: ProcessPoolExecutor | None = None
         self._idle: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._slots = threading.Semaphore(decoders)
         self._lock = threading.Lock()
@@ -197,9 +208,24 @@ class SpeechRecognizer:
         return " ".join(hypothesis.hypstr.split()) if hypothesis is not None else ""
 
     async def recognize(self, pcm: bytes, expect: Expect = Expect.ANYTHING) -> str:
-        """`transcribe` in the speech threads."""
+        """`transcribe` in the speech threads (or the worker processes, when it has them)."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(speech_executor(), self.transcribe, pcm, expect)
+        if not self._processes:
+            return await loop.run_in_executor(speech_executor(), self.transcribe, pcm, expect)
+        with self._lock:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(
+                    self._processes, mp_context=multiprocessing.get_context("spawn")
+                )
+            pool, learnt = self._pool, list(self._learnt)
+        return await loop.run_in_executor(pool, _decode_in_worker, pcm, expect.value, learnt)
+
+    def close(self) -> None:
+        """Stop the worker processes, if any (the next `recognize` starts them again)."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
 
     def warm_up(self) -> None:
         """Build the model files (one per expectation) and load one decoder now rather than at
@@ -259,6 +285,21 @@ class SpeechRecognizer:
 
 
 _NOT_A_WORD = re.compile(r"[^a-z' ]+")
+#: A worker process's own recognizer (see `SpeechRecognizer(processes=...)`).
+_in_worker: SpeechRecognizer | None = None
+
+
+def _decode_in_worker(pcm: bytes, expect: str, learnt: list[tuple[str, str]]) -> str:
+    """One decode in a worker process, with the words the parent has learnt so far."""
+    global _in_worker
+    if _in_worker is None:
+        _in_worker = SpeechRecognizer(decoders=1)
+    worker = _in_worker
+    with worker._lock:
+        worker._learnt.extend(learnt[len(worker._learnt) :])
+    return worker.transcribe(pcm, Expect(expect))
+
+
 _pronunciation_table: dict[str, str] | None = None
 
 
@@ -286,5 +327,5 @@ def get_recognizer() -> SpeechRecognizer:
     global _recognizer
     with _recognizer_lock:
         if _recognizer is None:
-            _recognizer = SpeechRecognizer()
+            _recognizer = SpeechRecognizer(processes=min(2, os.cpu_count() or 1))
         return _recognizer

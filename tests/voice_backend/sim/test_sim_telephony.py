@@ -75,6 +75,11 @@ async def test_the_directory_lists_every_persona_to_a_caller_with_the_token(
         listed = await client.get(
             "/sim/directory", headers={"Authorization": "Bearer directory-token"}
         )
+        locksmiths = await client.get(
+            "/sim/directory",
+            params={"trade": "Locksmith"},
+            headers={"Authorization": "Bearer directory-token"},
+        )
     assert [response.status_code for response in refused] == [401, 401]
     assert listed.status_code == 200
     entries = listed.json()
@@ -85,6 +90,8 @@ async def test_the_directory_lists_every_persona_to_a_caller_with_the_token(
         assert entry["phone"] == numbers[entry["key"]]
         assert entry["kind"] == persona.kind.value
         assert entry["description"] == persona.description
+        assert entry["trade"] == persona.trade
+    assert [entry["name"] for entry in locksmiths.json()] == ["Keyway Locksmith"]
 
 
 async def test_offline_mode_on_any_port_reaches_the_service_it_runs_in(tmp_path: Path) -> None:
