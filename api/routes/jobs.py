@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 
 from fastapi import APIRouter, HTTPException, status
+from pydantic import BaseModel
 
 from api.deps import SettingsDep, StoreDep, VoiceDep
+from api.intake.offline import infer_task
 from api.providers import checked, not_yet_in
 from api.schemas import (
     JobIn,
@@ -119,4 +121,48 @@ async def start_calls(job_id: str, store: StoreDep, voice: VoiceDep) -> StartCal
         count = len(providers)
     return StartCallsOut(
         status="started", message=f"Started calls for {count} providers", provider_count=count
+    )
+
+
+class SimulatedProviderOut(BaseModel):
+    """A simulated provider the job can call in offline mode."""
+
+    service_provider: str
+    phone_number: str
+    description: str | None = None
+
+
+class SimulatedProvidersOut(BaseModel):
+    """The simulated providers offered for a job's trade."""
+
+    trade: str
+    providers: list[SimulatedProviderOut]
+
+
+@router.get("/jobs/{job_id}/simulated-providers")
+async def simulated_providers(
+    job_id: str, store: StoreDep, voice: VoiceDep
+) -> SimulatedProvidersOut:
+    """In offline mode, the simulated providers offered for the job's trade (404 when the
+    voice service dials real phones), so the dashboard can add them in one click."""
+    job = await job_or_404(store, job_id)
+    trade = job.task or infer_task(job.problem or "")
+    try:
+        entries = await voice.simulated_providers(trade)
+    except VoiceServiceUnavailable as error:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, f"Call backend service unavailable: {error}"
+        ) from None
+    if entries is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "No simulated providers: calls are real")
+    return SimulatedProvidersOut(
+        trade=trade,
+        providers=[
+            SimulatedProviderOut(
+                service_provider=entry["name"],
+                phone_number=entry["phone"],
+                description=entry.get("description"),
+            )
+            for entry in entries
+        ],
     )
