@@ -1,5 +1,9 @@
 """The persona bench's numbers: one `CallReport` per call, measured from the persona's phone
-and the agent, and the report, per persona and overall, over every seed and budget."""
+and the agent, and the report, per persona and overall, over every seed and budget.
+
+Word error rates are over whole calls (each side's words aligned at once, so a split or merged
+utterance costs nothing extra), except a voicemail's greeting, which the agent does not listen
+to (it hangs up without a message)."""
 
 from __future__ import annotations
 
@@ -90,9 +94,12 @@ def unclear_run(transcript: str) -> int:
 def measure(report: CallReport, said: list[Any], understood: list[Any], heard: list[Any]) -> None:
     """Word error rates both ways and the prices heard, from the persona's lines (`said`,
     what it `understood`) and what the agent `heard` ((line seconds, text) pairs)."""
-    reference = [w for line in said for w in _words(line.text)]
-    hypothesis = [w for _, text in heard for w in _words(text)]
-    report.agent_words, report.agent_errors = len(reference), _edit_distance(reference, hypothesis)
+    # A voicemail greeting is not listened to: the agent hangs up on it without a message.
+    if report.kind != "voicemail":
+        reference = [w for line in said for w in _words(line.text)]
+        hypothesis = [w for _, text in heard for w in _words(text)]
+        report.agent_words = len(reference)
+        report.agent_errors = _edit_distance(reference, hypothesis)
     agent_said = [
         line.split("]: ", 1)[1]
         for line in report.transcript.splitlines()
