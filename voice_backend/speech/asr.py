@@ -24,7 +24,7 @@ import queue
 import re
 import tempfile
 import threading
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -149,6 +149,7 @@ class SpeechRecognizer:
         # in that many worker processes, so the event loop never waits on a decode.
         self._processes = processes
         self._pool: ProcessPoolExecutor | None = None
+        self._workers_ready = 0
         self._idle: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._slots = threading.Semaphore(decoders)
         self._lock = threading.Lock()
@@ -210,20 +211,39 @@ class SpeechRecognizer:
     async def recognize(self, pcm: bytes, expect: Expect = Expect.ANYTHING) -> str:
         """`transcribe` in the speech threads (or the worker processes, when it has them)."""
         loop = asyncio.get_running_loop()
-        if not self._processes:
-            return await loop.run_in_executor(speech_executor(), self.transcribe, pcm, expect)
         with self._lock:
-            if self._pool is None:
-                self._pool = ProcessPoolExecutor(
-                    self._processes, mp_context=multiprocessing.get_context("spawn")
-                )
-            pool, learnt = self._pool, list(self._learnt)
+            pool = self._pool if self._workers_ready >= self._processes > 0 else None
+            learnt = list(self._learnt)
+        if pool is None:  # no workers, or not started yet: the threads
+            return await loop.run_in_executor(speech_executor(), self.transcribe, pcm, expect)
         return await loop.run_in_executor(pool, _decode_in_worker, pcm, expect.value, learnt)
+
+    def _start_workers(self) -> None:
+        """Start the worker processes in the background; `recognize` uses them once each has
+        loaded its decoder (starting them takes seconds: meanwhile, the threads decode)."""
+        with self._lock:
+            if self._pool is not None:
+                return
+            self._pool = ProcessPoolExecutor(
+                self._processes, mp_context=multiprocessing.get_context("spawn")
+            )
+            pool = self._pool
+
+        def ready(started: Future[None]) -> None:
+            if started.exception() is None:
+                with self._lock:
+                    self._workers_ready += 1
+            else:
+                logger.warning("a speech worker failed to start: %r", started.exception())
+
+        for _ in range(self._processes):
+            pool.submit(_warm_worker).add_done_callback(ready)
 
     def close(self) -> None:
         """Stop the worker processes, if any (the next `recognize` starts them again)."""
         with self._lock:
             pool, self._pool = self._pool, None
+            self._workers_ready = 0
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
 
@@ -235,6 +255,8 @@ class SpeechRecognizer:
         for expect in Expect:
             prepare_expectation(expect, self._files)
         self._idle.put(decoder)
+        if self._processes:
+            self._start_workers()
 
     def _switch(self, decoder: Any, expect: Expect) -> None:
         """Make `expect`'s model the decoder's search (loading it the first time), taught the
@@ -290,6 +312,14 @@ class SpeechRecognizer:
 _NOT_A_WORD = re.compile(r"[^a-z' ]+")
 #: A worker process's own recognizer (see `SpeechRecognizer(processes=...)`).
 _in_worker: SpeechRecognizer | None = None
+
+
+def _warm_worker() -> None:
+    """In a worker process: load its recognizer (the model files exist by now)."""
+    global _in_worker
+    if _in_worker is None:
+        _in_worker = SpeechRecognizer(decoders=1)
+        _in_worker.warm_up()
 
 
 def _decode_in_worker(pcm: bytes, expect: str, learnt: list[tuple[str, str]]) -> str:
