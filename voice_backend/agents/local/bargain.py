@@ -28,6 +28,9 @@ __all__ = ["Bargain"]
 
 #: Times the agent asks for a price without getting one before it closes.
 _MAX_PRICE_ASKS = 2
+#: A trip or service call fee above this is taken for the job's price when no job price was
+#: heard yet (fees run $30 to $100; the job's price comes first when a provider quotes).
+_LARGEST_FEE = 100.0
 #: Times the agent says the deal back before it gives up on a line this bad.
 _MAX_RESTATES = 3
 
@@ -119,6 +122,15 @@ class Bargain:
 
     # Prices.
     def _on_price(self, heard: Heard) -> AgentTurn:
+        if (
+            heard.fee is not None
+            and heard.fee > _LARGEST_FEE
+            and not heard.prices
+            and self._offer is None
+        ):
+            # "That would be one eighty … plus a trip charge", the fee's own amount lost on the
+            # line: an amount that size, before any job price, is the job's.
+            return self._consider(heard.fee, heard.reading.conditions)
         if heard.fee is not None:
             self._fee = heard.fee
             self._fee_name = next(

@@ -662,3 +662,18 @@ def test_its_pushes_never_sound_like_a_yes(budget: float | None) -> None:
     for push in pushes:
         reading = read_turn("assistant", push.text)
         assert not reading.accept_strong and not reading.closing_agreed, push.text
+
+
+def test_a_job_price_heard_next_to_a_fee_whose_amount_was_lost_is_the_jobs() -> None:
+    call = Call()
+    call.to_price()
+    turn = call.say("that would be one hundred eighty dollars that thirteen on a trip charge")
+    assert "repair itself" not in turn.text
+    assert call.policy.offer == 180 and not turn.hang_up
+
+
+def test_a_fee_of_a_fee_size_still_waits_for_the_job_price() -> None:
+    call = Call()
+    call.to_price()
+    turn = call.say("there's a forty dollar trip charge")
+    assert "repair itself" in turn.text and call.policy.offer is None
