@@ -159,13 +159,22 @@ class Bargain:
         return self._ask_price_again("Okay. And roughly what would the repair itself cost?")
 
     def _consider(
-        self, price: float, conditions: list[str], *, confirmed: bool = False
+        self,
+        price: float,
+        conditions: list[str],
+        *,
+        confirmed: bool = False,
+        refusing: bool = False,
     ) -> AgentTurn:
-        """A job price the provider just said."""
+        """A job price the provider just said (`refusing`: in answer to the deal said back, or
+        otherwise in a turn that cannot be a concession)."""
         previous = self._offer
         below_counter = self._counter is not None and price < self._counter - 0.5
         plunged = previous is not None and price < 0.5 * previous
-        if (below_counter or plunged) and not confirmed:
+        # The deal said back ("so, one forty five?") answered with a lower price: nobody comes
+        # down on a price already taken, so a word was most likely misheard.
+        lower_than_taken = refusing and previous is not None and price < previous - 0.5
+        if (below_counter or plunged or lower_than_taken) and not confirmed:
             # Nobody asks for less than the agent offered: most likely a word was misheard.
             self._checking = (price, list(conditions))
             self._checks += 1

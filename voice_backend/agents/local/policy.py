@@ -255,7 +255,7 @@ class NegotiationPolicy(Bargain):
                 return self._close_agreed()  # "yeah, one forty"
             # Not the price the agent heard: back to the haggle with what they say now.
             self._deal, self._stage = None, Stage.NEGOTIATING
-            return self._consider(said, reading.conditions)
+            return self._consider(said, reading.conditions, refusing=True)
         if (reading.accept_weak or reading.accept_strong) and not reading.negative:
             return self._close_agreed()
         if reading.negative:

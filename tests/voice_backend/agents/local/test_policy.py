@@ -677,3 +677,14 @@ def test_a_fee_of_a_fee_size_still_waits_for_the_job_price() -> None:
     call.to_price()
     turn = call.say("there's a forty dollar trip charge")
     assert "repair itself" in turn.text and call.policy.offer is None
+
+
+def test_a_lower_price_in_answer_to_the_deal_said_back_is_checked_before_it_is_taken() -> None:
+    call = Call()
+    call.to_price()
+    call.say("one forty five if i come tomorrow morning")
+    said_back = call.say("yes one forty five if i come tomorrow morning")
+    assert said_back.text.endswith("Is that right?"), said_back.text
+    turn = call.say("sorry one hundred thirty five dollars if i come tomorrow morning")
+    assert turn.text == "Just to confirm, did you say one hundred thirty five dollars?"
+    assert call.policy.agreed_price is None
