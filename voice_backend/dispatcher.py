@@ -234,6 +234,7 @@ class Dispatcher:
                 ring_timeout_seconds=self._settings.ring_timeout_seconds,
                 # Twilio's hard stop comes a little after ours, so the agent can say goodbye.
                 time_limit_seconds=self._settings.call_time_limit_seconds + 60,
+                job=provider.problem,
             )
             call_sid = await self._telephony.place_call(request)
         except DialError as error:

@@ -496,10 +496,44 @@ function providerForm(job, board) {
       }
     }
   });
+  // Offline mode: the simulated providers of the job's trade, one click away.
+  const simulated = h("form", {
+    class: "inline-form",
+    hidden: true,
+    "aria-label": "Add the simulated providers",
+  });
+  const offerSimulated = async () => {
+    let offer;
+    try {
+      offer = await api(`/api/jobs/${encodeURIComponent(job.job_id)}/simulated-providers`);
+    } catch {
+      return; // real calls (404), or the voice service is away: nothing to offer
+    }
+    if (!offer.providers.length) return;
+    fill(
+      simulated,
+      h(
+        "div",
+        { class: "actions" },
+        h(
+          "button",
+          { type: "submit", class: "secondary" },
+          `Add the simulated providers (${offer.providers.length}, ${offer.trade})`,
+        ),
+      ),
+    );
+    simulated.addEventListener("submit", (event) => {
+      event.preventDefault();
+      send(simulated, offer.providers);
+    });
+    simulated.hidden = false;
+  };
+  offerSimulated();
   return h(
     "section",
     { class: "card", "aria-labelledby": "providers-title" },
     h("h2", { id: "providers-title" }, "Providers to call"),
+    simulated,
     add,
     h("details", { class: "import" }, h("summary", {}, "Import a list"), importForm),
     status,

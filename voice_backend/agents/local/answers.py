@@ -14,7 +14,19 @@ from shared.words import has
 from voice_backend.agents.local.hearing import content_words
 from voice_backend.agents.local.phrases import ADDRESS_WORDS, BUDGET, PROBLEM_WORDS, SCHEDULE
 
-__all__ = ["answer_text", "from_context", "problem_sentence"]
+__all__ = ["answer_text", "context_lines", "from_context", "problem_sentence"]
+
+#: What the agent says to a question neither the job nor the homeowner's answers cover.
+_NOT_KNOWN = "I'd have to check on that with the homeowner."
+
+
+def context_lines(provider: Provider) -> list[str]:
+    """The homeowner's answers to the intake's questions, as lines of text.
+
+    The one place the agent reads them: `Job.context_answers` is text today (question and
+    answer lines); should it become data, only this function changes.
+    """
+    return (provider.context_answers or "").splitlines()
 
 
 def problem_sentence(problem: str | None) -> str:
@@ -39,21 +51,21 @@ def answer_text(provider: Provider, words: list[str]) -> str:
         if provider.zip_code:
             digits = " ".join(spoken_number(int(d)) for d in provider.zip_code if d.isdigit())
             return f"It's in zip code {digits}."
-        return "I'd have to check on that."
+        return _NOT_KNOWN
     if has(words, *BUDGET):
         return "We don't have a set budget. We're just looking for a fair price."
     if has(words, *SCHEDULE):
         return "We're flexible on timing, any day this week."
     if asked & PROBLEM_WORDS or has(words, "going on", "what do you need"):
         return problem_sentence(provider.problem)
-    return from_context(provider, words) or "I'd have to check on that."
+    return from_context(provider, words) or _NOT_KNOWN
 
 
 def from_context(provider: Provider, words: list[str]) -> str | None:
     """The sentence of the job's context (or its problem) that best answers the question."""
     asked = content_words(" ".join(words))
     candidates: list[tuple[str, str]] = []  # (what is matched, what is said)
-    for line in (provider.context_answers or "").splitlines():
+    for line in context_lines(provider):
         sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+", line) if s.strip()]
         for i, sentence in enumerate(sentences):
             sentence = re.sub(r"^(?:[QA]\s*[:.)-]|[-*•])\s*", "", sentence)
@@ -62,11 +74,16 @@ def from_context(provider: Provider, words: list[str]) -> str | None:
                 candidates.append((f"{sentence} {answer}", answer))
             elif not sentence.endswith("?"):
                 candidates.append((sentence, sentence))
+    # The problem answers a question about the thing itself ("is it running all the time"),
+    # not one that only names it ("how old is the toilet").
     problem = problem_sentence(provider.problem)
     candidates.append((problem, problem))
     best, score = None, 0
+    named = content_words(provider.problem or "")
     for matched, said in candidates:
         overlap = len(asked & content_words(matched))
+        if said is problem and not (asked & content_words(matched)) - named:
+            continue
         if overlap > score:
             best, score = said, overlap
     if best is None:
