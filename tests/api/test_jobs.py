@@ -219,10 +219,11 @@ async def test_offline_mode_offers_the_simulated_providers_of_the_jobs_trade(
             database_url=settings.database_url,
             call_backend_url=voice_url,
             voice_backend_token="sim-token",
+            haggle_api_key=OPERATOR_KEY,
         )
         async with (
             serve(create_app(api_settings)) as url,
-            httpx.AsyncClient(base_url=url) as client,
+            httpx.AsyncClient(base_url=url, headers=OPERATOR) as client,
         ):
             job = await client.post(
                 "/api/jobs", json={**JOB, "problem": "the front door lock is stuck"}
