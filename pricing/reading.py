@@ -15,6 +15,7 @@ import itertools
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from pricing import cues
 from pricing import vocabulary as v
 from pricing.numbers import UNITS, Amount, find_amounts, tokenize
 
@@ -44,6 +45,8 @@ class Mention:
     negated: bool = False  # "I can't do one twenty", "two hundred's too low"
     conditional: bool = False  # said under an "if": "two fifty if I come this afternoon"
     proposal: bool = False  # said as a proposal: a question, "could you", "my budget is"
+    question: bool = False  # asked to confirm ("so $140, right?"), or cut off mid-sentence
+    derived: bool = False  # worked out from the words around it ("$20 off" that price)
 
 
 @dataclass
@@ -64,7 +67,10 @@ class Reading:
     decline: bool = False
     closing_agreed: bool = False
     closing_no_deal: bool = False
+    unheard: bool = False  # "sorry, what was that?", "hello?", "gotta go": no answer given
+    cut_off: bool = False  # the turn stops mid-sentence ("and that includes the—")
     conditions: list[str] = field(default_factory=list)
+    unpriced: list[float] = field(default_factory=list)  # numbers said that are not money
 
 
 def _find(tokens: list[str], phrase: tuple[str, ...]) -> list[int]:
@@ -131,7 +137,13 @@ def _is_money(amount: Amount, tokens: list[str]) -> bool:
         if after in v.NOT_MONEY_AFTER or after in v.STREET or after2 in v.STREET:
             return False
         if before in v.NOT_MONEY_BEFORE or before == "#":
-            return False
+            # "room 402" is a room; "living room eight hundred" is a price
+            scaled = any(t in ("hundred", "thousand") for t in tokens[amount.start : amount.end])
+            if not (before == "room" and scaled):
+                return False
+        zip_shaped = amount.shape == "digits" and len(tokens[amount.start].lstrip("$")) == 5
+        if zip_shaped and before in ("in", "zip", "code"):
+            return False  # "a homeowner in 07030": a zip code
         if after == "by" or (before == "by" and _is_number(tokens, amount.start - 2)):
             return False  # "36 by 48": a size
         if amount.shape == "digits" and (value >= 10000 or len(str(int(value))) >= 7):
@@ -188,6 +200,7 @@ def _nearest(mentions: list[Mention], index: int, clause: int, reach: int) -> Me
 def read_turn(role: str, text: str) -> Reading:
     """Read one turn of a call (`role` is `assistant` for our agent, `user` for the provider)."""
     tokens = tokenize(text)
+    cut_off = text.rstrip().endswith(("\u2014", "\u2013", "-", "...", "\u2026"))
     plain = _strip_idioms(tokens)
     clause_of = _clauses(tokens)
     words = [t for t in tokens if t not in ".,;:!?"]
@@ -201,6 +214,8 @@ def read_turn(role: str, text: str) -> Reading:
         if amount.start in scaled:
             value = amount.value * 100  # "two to four hundred"
         elif not _is_money(amount, tokens):
+            if amount.value > 0:
+                reading.unpriced.append(amount.value)
             continue
         elif amount.value < 20 and not _is_discount(amount, tokens):
             # "two", "ten": counts and times when said bare; but "six even" or "call it
@@ -216,12 +231,16 @@ def read_turn(role: str, text: str) -> Reading:
         mention.negated = _negated(mention, plain, clause_of)
         mention.conditional = _conditional(mention, tokens, clause_of)
         mention.proposal = _proposal(mention, tokens, clause_of)
+        mention.question = _question(mention, tokens, cut_off)
     _tag_by_cue(reading, v.FEE_CUES, Kind.FEE, reach=5)
-    _tag_by_cue(reading, v.PART_CUES, Kind.PART, reach=3)
+    _tag_by_cue(reading, v.PART_CUES, Kind.PART, reach=4)
+    _tag_addons(reading)
     _fees_covering_the_job(reading)
 
     joined = " ".join(words)
-    reading.closing_agreed = "reach out to you again" in joined
+    reading.cut_off = cut_off
+    reading.unheard = _has(tokens, cues.UNHEARD)
+    reading.closing_agreed = _has(tokens, cues.CLOSING_AGREED)
     reading.closing_no_deal = "think about it" in joined and (
         "call you back" in joined or "get back to you" in joined
     )
@@ -342,12 +361,45 @@ def _proposal(mention: Mention, tokens: list[str], clause_of: list[int]) -> bool
     return stop < len(rest) and rest[stop] == "?"
 
 
+def _question(mention: Mention, tokens: list[str], cut_off: bool) -> bool:
+    """Whether the price is asked back to be confirmed ("so $140, right?", "so five fifty is
+    that the final price"), or said in a sentence the speaker never finished."""
+    start = mention.amount.start
+    while start > 0 and tokens[start - 1] not in ".!?":
+        start -= 1
+    end = mention.amount.end
+    while end < len(tokens) and tokens[end] not in ".!?":
+        end += 1
+    if end < len(tokens) and tokens[end] == "?":
+        return True
+    if end >= len(tokens) and cut_off:
+        return True
+    if end - 1 > mention.amount.end and tokens[end - 1] in ("right", "correct"):
+        return True
+    return _has(tokens[start:end], cues.CONFIRM_CUES)
+
+
+def _tag_addons(reading: Reading) -> None:
+    """A price said after "plus" and a job price ("$2,400, plus the city permit, which is
+    $150") is added on top, not a second offer."""
+    for previous, mention in itertools.pairwise(reading.mentions):
+        between = reading.tokens[previous.amount.end : mention.amount.start]
+        if previous.kind is Kind.TOTAL and mention.kind is Kind.TOTAL and "plus" in between:
+            mention.kind = Kind.ADDON
+
+
 def _tag_by_cue(reading: Reading, cues: list[tuple[str, ...]], kind: Kind, reach: int) -> None:
     """Give `kind` to the job total nearest each cue ("trip charge", "alone")."""
     for phrase in cues:
         for index in _find(reading.tokens, phrase):
             clause = reading.clause_of[index]
-            totals = [m for m in reading.mentions if m.kind is Kind.TOTAL]
+            # "so $190 total with the trip charge" is the whole price, fee included
+            totals = [
+                m
+                for m in reading.mentions
+                if m.kind is Kind.TOTAL
+                and "total" not in reading.tokens[m.amount.end : m.amount.end + 2]
+            ]
             mention = _nearest(totals, index, clause, reach)
             if mention is not None:
                 mention.kind = kind
@@ -361,7 +413,8 @@ def _fees_covering_the_job(reading: Reading) -> None:
         clauses = {mention.clause, mention.clause + 1, mention.clause + 2}
         nearby = [t for t, c in zip(reading.tokens, reading.clause_of, strict=True) if c in clauses]
         others = [m for m in reading.mentions if m is not mention and m.clause in clauses]
-        if _has(nearby, v.COVERAGE) and not others:
+        alone = len(reading.mentions) == 1
+        if (_has(nearby, v.COVERAGE) and not others) or (_has(nearby, v.COVERAGE_TIME) and alone):
             mention.kind = Kind.TOTAL
 
 

@@ -121,6 +121,9 @@ NEGATIVE = [
         "unfortunately",
         "more than",
         "no way",
+        "higher than",
+        "steep",
+        "pricey",
     ),
 ]
 #: After a negator, these make the number a floor or a ceiling, said in the affirmative:
@@ -160,6 +163,7 @@ AFTER_NEGATIVE = phrases(
     "just won't",
 )
 HEDGES = phrases(
+    "hmm",
     "might",
     "maybe",
     "possibly",
@@ -172,13 +176,32 @@ HEDGES = phrases(
 DELIBERATE = phrases(
     "think about it",
     "think it over",
-    "talk to",
-    "talk with",
+    # "talk to the homeowner", not "talk to you soon"
+    "talk to the",
+    "talk to them",
+    "talk to my",
+    "talk to her",
+    "talk to him",
+    "talk with the",
+    "talk with them",
+    "talk it over",
     "check with",
     "run it by",
     "discuss",
     "let me check",
     "let me see",
+    "pass that along",
+    "pass it along",
+    "pass that on",
+    "pass it on",
+    "if they want to",
+    "if they decide",
+    "see what they",
+    "let them decide",
+    "wait for your call",
+    "wait to hear",
+    "hear back",
+    "hear from you",
 )
 DEFER = [
     *DELIBERATE,
@@ -209,6 +232,11 @@ DECLINE = phrases(
     "cant do it this week",
     "not taking",
     "need a licensed",
+    "booked out",
+    "can't take it",
+    "cant take it",
+    "won't be able to",
+    "wont be able to",
 )
 PROPOSAL_CUES = phrases(
     "could you",
@@ -267,7 +295,10 @@ TIME_AFTER = words(
     "thursday friday saturday sunday"
 )
 SHORT_BEFORE = {"do", "for", "it", "say", "at", "is", "be", "to", "about", "go"}
-RATE_UNITS = words("hour hr foot square window panel room day yard sheet outlet")
+RATE_UNITS = words(
+    "hour hr foot square window panel room day yard sheet outlet visit month week treatment "
+    "cleaning session service cut mow"
+)
 FEE_CUES = phrases(
     "trip",
     "service call",
@@ -287,6 +318,9 @@ FEE_CUES = phrases(
     "visit",
     "evaluation",
     "consultation",
+    "fee",
+    "surcharge",
+    "fuel",
 )
 #: A fee that "covers the whole thing" is the job's price.
 COVERAGE = phrases(
@@ -301,7 +335,12 @@ COVERAGE = phrases(
     "all in",
     "includes everything",
     "everything included",
+    "covers labor",
+    "includes labor",
 )
+#: A fee that covers the first stretch of work ("covers the first half hour") is the job's
+#: price when no other price is said with it.
+COVERAGE_TIME = phrases("covers the first", "includes the first")
 PART_CUES = phrases(
     "alone",
     "for parts",
@@ -310,6 +349,9 @@ PART_CUES = phrases(
     "for the parts",
     "for materials",
     "in materials",
+    "costs me",
+    "cost me",
+    "my cost",
 )
 RANGE_LEADS = {"could", "might", "anywhere", "somewhere"}
 CLAUSE_WORDS = {"but", "though", "although", "however", "so", "then", "because", "cause", "plus"}
