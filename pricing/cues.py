@@ -33,6 +33,9 @@ FEE_IS_JOB = phrases(
     "detect",
     "detection",
     "camera",
+    "test",
+    "tested",
+    "testing",
 )
 #: The provider did not hear, or left the line: nothing said is an answer.
 UNHEARD = phrases(

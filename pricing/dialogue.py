@@ -125,6 +125,7 @@ class Negotiation:
     offer: Deal | None = None  # the provider's offer on the table
     open_offers: dict[float, list[str]] = field(default_factory=dict)  # options said with it
     extras: list[float] = field(default_factory=list)  # fees and add-ons the provider named
+    lone_fee: float | None = None  # a visit or diagnostic fee named with no job price
     offer_turned_down: bool = False  # the agent said no to it ("that's too much for us")
     proposal: Deal | None = None  # the agent's proposal awaiting an answer
     confirming: float | None = None  # a price the agent asked back, awaiting the provider

@@ -87,15 +87,17 @@ def _without_alternatives(prices: list[Mention], settled: float | None) -> list[
     return [m for m in prices if not m.conditional]
 
 
+def _travel(mention: Mention, reading: Reading) -> bool:
+    """Whether a fee is for getting there or for paperwork (a trip, a permit), never the job."""
+    start, end = mention.amount.start, mention.amount.end
+    return bool(set(reading.tokens[max(0, start - 5) : end + 4]) & cues.TRAVEL_FEE_CUES)
+
+
 def _fees_as_job(reading: Reading) -> None:
     """When the job is a diagnosis or an inspection, its fee is the job's price (a trip or
     permit fee on top stays a fee)."""
     for mention in reading.mentions:
-        if mention.kind is not Kind.FEE:
-            continue
-        start, end = mention.amount.start, mention.amount.end
-        near = set(reading.tokens[max(0, start - 5) : end + 4])
-        if not near & cues.TRAVEL_FEE_CUES:
+        if mention.kind is Kind.FEE and not _travel(mention, reading):
             mention.kind = Kind.TOTAL
 
 
@@ -170,9 +172,13 @@ class OfflinePriceExtractor:
             # "cut it in half, so twenty five": far below the job's price, it is a fee
             state.extras += [m.value for m in new if m.value < 0.4 * state.offer.value]
             new = [m for m in new if m.value >= 0.4 * state.offer.value]
+        if not prices and state.offer is None:
+            fees = [m for m in reading.mentions if m.kind is Kind.FEE and not _travel(m, reading)]
+            state.lone_fee = fees[0].value if len(fees) == 1 else state.lone_fee
         if new:
-            # A counter-offer, a first quote, or a changed price after a deal.
-            last = new[-1]
+            # A counter-offer, a first quote, or a changed price after a deal; "ninety to free
+            # it up, if it's dead a new one is two sixty": the firm price is the offer.
+            last = ([m for m in new if not m.conditional] or new)[-1]
             state.offer = Deal(last.value, reading.conditions)
             state.open_offers = {m.value: reading.conditions for m in new}
             state.offer_turned_down = False
@@ -305,6 +311,13 @@ class OfflinePriceExtractor:
             accepted = True
         if not accepted and new:
             proposed = [m for m in new if m.proposal] or new
+            fee = state.lone_fee
+            if state.offer is None and fee is not None and 0.5 * fee <= proposed[-1].value < fee:
+                # the only price named was a service visit, and the agent bargains on it: it
+                # is the job's price ("radon testing is a one forty nine service visit")
+                state.offer = Deal(fee)
+                state.open_offers = {fee: []}
+                state.first_quote = state.first_quote or fee
             # "so $150, or $210 if the flange is cracked?": the firm figure is the proposal
             firm = [m for m in proposed if not m.conditional] or proposed
             state.proposal = Deal(firm[-1].value, reading.conditions)

@@ -133,6 +133,10 @@ def _is_money(amount: Amount, tokens: list[str]) -> bool:
     after = tokens[amount.end] if amount.end < len(tokens) else ""
     after2 = tokens[amount.end + 1] if amount.end + 1 < len(tokens) else ""
     value = amount.value
+    said = tokens[amount.start : amount.end]
+    dollars = any(t.startswith("$") or t in ("dollars", "dollar", "bucks", "buck") for t in said)
+    if not dollars and after in v.NOT_MONEY_AFTER:
+        return False  # "a thousand gallon tank": a size, though "thousand" sounds like money
     if not amount.marked:
         if after in v.NOT_MONEY_AFTER or after in v.STREET or after2 in v.STREET:
             return False
@@ -200,7 +204,7 @@ def _nearest(mentions: list[Mention], index: int, clause: int, reach: int) -> Me
 def read_turn(role: str, text: str) -> Reading:
     """Read one turn of a call (`role` is `assistant` for our agent, `user` for the provider)."""
     tokens = tokenize(text)
-    cut_off = text.rstrip().endswith(("\u2014", "\u2013", "-", "...", "\u2026"))
+    cut_off = _cut_off(text)
     plain = _strip_idioms(tokens)
     clause_of = _clauses(tokens)
     words = [t for t in tokens if t not in ".,;:!?"]
@@ -359,6 +363,16 @@ def _proposal(mention: Mention, tokens: list[str], clause_of: list[int]) -> bool
     rest = tokens[mention.amount.end :]
     stop = next((i for i, t in enumerate(rest) if t in ".!?"), len(rest))
     return stop < len(rest) and rest[stop] == "?"
+
+
+def _cut_off(text: str) -> bool:
+    """Whether a turn stops mid-sentence: on a dash or an ellipsis, or on a word no sentence
+    ends on ("so that's $130 including the paint, is")."""
+    stripped = text.rstrip()
+    if stripped.endswith(("\u2014", "\u2013", "-", "...", "\u2026")):
+        return True
+    last = stripped.split()[-1].lower() if stripped.split() else ""
+    return last in v.DANGLING
 
 
 def _question(mention: Mention, tokens: list[str], cut_off: bool) -> bool:

@@ -353,6 +353,8 @@ PART_CUES = phrases(
     "cost me",
     "my cost",
 )
+#: No sentence ends on these: a turn that does was cut off.
+DANGLING = words("is the a an and with including of for or my your their")
 RANGE_LEADS = {"could", "might", "anywhere", "somewhere"}
 CLAUSE_WORDS = {"but", "though", "although", "however", "so", "then", "because", "cause", "plus"}
 SUBJECTS = words(
