@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass, field
 
 from pricing import cues
+from pricing.conditions import fee_name
 from pricing.numbers import find_amounts, tokenize
 from pricing.reading import Kind, Mention, Reading, _find, read_turn
 
@@ -126,6 +127,8 @@ class Negotiation:
     open_offers: dict[float, list[str]] = field(default_factory=dict)  # options said with it
     extras: list[float] = field(default_factory=list)  # fees and add-ons the provider named
     lone_fee: float | None = None  # a visit or diagnostic fee named with no job price
+    extra_names: dict[float, str] = field(default_factory=dict)  # what each fee is for
+    said_conditions: list[str] = field(default_factory=list)  # every condition the provider said
     offer_turned_down: bool = False  # the agent said no to it ("that's too much for us")
     proposal: Deal | None = None  # the agent's proposal awaiting an answer
     confirming: float | None = None  # a price the agent asked back, awaiting the provider
@@ -153,19 +156,27 @@ class Negotiation:
             self.times_said[mention.value] = self.times_said.get(mention.value, 0) + 1
             if mention.amount.shape == "digits":
                 self.said_in_digits.add(mention.value)
-        self.extras += [m.value for m in reading.mentions if m.kind in (Kind.FEE, Kind.ADDON)]
+        for m in reading.mentions:
+            if m.kind in (Kind.FEE, Kind.ADDON):
+                self.extras.append(m.value)
+                name = fee_name(reading.tokens, m.amount.start, m.amount.end)
+                if name:
+                    self.extra_names[m.value] = name
+        if reading.role == "user":
+            self.said_conditions += reading.conditions
 
-    def totals(self) -> set[float]:
-        """A job price on the table with one or two of the fees named: "so $190 total with the
-        trip charge"."""
+    def totals(self) -> dict[float, list[str]]:
+        """A job price on the table with one or two of the fees named ("so $190 total with the
+        trip charge"), each with the fees it adds ("plus trip charge")."""
         bases = set(self.open_offers) | ({self.offer.value} if self.offer else set())
-        found: set[float] = set()
+        found: dict[float, list[str]] = {}
         extras = list(dict.fromkeys(self.extras))
         for base in bases:
             for size in (1, 2):
                 for chosen in itertools.combinations(extras, size):
-                    found.add(round(base + sum(chosen), 2))
-        return found - bases
+                    names = [f"plus {self.extra_names[v]}" for v in chosen if v in self.extra_names]
+                    found.setdefault(round(base + sum(chosen), 2), names)
+        return {value: names for value, names in found.items() if value not in bases}
 
     def offer_conditions(self) -> list[str]:
         """The conditions said with the offer on the table."""

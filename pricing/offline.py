@@ -31,6 +31,7 @@ import math
 
 from pricing import cues
 from pricing.base import PriceResult
+from pricing.conditions import repeated, tidy
 from pricing.confidence import assess
 from pricing.dialogue import Deal, Negotiation, describes_job, opens_call, pick_item, retracted
 from pricing.reading import Kind, Mention, Reading, _has, read_turn
@@ -128,7 +129,7 @@ class OfflinePriceExtractor:
                 self._agent_turn(state, turn.text)
         agreed = None if state.no_deal else state.agreed
         confidence = assess(state, agreed)
-        conditions = "; ".join(dict.fromkeys(agreed.conditions)) if agreed else None
+        conditions = "; ".join(tidy(agreed.conditions)) if agreed else None
         return PriceResult(
             agreed_price=agreed.value if agreed else None,
             first_quote=state.first_quote,
@@ -179,8 +180,12 @@ class OfflinePriceExtractor:
             # A counter-offer, a first quote, or a changed price after a deal; "ninety to free
             # it up, if it's dead a new one is two sixty": the firm price is the offer.
             last = ([m for m in new if not m.conditional] or new)[-1]
-            state.offer = Deal(last.value, reading.conditions)
-            state.open_offers = {m.value: reading.conditions for m in new}
+            # the same price said again keeps the terms it was first said with
+            kept = state.offer.conditions if state.offer and state.offer.value == last.value else []
+            state.offer = Deal(last.value, kept + reading.conditions)
+            state.open_offers = {
+                m.value: state.offer.conditions if m is last else reading.conditions for m in new
+            }
             state.offer_turned_down = False
             state.waiting = False
             if state.first_quote is None:
@@ -296,7 +301,8 @@ class OfflinePriceExtractor:
             value = (sums or named)[-1].value
             if settled != value:
                 state.confirming = None
-                state.agree(Deal(value, on_table.get(value, state.offer_conditions())))
+                terms = on_table.get(value, state.offer_conditions()) + totals.get(value, [])
+                state.agree(Deal(value, terms + repeated(state.said_conditions, reading.tokens)))
             return
         accepted = False
         if (
@@ -307,7 +313,8 @@ class OfflinePriceExtractor:
             and not any(m.proposal for m in new)
             and not any(m.clause in reading.accept_clauses for m in new)
         ):
-            state.agree(state.offer)
+            terms = repeated(state.said_conditions, reading.tokens)
+            state.agree(Deal(state.offer.value, state.offer.conditions + terms))
             accepted = True
         if not accepted and new:
             proposed = [m for m in new if m.proposal] or new

@@ -17,6 +17,7 @@ from enum import StrEnum
 
 from pricing import cues
 from pricing import vocabulary as v
+from pricing.conditions import conditions_in
 from pricing.numbers import UNITS, Amount, find_amounts, tokenize
 
 
@@ -73,13 +74,8 @@ class Reading:
     unpriced: list[float] = field(default_factory=list)  # numbers said that are not money
 
 
-def _find(tokens: list[str], phrase: tuple[str, ...]) -> list[int]:
-    size = len(phrase)
-    return [i for i in range(len(tokens) - size + 1) if tuple(tokens[i : i + size]) == phrase]
-
-
-def _has(tokens: list[str], phrases: list[tuple[str, ...]]) -> bool:
-    return any(_find(tokens, phrase) for phrase in phrases)
+_find = v.find
+_has = v.has
 
 
 def _clauses(tokens: list[str]) -> list[int]:
@@ -258,7 +254,8 @@ def read_turn(role: str, text: str) -> Reading:
     reading.deliberate = _has(tokens, v.DELIBERATE)
     reading.defer = reading.deliberate or _has(tokens, v.DEFER)
     reading.decline = role == "user" and _has(tokens, v.DECLINE)
-    reading.conditions = _conditions(tokens, clause_of, reading.mentions)
+    spans = [(m.amount.start, m.amount.end) for m in reading.mentions]
+    reading.conditions = conditions_in(tokens, spans)
     return reading
 
 
@@ -430,32 +427,3 @@ def _fees_covering_the_job(reading: Reading) -> None:
         alone = len(reading.mentions) == 1
         if (_has(nearby, v.COVERAGE) and not others) or (_has(nearby, v.COVERAGE_TIME) and alone):
             mention.kind = Kind.TOTAL
-
-
-def _conditions(tokens: list[str], clause_of: list[int], mentions: list[Mention]) -> list[str]:
-    """The conditions said in a turn: "if I come this afternoon", "plus parts", "for cash"."""
-    found: list[str] = []
-    in_mention = {i for m in mentions for i in range(m.amount.start, m.amount.end)}
-    for phrase in v.CONDITION_LEADS:
-        for start in _find(tokens, phrase):
-            if start > 0 and tuple(tokens[start - 1 : start + 1]) == ("only", "if"):
-                continue  # said with "only": the "only if" lead has it
-            end = start + len(phrase)
-            while (
-                end < len(tokens)
-                and end - start < 14
-                and tokens[end] not in ".,;:!?"
-                and end not in in_mention
-                and not (tokens[end] in v.SUBJECTS and end > start + len(phrase))
-                and tokens[end] not in v.CLAUSE_WORDS
-            ):
-                end += 1
-            words = tokens[start:end]
-            # "if you can do it for two hundred" is the proposal itself, not a condition on it
-            if len(words) > len(phrase) and end not in in_mention:
-                found.append(" ".join(words))
-    for phrase in v.CONDITION_PHRASES:
-        if _find(tokens, phrase):
-            found.append(" ".join(phrase))
-    found = [f for f in found if not any(f != g and f in g for g in found)]
-    return list(dict.fromkeys(found))

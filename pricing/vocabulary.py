@@ -15,6 +15,17 @@ def phrases(*texts: str) -> list[tuple[str, ...]]:
     return [tuple(text.split()) for text in texts]
 
 
+def find(tokens: list[str], phrase: tuple[str, ...]) -> list[int]:
+    """Where `phrase` starts in `tokens`."""
+    size = len(phrase)
+    return [i for i in range(len(tokens) - size + 1) if tuple(tokens[i : i + size]) == phrase]
+
+
+def has(tokens: list[str], phrases: list[tuple[str, ...]]) -> bool:
+    """Whether any of `phrases` is in `tokens`."""
+    return any(find(tokens, phrase) for phrase in phrases)
+
+
 #: "no problem" is a yes: these are taken out before looking for negations.
 POSITIVE_IDIOMS = phrases(
     "no problem",

@@ -1,0 +1,165 @@
+"""Issue 12's rules, each on a call written for it: a deal needs both sides, the first quote is
+the provider's first price for the job, the conditions are short and the provider's, and the
+confidence says why a figure is uncertain. `A:` is our agent, `P:` the provider."""
+
+from __future__ import annotations
+
+import pytest
+
+from pricing import PriceResult
+from pricing.base import credible_saving
+from pricing.offline import OfflinePriceExtractor
+from shared.models import TranscriptTurn
+
+HELLO = "A: Hi, is this Ace Plumbing?"
+JOB = (
+    "A: Hi, I'm an AI assistant calling for a homeowner in 94107. Their faucet drips. Can you help?"
+)
+AGREED = "A: Thank you for your help! I will reach out to you again shortly."
+
+
+def read(*lines: str) -> PriceResult:
+    turns = []
+    for line in lines:
+        speaker, _, text = line.partition(": ")
+        turns.append(TranscriptTurn(role="assistant" if speaker == "A" else "user", text=text))
+    return OfflinePriceExtractor().read(turns)
+
+
+def test_a_number_heard_before_the_job_was_described_is_not_the_first_quote() -> None:
+    result = read(
+        "P: eight hundred did you",
+        HELLO,
+        "P: yeah ace plumbing we've been at 1200 main street for 32 years",
+        JOB,
+        "P: a faucet cartridge is two hundred",
+        "A: Could you do $170?",
+        "P: one eighty",
+        "A: Okay, $180.",
+        AGREED,
+    )
+    assert (result.agreed_price, result.first_quote) == (180, 200)
+
+
+def test_a_confirmation_the_provider_never_answered_is_no_deal() -> None:
+    result = read(
+        HELLO,
+        "P: ace",
+        JOB,
+        "P: eighty five for the cartridge",
+        "A: So $85 total, is that right?",
+        "P: sorry what was that",
+        "A: I said, $85 total?",
+        "P: sorry what was that",
+        AGREED,
+    )
+    assert result.agreed_price is None
+    assert result.first_quote == 85
+    assert "confirmation not heard" in result.confidence.notes
+
+
+def test_a_confirmation_answered_yes_is_the_deal() -> None:
+    result = read(HELLO, "P: ace", JOB, "P: eighty five", "A: So $85, right?", "P: yep", AGREED)
+    assert result.agreed_price == 85
+
+
+@pytest.mark.parametrize("close", ["A: Okay, $180.", "A: Alright, $180. Thank you!"])
+def test_a_restated_offer_with_a_plain_okay_is_a_deal(close: str) -> None:
+    result = read(
+        HELLO, "P: ace", JOB, "P: two hundred", "A: Could you do $150?", "P: $180.", close
+    )
+    assert result.agreed_price == 180
+
+
+def test_a_cut_off_restatement_is_no_deal() -> None:
+    result = read(HELLO, "P: ace", JOB, "P: $180.", "A: So that's $180 including the—")
+    assert result.agreed_price is None
+
+
+def test_a_yes_taken_back_in_the_same_breath_is_no_yes() -> None:
+    result = read(
+        HELLO,
+        "P: ace",
+        JOB,
+        "P: two hundred",
+        "A: Could you do $150?",
+        "P: yeah one fifty fine oh wait actually let me run it by my boss and call you back",
+        "A: No problem, I'll wait for your call.",
+    )
+    assert result.agreed_price is None
+    assert result.first_quote == 200
+
+
+def test_a_mandatory_fee_accepted_with_the_job_is_in_the_deal_and_its_conditions() -> None:
+    result = read(
+        HELLO,
+        "P: ace",
+        JOB,
+        "P: A cartridge is $150, plus a $40 trip charge.",
+        "A: Could you waive the trip charge?",
+        "P: Sorry, everybody pays it.",
+        "A: Okay, so $190 total with the trip charge. That works.",
+        AGREED,
+    )
+    assert (result.agreed_price, result.first_quote) == (190, 150)
+    assert result.conditions == "plus trip charge"
+
+
+def test_an_inspection_fee_is_the_price_when_the_inspection_is_the_job() -> None:
+    result = read(
+        HELLO,
+        "P: ace",
+        "A: I'm an AI assistant calling for a homeowner. They need a sewer camera inspection.",
+        "P: a camera inspection is two ninety five",
+        "A: Could you do $225?",
+        "P: two fifty",
+        "A: Okay, $250 for the camera inspection.",
+        AGREED,
+    )
+    assert (result.agreed_price, result.first_quote) == (250, 295)
+
+
+def test_an_address_read_back_is_not_a_quote() -> None:
+    result = read(
+        HELLO,
+        "P: ace whats the address",
+        "A: It's 2207 North Halsted.",
+        "P: twenty two oh seven north halsted ok what's wrong",
+        JOB,
+        "P: three twenty five",
+        "A: $325 works.",
+        AGREED,
+    )
+    assert (result.agreed_price, result.first_quote) == (325, 325)
+
+
+def test_conditions_are_short_deduplicated_and_in_the_providers_words() -> None:
+    result = read(
+        HELLO,
+        "P: ace",
+        JOB,
+        "P: two fifty if i come this afternoon is the best if i come this afternoon",
+        "A: Could you do $200 if they pay cash?",
+        "P: no two fifty",
+        "A: Okay, $250.",
+        AGREED,
+    )
+    assert result.agreed_price == 250
+    assert result.conditions == "if i come this afternoon"
+
+
+def test_confidence_says_when_a_figure_was_heard_once_in_speech() -> None:
+    result = read(HELLO, "P: ace", JOB, "P: two hundred", "A: Could you do $150?", "P: one eighty")
+    assert result.agreed_price is None
+    assert result.confidence.first_quote == "medium"
+    assert "first quote heard once, ASR" in result.confidence.notes
+    agreed = read(HELLO, "P: ace", JOB, "P: It's $200.", "A: $200 works.", AGREED)
+    assert (agreed.confidence.agreed_price, agreed.confidence.first_quote) == ("high", "high")
+
+
+def test_a_saving_is_shown_only_when_credible_and_positive() -> None:
+    assert credible_saving(200, 180, "high") == 20
+    assert credible_saving(200, 180, "low") is None  # a first quote the reader doubts
+    assert credible_saving(85, 120, "high") is None  # "Saved -$35" is never shown
+    assert credible_saving(None, 120, None) is None
+    assert credible_saving(200, None, "high") is None
