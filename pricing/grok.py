@@ -5,8 +5,8 @@ needs both sides, the first quote is the provider's first price for the job, a f
 when the job is a diagnosis), and the reply is parsed into `GrokPriceReply` through
 `chat.parse`, so the model answers in that JSON schema. The offline reading of the same call
 checks it: where the two disagree, the figure's confidence is at most `medium`. Transient gRPC
-errors are retried with backoff; any failure — an error, a timeout, a reply that does not fit the schema — falls back to the offline
-extractor, and the result says why in `fallback_reason`.
+errors are retried with backoff; any failure — an error, a timeout, a reply that does not fit
+the schema — falls back to the offline extractor, and the result says why in `fallback_reason`.
 """
 
 from __future__ import annotations
