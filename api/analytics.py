@@ -6,7 +6,8 @@ Definitions (the dashboard shows them next to the numbers):
 * it *connected* when someone talked: `in_progress` or `completed` (a voicemail, busy line or
   unanswered call did not);
 * it *agreed* when a price was agreed (`outcome == "agreed"`, or a completed call with a price);
-* its *savings* are the first quote minus the agreed price, when both are known.
+* its *savings* are the first quote minus the agreed price, when both are known, the first
+  quote is credible and the saving positive.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
+from pricing.base import credible_saving
 from shared.models import CallStatus, Job, Outcome, Provider
 
 
@@ -95,11 +97,12 @@ def agreed(provider: Provider) -> bool:
 
 
 def savings(provider: Provider) -> float | None:
-    """First quote minus agreed price, when both are known."""
-    if not agreed(provider) or provider.minimum_quote is None:
+    """First quote minus agreed price, when both are known, the first quote is credible and
+    the saving positive (a doubtful or negative saving is no saving to report)."""
+    if not agreed(provider):
         return None
-    assert provider.negotiated_price is not None
-    return round(provider.minimum_quote - provider.negotiated_price, 2)
+    confidence = (provider.price_confidence or {}).get("first_quote")
+    return credible_saving(provider.minimum_quote, provider.negotiated_price, confidence)
 
 
 def best_deal(providers: Iterable[Provider]) -> Deal | None:

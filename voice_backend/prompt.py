@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from shared.context import knowledge
 from shared.models import Provider
 
 #: The two closings, word for word as the original had them; the agent uses a variation.
@@ -40,7 +41,8 @@ def build_instructions(provider: Provider) -> str:
     name = provider.service_provider or "the technician"
     problem = provider.problem or "a job around the house"
     zip_code = provider.zip_code or "unknown"
-    context = provider.context_answers or "none"
+    known = knowledge(provider.context_pairs)
+    context = " ".join(known) if known else "none"
     address = (
         f"The house is at {provider.house_address}; give the address only if they ask for it.\n"
         if provider.house_address
@@ -55,7 +57,8 @@ You are calling {name} on behalf of a homeowner in zip code {zip_code} who needs
 You speak as the homeowner's assistant, to {name} for the first time. Your tone is casual, \
 direct, and slightly cost-conscious. Keep every turn short: one or two sentences, one question \
 at a time. If asked whether you are an AI or a recording, answer honestly and carry on.
-Refer to the following context if needed: {context}
+What the homeowner told us (facts to use in your own words when asked; never read a \
+question out): {context}
 {address}
 1. You must begin the call with: "Hi, is this {name}?" After receiving a response, say in one \
 short sentence that you are an AI assistant calling for a homeowner, then state the problem \

@@ -13,6 +13,7 @@ import {
   focusHeading,
   h,
   isAgreed,
+  isUnsure,
   money,
   notice,
   savingsOf,
@@ -121,10 +122,11 @@ class TranscriptDialog {
       h("dt", {}, "Status"),
       h("dd", {}, statusBadge(row), " ", outcomeText(row)),
       h("dt", {}, "First quote"),
-      h("dd", {}, money(row.estimated_price)),
+      h("dd", {}, figure(row, "first_quote", row.estimated_price)),
       h("dt", {}, "Agreed price"),
-      h("dd", {}, money(row.negotiated_price)),
+      h("dd", {}, figure(row, "agreed_price", row.negotiated_price)),
       row.conditions ? [h("dt", {}, "Conditions"), h("dd", {}, row.conditions)] : null,
+      row.price_notes ? [h("dt", {}, "How sure"), h("dd", {}, row.price_notes)] : null,
       row.failure_reason ? [h("dt", {}, "Note"), h("dd", {}, row.failure_reason)] : null,
     );
     const turns = transcriptTurns(row);
@@ -150,6 +152,22 @@ class TranscriptDialog {
         );
     fill(this.body, facts, h("h3", {}, "Transcript"), list);
   }
+}
+
+/**
+ * A price with a mark when the reader is not sure of it: "$200 (unsure)", the reasons in the
+ * tooltip and, for screen readers, in the text.
+ */
+function figure(row, which, value) {
+  if (value === null || value === undefined || !isUnsure(row, which)) return money(value);
+  const why = row.price_notes || "the price reader is not sure of this figure";
+  return h(
+    "span",
+    { class: "unsure", title: why },
+    money(value),
+    h("span", { class: "unsure-mark", "aria-hidden": "true" }, " ?"),
+    h("span", { class: "visually-hidden" }, ` (unsure: ${why})`),
+  );
 }
 
 class CallBoard {
@@ -227,8 +245,16 @@ class CallBoard {
       ),
       h("td", { "data-label": "Status" }, statusBadge(row)),
       h("td", { "data-label": "Outcome", class: "outcome" }, outcomeText(row)),
-      h("td", { "data-label": "First quote", class: "num" }, money(row.estimated_price)),
-      h("td", { "data-label": "Agreed", class: "num price" }, money(row.negotiated_price)),
+      h(
+        "td",
+        { "data-label": "First quote", class: "num" },
+        figure(row, "first_quote", row.estimated_price),
+      ),
+      h(
+        "td",
+        { "data-label": "Agreed", class: "num price" },
+        figure(row, "agreed_price", row.negotiated_price),
+      ),
       h("td", { "data-label": "Saved", class: "num" }, saved !== null ? money(saved) : "—"),
       h("td", { "data-label": "Transcript" }, button),
     );
@@ -251,6 +277,7 @@ class CallBoard {
         this.best,
         h("strong", {}, "Best deal: "),
         `${best.name} at ${money(best.negotiated_price)}`,
+        isUnsure(best, "agreed_price") ? " (unsure: check the transcript)" : "",
         saved !== null && saved > 0
           ? ` (first quote ${money(best.estimated_price)}, saved ${money(saved)})`
           : "",
@@ -446,6 +473,18 @@ function providerForm(job, board) {
   );
 }
 
+/** The homeowner's answers to the clarifying questions, each with its question. */
+function answers(job) {
+  return h(
+    "dl",
+    { class: "answers" },
+    job.context_pairs.map((pair) => [
+      h("dt", {}, pair.question || "Note"),
+      h("dd", {}, pair.answer),
+    ]),
+  );
+}
+
 function summary(job) {
   const budget = job.max_price === null ? "No limit" : money(job.max_price);
   return h(
@@ -459,6 +498,7 @@ function summary(job) {
     h("dd", {}, budget),
     job.date_needed ? [h("dt", {}, "Needed by"), h("dd", {}, job.date_needed)] : null,
     job.house_address ? [h("dt", {}, "Address"), h("dd", {}, job.house_address)] : null,
+    (job.context_pairs || []).length ? [h("dt", {}, "Your answers"), h("dd", {}, answers(job))] : null,
     h("dt", {}, "Created"),
     h("dd", {}, when(job.created_at)),
   );

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from shared.context import ContextAnswer
 from shared.models import (
     CallStatus,
     CallUpdate,
@@ -28,6 +29,11 @@ from shared.models import (
     statuses_before,
     utcnow,
 )
+
+
+def _pairs(job: Job) -> list[dict[str, str]]:
+    """The job's answers as the JSON the `context_pairs` column holds."""
+    return [pair.model_dump() for pair in job.context_pairs]
 
 
 class StoreError(Exception):
@@ -88,6 +94,10 @@ class Store(abc.ABC):
         if unknown:
             raise ValueError(f"unknown job fields: {sorted(unknown)}")
         values = {key: value for key, value in fields.items() if value is not None}
+        if "context_pairs" in values:
+            values["context_pairs"] = [
+                ContextAnswer.model_validate(pair).model_dump() for pair in values["context_pairs"]
+            ]
         values["updated_at"] = utcnow()
         row = await self._patch_job(job_id, values)
         return Job.model_validate(row) if row else None
@@ -103,6 +113,7 @@ class Store(abc.ABC):
                 "service_provider": provider.service_provider,
                 "phone_number": provider.phone_number,
                 "context_answers": job.context_answers,
+                "context_pairs": _pairs(job),
                 "house_address": job.house_address,
                 "zip_code": job.zip_code,
                 "max_price": job.max_price,
@@ -124,6 +135,7 @@ class Store(abc.ABC):
         rows = await self._patch_providers_where(
             {
                 "context_answers": job.context_answers,
+                "context_pairs": _pairs(job),
                 "house_address": job.house_address,
                 "zip_code": job.zip_code,
                 "max_price": job.max_price,

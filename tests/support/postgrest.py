@@ -59,7 +59,8 @@ from starlette.types import Receive, Scope, Send
 
 from shared.storage.schema import metadata
 
-MIGRATION = Path(__file__).resolve().parents[2] / "migrations" / "001_init.sql"
+#: The shipped migrations, in the order they are run.
+MIGRATIONS = sorted((Path(__file__).resolve().parents[2] / "migrations").glob("*.sql"))
 DEFAULT_KEY = "fake-service-role-key-5b0c1e"
 SCHEMA = "public"
 _JSON_TYPE = "application/json; charset=utf-8"
@@ -148,10 +149,11 @@ def _parse_default(expression: str) -> Callable[[], Any]:
 
 
 def _migration_defaults() -> dict[tuple[str, str], tuple[bool, Callable[[], Any] | None]]:
-    """(table, column) -> (is bigserial, default) as `migrations/001_init.sql` declares."""
+    """(table, column) -> (is bigserial, default) as the shipped migrations declare."""
     found: dict[tuple[str, str], tuple[bool, Callable[[], Any] | None]] = {}
     table = None
-    for line in MIGRATION.read_text().splitlines():
+    lines = [line for path in MIGRATIONS for line in path.read_text().splitlines()]
+    for line in lines:
         created = re.match(r"^CREATE TABLE IF NOT EXISTS (\w+)", line)
         if created:
             table = created.group(1)

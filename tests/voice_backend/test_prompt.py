@@ -41,3 +41,16 @@ def test_no_budget_never_prints_none() -> None:
 
 def test_cents_are_kept() -> None:
     assert "$89.50" in build_instructions(_provider(89.5))
+
+
+def test_the_homeowners_answers_are_facts_each_with_its_question() -> None:
+    pairs = [
+        {"question": "How long has it been leaking?", "answer": "About a week"},
+        {"question": "Which fixture is it?", "answer": "the kitchen sink"},
+    ]
+    provider = Provider.model_validate({**_provider(150).model_dump(), "context_pairs": pairs})
+    text = build_instructions(provider)
+    assert 'Asked "How long has it been leaking?", the homeowner said: About a week.' in text
+    assert 'Asked "Which fixture is it?", the homeowner said: The kitchen sink.' in text
+    assert "About a week Which fixture" not in text
+    assert "never read a question out" in text

@@ -21,6 +21,7 @@ from enum import StrEnum
 
 from pricing.numbers import tokenize
 from pricing.reading import Kind, Reading, read_turn
+from shared.context import answer_lines
 from shared.models import Outcome, Provider
 from voice_backend.prompt import CLOSING_AGREED, CLOSING_NO_AGREEMENT
 
@@ -913,16 +914,8 @@ class NegotiationPolicy:
     def _from_context(self, words: list[str]) -> str | None:
         """The sentence of the job's context (or its problem) that best answers the question."""
         asked = _content(" ".join(words))
-        candidates: list[tuple[str, str]] = []  # (what is matched, what is said)
-        for line in (self.provider.context_answers or "").splitlines():
-            sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+", line) if s.strip()]
-            for i, sentence in enumerate(sentences):
-                sentence = re.sub(r"^(?:[QA]\s*[:.)-]|[-*•])\s*", "", sentence)
-                if sentence.endswith("?") and i + 1 < len(sentences):
-                    answer = re.sub(r"^A\s*[:.)-]\s*", "", sentences[i + 1])
-                    candidates.append((f"{sentence} {answer}", answer))
-                elif not sentence.endswith("?"):
-                    candidates.append((sentence, sentence))
+        # (what is matched, what is said): the answer alone is said, never its question
+        candidates = answer_lines(self.provider.context_pairs)
         problem = _problem_sentence(self.provider.problem)
         candidates.append((problem, problem))
         best, score = None, 0

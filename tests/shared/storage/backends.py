@@ -14,20 +14,22 @@ from shared.storage.sql import SQLStore
 from shared.storage.supabase import SupabaseStore
 from tests.support.postgrest import serve_postgrest
 
-MIGRATION = Path(__file__).resolve().parents[3] / "migrations" / "001_init.sql"
+#: The shipped migrations, in the order they are run.
+MIGRATIONS = sorted((Path(__file__).resolve().parents[3] / "migrations").glob("*.sql"))
 
 BACKENDS = ["sqlite", "postgres", "postgres_migration", "supabase"]
 
 
 async def apply_migration(url: str) -> None:
-    """Run the shipped migration on a database, with Supabase's roles present."""
+    """Run the shipped migrations on a database, in order, with Supabase's roles present."""
     connection = await asyncpg.connect(url)
     try:
         for role in ("anon", "authenticated", "service_role"):
             exists = await connection.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role)
             if not exists:
                 await connection.execute(f'CREATE ROLE "{role}" NOLOGIN')
-        await connection.execute(MIGRATION.read_text())
+        for migration in MIGRATIONS:
+            await connection.execute(migration.read_text())
     finally:
         await connection.close()
 
