@@ -24,6 +24,8 @@ def assess(state: Negotiation, agreed: Deal | None) -> PriceConfidence:
             notes.append("confirmation not heard")
         elif state.waiting:
             notes.append("the provider put the answer off")
+    elif state.confirmed:
+        agreed_level = "high"  # asked back and confirmed
     elif state.by_closing:
         agreed_level = "medium"
         notes.append("agreed only in the agent's closing")

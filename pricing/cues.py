@@ -66,10 +66,20 @@ UNHEARD = phrases(
     "another call",
     "call coming in",
 )
-#: Said after a yes, these take it back: what follows is the provider's answer.
+#: Said after a yes, these take it back: what follows is the provider's answer ("wait" alone
+#: is not one: "if they can wait until next week").
 RETRACT = phrases(
     "actually",
-    "wait",
+    "oh wait",
+    "no wait",
+    "wait ,",
+    "wait .",
+    "wait wait",
+    "wait actually",
+    "wait no",
+    "wait a sec",
+    "wait a second",
+    "wait a minute",
     "hold on",
     "on second thought",
     "scratch that",
@@ -77,6 +87,8 @@ RETRACT = phrases(
     "nevermind",
     "come to think of it",
 )
+#: A yes withdrawn outright.
+CHANGED_MIND = phrases("changed my mind", "change my mind", "take that back", "scratch that")
 #: A price said with these is a question to confirm, not a yes (so is one in a sentence that
 #: ends in "right" or "correct").
 CONFIRM_CUES = phrases(

@@ -135,6 +135,7 @@ class Negotiation:
     waiting: bool = False  # the provider put the answer off ("let me check with the boss")
     agreed: Deal | None = None
     by_closing: bool = False  # the deal rests only on the agent's closing line
+    confirmed: bool = False  # the provider said yes to the price asked back
     first_quote: float | None = None
     quote_mention: Mention | None = None
     items: list[tuple[float, set[str]]] = field(default_factory=list)  # several items priced
@@ -149,13 +150,19 @@ class Negotiation:
         self.proposal = None
         self.no_deal = False
         self.by_closing = by_closing
+        self.confirmed = False
 
-    def heard(self, prices: list[Mention], reading: Reading) -> None:
-        """Count the prices said in a turn, and keep the fees and add-ons named in it."""
+    def count(self, prices: list[Mention]) -> None:
+        """Count the prices said in a turn (by either side: the agent saying a price back is a
+        second hearing of it)."""
         for mention in prices:
             self.times_said[mention.value] = self.times_said.get(mention.value, 0) + 1
             if mention.amount.shape == "digits":
                 self.said_in_digits.add(mention.value)
+
+    def heard(self, prices: list[Mention], reading: Reading) -> None:
+        """Count the prices said in a provider's turn, and keep the fees and add-ons named."""
+        self.count(prices)
         for m in reading.mentions:
             if m.kind in (Kind.FEE, Kind.ADDON):
                 self.extras.append(m.value)

@@ -102,6 +102,15 @@ def _fees_as_job(reading: Reading) -> None:
             mention.kind = Kind.TOTAL
 
 
+def _takes_back(text: str, reading: Reading) -> bool:
+    """Whether a provider's turn withdraws a yes already given ("actually no, my boss says
+    no", "I changed my mind")."""
+    tokens = read_turn("user", text).tokens
+    if _has(tokens, cues.CHANGED_MIND):
+        return True
+    return _has(tokens, cues.RETRACT) and reading.negative and not reading.unheard
+
+
 def _said_as_dollars(mention: Mention, tokens: list[str]) -> bool:
     """Whether the price was said with "$", "dollars" or "bucks"."""
     said = tokens[mention.amount.start : mention.amount.end]
@@ -203,6 +212,11 @@ class OfflinePriceExtractor:
             state.confirming = None
             return
         state.extras += [m.value for m in reading.mentions if m.kind in (Kind.FEE, Kind.ADDON)]
+        if state.agreed is not None and _takes_back(text, reading):
+            # "actually no, sorry, my boss says no": the provider's yes is withdrawn
+            state.agreed = state.proposal = None
+            state.offer_turned_down = True
+            return
         if state.agreed is not None:
             # After the deal: a condition added ("if the flange is cracked it's $60 more").
             state.agreed.conditions.extend(
@@ -233,6 +247,7 @@ class OfflinePriceExtractor:
             deal = state.proposal or Deal(value or 0)
             state.agree(Deal(deal.value, deal.conditions + reading.conditions))
             state.confirming = None
+            state.confirmed = True
             return True
         if named:
             state.confirming = None  # a new price: read as a counter-offer
@@ -279,6 +294,7 @@ class OfflinePriceExtractor:
         for amount_value in reading.unpriced:
             state.agent_numbers.add(amount_value)
         prices = kept
+        state.count(prices)
         new = [m for m in prices if m.value not in on_table and m.value not in totals]
         new = [m for m in new if m.value != settled]
 
@@ -310,8 +326,11 @@ class OfflinePriceExtractor:
             and reading.accept_strong
             and state.agreed is None
             and not state.waiting
-            and not any(m.proposal for m in new)
-            and not any(m.clause in reading.accept_clauses for m in new)
+            # "Next week works. $150.": a yes to another price than the offer ("more than the
+            # $100 they had in mind" only compares)
+            and not [
+                m for m in new if "than" not in reading.tokens[m.amount.start - 3 : m.amount.start]
+            ]
         ):
             terms = repeated(state.said_conditions, reading.tokens)
             state.agree(Deal(state.offer.value, state.offer.conditions + terms))

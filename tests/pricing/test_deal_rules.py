@@ -163,3 +163,34 @@ def test_a_saving_is_shown_only_when_credible_and_positive() -> None:
     assert credible_saving(85, 120, "high") is None  # "Saved -$35" is never shown
     assert credible_saving(None, 120, None) is None
     assert credible_saving(200, None, "high") is None
+
+
+def test_a_yes_withdrawn_after_the_deal_leaves_no_deal() -> None:
+    result = read(
+        HELLO,
+        "P: ace",
+        JOB,
+        "P: two hundred",
+        "A: Could you do $170?",
+        "P: yeah $170 is fine",
+        "A: Great.",
+        "P: actually no sorry my boss says no",
+        AGREED,
+    )
+    assert result.agreed_price is None
+
+
+def test_a_counter_accepted_with_a_condition_is_the_deal_not_the_first_offer() -> None:
+    result = read(
+        HELLO,
+        "P: ace",
+        JOB,
+        "P: two hundred",
+        "A: The homeowner's budget is $150. Could you do that?",
+        "P: i can do one fifty if they can wait until next week",  # "wait" is no turn-about
+        "A: Next week works. $150.",
+        "P: ok",
+    )
+    assert (result.agreed_price, result.first_quote) == (150, 200)
+    assert result.conditions == "if they can wait until next week"
+    assert result.confidence.agreed_price == "high"
