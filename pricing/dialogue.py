@@ -15,67 +15,13 @@ from pricing.reading import Kind, Mention, Reading, _find, read_turn
 
 #: Words that say nothing about which item is meant.
 _FILLER = frozenset(
-    [
-        "the",
-        "a",
-        "an",
-        "is",
-        "are",
-        "and",
-        "or",
-        "for",
-        "with",
-        "in",
-        "of",
-        "to",
-        "it",
-        "that",
-        "this",
-        "they",
-        "them",
-        "their",
-        "we",
-        "i",
-        "you",
-        "your",
-        "our",
-        "do",
-        "does",
-        "would",
-        "could",
-        "can",
-        "just",
-        "want",
-        "wants",
-        "like",
-        "only",
-        "both",
-        "each",
-        "be",
-        "on",
-        "its",
-        "it's",
-        "start",
-        "price",
-        "prices",
-        "cost",
-        "first",
-        "one",
-        "ones",
-        "done",
-        "get",
-        "let's",
-        "lets",
-        "go",
-        "please",
-        "also",
-        "then",
-        "so",
-        "would",
-        "they'd",
-        "we'd",
-        "i'd",
-    ]
+    (
+        "the a an is are and or for with in of to it that this they them their we i you "
+        "your our do does would could can just want wants like only both each be on its "
+        "it's start price prices cost first one ones done get let's lets go please also "
+        "then so they'd we'd i'd yeah yes yep sure ok okay alright well um uh hmm oh "
+        "that's thats"
+    ).split()
 )
 #: A yes that a turn-about after it can take back.
 _YES = frozenset(["yeah", "yes", "yep", "yup", "sure", "ok", "okay", "alright", "fine", "deal"])
@@ -191,11 +137,23 @@ class Negotiation:
 
     @staticmethod
     def item_words(reading: Reading, mention: Mention) -> set[str]:
-        """The words naming what a price is for: those since the price before it."""
-        before = [m.amount.end for m in reading.mentions if m.amount.end <= mention.amount.start]
-        start = max(before, default=0)
-        words = reading.tokens[start : mention.amount.start]
-        return {w for w in words if w.isalpha() and w not in _FILLER}
+        """The words naming what a price is for: those since the price before it ("mailbox
+        lock is $65, front door rekey is $140"), or, when the turn starts with a price, those
+        after it up to the next ("two fifty for the faucet and one fifty for the flapper")."""
+        ends = sorted(m.amount.end for m in reading.mentions)
+        starts = sorted(m.amount.start for m in reading.mentions)
+        tokens = reading.tokens
+        if not _named(tokens[: starts[0]]):
+            following = [s for s in starts if s >= mention.amount.end]
+            words = tokens[mention.amount.end : min(following, default=len(tokens))]
+        else:
+            start = max((e for e in ends if e <= mention.amount.start), default=0)
+            words = tokens[start : mention.amount.start]
+        return _named(words)
+
+
+def _named(words: list[str]) -> set[str]:
+    return {w for w in words if w.isalpha() and w not in _FILLER}
 
 
 def opens_call(text: str) -> bool:
