@@ -15,13 +15,7 @@ from pricing.reading import Kind, Mention, Reading, _find, read_turn
 
 #: Words that say nothing about which item is meant.
 _FILLER = frozenset(
-    (
-        "the a an is are and or for with in of to it that this they them their we i you "
-        "your our do does would could can just want wants like only both each be on its "
-        "it's start price prices cost first one ones done get let's lets go please also "
-        "then so they'd we'd i'd yeah yes yep sure ok okay alright well um uh hmm oh "
-        "that's thats"
-    ).split()
+    ["the", "a", "an", "is", "are", "and", "or", "for", "with", "in", "of", "to", "it", "that", "this", "they", "them", "their", "we", "i", "you", "your", "our", "do", "does", "would", "could", "can", "just", "want", "wants", "like", "only", "both", "each", "be", "on", "its", "it's", "start", "price", "prices", "cost", "first", "one", "ones", "done", "get", "let's", "lets", "go", "please", "also", "then", "so", "they'd", "we'd", "i'd", "yeah", "yes", "yep", "sure", "ok", "okay", "alright", "well", "um", "uh", "hmm", "oh", "that's", "thats"]
 )
 #: A yes that a turn-about after it can take back.
 _YES = frozenset(["yeah", "yes", "yep", "yup", "sure", "ok", "okay", "alright", "fine", "deal"])
