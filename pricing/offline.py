@@ -27,6 +27,7 @@ were priced). How sure the reading is travels with it (`pricing.confidence`).
 
 from __future__ import annotations
 
+import itertools
 import math
 
 from pricing import cues
@@ -37,6 +38,8 @@ from pricing.dialogue import Deal, Negotiation, describes_job, opens_call, pick_
 from pricing.reading import Kind, Mention, Reading, _has, read_turn
 from shared.models import TranscriptTurn
 
+#: Words that say a price is the sum of those before it.
+_SUM_WORDS = {"so", "total", "altogether", "all", "comes", "makes", "together"}
 #: Words in an agent's turn that say its numbers are money even without "$".
 _MONEY_WORDS = {"total", "price", "dollars", "bucks", "budget", "pay", "cost", "charge", "do"}
 
@@ -100,6 +103,22 @@ def _fees_as_job(reading: Reading) -> None:
     for mention in reading.mentions:
         if mention.kind is Kind.FEE and not _travel(mention, reading):
             mention.kind = Kind.TOTAL
+
+
+def _without_components(prices: list[Mention], tokens: list[str]) -> list[Mention]:
+    """Drop the parts a later price in the turn adds up to, when it is said as their sum ("the
+    cartridge is $90 and labor is $120, so $210 all in": the price is $210; but "or both for
+    $350" is an option of its own)."""
+    for index, mention in enumerate(prices):
+        near = set(tokens[max(0, mention.amount.start - 3) : mention.amount.end + 3])
+        if not near & _SUM_WORDS:
+            continue
+        before = prices[:index]
+        for size in range(2, len(before) + 1):
+            for parts in itertools.combinations(before, size):
+                if abs(sum(m.value for m in parts) - mention.value) < 0.005:
+                    return [m for m in prices if not any(m is part for part in parts)]
+    return prices
 
 
 def _takes_back(text: str, reading: Reading) -> bool:
@@ -166,7 +185,7 @@ class OfflinePriceExtractor:
             heard = {mention.value, mention.amount.alternative}
             if heard & state.agent_numbers and not _said_as_dollars(mention, reading.tokens):
                 mention.kind = Kind.PART  # read back: "twenty two oh seven north halsted"
-        prices = _resolve(reading, _reference(state))
+        prices = _without_components(_resolve(reading, _reference(state)), reading.tokens)
         state.heard(prices, reading)
         if state.confirming is not None and self._answer(state, reading, prices):
             return
@@ -211,7 +230,6 @@ class OfflinePriceExtractor:
             state.proposal = None
             state.confirming = None
             return
-        state.extras += [m.value for m in reading.mentions if m.kind in (Kind.FEE, Kind.ADDON)]
         if state.agreed is not None and _takes_back(text, reading):
             # "actually no, sorry, my boss says no": the provider's yes is withdrawn
             state.agreed = state.proposal = None
@@ -267,6 +285,10 @@ class OfflinePriceExtractor:
             state.job_is_fee = _has(reading.tokens, cues.FEE_IS_JOB)
         if state.job_is_fee:
             _fees_as_job(reading)
+        totals = state.totals()
+        for mention in reading.mentions:
+            if mention.kind in (Kind.FEE, Kind.ADDON) and mention.value in totals:
+                mention.kind = Kind.TOTAL  # "$205 with the trip fee": the price with the fee in
         if state.items:
             pick = pick_item(state.items, reading)
             if pick is not None:
@@ -282,7 +304,6 @@ class OfflinePriceExtractor:
         settled = state.agreed.value if state.agreed else None
         prices = _without_alternatives(prices, settled)
         on_table = dict(state.open_offers) if state.offer else {}
-        totals = state.totals()
         money_words = bool(_MONEY_WORDS & set(reading.tokens))
         kept = []
         for m in prices:

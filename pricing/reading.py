@@ -249,6 +249,10 @@ def read_turn(role: str, text: str) -> Reading:
     reading.accept_clauses = {
         clause_of[i] for phrase in v.STRONG_ACCEPT for i in _find(tokens, phrase)
     }
+    for mention in reading.mentions:
+        # "so one eighty", with no yes in the turn, is said back to be confirmed
+        if not reading.accept_weak and _sentence_start(tokens, mention.amount.start) == "so":
+            mention.question = True
     reading.negative = _has(plain, v.NEGATIVE)
     reading.hedge = _has(plain, v.HEDGES)
     reading.deliberate = _has(tokens, v.DELIBERATE)
@@ -360,6 +364,14 @@ def _proposal(mention: Mention, tokens: list[str], clause_of: list[int]) -> bool
     rest = tokens[mention.amount.end :]
     stop = next((i for i, t in enumerate(rest) if t in ".!?"), len(rest))
     return stop < len(rest) and rest[stop] == "?"
+
+
+def _sentence_start(tokens: list[str], index: int) -> str:
+    """The first word of the sentence `tokens[index]` is in."""
+    start = index
+    while start > 0 and tokens[start - 1] not in ".!?":
+        start -= 1
+    return tokens[start] if start < len(tokens) else ""
 
 
 def _cut_off(text: str) -> bool:

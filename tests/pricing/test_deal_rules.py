@@ -194,3 +194,34 @@ def test_a_counter_accepted_with_a_condition_is_the_deal_not_the_first_offer() -
     assert (result.agreed_price, result.first_quote) == (150, 200)
     assert result.conditions == "if they can wait until next week"
     assert result.confidence.agreed_price == "high"
+
+
+def test_so_and_a_price_with_no_yes_is_a_question_in_speech() -> None:
+    turns = (HELLO, "P: ace", JOB, "P: two hundred", "A: could you do one sixty", "P: one eighty")
+    unanswered = read(*turns, "A: so one eighty", "P: sorry you broke up")
+    assert unanswered.agreed_price is None
+    assert read(*turns, "A: so one eighty", "P: yep").agreed_price == 180
+
+
+def test_a_price_said_as_the_sum_of_its_parts_is_the_quote() -> None:
+    result = read(
+        HELLO,
+        "P: ace",
+        JOB,
+        "P: Sure, the cartridge is about $90 and labor is $120, so $210 all in.",
+        "A: Could you do $180 all in?",
+        "P: $195 all in.",
+        "A: Okay, $195 all in.",
+    )
+    assert (result.agreed_price, result.first_quote) == (195, 210)
+
+
+def test_a_fee_named_after_the_deal_and_accepted_is_added() -> None:
+    turns = (HELLO, "P: ace", JOB, "P: two hundred", "A: Could you do $150?", "P: one seventy five")
+    deal = (*turns, "A: Great, $175 it is.", "P: oh and there's a thirty dollar trip fee")
+    accepted = read(*deal, "A: Okay, $205 with the trip fee.", "P: yep")
+    assert (accepted.agreed_price, accepted.conditions) == (205, "plus trip fee")
+    walked = read(
+        *deal, "A: That's more than we agreed. I need to think about it and will call you back."
+    )
+    assert walked.agreed_price is None
