@@ -195,8 +195,8 @@ def _is_pronoun_one(tokens: list[str], i: int) -> bool:
     if before in ("a", "an"):
         # "a one fifty quote" is rare; "a one" before a noun is "a single"
         return _small(tokens, i + 1) is None
-    # "the right one" is a pronoun; "right, one eighty" is 180
-    if before == "right" and _second_group(tokens, i + 1) is not None:
+    # "the right one", "no one" are pronouns; "right, one eighty", "no, one ninety" are prices
+    if before in ("right", "no") and _second_group(tokens, i + 1) is not None:
         return False
     return before in _PRONOUN_ONE_BEFORE
 

@@ -105,6 +105,17 @@ def _fees_as_job(reading: Reading) -> None:
             mention.kind = Kind.TOTAL
 
 
+def _on_table_not_fees(
+    state: Negotiation, reading: Reading, totals: dict[float, list[str]]
+) -> None:
+    """A price said near a fee's name is not that fee when it is the offer on the table or the
+    offer with its fees ("$180 with no trip charge", "$205 with the trip fee")."""
+    known = set(state.open_offers) | ({state.offer.value} if state.offer else set()) | set(totals)
+    for mention in reading.mentions:
+        if mention.kind in (Kind.FEE, Kind.ADDON) and mention.value in known:
+            mention.kind = Kind.TOTAL
+
+
 def _without_components(prices: list[Mention], tokens: list[str]) -> list[Mention]:
     """Drop the parts a later price in the turn adds up to, when it is said as their sum ("the
     cartridge is $90 and labor is $120, so $210 all in": the price is $210; but "or both for
@@ -185,6 +196,7 @@ class OfflinePriceExtractor:
             heard = {mention.value, mention.amount.alternative}
             if heard & state.agent_numbers and not _said_as_dollars(mention, reading.tokens):
                 mention.kind = Kind.PART  # read back: "twenty two oh seven north halsted"
+        _on_table_not_fees(state, reading, {})
         prices = _without_components(_resolve(reading, _reference(state)), reading.tokens)
         state.heard(prices, reading)
         if state.confirming is not None and self._answer(state, reading, prices):
@@ -286,9 +298,7 @@ class OfflinePriceExtractor:
         if state.job_is_fee:
             _fees_as_job(reading)
         totals = state.totals()
-        for mention in reading.mentions:
-            if mention.kind in (Kind.FEE, Kind.ADDON) and mention.value in totals:
-                mention.kind = Kind.TOTAL  # "$205 with the trip fee": the price with the fee in
+        _on_table_not_fees(state, reading, totals)
         if state.items:
             pick = pick_item(state.items, reading)
             if pick is not None:

@@ -381,6 +381,10 @@ def _cut_off(text: str) -> bool:
     if stripped.endswith(("\u2014", "\u2013", "-", "...", "\u2026")):
         return True
     last = stripped.split()[-1].lower() if stripped.split() else ""
+    words = stripped.lower().split()
+    # "three fifty it is" ends a sentence; "...including the paint, is" does not
+    if last == "is" and len(words) > 1 and words[-2] in ("it", "that", "this", "there", "here"):
+        return False
     return last in v.DANGLING
 
 

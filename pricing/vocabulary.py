@@ -38,6 +38,9 @@ POSITIVE_IDIOMS = phrases(
     "no big deal",
     "not a big deal",
     "no need to",
+    "with no",
+    "no extra",
+    "no additional",
 )
 STRONG_ACCEPT = phrases(
     "works",

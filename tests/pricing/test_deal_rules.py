@@ -225,3 +225,42 @@ def test_a_fee_named_after_the_deal_and_accepted_is_added() -> None:
         *deal, "A: That's more than we agreed. I need to think about it and will call you back."
     )
     assert walked.agreed_price is None
+
+
+@pytest.mark.parametrize(
+    ("lines", "agreed"),
+    [
+        # "it is" ends a sentence: not a cut-off question
+        (
+            (
+                "P: three seventy five",
+                "A: could you do three twenty five",
+                "P: three fifty",
+                "A: three fifty it is",
+            ),
+            350,
+        ),
+        # "no, one ninety" is a price, not "no one"
+        (
+            (
+                "P: one ninety",
+                "A: Could you do $150?",
+                "P: no one ninety is firm",
+                "A: Understood, $190 then.",
+            ),
+            190,
+        ),
+        # the offer said with the fee waived is the offer, and "with no" is no refusal
+        (
+            (
+                "P: $180 plus a $45 trip charge.",
+                "A: Could you waive the trip charge?",
+                "P: Fine, I'll waive it.",
+                "A: Great, $180 with no trip charge.",
+            ),
+            180,
+        ),
+    ],
+)
+def test_restatements_read_as_said(lines: tuple[str, ...], agreed: float) -> None:
+    assert read(HELLO, "P: ace", JOB, *lines).agreed_price == agreed
