@@ -133,7 +133,7 @@ class Negotiation:
     """The state of the negotiation after each turn."""
 
     described: bool = False  # the agent has said what the job is
-    before_job: int = 0  # provider turns heard before that (their numbers are not prices)
+    greeting_only: bool = False  # the agent never describes the job: its first word will do
     job_is_fee: bool = False  # the job is a diagnosis or an inspection
     agent_numbers: set[float] = field(default_factory=set)  # an address, a year: not money
     offer: Deal | None = None  # the provider's offer on the table
@@ -150,10 +150,8 @@ class Negotiation:
     by_closing: bool = False  # the deal rests only on the agent's closing line
     confirmed: bool = False  # the provider said yes to the price asked back
     first_quote: float | None = None
-    quote_mention: Mention | None = None
     items: list[tuple[float, set[str]]] = field(default_factory=list)  # several items priced
     no_deal: bool = False  # the call was left without a deal (put off, declined)
-    provider_turns: int = 0
     times_said: dict[float, int] = field(default_factory=dict)
     said_in_digits: set[float] = field(default_factory=set)
 

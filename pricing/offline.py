@@ -157,10 +157,11 @@ class OfflinePriceExtractor:
     def read(self, turns: list[TranscriptTurn]) -> PriceResult:
         """The synchronous reading behind `extract` (for scripts and the evaluation)."""
         state = Negotiation()
-        # A fragment, without the call's opening, is read from its start.
-        state.described = not any(
-            turn.role == "assistant" and opens_call(turn.text) for turn in turns
-        )
+        agent = [turn.text for turn in turns if turn.role == "assistant"]
+        # A fragment, without the call's opening, is read from its start; a call in which the
+        # agent never says what the job is, from the agent's first word.
+        state.described = not any(opens_call(text) for text in agent)
+        state.greeting_only = not any(describes_job(text) for text in agent)
         for turn in turns:
             if turn.role == "user":
                 self._provider_turn(state, turn.text)
@@ -180,10 +181,8 @@ class OfflinePriceExtractor:
     # The provider's side: offers, and answers to the agent's proposals.
     def _provider_turn(self, state: Negotiation, text: str) -> None:
         if not state.described:
-            state.before_job += 1
             return  # a greeting: nothing said before the job is described is its price
         reading = read_turn("user", retracted(text))
-        state.provider_turns += 1
         if reading.decline:
             state.agreed = state.proposal = state.offer = None
             state.open_offers = {}
@@ -230,7 +229,6 @@ class OfflinePriceExtractor:
             state.waiting = False
             if state.first_quote is None:
                 state.first_quote = new[0].value
-                state.quote_mention = new[0]
                 items = [m for m in new if not m.derived]
                 state.items = (
                     [(m.value, state.item_words(reading, m)) for m in items]
@@ -291,7 +289,7 @@ class OfflinePriceExtractor:
     def _agent_turn(self, state: Negotiation, text: str) -> None:
         reading = read_turn("assistant", text)
         if not state.described:
-            if not describes_job(text):
+            if not (describes_job(text) or state.greeting_only):
                 return
             state.described = True
             state.job_is_fee = _has(reading.tokens, cues.FEE_IS_JOB)

@@ -264,3 +264,8 @@ def test_a_fee_named_after_the_deal_and_accepted_is_added() -> None:
 )
 def test_restatements_read_as_said(lines: tuple[str, ...], agreed: float) -> None:
     assert read(HELLO, "P: ace", JOB, *lines).agreed_price == agreed
+
+
+def test_a_call_where_the_agent_never_describes_the_job_is_read_from_its_first_word() -> None:
+    result = read("P: eight hundred did you", HELLO, "P: yes we can do it for one twenty", AGREED)
+    assert (result.agreed_price, result.first_quote) == (120, 120)
