@@ -19,6 +19,7 @@ from pricing import cues
 from pricing import vocabulary as v
 from pricing.conditions import conditions_in
 from pricing.numbers import UNITS, Amount, find_amounts, tokenize
+from pricing.questions import asked_back, is_cut_off, sentence_start
 
 
 class Kind(StrEnum):
@@ -200,7 +201,7 @@ def _nearest(mentions: list[Mention], index: int, clause: int, reach: int) -> Me
 def read_turn(role: str, text: str) -> Reading:
     """Read one turn of a call (`role` is `assistant` for our agent, `user` for the provider)."""
     tokens = tokenize(text)
-    cut_off = _cut_off(text)
+    cut_off = is_cut_off(text)
     plain = _strip_idioms(tokens)
     clause_of = _clauses(tokens)
     words = [t for t in tokens if t not in ".,;:!?"]
@@ -231,7 +232,7 @@ def read_turn(role: str, text: str) -> Reading:
         mention.negated = _negated(mention, plain, clause_of)
         mention.conditional = _conditional(mention, tokens, clause_of)
         mention.proposal = _proposal(mention, tokens, clause_of)
-        mention.question = _question(mention, tokens, cut_off)
+        mention.question = asked_back(tokens, mention.amount.start, mention.amount.end, cut_off)
     _tag_by_cue(reading, v.FEE_CUES, Kind.FEE, reach=5)
     _tag_by_cue(reading, v.PART_CUES, Kind.PART, reach=4)
     _tag_addons(reading)
@@ -251,7 +252,7 @@ def read_turn(role: str, text: str) -> Reading:
     }
     for mention in reading.mentions:
         # "so one eighty", with no yes in the turn, is said back to be confirmed
-        if not reading.accept_weak and _sentence_start(tokens, mention.amount.start) == "so":
+        if not reading.accept_weak and sentence_start(tokens, mention.amount.start) == "so":
             mention.question = True
     reading.negative = _has(plain, v.NEGATIVE)
     reading.hedge = _has(plain, v.HEDGES)
@@ -364,46 +365,6 @@ def _proposal(mention: Mention, tokens: list[str], clause_of: list[int]) -> bool
     rest = tokens[mention.amount.end :]
     stop = next((i for i, t in enumerate(rest) if t in ".!?"), len(rest))
     return stop < len(rest) and rest[stop] == "?"
-
-
-def _sentence_start(tokens: list[str], index: int) -> str:
-    """The first word of the sentence `tokens[index]` is in."""
-    start = index
-    while start > 0 and tokens[start - 1] not in ".!?":
-        start -= 1
-    return tokens[start] if start < len(tokens) else ""
-
-
-def _cut_off(text: str) -> bool:
-    """Whether a turn stops mid-sentence: on a dash or an ellipsis, or on a word no sentence
-    ends on ("so that's $130 including the paint, is")."""
-    stripped = text.rstrip()
-    if stripped.endswith(("\u2014", "\u2013", "-", "...", "\u2026")):
-        return True
-    last = stripped.split()[-1].lower() if stripped.split() else ""
-    words = stripped.lower().split()
-    # "three fifty it is" ends a sentence; "...including the paint, is" does not
-    if last == "is" and len(words) > 1 and words[-2] in ("it", "that", "this", "there", "here"):
-        return False
-    return last in v.DANGLING
-
-
-def _question(mention: Mention, tokens: list[str], cut_off: bool) -> bool:
-    """Whether the price is asked back to be confirmed ("so $140, right?", "so five fifty is
-    that the final price"), or said in a sentence the speaker never finished."""
-    start = mention.amount.start
-    while start > 0 and tokens[start - 1] not in ".!?":
-        start -= 1
-    end = mention.amount.end
-    while end < len(tokens) and tokens[end] not in ".!?":
-        end += 1
-    if end < len(tokens) and tokens[end] == "?":
-        return True
-    if end >= len(tokens) and cut_off:
-        return True
-    if end - 1 > mention.amount.end and tokens[end - 1] in ("right", "correct"):
-        return True
-    return _has(tokens[start:end], cues.CONFIRM_CUES)
 
 
 def _tag_addons(reading: Reading) -> None:
