@@ -151,6 +151,8 @@ class Negotiation:
     confirmed: bool = False  # the provider said yes to the price asked back
     first_quote: float | None = None
     items: list[tuple[float, set[str]]] = field(default_factory=list)  # several items priced
+    parts: list[float] = field(default_factory=list)  # the prices of the provider's last offer
+    parts_are_first: bool = False  # ...and they were the first prices said for the job
     no_deal: bool = False  # the call was left without a deal (put off, declined)
     times_said: dict[float, int] = field(default_factory=dict)
     said_in_digits: set[float] = field(default_factory=set)

@@ -116,6 +116,28 @@ def _on_table_not_fees(
             mention.kind = Kind.TOTAL
 
 
+def _sum_of_parts(
+    state: Negotiation, prices: list[Mention], on_table: dict[float, list[str]]
+) -> None:
+    """The agent adding up the prices the provider just gave ("parts are $40 and labor is
+    $110" / "So $150 total?"): the sum is the provider's price, said in parts."""
+    parts = state.parts
+    for mention in prices:
+        if mention.value in on_table or len(parts) < 2:
+            continue
+        if any(
+            abs(sum(chosen) - mention.value) < 0.005
+            for size in range(2, len(parts) + 1)
+            for chosen in itertools.combinations(parts, size)
+        ):
+            state.offer = Deal(mention.value, state.offer_conditions())
+            state.open_offers[mention.value] = on_table[mention.value] = state.offer.conditions
+            if state.parts_are_first:
+                state.first_quote = mention.value
+            state.parts = []
+            return
+
+
 def _without_components(prices: list[Mention], tokens: list[str]) -> list[Mention]:
     """Drop the parts a later price in the turn adds up to, when it is said as their sum ("the
     cartridge is $90 and labor is $120, so $210 all in": the price is $210; but "or both for
@@ -227,6 +249,8 @@ class OfflinePriceExtractor:
             }
             state.offer_turned_down = False
             state.waiting = False
+            state.parts = [m.value for m in new] if len(new) > 1 else []
+            state.parts_are_first = state.first_quote is None
             if state.first_quote is None:
                 state.first_quote = new[0].value
                 items = [m for m in new if not m.derived]
@@ -327,6 +351,7 @@ class OfflinePriceExtractor:
         new = [m for m in prices if m.value not in on_table and m.value not in totals]
         new = [m for m in new if m.value != settled]
 
+        _sum_of_parts(state, prices, on_table)
         asked = [m for m in prices if m.question and (m.value in on_table or m.value in totals)]
         if asked and state.agreed is None:
             # "So we're agreed on $260?": the provider's yes makes it the deal

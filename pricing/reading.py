@@ -134,6 +134,8 @@ def _is_money(amount: Amount, tokens: list[str]) -> bool:
     dollars = any(t.startswith("$") or t in ("dollars", "dollar", "bucks", "buck") for t in said)
     if not dollars and after in v.NOT_MONEY_AFTER:
         return False  # "a thousand gallon tank": a size, though "thousand" sounds like money
+    if not dollars and _phone_group(amount, tokens):
+        return False
     if not amount.marked:
         if after in v.NOT_MONEY_AFTER or after in v.STREET or after2 in v.STREET:
             return False
@@ -161,6 +163,24 @@ def _is_money(amount: Amount, tokens: list[str]) -> bool:
             if window & v.TIME_CONTEXT or after in v.TIME_AFTER:
                 return False
     return 1 <= value <= 100_000
+
+
+def _phone_group(amount: Amount, tokens: list[str]) -> bool:
+    """Whether digits are a group of a phone number ("555 0134", "415-555-0134"; a dash
+    between digits is tokenized "to", so "150-250" stays a range)."""
+    if amount.shape != "digits" or not tokens[amount.start].isdigit():
+        return False
+    groups = [t for t in tokens if t != "to"]
+    # a round "1200" is a price said in digits, not the last four of a phone number
+    sizes = [
+        len(t) if t.isdigit() and not (len(t) == 4 and t.endswith("00")) else 0 for t in groups
+    ]
+    index = sum(1 for t in tokens[: amount.start] if t != "to")
+    for first in range(max(0, index - 2), index + 1):
+        run = sizes[first : first + 3]
+        if (run[:2] == [3, 4] and first + 1 >= index) or run == [3, 3, 4]:
+            return True
+    return False
 
 
 def _is_number(tokens: list[str], index: int) -> bool:

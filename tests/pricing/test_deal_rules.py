@@ -269,3 +269,29 @@ def test_restatements_read_as_said(lines: tuple[str, ...], agreed: float) -> Non
 def test_a_call_where_the_agent_never_describes_the_job_is_read_from_its_first_word() -> None:
     result = read("P: eight hundred did you", HELLO, "P: yes we can do it for one twenty", AGREED)
     assert (result.agreed_price, result.first_quote) == (120, 120)
+
+
+def test_a_phone_number_in_digits_is_not_a_quote() -> None:
+    result = read(
+        HELLO,
+        "P: ace",
+        JOB,
+        "P: call me at 555-0134 if we get cut off, anyway it's one ten",
+        "A: Could you do $90?",
+        "P: a hundred",
+        "A: Okay, $100.",
+    )
+    assert (result.agreed_price, result.first_quote) == (100, 110)
+
+
+def test_the_sum_of_the_parts_the_provider_gave_is_their_price() -> None:
+    result = read(
+        HELLO,
+        "P: ace",
+        JOB,
+        "P: Parts are about $40 and labor is $110.",
+        "A: So $150 total?",
+        "P: Yes, $150 total.",
+        "A: Okay, $150.",
+    )
+    assert (result.agreed_price, result.first_quote) == (150, 150)
