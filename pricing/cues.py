@@ -104,6 +104,9 @@ CONFIRM_CUES = phrases(
     "we're agreed",
     "okay with",
     "is that okay",
+    "does that work",
+    "that work for you",
+    "sound good",
 )
 #: The agent's closings after a deal, in the script's words and their usual variants.
 CLOSING_AGREED = phrases(

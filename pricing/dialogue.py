@@ -88,6 +88,20 @@ _FILLER = frozenset(
         "oh",
         "that's",
         "thats",
+        # money words and when: they say nothing of which item either
+        *[
+            "dollars",
+            "dollar",
+            "bucks",
+            "buck",
+            "cents",
+            "even",
+            "flat",
+            "total",
+            "today",
+            "tomorrow",
+            "plus",
+        ],
     ]
 )
 #: A yes that a turn-about after it can take back.

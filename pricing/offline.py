@@ -357,7 +357,8 @@ class OfflinePriceExtractor:
             # "So we're agreed on $260?": the provider's yes makes it the deal
             value = asked[-1].value
             state.confirming = value
-            state.proposal = Deal(value, on_table.get(value, []) + reading.conditions)
+            # the terms are the provider's, as first said; the agent only asks them back
+            state.proposal = Deal(value, on_table.get(value, []) + totals.get(value, []))
             return
         named = [
             m

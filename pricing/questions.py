@@ -1,6 +1,7 @@
 """Whether a price is said as a question to confirm rather than as a yes: asked back ("so
-$140, right?", "so five fifty is that the final price"), or said in a sentence the speaker
-never finished ("so that's $130 including the paint, is"). `reading.py` marks each price."""
+$140, right?", "so five fifty is that the final price", "$85, plus parts. Is that right?"), or
+said in a sentence the speaker never finished ("so that's $130 including the paint, is").
+`reading.py` marks each price."""
 
 from __future__ import annotations
 
@@ -45,4 +46,22 @@ def asked_back(tokens: list[str], start: int, end: int, cut_off: bool) -> bool:
         return True
     if stop - 1 > end and tokens[stop - 1] in ("right", "correct"):
         return True
-    return v.has(tokens[first:stop], cues.CONFIRM_CUES)
+    if v.has(tokens[first:stop], cues.CONFIRM_CUES):
+        return True
+    return _confirm_follows(tokens, stop + 1)
+
+
+def _confirm_follows(tokens: list[str], start: int) -> bool:
+    """Whether the sentence from `start` is a short question that asks the price before it
+    back ("...eighty five dollars, plus parts. Is that right?", "$300. Correct?")."""
+    stop = start
+    while stop < len(tokens) and tokens[stop] not in ".!?":
+        stop += 1
+    words = [t for t in tokens[start:stop] if t not in ",;:"]
+    if stop >= len(tokens) or tokens[stop] != "?" or not words or len(words) > 6:
+        return False
+    return v.has(words, cues.CONFIRM_CUES) or words[-1] in _CONFIRM_WORDS
+
+
+#: A short question ending on one of these asks back what was said before it.
+_CONFIRM_WORDS = v.words("right correct okay ok deal agreed good")

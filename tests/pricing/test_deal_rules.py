@@ -295,3 +295,11 @@ def test_the_sum_of_the_parts_the_provider_gave_is_their_price() -> None:
         "A: Okay, $150.",
     )
     assert (result.agreed_price, result.first_quote) == (150, 150)
+
+
+def test_a_price_followed_by_is_that_right_is_asked_back() -> None:
+    turns = (HELLO, "P: ace", JOB, "P: eighty five dollars plus parts")
+    asked = "A: Great, so we will go with eighty five dollars, plus parts. Is that right?"
+    assert read(*turns, asked, "P: sorry i can't hear you").agreed_price is None
+    confirmed = read(*turns, asked, "P: yeah that's right")
+    assert (confirmed.agreed_price, confirmed.confidence.agreed_price) == (85, "high")
