@@ -11,7 +11,7 @@ from pricing import vocabulary as v
 MAX_WORDS = 7
 #: Words a condition stops before: the clause has moved on ("if i come this afternoon is the
 #: best" is "if i come this afternoon").
-_STOP = v.words("is was would will then and but so that's thats it's its which")
+_STOP = v.words("is was would will then and but so that that's thats it's its which")
 #: When the work is done, said of a price ("$175 on a weekday", "for a weekday I can do $300").
 _DANGLING = v.words("with on for the a an to of at by and or")
 _WHEN = v.words(

@@ -303,3 +303,16 @@ def test_a_price_followed_by_is_that_right_is_asked_back() -> None:
     assert read(*turns, asked, "P: sorry i can't hear you").agreed_price is None
     confirmed = read(*turns, asked, "P: yeah that's right")
     assert (confirmed.agreed_price, confirmed.confidence.agreed_price) == (85, "high")
+
+
+def test_a_condition_stops_where_speech_runs_on() -> None:
+    result = read(
+        HELLO,
+        "P: ace",
+        JOB,
+        "P: two twenty",
+        "A: Could you do $125?",
+        "P: sorry one forty if i come this afternoon that the best i can do",
+        "A: Okay, $140.",
+    )
+    assert (result.agreed_price, result.conditions) == (140, "if i come this afternoon")
