@@ -10,6 +10,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from api.text import clean_name
+from pricing.base import credible_saving
+from shared.context import ContextAnswer
 from shared.models import (
     RETRYABLE_OUTCOMES,
     Attempt,
@@ -100,6 +102,10 @@ class JobIn(BaseModel):
     ] = None
     #: Minutes after a busy or unanswered call to try again (default 30 and 120; [] for none).
     followup_minutes: FollowupMinutes | None = None
+    #: The answers as question/answer pairs (preferred to the flat `context_answers`).
+    context_pairs: Annotated[list[ContextAnswer], Field(max_length=50)] = Field(
+        default_factory=list
+    )
 
 
 class JobOut(BaseModel):
@@ -114,6 +120,7 @@ class JobOut(BaseModel):
     house_address: str | None
     date_needed: str | None
     context_answers: str | None
+    context_pairs: list[ContextAnswer]
     original_query: str | None
     task: str | None
     questions: list[dict[str, str]]
@@ -178,6 +185,12 @@ class ProviderOut(BaseModel):
     outcome: Outcome | None
     failure_reason: str | None
     conditions: str | None
+    #: How sure the price reader is of each figure ({"agreed_price": "high", "first_quote":
+    #: "medium"}) and why; `saving` is the first quote less the agreed price, only when the
+    #: first quote is credible and the saving positive (else null).
+    price_confidence: dict[str, str | None] | None
+    price_notes: str | None
+    saving: float | None
     created_at: datetime
     ended_at: datetime | None
     #: Which attempt the row shows (1 for the first call), and why it was placed.
@@ -212,6 +225,13 @@ class ProviderOut(BaseModel):
             outcome=provider.outcome,
             failure_reason=provider.failure_reason,
             conditions=provider.conditions,
+            price_confidence=provider.price_confidence,
+            price_notes=provider.price_notes,
+            saving=credible_saving(
+                provider.minimum_quote,
+                provider.negotiated_price,
+                (provider.price_confidence or {}).get("first_quote"),
+            ),
             created_at=provider.created_at,
             ended_at=provider.ended_at,
             attempt=provider.attempt,

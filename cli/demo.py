@@ -214,11 +214,17 @@ def _report(
             printable(
                 f"  outcome: {outcome}"
                 + (f"; {row['failure_reason']}" if row.get("failure_reason") else "")
+                + (f"; price reader: {row['price_notes']}" if row.get("price_notes") else "")
             )
         )
         transcript = (row.get("call_transcript") or "").strip()
         lines += [f"  {line}" for line in transcript.splitlines()] or ["  (no conversation)"]
-    lines += ["", "Quotes, best first (savings: the opening quote minus the agreed price)", ""]
+    lines += [
+        "",
+        "Quotes, best first (savings: the opening quote minus the agreed price, shown only when",
+        "the opening quote is credible and the saving positive; '?' marks an unsure figure)",
+        "",
+    ]
     lines += result_lines(job, final)
     out.write("\n".join(lines) + "\n")
     out.flush()

@@ -99,12 +99,6 @@ def answered_pairs(
     return pairs
 
 
-def format_context_answers(pairs: Sequence[tuple[str, str]]) -> str:
-    """The answers as one paragraph the agent reads: "{question} {answer}" joined, as the
-    original did."""
-    return " ".join(f"{question} {answer}" for question, answer in pairs)
-
-
 def describe_failure(error: BaseException, timeout: float) -> str:
     """One line saying why a model gave no usable answer (a gRPC error is told by its code)."""
     code, details = getattr(error, "code", None), getattr(error, "details", None)

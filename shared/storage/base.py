@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from shared.context import ContextAnswer
 from shared.models import (
     ATTEMPT_FIELDS,
     Attempt,
@@ -34,6 +35,11 @@ from shared.models import (
     utcnow,
 )
 from shared.storage.accounts import AccountStore
+
+
+def _pairs(job: Job) -> list[dict[str, str]]:
+    """The job's answers as the JSON the `context_pairs` column holds."""
+    return [pair.model_dump() for pair in job.context_pairs]
 
 
 class StoreError(Exception):
@@ -126,6 +132,10 @@ class Store(AccountStore):
         if unknown:
             raise ValueError(f"unknown job fields: {sorted(unknown)}")
         values = {key: value for key, value in fields.items() if value is not None}
+        if "context_pairs" in values:
+            values["context_pairs"] = [
+                ContextAnswer.model_validate(pair).model_dump() for pair in values["context_pairs"]
+            ]
         values["updated_at"] = utcnow()
         row = await self._patch_job(job_id, values)
         return Job.model_validate(row) if row else None
@@ -143,6 +153,7 @@ class Store(AccountStore):
                 "service_provider": provider.service_provider,
                 "phone_number": provider.phone_number,
                 "context_answers": job.context_answers,
+                "context_pairs": _pairs(job),
                 "house_address": job.house_address,
                 "zip_code": job.zip_code,
                 "max_price": job.max_price,
@@ -166,6 +177,7 @@ class Store(AccountStore):
         rows = await self._patch_providers_where(
             {
                 "context_answers": job.context_answers,
+                "context_pairs": _pairs(job),
                 "house_address": job.house_address,
                 "zip_code": job.zip_code,
                 "max_price": job.max_price,

@@ -104,12 +104,13 @@ async def _file_lock(path: Path | None) -> AsyncIterator[None]:
 
 def _pre_alembic_revision(connection: sa.Connection) -> str:
     """The revision a database made without Alembic holds: the SQL files for Supabase and
-    hand-run Postgres (`migrations/002_security.sql`, `003_attempts.sql`) add what revision
-    0002 does; without their tables, the database is the baseline."""
+    hand-run Postgres add what the revisions do (`002_security.sql` and `003_attempts.sql`:
+    0002; `005_prices.sql`: 0003); without their tables, the database is the baseline."""
     inspector = sa.inspect(connection)
-    if inspector.has_table("users") and inspector.has_table("call_attempts"):
-        return "0002"
-    return BASELINE
+    if not (inspector.has_table("users") and inspector.has_table("call_attempts")):
+        return BASELINE
+    columns = {column["name"] for column in inspector.get_columns("providers")}
+    return "0003" if "price_confidence" in columns else "0002"
 
 
 def _upgrade(connection: sa.Connection, sqlite_file: bool) -> None:

@@ -6,27 +6,17 @@ Functions of the provider's record only: they keep no state of the call.
 
 from __future__ import annotations
 
-import re
-
+from shared.context import answer_lines
 from shared.models import Provider
 from shared.money import spoken_number
 from shared.words import has
 from voice_backend.agents.local.hearing import content_words
 from voice_backend.agents.local.phrases import ADDRESS_WORDS, BUDGET, PROBLEM_WORDS, SCHEDULE
 
-__all__ = ["answer_text", "context_lines", "from_context", "problem_sentence"]
+__all__ = ["answer_text", "from_context", "problem_sentence"]
 
 #: What the agent says to a question neither the job nor the homeowner's answers cover.
 _NOT_KNOWN = "I'd have to check on that with the homeowner."
-
-
-def context_lines(provider: Provider) -> list[str]:
-    """The homeowner's answers to the intake's questions, as lines of text.
-
-    The one place the agent reads them: `Job.context_answers` is text today (question and
-    answer lines); should it become data, only this function changes.
-    """
-    return (provider.context_answers or "").splitlines()
 
 
 def problem_sentence(problem: str | None) -> str:
@@ -64,16 +54,8 @@ def answer_text(provider: Provider, words: list[str]) -> str:
 def from_context(provider: Provider, words: list[str]) -> str | None:
     """The sentence of the job's context (or its problem) that best answers the question."""
     asked = content_words(" ".join(words))
-    candidates: list[tuple[str, str]] = []  # (what is matched, what is said)
-    for line in context_lines(provider):
-        sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+", line) if s.strip()]
-        for i, sentence in enumerate(sentences):
-            sentence = re.sub(r"^(?:[QA]\s*[:.)-]|[-*•])\s*", "", sentence)
-            if sentence.endswith("?") and i + 1 < len(sentences):
-                answer = re.sub(r"^A\s*[:.)-]\s*", "", sentences[i + 1])
-                candidates.append((f"{sentence} {answer}", answer))
-            elif not sentence.endswith("?"):
-                candidates.append((sentence, sentence))
+    # (what is matched, what is said): the answer alone is said, never its question
+    candidates = answer_lines(provider.context_pairs)
     # The problem answers a question about the thing itself ("is it running all the time"),
     # not one that only names it ("how old is the toilet").
     problem = problem_sentence(provider.problem)

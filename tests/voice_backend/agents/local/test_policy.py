@@ -468,6 +468,23 @@ def test_answers_their_questions_from_the_job(question: str, expected: str) -> N
     assert turn.text.endswith("?") and not turn.hang_up  # and back to the question pending
 
 
+def test_answers_from_the_pairs_never_reading_a_question_aloud() -> None:
+    # The homeowner typed "About a week" without a full stop: it is its own answer.
+    pairs = [
+        {"question": "How long has it been leaking?", "answer": "About a week"},
+        {
+            "question": "Which fixture or pipe is it, and where in the house is it?",
+            "answer": "the kitchen sink drain",
+        },
+    ]
+    call = Call(context_answers=None, context_pairs=pairs)
+    call.say("yes")
+    said = call.say("how long has it been leaking")
+    assert said.text.startswith("About a week.")
+    assert "Which fixture" not in said.text
+    assert "The kitchen sink drain." in call.say("which pipe is it and where in the house").text
+
+
 def test_gives_the_house_address_when_there_is_one() -> None:
     call = Call(house_address="12 Oak Street")
     call.say("yes")
