@@ -12,17 +12,16 @@ from api.deps import IntakeDep, JobLocksDep, SearchDep, SettingsDep, StoreDep
 from api.guardrails import admissible, without_blocked
 from api.intake.base import answered_pairs, describe_failure, numbered
 from api.intake.offline import problem_statement
-from api.providers import checked, dialable, not_yet_in
-from api.routes.jobs import job_or_404
-from api.schemas import (
+from api.intake_schemas import (
     CompleteJobIn,
     CompleteJobOut,
-    JobOut,
-    ProviderOut,
     QuestionOut,
     StartJobIn,
     StartJobOut,
 )
+from api.providers import checked, dialable, not_yet_in
+from api.routes.jobs import job_or_404
+from api.schemas import JobOut, ProviderOut
 from shared.context import knowledge, pairs_from_answers
 from shared.models import JobCreate, ProviderCreate
 
