@@ -24,6 +24,8 @@ import re
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from shared.words import word_set
+
 UNITS = {
     "one": 1,
     "two": 2,
@@ -66,40 +68,10 @@ DIGIT_WORDS = {"zero", "oh", *UNITS}
 _SCALES = {"hundred", "thousand", "grand"}
 
 #: "one" after these is a pronoun ("an easy one", "the other one"), not a number.
-_PRONOUN_ONE_BEFORE = {
-    "easy",
-    "quick",
-    "simple",
-    "big",
-    "small",
-    "little",
-    "good",
-    "bad",
-    "new",
-    "old",
-    "other",
-    "this",
-    "that",
-    "which",
-    "each",
-    "every",
-    "another",
-    "same",
-    "last",
-    "next",
-    "only",
-    "right",
-    "wrong",
-    "nice",
-    "tough",
-    "hard",
-    "cheap",
-    "standard",
-    "basic",
-    "no",
-    "any",
-    "the",
-}
+_PRONOUN_ONE_BEFORE = word_set(
+    "easy quick simple big small little good bad new old other this that which each every "
+    "another same last next only right wrong nice tough hard cheap standard basic no any the"
+)
 
 _TOKEN = re.compile(
     r"\d{1,2}:\d{2}"  # a clock time
