@@ -37,6 +37,22 @@ class DirectoryEntry:
 class DialError(Exception):
     """The call could not be placed; the message is the reason to store."""
 
+    @property
+    def cause(self) -> str:
+        """A short, bounded label for the metric: Twilio's error code, or the kind of error."""
+        code = getattr(self, "code", None)
+        if code:
+            return f"twilio_{code}"
+        status = getattr(self, "status", None)
+        if status:
+            return f"http_{status}"
+        text = str(self)
+        if "unreachable" in text:
+            return "unreachable"
+        if "PUBLIC_BASE_URL" in text:
+            return "not_configured"
+        return "other"
+
 
 class Telephony(Protocol):
     """Places and ends calls."""
