@@ -218,28 +218,33 @@ class SimulatedProviderOut(BaseModel):
 
 
 class SimulatedProvidersOut(BaseModel):
-    """The simulated providers offered for a job's trade."""
+    """The simulated providers offered for a job's trade; none, with the reason, when the
+    calls are real or the voice service cannot be asked."""
 
     trade: str
     providers: list[SimulatedProviderOut]
+    reason: str | None = None
 
 
 @router.get("/jobs/{job_id}/simulated-providers")
 async def simulated_providers(
     job_id: str, store: StoreDep, voice: VoiceDep, principal: PrincipalDep
 ) -> SimulatedProvidersOut:
-    """In offline mode, the simulated providers offered for the job's trade (404 when the
-    voice service dials real phones), so the dashboard can add them in one click."""
+    """In offline mode, the simulated providers offered for the job's trade, so the dashboard
+    can add them in one click; none (with the reason) when the voice service dials real phones
+    or cannot be reached — the page asks on every job, and nothing is wrong then."""
     job = await job_or_404(store, job_id, principal)
     trade = job.task or infer_task(job.problem or "")
     try:
         entries = await voice.simulated_providers(trade)
     except VoiceServiceUnavailable as error:
-        raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE, f"Call backend service unavailable: {error}"
-        ) from None
+        return SimulatedProvidersOut(
+            trade=trade, providers=[], reason=f"Call backend service unavailable: {error}"
+        )
     if entries is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "No simulated providers: calls are real")
+        return SimulatedProvidersOut(
+            trade=trade, providers=[], reason="No simulated providers: calls are real"
+        )
     return SimulatedProvidersOut(
         trade=trade,
         providers=[

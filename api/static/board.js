@@ -518,9 +518,9 @@ function providerForm(job, board) {
     try {
       offer = await api(`/api/jobs/${encodeURIComponent(job.job_id)}/simulated-providers`);
     } catch {
-      return; // real calls (404), or the voice service is away: nothing to offer
+      return; // the page has gone, or the API is away: nothing to offer
     }
-    if (!offer.providers.length) return;
+    if (!offer.providers.length) return; // real calls, or the voice service is away
     fill(
       simulated,
       h(
