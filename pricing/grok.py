@@ -14,12 +14,12 @@ from __future__ import annotations
 import logging
 from typing import Literal
 
-import grpc
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 from xai_sdk.chat import system, user
 
 from pricing.base import PriceConfidence, PriceExtractor, PriceResult
 from pricing.offline import OfflinePriceExtractor
+from shared.model_errors import describe_failure
 from shared.models import TranscriptTurn, format_transcript
 from shared.xai import XaiChat
 
@@ -143,7 +143,7 @@ class GrokPriceExtractor:
         try:
             reply = await self._ask(turns)
         except Exception as error:  # any failure: the offline reading still gives an answer
-            reason = _describe(error, self._timeout)
+            reason = describe_failure(error, self._timeout)
             logger.warning("price extraction fell back offline: %s", reason)
             result = await self._fallback.extract(turns)
             return result.model_copy(update={"source": "offline", "fallback_reason": reason})
@@ -194,20 +194,3 @@ def _plain(value: float | None) -> str:
     if value is None:
         return "none"
     return f"${value:,.0f}" if value == int(value) else f"${value:,.2f}"
-
-
-def _describe(error: BaseException, timeout: float) -> str:
-    """One line saying why Grok gave no usable answer."""
-    if isinstance(error, grpc.aio.AioRpcError):
-        if error.code() is grpc.StatusCode.DEADLINE_EXCEEDED:
-            text = f"grok timed out after {timeout:g}s"
-        else:
-            text = f"grok error {error.code().name}: {error.details() or 'no details'}"
-    elif isinstance(error, ValidationError):
-        first = error.errors()[0]
-        text = f"grok reply malformed: {first.get('msg', 'does not match the schema')}"
-    elif isinstance(error, TimeoutError):
-        text = f"grok timed out after {timeout:g}s"
-    else:
-        text = f"grok failed: {type(error).__name__}: {error}"
-    return " ".join(text.split())[:300]

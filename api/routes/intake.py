@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, status
 from api.auth.guard import PrincipalDep, authenticate
 from api.deps import IntakeDep, JobLocksDep, SearchDep, SettingsDep, StoreDep
 from api.guardrails import admissible, without_blocked
-from api.intake.base import answered_pairs, describe_failure, numbered
+from api.intake.base import answered_pairs, numbered
 from api.intake.offline import problem_statement
 from api.intake_schemas import (
     CompleteJobIn,
@@ -23,6 +23,7 @@ from api.providers import checked, dialable, not_yet_in
 from api.routes.jobs import job_or_404
 from api.schemas import JobOut, ProviderOut
 from shared.context import knowledge, pairs_from_answers
+from shared.model_errors import describe_failure
 from shared.models import JobCreate, ProviderCreate
 
 logger = logging.getLogger(__name__)
