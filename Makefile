@@ -30,7 +30,8 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-# The offline price extractor's accuracy on the labelled calls in evals/prices.jsonl.
+# The offline price extractor's accuracy on every labelled set in evals/*.jsonl, one line per
+# set at the end (agreed price, first quote); exits 1 when a set is below 97%.
 eval: install
 	$(BIN)/python -m pricing.evaluate
 

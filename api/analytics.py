@@ -9,7 +9,8 @@ Definitions (the dashboard shows them next to the numbers):
 * it was *not reached* when it failed without anyone talking for a reason on the line's side
   (busy, unanswered, voicemail, a number that could not be dialled); a call that failed on our
   side (`error`) counts as an *error* instead;
-* its *savings* are the first quote minus the agreed price, when both are known;
+* its *savings* are the first quote minus the agreed price, when both are known, the first
+  quote is credible and the saving positive;
 * its *cost* is the estimate of every attempt (earlier attempts included), from the
   configured per-minute rates.
 """
@@ -22,6 +23,7 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
+from pricing.base import credible_saving
 from shared.costs import total_cost
 from shared.models import Attempt, CallStatus, Job, Outcome, Provider
 
@@ -127,11 +129,12 @@ def errored(provider: Provider) -> bool:
 
 
 def savings(provider: Provider) -> float | None:
-    """First quote minus agreed price, when both are known."""
-    if not agreed(provider) or provider.minimum_quote is None:
+    """First quote minus agreed price, when both are known, the first quote is credible and
+    the saving positive (a doubtful or negative saving is no saving to report)."""
+    if not agreed(provider):
         return None
-    assert provider.negotiated_price is not None
-    return round(provider.minimum_quote - provider.negotiated_price, 2)
+    confidence = (provider.price_confidence or {}).get("first_quote")
+    return credible_saving(provider.minimum_quote, provider.negotiated_price, confidence)
 
 
 def best_deal(providers: Iterable[Provider]) -> Deal | None:

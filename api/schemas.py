@@ -10,6 +10,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from api.text import clean_name
+from pricing.base import credible_saving
+from shared.context import ContextAnswer
 from shared.models import (
     RETRYABLE_OUTCOMES,
     Attempt,
@@ -100,6 +102,10 @@ class JobIn(BaseModel):
     ] = None
     #: Minutes after a busy or unanswered call to try again (default 30 and 120; [] for none).
     followup_minutes: FollowupMinutes | None = None
+    #: The answers as question/answer pairs (preferred to the flat `context_answers`).
+    context_pairs: Annotated[list[ContextAnswer], Field(max_length=50)] = Field(
+        default_factory=list
+    )
 
 
 class JobOut(BaseModel):
@@ -114,6 +120,7 @@ class JobOut(BaseModel):
     house_address: str | None
     date_needed: str | None
     context_answers: str | None
+    context_pairs: list[ContextAnswer]
     original_query: str | None
     task: str | None
     questions: list[dict[str, str]]
@@ -178,6 +185,12 @@ class ProviderOut(BaseModel):
     outcome: Outcome | None
     failure_reason: str | None
     conditions: str | None
+    #: How sure the price reader is of each figure ({"agreed_price": "high", "first_quote":
+    #: "medium"}) and why; `saving` is the first quote less the agreed price, only when the
+    #: first quote is credible and the saving positive (else null).
+    price_confidence: dict[str, str | None] | None
+    price_notes: str | None
+    saving: float | None
     created_at: datetime
     ended_at: datetime | None
     #: Which attempt the row shows (1 for the first call), and why it was placed.
@@ -212,6 +225,13 @@ class ProviderOut(BaseModel):
             outcome=provider.outcome,
             failure_reason=provider.failure_reason,
             conditions=provider.conditions,
+            price_confidence=provider.price_confidence,
+            price_notes=provider.price_notes,
+            saving=credible_saving(
+                provider.minimum_quote,
+                provider.negotiated_price,
+                (provider.price_confidence or {}).get("first_quote"),
+            ),
             created_at=provider.created_at,
             ended_at=provider.ended_at,
             attempt=provider.attempt,
@@ -330,66 +350,3 @@ class CancelOut(BaseModel):
     canceled: int
     in_progress: int
     hung_up: int | None
-
-
-# -- intake: the original's three-step flow -----------------------------------------------------
-
-
-class QuestionOut(BaseModel):
-    """A clarifying question: `{id: "q1", question}`."""
-
-    id: str
-    question: str
-
-
-class StartJobIn(BaseModel):
-    """`POST /api/start-job`, the original's `StartJobRequest`: every field required;
-    `price_limit` is a number or "no_limit"."""
-
-    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
-
-    query: Annotated[str, Field(min_length=3, max_length=2000)]
-    house_address: Annotated[str, Field(max_length=500)]
-    zip_code: ZipCode
-    price_limit: Budget
-    date_needed: Annotated[str, Field(max_length=100)]
-
-
-class StartJobOut(BaseModel):
-    """`{job_id, task, questions: [{id, question}]}`."""
-
-    job_id: str
-    task: str
-    questions: list[QuestionOut]
-
-
-def _answer_text(value: Any) -> Any:
-    """An answer is text; a number or yes/no sent as JSON is taken as its text."""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int | float):
-        return f"{value:g}"
-    return value
-
-
-Answer = Annotated[str | None, BeforeValidator(_answer_text), Field(max_length=2000)]
-
-
-class CompleteJobIn(BaseModel):
-    """`POST /api/complete-job`: the answers by question id, and optionally the providers to
-    call (otherwise a configured provider search finds them)."""
-
-    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
-
-    job_id: Annotated[str, Field(min_length=1, max_length=100)]
-    answers: Annotated[dict[Annotated[str, Field(max_length=40)], Answer], Field(max_length=20)]
-    providers: list[ProviderIn] | None = None
-
-
-class CompleteJobOut(BaseModel):
-    """The job and its providers; `message` says what is missing (no providers yet)."""
-
-    job: JobOut
-    providers: list[ProviderOut]
-    providers_source: Literal["request", "search", "existing", "none"]
-    message: str | None = None

@@ -51,6 +51,19 @@ class VoiceServiceClient:
             body = None
         return VoiceAnswer(response.status_code, body, response.text)
 
+    async def simulated_providers(self, trade: str) -> list[dict[str, Any]] | None:
+        """`GET /sim/directory?trade=` on the voice service: the simulated providers offered
+        for `trade`; None when its telephony is not simulated."""
+        try:
+            response = await self._client.get("/sim/directory", params={"trade": trade})
+        except httpx.RequestError as error:
+            raise VoiceServiceUnavailable(f"{type(error).__name__}: {error}") from error
+        if response.status_code == 404:
+            return None
+        response.raise_for_status()
+        entries: list[dict[str, Any]] = response.json()
+        return entries
+
     async def alive(self) -> bool:
         """Whether the voice service answers its liveness check (within 2 s)."""
         try:

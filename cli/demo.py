@@ -3,7 +3,7 @@
 It starts both services as a user would (uvicorn, embedded SQLite in `data/haggle.db`), with
 the voice service dialling simulated providers (`TELEPHONY=sim`) and, without an xAI key, the
 local voice agent. Then, through the job API only: it creates a job (a running toilet, budget
-$150), adds every simulated provider (their persona files), starts the calls (all at once),
+$150), adds the simulated plumbers (their persona files), starts the calls (all at once),
 shows each call's progress live, and prints every transcript and the quotes ranked, with the
 savings against each opening quote. The job stays in the store, so the dashboard
 (http://localhost:8000 while the API runs) and `haggle results JOB` show it afterwards.
@@ -76,6 +76,18 @@ def _options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--plain", action="store_true", help="one line per change, no redraws")
     parser.add_argument(
+        "--api-port",
+        type=_port_number,
+        metavar="PORT",
+        help="the job API's port (default: 8000, or any free port when 8000 is taken)",
+    )
+    parser.add_argument(
+        "--voice-port",
+        type=_port_number,
+        metavar="PORT",
+        help="the voice service's port (default: 6000, or any free port when 6000 is taken)",
+    )
+    parser.add_argument(
         "--timeout",
         type=float,
         default=_CALLS_SECONDS,
@@ -105,9 +117,12 @@ def run_demo(args: argparse.Namespace) -> int:
     folder = args.personas or os.environ.get("SIM_PERSONAS_DIR") or None
     wanted = [name.strip() for name in (args.only or "").split(",") if name.strip()]
 
+    api_port = _port(8000) if args.api_port is None else _exact_port(args.api_port, "--api-port")
+    voice_port = (
+        _port(6000) if args.voice_port is None else _exact_port(args.voice_port, "--voice-port")
+    )
     logs = Path("data") / "demo"
     logs.mkdir(parents=True, exist_ok=True)
-    api_port, voice_port = _port(8000), _port(6000)
     api_url, voice_url = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{voice_port}"
     env = _service_env(voice_url, folder)
     env["HAGGLE_API_KEY"] = operator_key = new_operator_key()
@@ -125,7 +140,8 @@ def run_demo(args: argparse.Namespace) -> int:
     ):
         _wait_ready(api_url, "/readyz", "the job API", logs / "api.log")
         _wait_ready(voice_url, "/readyz", "the voice service", logs / "voice.log")
-        personas = _directory(voice_url, env["VOICE_BACKEND_TOKEN"])
+        # The job is a plumbing one: the providers offered for it, unless named.
+        personas = _directory(voice_url, env["VOICE_BACKEND_TOKEN"], None if wanted else "plumber")
         chosen = _chosen(personas, wanted)
         access = demo_access(api_url, operator_key)
         print_lines(access.lines(api_url))
@@ -141,8 +157,8 @@ def run_demo(args: argparse.Namespace) -> int:
         [
             "",
             f"Done in {time.monotonic() - began:.0f} s. The job stays in {_database()}: "
-            "start the job API (.venv/bin/uvicorn api.main:app --port 8000) and open "
-            f"http://localhost:8000 (sign in as '{access.username}', password "
+            f"start the job API (.venv/bin/uvicorn api.main:app --port {api_port}) and open "
+            f"http://localhost:{api_port} (sign in as '{access.username}', password "
             f"'{access.password}'), or run 'HAGGLE_API_KEY={access.key} "
             f".venv/bin/haggle results {job['job_id']}'.",
         ]
@@ -198,20 +214,29 @@ def _report(
             printable(
                 f"  outcome: {outcome}"
                 + (f"; {row['failure_reason']}" if row.get("failure_reason") else "")
+                + (f"; price reader: {row['price_notes']}" if row.get("price_notes") else "")
             )
         )
         transcript = (row.get("call_transcript") or "").strip()
         lines += [f"  {line}" for line in transcript.splitlines()] or ["  (no conversation)"]
-    lines += ["", "Quotes, best first (savings: the opening quote minus the agreed price)", ""]
+    lines += [
+        "",
+        "Quotes, best first (savings: the opening quote minus the agreed price, shown only when",
+        "the opening quote is credible and the saving positive; '?' marks an unsure figure)",
+        "",
+    ]
     lines += result_lines(job, final)
     out.write("\n".join(lines) + "\n")
     out.flush()
 
 
-def _directory(voice_url: str, token: str) -> dict[str, dict[str, Any]]:
-    """The simulated providers the voice service calls, by persona key."""
+def _directory(voice_url: str, token: str, trade: str | None) -> dict[str, dict[str, Any]]:
+    """The simulated providers the voice service calls (those of `trade`), by persona key."""
     response = httpx.get(
-        f"{voice_url}/sim/directory", headers={"Authorization": f"Bearer {token}"}, timeout=15.0
+        f"{voice_url}/sim/directory",
+        params={"trade": trade} if trade else None,
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=15.0,
     )
     response.raise_for_status()
     return {entry["key"]: entry for entry in response.json()}
@@ -275,6 +300,26 @@ def _service_env(voice_url: str, personas: str | None) -> dict[str, str]:
     if personas:
         env["SIM_PERSONAS_DIR"] = personas
     return env
+
+
+def _port_number(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port number (1-65535)")
+    return port
+
+
+def _exact_port(port: int, option: str) -> int:
+    """`port`, which the user chose: an error when it is taken."""
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            raise CommandError(f"{option} {port}: the port is in use") from None
+    return port
 
 
 def _port(preferred: int) -> int:

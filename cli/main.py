@@ -5,7 +5,7 @@
     haggle providers add JOB --csv FILE               FILE: service_provider,phone_number
     haggle call JOB                                   start the calls, watch them end
     haggle results JOB [--json]                       the calls, best deal first
-    haggle extract-price [--offline] [FILE]           the agreed price of transcripts
+    haggle extract-price [--offline] [--json] [FILE]  the agreed price of transcripts
     haggle check                                      Twilio, PUBLIC_BASE_URL and xAI work?
 
 The commands that drive the job API take `--api URL` (else `HAGGLE_API_URL`, else
@@ -14,7 +14,8 @@ http://localhost:8000); they live in `cli.commands`.
 `extract-price` reads one transcript (a JSON array of `{role, text}` turns) or JSON Lines of
 transcripts (each line an array of turns, or an object with a `turns` array, as in
 `evals/prices.jsonl`) from FILE or stdin, and prints one line per transcript: the agreed price
-as a plain number (`150`, `1200`, `89.5`) or `none`.
+as a plain number (`150`, `1200`, `89.5`) or `none`; with `--json`, one JSON object per line
+with `agreed_price`, `first_quote` (numbers or null), `conditions`, `confidence` and `source`.
 
 Errors are one line on stderr and a non-zero exit: 1 for a failure (unreadable input, the job
 API unreachable or refusing the request), 2 for usage and settings.
@@ -29,7 +30,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -38,6 +39,9 @@ from cli.commands.base import printable
 from shared.models import TranscriptTurn
 from shared.money import amount
 from shared.redact import mask_secrets
+
+if TYPE_CHECKING:
+    from pricing.base import PriceResult
 
 #: The function a subcommand runs: it gets the parsed arguments and returns the exit status.
 Handler = Callable[[argparse.Namespace], int]
@@ -77,6 +81,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--offline",
         action="store_true",
         help="use the offline extractor even when XAI_API_KEY is set",
+    )
+    extract.add_argument(
+        "--json",
+        action="store_true",
+        help=(
+            "print one JSON object per transcript: agreed_price, first_quote (numbers or null), "
+            "conditions, confidence (per figure, with notes), source"
+        ),
     )
     extract.set_defaults(handler=_extract_price)
     return parser
@@ -136,7 +148,8 @@ def _extract_price(args: argparse.Namespace) -> int:
     async def run() -> None:
         for turns in transcripts:
             result = await extractor.extract(turns)
-            print(format_price(result.agreed_price), flush=True)
+            line = price_json(result) if args.json else format_price(result.agreed_price)
+            print(line, flush=True)
 
     asyncio.run(run())
     return 0
@@ -214,6 +227,20 @@ def _json_kind(document: object) -> str:
 def format_price(price: float | None) -> str:
     """A price as a plain number (`150`, `1200`, `89.5`), or `none`."""
     return amount(price)
+
+
+def price_json(result: PriceResult) -> str:
+    """One extraction as one line of JSON: numbers as JSON numbers or null."""
+    document = {
+        "agreed_price": result.agreed_price,
+        "first_quote": result.first_quote,
+        "conditions": result.conditions,
+        "confidence": result.confidence.model_dump(),
+        "source": result.source,
+    }
+    if result.fallback_reason:
+        document["fallback_reason"] = result.fallback_reason
+    return json.dumps(document)
 
 
 def _log_fallbacks_to_stderr() -> None:

@@ -11,6 +11,21 @@ from pydantic import BaseModel, Field
 from shared.models import TranscriptTurn
 from shared.money import dollars
 
+Level = Literal["high", "medium", "low"]
+
+
+class PriceConfidence(BaseModel):
+    """How sure the reader is of each figure, and why.
+
+    `agreed_price` and `first_quote` are `high`, `medium` or `low` (None when there is no such
+    figure); `notes` say why a figure is less than sure, or why there is none ("confirmation
+    not heard", "first quote heard once, ASR").
+    """
+
+    agreed_price: Level | None = None
+    first_quote: Level | None = None
+    notes: list[str] = Field(default_factory=list)
+
 
 class PriceResult(BaseModel):
     """The price a call ended with, as read from its transcript.
@@ -18,13 +33,15 @@ class PriceResult(BaseModel):
     `agreed_price` is the final price both sides agreed to, or None when there was no deal.
     `first_quote` is the first job price the provider named (stored as `minimum_quote`).
     `conditions` are the terms attached to the deal, as said ("if I come this afternoon",
-    "plus parts"). `source` says which extractor read it; `fallback_reason` says why the Grok
-    extractor fell back to the offline one, when it did.
+    "plus parts"). `confidence` says how sure the reader is of each figure and why. `source`
+    says which extractor read it; `fallback_reason` says why the Grok extractor fell back to
+    the offline one, when it did.
     """
 
     agreed_price: float | None = Field(default=None, ge=0)
     first_quote: float | None = Field(default=None, ge=0)
     conditions: str | None = None
+    confidence: PriceConfidence = Field(default_factory=PriceConfidence)
     source: Literal["grok", "offline"]
     fallback_reason: str | None = None
 
@@ -50,6 +67,17 @@ class BudgetCheck:
     price: float | None
     over_budget: bool
     note: str | None
+
+
+def credible_saving(
+    first_quote: float | None, agreed_price: float | None, first_quote_confidence: str | None
+) -> float | None:
+    """What the negotiation saved, or None when it is not worth showing: no deal, no first
+    quote, a first quote the reader is not sure of (`low`), or a saving that is not positive."""
+    if first_quote is None or agreed_price is None or first_quote_confidence == "low":
+        return None
+    saved = round(first_quote - agreed_price, 2)
+    return saved if saved > 0 else None
 
 
 def check_budget(result: PriceResult, max_price: float | None) -> BudgetCheck:

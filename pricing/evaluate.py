@@ -1,12 +1,14 @@
 """Measure the offline extractor on the labelled calls: `make eval`.
 
-Each line of the evaluation file (`evals/prices.jsonl`) is one call: `id`, `case` (what the call
+Each labelled set is a file in `evals/` (`prices.jsonl`, the blind sets, holdouts: every
+`evals/*.jsonl` unless files are named); each line is one call: `id`, `case` (what the call
 tests), `turns`, the `expected` agreed price (or null), and where labelled the
 `expected_first_quote` and `expected_conditions` (words the conditions must mention).
 
 Prints the agreed-price accuracy overall and per case, the first-quote accuracy, how often the
 labelled conditions were found, the original's regex fallback on the same calls for
-comparison, and every failure. Exits 1 when the agreed-price accuracy is below the bar (97%).
+comparison, and every failure, for each set, then one line per set with its agreed-price and
+first-quote accuracy. Exits 1 when any set's agreed-price accuracy is below the bar (97%).
 """
 
 from __future__ import annotations
@@ -185,36 +187,68 @@ def report(outcomes: list[Outcome], source: str) -> str:
     return "\n".join(lines)
 
 
+def summary(results: list[tuple[str, list[Outcome]]]) -> str:
+    """One line per set: agreed-price and first-quote accuracy."""
+    lines = ["Per set                          calls   agreed price        first quote"]
+    for name, outcomes in results:
+        quotes = [o.first_quote_ok for o in outcomes if o.first_quote_ok is not None]
+        priced = _share(sum(o.price_ok for o in outcomes), len(outcomes))
+        quoted = _share(sum(quotes), len(quotes))
+        lines.append(f"  {name:<30} {len(outcomes):>5}   {priced}   {quoted}")
+    return "\n".join(lines)
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def default_sets() -> list[Path]:
+    """Every labelled set in `evals/`: `prices.jsonl` first, then the others by name."""
+    found = sorted(DEFAULT_SET.parent.glob("*.jsonl"))
+    return sorted(found, key=lambda path: (path != DEFAULT_SET, path.name))
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the evaluation; exit 1 below the accuracy bar."""
+    """Run the evaluation on each set; exit 1 when any set is below the accuracy bar."""
     parser = argparse.ArgumentParser(
         prog="python -m pricing.evaluate",
         description="Measure the offline price extractor on labelled calls.",
     )
-    parser.add_argument("file", nargs="?", type=Path, default=DEFAULT_SET, help="JSON Lines")
+    parser.add_argument(
+        "files", nargs="*", type=Path, help="JSON Lines sets (default: every evals/*.jsonl)"
+    )
     parser.add_argument(
         "--min-accuracy", type=float, default=MIN_ACCURACY, help="bar for agreed-price accuracy"
     )
     args = parser.parse_args(argv)
-    try:
-        cases = load_cases(args.file)
-    except (OSError, ValueError) as error:
-        print(f"evaluate: {error}", file=sys.stderr)
-        return 2
-    if not cases:
-        print(f"evaluate: no labelled calls in {args.file}", file=sys.stderr)
-        return 2
-    outcomes = evaluate(cases)
-    try:
-        shown = args.file.resolve().relative_to(Path.cwd())
-    except ValueError:
-        shown = args.file
-    print(report(outcomes, str(shown)))
-    accuracy = sum(o.price_ok for o in outcomes) / len(outcomes)
-    if accuracy < args.min_accuracy:
-        print(f"\nbelow the bar: {accuracy:.1%} < {args.min_accuracy:.0%}", file=sys.stderr)
-        return 1
-    return 0
+    files: list[Path] = args.files or default_sets()
+    results: list[tuple[str, list[Outcome]]] = []
+    for path in files:
+        try:
+            cases = load_cases(path)
+        except (OSError, ValueError) as error:
+            print(f"evaluate: {error}", file=sys.stderr)
+            return 2
+        if not cases:
+            print(f"evaluate: no labelled calls in {path}", file=sys.stderr)
+            return 2
+        results.append((_shown(path), evaluate(cases)))
+    for name, outcomes in results:
+        print(report(outcomes, name))
+        print()
+    print(summary(results))
+    status = 0
+    for name, outcomes in results:
+        accuracy = sum(o.price_ok for o in outcomes) / len(outcomes)
+        if accuracy < args.min_accuracy:
+            print(
+                f"{name}: below the bar: {accuracy:.1%} < {args.min_accuracy:.0%}", file=sys.stderr
+            )
+            status = 1
+    return status
 
 
 if __name__ == "__main__":

@@ -1,29 +1,31 @@
 """The Grok price extractor: xai-sdk's async gRPC client with structured output.
 
-The transcript goes to a Grok chat model with rules for reading it (the original's rules plus
-the cases it got wrong), and the reply is parsed into `GrokPriceReply` through `chat.parse`, so
-the model answers in that JSON schema. Transient gRPC errors are retried with backoff; any
-failure — an error, a timeout, a reply that does not fit the schema — falls back to the offline
-extractor, and the result says why in `fallback_reason`.
+The transcript goes to a Grok chat model with rules for reading it (the offline reader's: a deal
+needs both sides, the first quote is the provider's first price for the job, a fee is the job
+when the job is a diagnosis), and the reply is parsed into `GrokPriceReply` through
+`chat.parse`, so the model answers in that JSON schema. The offline reading of the same call
+checks it: where the two disagree, the figure's confidence is at most `medium`. Transient gRPC
+errors are retried with backoff; any failure — an error, a timeout, a reply that does not fit
+the schema — falls back to the offline extractor, and the result says why in `fallback_reason`.
 """
 
 from __future__ import annotations
 
 import logging
+from typing import Literal
 
-import grpc
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 from xai_sdk.chat import system, user
 
-from pricing.base import PriceExtractor, PriceResult
+from pricing.base import PriceConfidence, PriceExtractor, PriceResult
 from pricing.offline import OfflinePriceExtractor
-from shared.closings import AGREED_SENTENCE, NO_AGREEMENT_SENTENCE
+from shared.model_errors import describe_failure
 from shared.models import TranscriptTurn, format_transcript
 from shared.xai import XaiChat
 
 logger = logging.getLogger(__name__)
 
-SYSTEM_PROMPT = f"""\
+SYSTEM_PROMPT = """\
 You are analyzing a phone call transcript between an assistant calling for a homeowner \
 ([ASSISTANT]) and a home-service provider ([USER]), such as a plumber or an electrician. The \
 assistant negotiates the price of one job. The transcript comes from speech recognition: \
@@ -32,48 +34,78 @@ punctuation may be missing and numbers may be spelled out in words.
 Extract:
 - agreed_price: the FINAL AGREED-UPON PRICE for the job in US dollars, as a number, or null if \
 no price was agreed.
-- first_quote: the first total price the provider named for the job, or null if they never \
-named one.
-- conditions: the conditions attached to the agreed price as the provider or assistant said \
-them (for example "if I come this afternoon", "plus parts", "cash only"), or null if none.
+- first_quote: the provider's first price for the job, or null if they never named one.
+- conditions: the conditions attached to the agreed price, as short clauses in the provider's \
+words, each once, separated by "; " (for example "if I come this afternoon; cash"), or null.
+- agreed_price_confidence and first_quote_confidence: "high", "medium" or "low" (null when the \
+figure is null), and notes: short reasons for any figure that is not "high" or is null \
+("confirmation not heard", "first quote heard once, ASR").
 
 Rules:
-1. Look for the final price that was agreed upon, not initial quotes. A later offer replaces an \
-earlier one, even after an earlier agreement.
-2. A price counts as agreed only when the other side accepted it. A provider's offer is agreed \
-when the assistant accepts it. The assistant's budget or counter-offer is NOT the price unless \
-the provider accepted it (for example "yeah, I can do one fifty"). The last number said is \
-often a rejected counter-offer or the homeowner's budget: do not report it unless it was \
-accepted.
-3. If no price was agreed upon, agreed_price is null: an offer that was turned down, a call that \
-ended with "let me think about it", "I'll call you back" or "I need to check", or a provider \
-who declined the job. The assistant ends a call without agreement with \
-"{NO_AGREEMENT_SENTENCE}", and a call with agreement with "{AGREED_SENTENCE}".
-4. An hourly rate or a price range is not an agreed price unless a total for the job was \
-agreed. A trip, diagnostic or service-call fee is not the job's price unless that fee is what \
-was agreed for the whole job.
-5. Read numbers as people say them: "one fifty" is 150, "one-seventy-five" is 175, "a buck \
+1. A deal needs both sides. It is a price the provider offered or accepted AND the assistant \
+accepted (or the reverse), with nothing taken back after it. The assistant accepts an offer by \
+restating it in a statement: "Okay, $200." or "Alright, $145. Thank you!" is a deal. A price \
+the assistant asks back ("So $140, right?", "just to confirm, $175?") or a sentence cut off \
+mid-way is a question: it is a deal only if the provider then says yes. If the provider never \
+answers it ("sorry, what was that?", "hello?", hangs up), agreed_price is null.
+2. The assistant's budget or counter-offer is NOT the price unless the provider accepted it \
+(for example "yeah, I can do one fifty"). A later offer replaces an earlier one, even after an \
+earlier agreement; a yes taken back in the same breath ("yeah one fifty, oh wait, let me check \
+with my boss") is no yes.
+3. If no price was agreed, agreed_price is null: an offer turned down, a call that ended with \
+"let me think about it", "I'll call you back", "I'll pass that along", or a provider who \
+declined the job or put off the answer. The assistant's closings vary: "I need to think about \
+it and will call you back" ends without agreement; "I will reach out to you again shortly" \
+(or "I'll be in touch", "talk to you soon") after a price was accepted ends with agreement.
+4. The first quote is the provider's first price for the job itself. It is never a number \
+heard before the assistant described the job (a greeting, a ticket or street number, years in \
+business), never a street number, a count, a year, a time of day, a size, a phone number, nor \
+the assistant's own budget or counter. When several items were priced, it is the first price \
+of the item that was booked.
+5. An hourly rate or a price range is not an agreed price unless a total for the job was \
+agreed. A trip, dispatch, fuel or permit fee is not the job's price; a mandatory fee the \
+assistant accepted together with the job ("so $190 total with the trip charge") is part of \
+the agreed price. A diagnostic or inspection fee IS the job's price, and the first quote, \
+when the diagnosis or inspection is the job the assistant called about.
+6. Read numbers as people say them: "one fifty" is 150, "one-seventy-five" is 175, "a buck \
 fifty" is 150, "two hundred even" is 200, "twelve hundred" is 1200, "$1,200" is 1200, "eighty \
-nine fifty" is 89.50, "two and a half grand" is 2500. "Fifty off" a price leaves the price \
-minus fifty.
-6. Times, years, sizes, counts, addresses and phone numbers are never prices.
+nine fifty" is 89.50, "two and a half grand" is 2500, "three and a half" in a talk about \
+hundreds is 350, "six bills" is 600. "Fifty off" a price leaves the price minus fifty.
 7. Respond with ONLY the JSON object: numbers without "$" or commas.
 """
+
+Level = Literal["high", "medium", "low"]
 
 
 class GrokPriceReply(BaseModel):
     """The structured reply Grok is asked for (its JSON schema is sent with the request)."""
 
     agreed_price: float | None = Field(
-        description="Final price both sides agreed for the job, in US dollars; null if none.",
+        description=(
+            "Final price both sides agreed for the job, in US dollars; null if none, or if the "
+            "provider never answered the assistant's question to confirm it."
+        ),
         ge=0,
     )
     first_quote: float | None = Field(
-        description="First total price the provider named for the job; null if none.",
+        description=(
+            "The provider's first price for the job itself: never a number said before the job "
+            "was described, an address, a count, a year, a time, a size, or the assistant's "
+            "budget or counter; null if none."
+        ),
         ge=0,
     )
     conditions: str | None = Field(
-        description="Conditions attached to the agreed price, as said; null if none.",
+        description="Conditions of the agreed price, short clauses in the provider's words.",
+    )
+    agreed_price_confidence: Level | None = Field(
+        default=None, description="How sure the agreed price is; null when it is null."
+    )
+    first_quote_confidence: Level | None = Field(
+        default=None, description="How sure the first quote is; null when it is null."
+    )
+    notes: list[str] = Field(
+        default_factory=list, description="Why a figure is not sure, or why there is none."
     )
 
 
@@ -111,14 +143,16 @@ class GrokPriceExtractor:
         try:
             reply = await self._ask(turns)
         except Exception as error:  # any failure: the offline reading still gives an answer
-            reason = _describe(error, self._timeout)
+            reason = describe_failure(error, self._timeout)
             logger.warning("price extraction fell back offline: %s", reason)
             result = await self._fallback.extract(turns)
             return result.model_copy(update={"source": "offline", "fallback_reason": reason})
+        offline = await self._fallback.extract(turns)
         return PriceResult(
             agreed_price=reply.agreed_price,
             first_quote=reply.first_quote,
             conditions=(reply.conditions or "").strip() or None,
+            confidence=_confidence(reply, offline),
             source="grok",
         )
 
@@ -128,18 +162,35 @@ class GrokPriceExtractor:
         )
 
 
-def _describe(error: BaseException, timeout: float) -> str:
-    """One line saying why Grok gave no usable answer."""
-    if isinstance(error, grpc.aio.AioRpcError):
-        if error.code() is grpc.StatusCode.DEADLINE_EXCEEDED:
-            text = f"grok timed out after {timeout:g}s"
-        else:
-            text = f"grok error {error.code().name}: {error.details() or 'no details'}"
-    elif isinstance(error, ValidationError):
-        first = error.errors()[0]
-        text = f"grok reply malformed: {first.get('msg', 'does not match the schema')}"
-    elif isinstance(error, TimeoutError):
-        text = f"grok timed out after {timeout:g}s"
-    else:
-        text = f"grok failed: {type(error).__name__}: {error}"
-    return " ".join(text.split())[:300]
+_RANK: dict[str, int] = {"low": 0, "medium": 1, "high": 2}
+
+
+def _lower(first: Level | None, second: Level | None) -> Level | None:
+    if first is None or second is None:
+        return first or second
+    return first if _RANK[first] <= _RANK[second] else second
+
+
+def _confidence(reply: GrokPriceReply, offline: PriceResult) -> PriceConfidence:
+    """Grok's own confidence, checked against the offline reading of the same call: where they
+    disagree on a figure, it is at most `medium`, and a note says what the other read."""
+    notes = [note.strip() for note in reply.notes if note.strip()]
+    agreed = reply.agreed_price_confidence or ("high" if reply.agreed_price is not None else None)
+    quote = reply.first_quote_confidence or ("high" if reply.first_quote is not None else None)
+    if reply.agreed_price != offline.agreed_price:
+        agreed = _lower(agreed, "medium")
+        notes.append(f"the offline reader heard agreed {_plain(offline.agreed_price)}")
+    if reply.first_quote != offline.first_quote:
+        quote = _lower(quote, "medium")
+        notes.append(f"the offline reader heard first quote {_plain(offline.first_quote)}")
+    first, agreed_price = reply.first_quote, reply.agreed_price
+    if first is not None and agreed_price is not None and first < agreed_price:
+        quote = "low"
+        notes.append("first quote below the agreed price")
+    return PriceConfidence(agreed_price=agreed, first_quote=quote, notes=notes)
+
+
+def _plain(value: float | None) -> str:
+    if value is None:
+        return "none"
+    return f"${value:,.0f}" if value == int(value) else f"${value:,.2f}"

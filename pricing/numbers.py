@@ -10,6 +10,7 @@ them, in any of the forms a price is said in:
   `fourteen fifty` (1,450), and, when the first group is 20 or more, dollars and cents:
   `eighty nine fifty` (89.50) — or hundreds (`thirty two fifty`, 3,250), which the reader
   decides against the price under discussion;
+* `three and a half` (350), `two and a quarter` (225), `six bills` (600): hundreds unsaid;
 * `a buck fifty` (150), `a buck and a quarter` (125): for a service job nobody quotes $1.50,
   so `buck` here is slang for a hundred; `a hundred and a quarter` is 125 too.
 
@@ -22,6 +23,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from typing import Literal
+
+from shared.words import word_set
 
 UNITS = {
     "one": 1,
@@ -65,40 +68,10 @@ DIGIT_WORDS = {"zero", "oh", *UNITS}
 _SCALES = {"hundred", "thousand", "grand"}
 
 #: "one" after these is a pronoun ("an easy one", "the other one"), not a number.
-_PRONOUN_ONE_BEFORE = {
-    "easy",
-    "quick",
-    "simple",
-    "big",
-    "small",
-    "little",
-    "good",
-    "bad",
-    "new",
-    "old",
-    "other",
-    "this",
-    "that",
-    "which",
-    "each",
-    "every",
-    "another",
-    "same",
-    "last",
-    "next",
-    "only",
-    "right",
-    "wrong",
-    "nice",
-    "tough",
-    "hard",
-    "cheap",
-    "standard",
-    "basic",
-    "no",
-    "any",
-    "the",
-}
+_PRONOUN_ONE_BEFORE = word_set(
+    "easy quick simple big small little good bad new old other this that which each every "
+    "another same last next only right wrong nice tough hard cheap standard basic no any the"
+)
 
 _TOKEN = re.compile(
     r"\d{1,2}:\d{2}"  # a clock time
@@ -194,6 +167,9 @@ def _is_pronoun_one(tokens: list[str], i: int) -> bool:
     if before in ("a", "an"):
         # "a one fifty quote" is rare; "a one" before a noun is "a single"
         return _small(tokens, i + 1) is None
+    # "the right one", "no one" are pronouns; "right, one eighty", "no, one ninety" are prices
+    if before in ("right", "no") and _second_group(tokens, i + 1) is not None:
+        return False
     return before in _PRONOUN_ONE_BEFORE
 
 
@@ -345,6 +321,18 @@ def _amount_at(tokens: list[str], i: int) -> Amount | None:
     if cardinal is None:
         return None
     value, end, head = cardinal
+    # "three and a half", "two and a quarter": hundreds left unsaid (350, 225); "six bills" is
+    # 600. Nobody prices a job at $3.50, and "two and a half hours" is told by the word after.
+    if head is not None and 1 <= head <= 9:
+        if tokens[end : end + 3] in (["and", "a", "quarter"], ["and", "a", "half"]):
+            after = tokens[end + 3] if end + 3 < n else ""
+            if after not in _SCALES:
+                extra = 25 if tokens[end + 2] == "quarter" else 50
+                return _with_markers(
+                    tokens, i, end + 3, head * 100 + extra, False, "cardinal", None, None
+                )
+        if end < n and tokens[end] in ("bills", "hundo"):
+            return _with_markers(tokens, i, end + 1, head * 100, True, "cardinal", None, None)
     # The spoken shorthand: a small number followed by a two-digit group.
     if head is not None and 1 <= head <= 99:
         tail = _second_group(tokens, end)

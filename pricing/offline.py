@@ -2,100 +2,51 @@
 
 It follows the negotiation turn by turn, as a person reading the transcript would:
 
-* a provider's price is an *offer*; the agent accepting it makes it the deal;
+* nothing the provider says before the agent has described the job is a price (a greeting
+  misheard as "eight hundred", a ticket number, "been here 32 years");
+* a provider's price is an *offer*; the agent accepting it in a statement ("Okay, $200.",
+  "$220 works") makes it the deal; asking it back ("so $140, right?") is a question that
+  needs the provider's yes, and a question never answered is no deal;
 * the agent's price (a counter-offer, a budget) is a *proposal*; it is the deal only if the
   provider accepts it ("yeah, I can do one fifty");
-* a later offer replaces an earlier one, even after a deal (the deal is then reopened);
-* an offer turned down, a decision put off ("let me think about it", "I'll call you back") or
-  a provider declining the job leaves no deal;
-* hourly rates, ranges, trip and diagnostic fees are not a job price unless a total is agreed;
-* the agent's own closing lines are the last word: "I need to think about it and will call you
-  back" ends the call without a deal; "I will reach out to you again shortly" accepts the offer
-  on the table if nothing was accepted in so many words.
+* a later offer replaces an earlier one, even after a deal; a yes taken back in the same
+  breath ("yeah one fifty fine, oh wait, I'm booked out") is no yes;
+* an offer turned down, a decision put off ("let me think about it", "I'll pass that along")
+  or a provider declining the job leaves no deal;
+* hourly rates, ranges, trip and permit fees are not a job price unless a total is agreed; a
+  mandatory fee the agent accepts with the job ("so $190 total with the trip charge") is part
+  of the deal; a diagnostic or inspection fee is the job's price when that is the job;
+* numbers the agent said that are not money (an address, the year the house was built) are not
+  prices when the provider reads them back;
+* the agent's closing is the last word: "I need to think about it" ends without a deal; "I'll
+  reach out shortly" accepts the offer on the table if nothing was accepted in so many words.
 
-The first offer the provider made is kept as the first quote.
+The provider's first price for the job is the first quote (of the item booked, when several
+were priced). How sure the reading is travels with it (`pricing.confidence`).
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
-
+from pricing import cues
 from pricing.base import PriceResult
-from pricing.reading import Kind, Mention, Reading, read_turn
+from pricing.conditions import repeated, tidy
+from pricing.confidence import assess
+from pricing.dialogue import Deal, Negotiation, describes_job, opens_call, pick_item, retracted
+from pricing.mentions import (
+    MONEY_WORDS,
+    fees_as_job,
+    on_table_not_fees,
+    reference,
+    resolve,
+    said_as_dollars,
+    sum_of_parts,
+    takes_back,
+    travel,
+    without_alternatives,
+    without_components,
+)
+from pricing.reading import Kind, Mention, Reading, _has, read_turn
 from shared.models import TranscriptTurn
-
-
-@dataclass
-class _Deal:
-    """A price and the conditions said with it."""
-
-    value: float
-    conditions: list[str] = field(default_factory=list)
-
-
-@dataclass
-class _Negotiation:
-    """The state of the negotiation after each turn."""
-
-    offer: _Deal | None = None  # the provider's offer on the table
-    open_offers: dict[float, list[str]] = field(default_factory=dict)  # options said with it
-    offer_turned_down: bool = False  # the agent said no to it ("that's too much for us")
-    proposal: _Deal | None = None  # the agent's proposal awaiting an answer
-    agreed: _Deal | None = None
-    first_quote: float | None = None
-    no_deal: bool = False  # the call was left without a deal (put off, declined)
-
-    def agree(self, deal: _Deal) -> None:
-        self.agreed = _Deal(deal.value, list(deal.conditions))
-        self.proposal = None
-        self.no_deal = False
-
-
-def _resolve(reading: Reading, reference: float | None) -> list[Mention]:
-    """The turn's job totals, read against the price under discussion (`reference`).
-
-    "Fifty off" becomes the price it leaves; "six even" becomes 600 when the talk is of six
-    hundred or so. A price said earlier in the same turn is the reference for what follows it
-    ("$140, but we have a $20 off coupon").
-    """
-    prices: list[Mention] = []
-    for mention in reading.mentions:
-        if mention.kind is Kind.DISCOUNT and reference is not None:
-            mention.value = round(reference - mention.value, 2)
-            mention.kind = Kind.TOTAL
-        elif mention.amount.alternative is not None and reference is not None:
-            # "thirty two fifty" in a talk about $3,000 is 3,250, not $32.50
-            if _closer(mention.amount.alternative, mention.value, reference):
-                mention.value = mention.amount.alternative
-        elif mention.kind is Kind.SHORT:
-            hundreds = mention.value * 100
-            if reference is not None and 0.5 <= hundreds / reference <= 1.5:
-                mention.value = hundreds
-                mention.kind = Kind.TOTAL
-        if mention.kind is Kind.TOTAL and not mention.negated and mention.value > 0:
-            prices.append(mention)
-            reference = mention.value
-    return prices
-
-
-def _closer(candidate: float, current: float, reference: float) -> bool:
-    """Whether `candidate` is nearer `reference` than `current`, as a ratio."""
-    return abs(math.log(candidate / reference)) < abs(math.log(current / reference))
-
-
-def _reference(state: _Negotiation) -> float | None:
-    """The price under discussion: the offer on the table, else the agent's proposal."""
-    if state.offer is not None:
-        return state.offer.value
-    return state.proposal.value if state.proposal else None
-
-
-def _without_alternatives(prices: list[Mention], settled: float | None) -> list[Mention]:
-    """Drop "and $210 if the flange is cracked" when the turn restates the settled price."""
-    if settled is None or not any(m.value == settled and not m.conditional for m in prices):
-        return prices
-    return [m for m in prices if not m.conditional]
 
 
 class OfflinePriceExtractor:
@@ -107,49 +58,96 @@ class OfflinePriceExtractor:
 
     def read(self, turns: list[TranscriptTurn]) -> PriceResult:
         """The synchronous reading behind `extract` (for scripts and the evaluation)."""
-        state = _Negotiation()
+        state = Negotiation()
+        agent = [turn.text for turn in turns if turn.role == "assistant"]
+        # A fragment, without the call's opening, is read from its start; a call in which the
+        # agent never says what the job is, from the agent's first word.
+        state.described = not any(opens_call(text) for text in agent)
+        state.greeting_only = not any(describes_job(text) for text in agent)
         for turn in turns:
-            reading = read_turn(turn.role, turn.text)
             if turn.role == "user":
-                self._provider_turn(state, reading)
+                self._provider_turn(state, turn.text)
             else:
-                self._agent_turn(state, reading)
+                self._agent_turn(state, turn.text)
         agreed = None if state.no_deal else state.agreed
-        conditions = "; ".join(dict.fromkeys(agreed.conditions)) if agreed else None
+        confidence = assess(state, agreed)
+        conditions = "; ".join(tidy(agreed.conditions)) if agreed else None
         return PriceResult(
             agreed_price=agreed.value if agreed else None,
             first_quote=state.first_quote,
             conditions=conditions or None,
+            confidence=confidence,
             source="offline",
         )
 
     # The provider's side: offers, and answers to the agent's proposals.
-    def _provider_turn(self, state: _Negotiation, reading: Reading) -> None:
+    def _provider_turn(self, state: Negotiation, text: str) -> None:
+        if not state.described:
+            return  # a greeting: nothing said before the job is described is its price
+        reading = read_turn("user", retracted(text))
         if reading.decline:
             state.agreed = state.proposal = state.offer = None
             state.open_offers = {}
+            state.confirming = None
             state.no_deal = True
             return
-        prices = _resolve(reading, _reference(state))
+        if state.job_is_fee:
+            fees_as_job(reading)
+        for mention in reading.mentions:
+            heard = {mention.value, mention.amount.alternative}
+            if heard & state.agent_numbers and not said_as_dollars(mention, reading.tokens):
+                mention.kind = Kind.PART  # read back: "twenty two oh seven north halsted"
+        on_table_not_fees(state, reading, {})
+        prices = without_components(resolve(reading, reference(state)), reading.tokens)
+        state.heard(prices, reading)
+        if state.confirming is not None and self._answer(state, reading, prices):
+            return
         settled = state.agreed.value if state.agreed else None
-        prices = _without_alternatives(prices, settled)
+        prices = without_alternatives(prices, settled)
         proposal = state.proposal
         new = [
             m
             for m in prices
             if (proposal is None or m.value != proposal.value) and m.value != settled
         ]
+        if state.offer is not None and new:
+            # "cut it in half, so twenty five": far below the job's price, it is a fee
+            state.extras += [m.value for m in new if m.value < 0.4 * state.offer.value]
+            new = [m for m in new if m.value >= 0.4 * state.offer.value]
+        if not prices and state.offer is None:
+            fees = [m for m in reading.mentions if m.kind is Kind.FEE and not travel(m, reading)]
+            state.lone_fee = fees[0].value if len(fees) == 1 else state.lone_fee
         if new:
-            # A counter-offer, a first quote, or a changed price after a deal.
-            last = new[-1]
-            state.offer = _Deal(last.value, reading.conditions)
-            state.open_offers = {m.value: reading.conditions for m in new}
+            # A counter-offer, a first quote, or a changed price after a deal; "ninety to free
+            # it up, if it's dead a new one is two sixty": the firm price is the offer.
+            last = ([m for m in new if not m.conditional] or new)[-1]
+            # the same price said again keeps the terms it was first said with
+            kept = state.offer.conditions if state.offer and state.offer.value == last.value else []
+            state.offer = Deal(last.value, kept + reading.conditions)
+            state.open_offers = {
+                m.value: state.offer.conditions if m is last else reading.conditions for m in new
+            }
             state.offer_turned_down = False
+            state.waiting = False
+            state.parts = [m.value for m in new] if len(new) > 1 else []
+            state.parts_are_first = state.first_quote is None
             if state.first_quote is None:
                 state.first_quote = new[0].value
+                items = [m for m in new if not m.derived]
+                state.items = (
+                    [(m.value, state.item_words(reading, m)) for m in items]
+                    if len(items) > 1
+                    else []
+                )
             if state.agreed is not None:
                 state.agreed = None  # reopened: the new price needs the agent's yes
             state.proposal = None
+            state.confirming = None
+            return
+        if state.agreed is not None and takes_back(text, reading):
+            # "actually no, sorry, my boss says no": the provider's yes is withdrawn
+            state.agreed = state.proposal = None
+            state.offer_turned_down = True
             return
         if state.agreed is not None:
             # After the deal: a condition added ("if the flange is cracked it's $60 more").
@@ -158,51 +156,133 @@ class OfflinePriceExtractor:
             )
             return
         if proposal is None:
+            if reading.defer:
+                state.waiting = True
             return
         affirmed = any(m.value == proposal.value for m in prices)
         if reading.hedge or reading.defer:
-            return  # "might work, no promises", "let me think about it": not a yes
+            state.waiting = True
+            return  # "might work, no promises", "let me check with the boss": not a yes
         if affirmed or (reading.accept_weak and not reading.negative):
-            state.agree(_Deal(proposal.value, proposal.conditions + reading.conditions))
+            state.agree(Deal(proposal.value, proposal.conditions + reading.conditions))
         elif reading.negative:
             state.proposal = None  # turned down: the provider's own offer stands
 
-    # The agent's side: accepting, proposing, turning down, closing.
-    def _agent_turn(self, state: _Negotiation, reading: Reading) -> None:
-        if (
-            reading.closing_no_deal
-            or reading.deliberate
-            or (reading.defer and not reading.accept_strong)
-        ):
-            state.agreed = None
+    @staticmethod
+    def _answer(state: Negotiation, reading: Reading, prices: list[Mention]) -> bool:
+        """The provider's answer to the agent's question to confirm; True when it is dealt
+        with. "Sorry, what was that?" or talk of something else leaves it unanswered."""
+        value = state.confirming
+        named = [m.value for m in prices]
+        yes = (reading.accept_weak and not reading.negative) or value in named
+        if yes and all(v == value for v in named):
+            deal = state.proposal or Deal(value or 0)
+            state.agree(Deal(deal.value, deal.conditions + reading.conditions))
+            state.confirming = None
+            state.confirmed = True
+            return True
+        if named:
+            state.confirming = None  # a new price: read as a counter-offer
+            return False
+        if reading.negative and not reading.unheard:
+            state.confirming = None
             state.proposal = None
-            state.no_deal = True
-            return
-        prices = _resolve(reading, _reference(state))
-        settled = state.agreed.value if state.agreed else None
-        prices = _without_alternatives(prices, settled)
-        on_table = state.open_offers if state.offer else {}
-        new = [m for m in prices if m.value not in on_table and m.value != settled]
+        return True
 
+    # The agent's side: accepting, proposing, asking to confirm, turning down, closing.
+    def _agent_turn(self, state: Negotiation, text: str) -> None:
+        reading = read_turn("assistant", text)
+        if not state.described:
+            if not (describes_job(text) or state.greeting_only):
+                return
+            state.described = True
+            state.job_is_fee = _has(reading.tokens, cues.FEE_IS_JOB)
+        if state.job_is_fee:
+            fees_as_job(reading)
+        totals = state.totals()
+        on_table_not_fees(state, reading, totals)
+        if state.items:
+            pick = pick_item(state.items, reading)
+            if pick is not None:
+                state.first_quote = pick
+            state.items = []
+        if reading.closing_no_deal or reading.deliberate:
+            self._no_deal(state)
+            return
+        if reading.defer and not reading.accept_strong and state.agreed is None:
+            self._no_deal(state)
+            return
+        prices = resolve(reading, reference(state))
+        settled = state.agreed.value if state.agreed else None
+        prices = without_alternatives(prices, settled)
+        on_table = dict(state.open_offers) if state.offer else {}
+        money_words = bool(MONEY_WORDS & set(reading.tokens))
+        kept = []
+        for m in prices:
+            known = m.value in on_table or m.value in totals or m.value == settled
+            if known or m.amount.marked or m.proposal or money_words:
+                kept.append(m)
+            else:
+                state.agent_numbers.add(m.value)  # "It's 2207 North Halsted."
+        for amount_value in reading.unpriced:
+            state.agent_numbers.add(amount_value)
+        prices = kept
+        state.count(prices)
+        new = [m for m in prices if m.value not in on_table and m.value not in totals]
+        new = [m for m in new if m.value != settled]
+
+        sum_of_parts(state, prices, on_table)
+        asked = [m for m in prices if m.question and (m.value in on_table or m.value in totals)]
+        if asked and state.agreed is None:
+            # "So we're agreed on $260?": the provider's yes makes it the deal
+            value = asked[-1].value
+            state.confirming = value
+            # the terms are the provider's, as first said; the agent only asks them back
+            state.proposal = Deal(value, on_table.get(value, []) + totals.get(value, []))
+            return
+        named = [
+            m
+            for m in prices
+            if not m.question and (m.value in on_table or m.value in totals) and not m.negated
+        ]
+        # "$175 it is. That's under our $200 budget.": a budget said with a yes is no counter
+        proposing = any(m.proposal and (m.question or not reading.accept_strong) for m in new)
+        if named and not proposing and (not reading.negative or reading.accept_strong):
+            sums = [m for m in named if m.value in totals and m.value not in on_table]
+            value = (sums or named)[-1].value
+            if settled != value:
+                state.confirming = None
+                terms = on_table.get(value, state.offer_conditions()) + totals.get(value, [])
+                state.agree(Deal(value, terms + repeated(state.said_conditions, reading.tokens)))
+            return
         accepted = False
-        # With a deal already made, "perfect, one fifty it is" confirms it: it does not take
-        # up an older offer still on the table.
-        if state.offer is not None and reading.accept_strong and state.agreed is None:
-            named = [m for m in prices if m.value in on_table]
-            if named:
-                value = named[-1].value
-                self._accept_offer(state, _Deal(value, on_table[value]))
-                accepted = True
-            elif not any(m.proposal for m in new) and not any(
-                m.clause in reading.accept_clauses for m in new
-            ):
-                self._accept_offer(state, state.offer)
-                accepted = True
+        if (
+            state.offer is not None
+            and reading.accept_strong
+            and state.agreed is None
+            and not state.waiting
+            # "Next week works. $150.": a yes to another price than the offer ("more than the
+            # $100 they had in mind" only compares)
+            and not [
+                m for m in new if "than" not in reading.tokens[m.amount.start - 3 : m.amount.start]
+            ]
+        ):
+            terms = repeated(state.said_conditions, reading.tokens)
+            state.agree(Deal(state.offer.value, state.offer.conditions + terms))
+            accepted = True
         if not accepted and new:
             proposed = [m for m in new if m.proposal] or new
+            fee = state.lone_fee
+            if state.offer is None and fee is not None and 0.5 * fee <= proposed[-1].value < fee:
+                # the only price named was a service visit, and the agent bargains on it: it
+                # is the job's price ("radon testing is a one forty nine service visit")
+                state.offer = Deal(fee)
+                state.open_offers = {fee: []}
+                state.first_quote = state.first_quote or fee
             # "so $150, or $210 if the flange is cracked?": the firm figure is the proposal
             firm = [m for m in proposed if not m.conditional] or proposed
-            state.proposal = _Deal(firm[-1].value, reading.conditions)
+            state.proposal = Deal(firm[-1].value, reading.conditions)
+            state.confirming = None
         elif not accepted and reading.negative and state.offer is not None:
             state.offer_turned_down = True
         if (
@@ -210,12 +290,15 @@ class OfflinePriceExtractor:
             and state.agreed is None
             and state.offer is not None
             and state.proposal is None
+            and state.confirming is None
+            and not state.waiting
             and not state.offer_turned_down
         ):
-            self._accept_offer(state, state.offer)
+            state.agree(state.offer, by_closing=True)
 
     @staticmethod
-    def _accept_offer(state: _Negotiation, offer: _Deal) -> None:
-        if state.agreed is not None and state.agreed.value == offer.value:
-            return
-        state.agree(offer)
+    def _no_deal(state: Negotiation) -> None:
+        state.agreed = None
+        state.proposal = None
+        state.confirming = None
+        state.no_deal = True

@@ -15,9 +15,12 @@ import itertools
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from pricing import cues
 from pricing import vocabulary as v
-from pricing.numbers import UNITS, Amount, find_amounts, tokenize
-from shared.closings import AGREED_CUE, NO_AGREEMENT_CUE, NO_AGREEMENT_ENDS
+from pricing.conditions import conditions_in
+from pricing.money_words import is_money
+from pricing.numbers import Amount, find_amounts, tokenize
+from pricing.questions import asked_back, is_cut_off, sentence_start
 
 
 class Kind(StrEnum):
@@ -45,6 +48,8 @@ class Mention:
     negated: bool = False  # "I can't do one twenty", "two hundred's too low"
     conditional: bool = False  # said under an "if": "two fifty if I come this afternoon"
     proposal: bool = False  # said as a proposal: a question, "could you", "my budget is"
+    question: bool = False  # asked to confirm ("so $140, right?"), or cut off mid-sentence
+    derived: bool = False  # worked out from the words around it ("$20 off" that price)
 
 
 @dataclass
@@ -65,16 +70,14 @@ class Reading:
     decline: bool = False
     closing_agreed: bool = False
     closing_no_deal: bool = False
+    unheard: bool = False  # "sorry, what was that?", "hello?", "gotta go": no answer given
+    cut_off: bool = False  # the turn stops mid-sentence ("and that includes the—")
     conditions: list[str] = field(default_factory=list)
+    unpriced: list[float] = field(default_factory=list)  # numbers said that are not money
 
 
-def _find(tokens: list[str], phrase: tuple[str, ...]) -> list[int]:
-    size = len(phrase)
-    return [i for i in range(len(tokens) - size + 1) if tuple(tokens[i : i + size]) == phrase]
-
-
-def _has(tokens: list[str], phrases: list[tuple[str, ...]]) -> bool:
-    return any(_find(tokens, phrase) for phrase in phrases)
+_find = v.find
+_has = v.has
 
 
 def _clauses(tokens: list[str]) -> list[int]:
@@ -120,55 +123,6 @@ def _strip_idioms(tokens: list[str]) -> list[str]:
     return out
 
 
-def _is_money(amount: Amount, tokens: list[str]) -> bool:
-    """Whether a number is said as money, from the words around it."""
-    if amount.shape in ("clock", "digit_run"):
-        return False
-    before = tokens[amount.start - 1] if amount.start > 0 else ""
-    after = tokens[amount.end] if amount.end < len(tokens) else ""
-    after2 = tokens[amount.end + 1] if amount.end + 1 < len(tokens) else ""
-    value = amount.value
-    if not amount.marked:
-        if after in v.NOT_MONEY_AFTER or after in v.STREET or after2 in v.STREET:
-            return False
-        if before in v.NOT_MONEY_BEFORE or before == "#":
-            return False
-        if after == "by" or (before == "by" and _is_number(tokens, amount.start - 2)):
-            return False  # "36 by 48": a size
-        if amount.shape == "digits" and (value >= 10000 or len(str(int(value))) >= 7):
-            return False  # zip codes and phone numbers are said without "$"
-        # "since 1999", "installed in 2012", or a bare "2012" echoed back: a year, unless it
-        # is said where a price is said ("it's 2000 for the job").
-        year_like = 1900 <= value <= 2035 and value == int(value)
-        if year_like and (
-            before in v.YEAR_BEFORE or (amount.shape == "digits" and before not in v.PRICE_BEFORE)
-        ):
-            return False
-        if before in v.TIME_BEFORE and _time_shaped(amount):
-            window = set(tokens[max(0, amount.start - 5) : amount.start - 1])
-            if window & v.TIME_CONTEXT or after in v.TIME_AFTER:
-                return False
-    return 1 <= value <= 100_000
-
-
-def _is_number(tokens: list[str], index: int) -> bool:
-    if index < 0:
-        return False
-    word = tokens[index]
-    return word[:1].isdigit() or word in UNITS or word in ("hundred", "thousand")
-
-
-def _time_shaped(amount: Amount) -> bool:
-    """`two`, `two thirty`, `ten oh five`: what a clock time sounds like."""
-    if amount.shape == "pair":
-        return amount.head is not None and 1 <= amount.head <= 12 and (amount.tail or 0) < 60
-    if amount.shape == "cardinal":
-        return amount.head is not None and 1 <= amount.head <= 12
-    if amount.shape == "digits":
-        return 1 <= amount.value <= 12
-    return False
-
-
 def _nearest(mentions: list[Mention], index: int, clause: int, reach: int) -> Mention | None:
     """The mention in `clause` nearest to token `index`, within `reach` tokens."""
     best: tuple[int, Mention] | None = None
@@ -189,6 +143,7 @@ def _nearest(mentions: list[Mention], index: int, clause: int, reach: int) -> Me
 def read_turn(role: str, text: str) -> Reading:
     """Read one turn of a call (`role` is `assistant` for our agent, `user` for the provider)."""
     tokens = tokenize(text)
+    cut_off = is_cut_off(text)
     plain = _strip_idioms(tokens)
     clause_of = _clauses(tokens)
     words = [t for t in tokens if t not in ".,;:!?"]
@@ -201,7 +156,9 @@ def read_turn(role: str, text: str) -> Reading:
         value = amount.value
         if amount.start in scaled:
             value = amount.value * 100  # "two to four hundred"
-        elif not _is_money(amount, tokens):
+        elif not is_money(amount, tokens):
+            if amount.value > 0:
+                reading.unpriced.append(amount.value)
             continue
         elif amount.value < 20 and not _is_discount(amount, tokens):
             # "two", "ten": counts and times when said bare; but "six even" or "call it
@@ -217,26 +174,35 @@ def read_turn(role: str, text: str) -> Reading:
         mention.negated = _negated(mention, plain, clause_of)
         mention.conditional = _conditional(mention, tokens, clause_of)
         mention.proposal = _proposal(mention, tokens, clause_of)
+        mention.question = asked_back(tokens, mention.amount.start, mention.amount.end, cut_off)
     _tag_by_cue(reading, v.FEE_CUES, Kind.FEE, reach=5)
-    _tag_by_cue(reading, v.PART_CUES, Kind.PART, reach=3)
+    _tag_by_cue(reading, v.PART_CUES, Kind.PART, reach=4)
+    _tag_addons(reading)
     _fees_covering_the_job(reading)
 
     joined = " ".join(words)
-    reading.closing_agreed = AGREED_CUE in joined
-    reading.closing_no_deal = NO_AGREEMENT_CUE in joined and any(
-        end in joined for end in NO_AGREEMENT_ENDS
+    reading.cut_off = cut_off
+    reading.unheard = _has(tokens, cues.UNHEARD)
+    reading.closing_agreed = _has(tokens, cues.CLOSING_AGREED)
+    reading.closing_no_deal = "think about it" in joined and (
+        "call you back" in joined or "get back to you" in joined
     )
     reading.accept_strong = _has(tokens, v.STRONG_ACCEPT)
     reading.accept_weak = reading.accept_strong or _has(tokens, v.WEAK_ACCEPT)
     reading.accept_clauses = {
         clause_of[i] for phrase in v.STRONG_ACCEPT for i in _find(tokens, phrase)
     }
+    for mention in reading.mentions:
+        # "so one eighty", with no yes in the turn, is said back to be confirmed
+        if not reading.accept_weak and sentence_start(tokens, mention.amount.start) == "so":
+            mention.question = True
     reading.negative = _has(plain, v.NEGATIVE)
     reading.hedge = _has(plain, v.HEDGES)
     reading.deliberate = _has(tokens, v.DELIBERATE)
     reading.defer = reading.deliberate or _has(tokens, v.DEFER)
     reading.decline = role == "user" and _has(tokens, v.DECLINE)
-    reading.conditions = _conditions(tokens, clause_of, reading.mentions)
+    spans = [(m.amount.start, m.amount.end) for m in reading.mentions]
+    reading.conditions = conditions_in(tokens, spans)
     return reading
 
 
@@ -252,7 +218,7 @@ def _ranges(amounts: list[Amount], tokens: list[str]) -> tuple[set[int], set[int
             between == ["and"] and before == "between"
         )
         short = first.value < 10 and second.value >= 100 and first.shape == "cardinal"
-        if joined and (first.value < second.value or short) and _is_money(second, tokens):
+        if joined and (first.value < second.value or short) and is_money(second, tokens):
             ends |= {first.start, second.start}
             if short:
                 scaled.add(first.start)
@@ -264,7 +230,7 @@ def _ranges(amounts: list[Amount], tokens: list[str]) -> tuple[set[int], set[int
         and tokens[a.start - 2] in v.RANGE_LEADS
         and tokens[a.start - 1] == "be"
         and a.value >= 20
-        and _is_money(a, tokens)
+        and is_money(a, tokens)
     ]
     if len(leads) >= 2:
         ends |= {a.start for a in leads}
@@ -343,12 +309,27 @@ def _proposal(mention: Mention, tokens: list[str], clause_of: list[int]) -> bool
     return stop < len(rest) and rest[stop] == "?"
 
 
+def _tag_addons(reading: Reading) -> None:
+    """A price said after "plus" and a job price ("$2,400, plus the city permit, which is
+    $150") is added on top, not a second offer."""
+    for previous, mention in itertools.pairwise(reading.mentions):
+        between = reading.tokens[previous.amount.end : mention.amount.start]
+        if previous.kind is Kind.TOTAL and mention.kind is Kind.TOTAL and "plus" in between:
+            mention.kind = Kind.ADDON
+
+
 def _tag_by_cue(reading: Reading, cues: list[tuple[str, ...]], kind: Kind, reach: int) -> None:
     """Give `kind` to the job total nearest each cue ("trip charge", "alone")."""
     for phrase in cues:
         for index in _find(reading.tokens, phrase):
             clause = reading.clause_of[index]
-            totals = [m for m in reading.mentions if m.kind is Kind.TOTAL]
+            # "so $190 total with the trip charge" is the whole price, fee included
+            totals = [
+                m
+                for m in reading.mentions
+                if m.kind is Kind.TOTAL
+                and "total" not in reading.tokens[m.amount.end : m.amount.end + 2]
+            ]
             mention = _nearest(totals, index, clause, reach)
             if mention is not None:
                 mention.kind = kind
@@ -362,34 +343,6 @@ def _fees_covering_the_job(reading: Reading) -> None:
         clauses = {mention.clause, mention.clause + 1, mention.clause + 2}
         nearby = [t for t, c in zip(reading.tokens, reading.clause_of, strict=True) if c in clauses]
         others = [m for m in reading.mentions if m is not mention and m.clause in clauses]
-        if _has(nearby, v.COVERAGE) and not others:
+        alone = len(reading.mentions) == 1
+        if (_has(nearby, v.COVERAGE) and not others) or (_has(nearby, v.COVERAGE_TIME) and alone):
             mention.kind = Kind.TOTAL
-
-
-def _conditions(tokens: list[str], clause_of: list[int], mentions: list[Mention]) -> list[str]:
-    """The conditions said in a turn: "if I come this afternoon", "plus parts", "for cash"."""
-    found: list[str] = []
-    in_mention = {i for m in mentions for i in range(m.amount.start, m.amount.end)}
-    for phrase in v.CONDITION_LEADS:
-        for start in _find(tokens, phrase):
-            if start > 0 and tuple(tokens[start - 1 : start + 1]) == ("only", "if"):
-                continue  # said with "only": the "only if" lead has it
-            end = start + len(phrase)
-            while (
-                end < len(tokens)
-                and end - start < 14
-                and tokens[end] not in ".,;:!?"
-                and end not in in_mention
-                and not (tokens[end] in v.SUBJECTS and end > start + len(phrase))
-                and tokens[end] not in v.CLAUSE_WORDS
-            ):
-                end += 1
-            words = tokens[start:end]
-            # "if you can do it for two hundred" is the proposal itself, not a condition on it
-            if len(words) > len(phrase) and end not in in_mention:
-                found.append(" ".join(words))
-    for phrase in v.CONDITION_PHRASES:
-        if _find(tokens, phrase):
-            found.append(" ".join(phrase))
-    found = [f for f in found if not any(f != g and f in g for g in found)]
-    return list(dict.fromkeys(found))

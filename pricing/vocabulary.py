@@ -15,6 +15,17 @@ def phrases(*texts: str) -> list[tuple[str, ...]]:
     return [tuple(text.split()) for text in texts]
 
 
+def find(tokens: list[str], phrase: tuple[str, ...]) -> list[int]:
+    """Where `phrase` starts in `tokens`."""
+    size = len(phrase)
+    return [i for i in range(len(tokens) - size + 1) if tuple(tokens[i : i + size]) == phrase]
+
+
+def has(tokens: list[str], phrases: list[tuple[str, ...]]) -> bool:
+    """Whether any of `phrases` is in `tokens`."""
+    return any(find(tokens, phrase) for phrase in phrases)
+
+
 #: "no problem" is a yes: these are taken out before looking for negations.
 POSITIVE_IDIOMS = phrases(
     "no problem",
@@ -27,6 +38,9 @@ POSITIVE_IDIOMS = phrases(
     "no big deal",
     "not a big deal",
     "no need to",
+    "with no",
+    "no extra",
+    "no additional",
 )
 STRONG_ACCEPT = phrases(
     "works",
@@ -121,6 +135,9 @@ NEGATIVE = [
         "unfortunately",
         "more than",
         "no way",
+        "higher than",
+        "steep",
+        "pricey",
     ),
 ]
 #: After a negator, these make the number a floor or a ceiling, said in the affirmative:
@@ -160,6 +177,7 @@ AFTER_NEGATIVE = phrases(
     "just won't",
 )
 HEDGES = phrases(
+    "hmm",
     "might",
     "maybe",
     "possibly",
@@ -172,13 +190,32 @@ HEDGES = phrases(
 DELIBERATE = phrases(
     "think about it",
     "think it over",
-    "talk to",
-    "talk with",
+    # "talk to the homeowner", not "talk to you soon"
+    "talk to the",
+    "talk to them",
+    "talk to my",
+    "talk to her",
+    "talk to him",
+    "talk with the",
+    "talk with them",
+    "talk it over",
     "check with",
     "run it by",
     "discuss",
     "let me check",
     "let me see",
+    "pass that along",
+    "pass it along",
+    "pass that on",
+    "pass it on",
+    "if they want to",
+    "if they decide",
+    "see what they",
+    "let them decide",
+    "wait for your call",
+    "wait to hear",
+    "hear back",
+    "hear from you",
 )
 DEFER = [
     *DELIBERATE,
@@ -209,6 +246,11 @@ DECLINE = phrases(
     "cant do it this week",
     "not taking",
     "need a licensed",
+    "booked out",
+    "can't take it",
+    "cant take it",
+    "won't be able to",
+    "wont be able to",
 )
 PROPOSAL_CUES = phrases(
     "could you",
@@ -267,7 +309,10 @@ TIME_AFTER = words(
     "thursday friday saturday sunday"
 )
 SHORT_BEFORE = {"do", "for", "it", "say", "at", "is", "be", "to", "about", "go"}
-RATE_UNITS = words("hour hr foot square window panel room day yard sheet outlet")
+RATE_UNITS = words(
+    "hour hr foot square window panel room day yard sheet outlet visit month week treatment "
+    "cleaning session service cut mow"
+)
 FEE_CUES = phrases(
     "trip",
     "service call",
@@ -287,6 +332,9 @@ FEE_CUES = phrases(
     "visit",
     "evaluation",
     "consultation",
+    "fee",
+    "surcharge",
+    "fuel",
 )
 #: A fee that "covers the whole thing" is the job's price.
 COVERAGE = phrases(
@@ -301,7 +349,12 @@ COVERAGE = phrases(
     "all in",
     "includes everything",
     "everything included",
+    "covers labor",
+    "includes labor",
 )
+#: A fee that covers the first stretch of work ("covers the first half hour") is the job's
+#: price when no other price is said with it.
+COVERAGE_TIME = phrases("covers the first", "includes the first")
 PART_CUES = phrases(
     "alone",
     "for parts",
@@ -310,7 +363,12 @@ PART_CUES = phrases(
     "for the parts",
     "for materials",
     "in materials",
+    "costs me",
+    "cost me",
+    "my cost",
 )
+#: No sentence ends on these: a turn that does was cut off.
+DANGLING = words("is the a an and with including of for or my your their")
 RANGE_LEADS = {"could", "might", "anywhere", "somewhere"}
 CLAUSE_WORDS = {"but", "though", "although", "however", "so", "then", "because", "cause", "plus"}
 SUBJECTS = words(

@@ -3,9 +3,7 @@
 * `dialable_number`: a provider's number in E.164, or `NumberRefused` saying why: not a valid
   number, outside the allowed regions, a short or emergency code, or a kind of number no trade
   uses (premium rate, shared cost, personal, pager, satellite and other non-geographic ranges).
-* `calling_window` / `wait_until`: calls are placed only inside a daily window in the callee's
-  local time (from the number's time zones; when a number spans several, the window must hold
-  in all of them).
+* calling hours, the daily window in the callee's local time, are in `shared.calling_hours`;
 * `asks_not_to_be_called`: whether a provider's words ask us never to call again.
 """
 
@@ -15,8 +13,6 @@ import re
 
 import phonenumbers
 from phonenumbers import PhoneNumberType
-
-from shared import calling_hours
 
 #: Number kinds that reach a business; every other kind is refused.
 _DIALABLE_TYPES = {
@@ -76,13 +72,6 @@ def dialable_number(raw: str, default_region: str, allowed_regions: list[str]) -
 
 
 # -- calling hours ------------------------------------------------------------------------
-
-
-# Calling hours live in `shared.calling_hours`; these names are the dialing rules' view of them.
-Window = calling_hours.Window
-parse_window = calling_hours.parse_window
-callee_zones = calling_hours.callee_zones
-wait_until = calling_hours.within_calling_hours
 
 
 # -- do not call --------------------------------------------------------------------------

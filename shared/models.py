@@ -6,7 +6,9 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+from shared.context import ContextAnswer, as_pairs, pairs_from_answers
 
 
 def utcnow() -> datetime:
@@ -89,6 +91,9 @@ class JobCreate(BaseModel):
     house_address: str | None = None
     date_needed: str | None = None
     context_answers: str | None = None
+    #: The homeowner's answers as question/answer pairs; a row from before they were kept
+    #: (only `context_answers`, the old flat string) is migrated when read.
+    context_pairs: list[ContextAnswer] = Field(default_factory=list)
     original_query: str | None = None
     task: str | None = None
     questions: list[dict[str, str]] = Field(default_factory=list)
@@ -106,6 +111,20 @@ class JobCreate(BaseModel):
         if self.followup_minutes is None:
             return DEFAULT_FOLLOWUP_MINUTES
         return tuple(self.followup_minutes)
+
+    @field_validator("context_pairs", mode="before")
+    @classmethod
+    def _pairs(cls, value: Any) -> list[ContextAnswer]:
+        return as_pairs(value)
+
+    @model_validator(mode="after")
+    def _migrate_context(self) -> JobCreate:
+        """An old row: its answers are in `clarifications` (exact) or the flat string."""
+        if not self.context_pairs and self.clarifications:
+            self.context_pairs = pairs_from_answers(self.questions, self.clarifications)
+        if not self.context_pairs and self.context_answers:
+            self.context_pairs = as_pairs(self.context_answers)
+        return self
 
 
 class Job(JobCreate):
@@ -135,12 +154,17 @@ class Provider(BaseModel):
     service_provider: str
     phone_number: str
     context_answers: str | None = None
+    context_pairs: list[ContextAnswer] = Field(default_factory=list)
     house_address: str | None = None
     zip_code: str | None = None
     max_price: float | None = None
     problem: str | None = None
     minimum_quote: float | None = None
     negotiated_price: float | None = None
+    #: How sure the price reader is of each figure: {"agreed_price": "high", "first_quote":
+    #: "medium"}; and why, in a few words ("first quote heard once, ASR").
+    price_confidence: dict[str, str | None] | None = None
+    price_notes: str | None = None
     call_status: CallStatus = CallStatus.PENDING
     call_transcript: str | None = None
     created_at: datetime
@@ -172,6 +196,18 @@ class Provider(BaseModel):
     #: When the next attempt (a follow-up) will be placed; the row shows the ended attempt
     #: until then.
     next_attempt_at: datetime | None = None
+
+    @field_validator("context_pairs", mode="before")
+    @classmethod
+    def _pairs(cls, value: Any) -> list[ContextAnswer]:
+        return as_pairs(value)
+
+    @model_validator(mode="after")
+    def _migrate_context(self) -> Provider:
+        """A row from before the pairs were kept: the old flat string, as pairs."""
+        if not self.context_pairs and self.context_answers:
+            self.context_pairs = as_pairs(self.context_answers)
+        return self
 
 
 class Attempt(BaseModel):
@@ -222,6 +258,8 @@ class CallUpdate(BaseModel):
     negotiated_price: float | None = None
     minimum_quote: float | None = None
     conditions: str | None = None
+    price_confidence: dict[str, str | None] | None = None
+    price_notes: str | None = None
     call_transcript: str | None = None
     transcript_turns: list[TranscriptTurn] | None = None
     call_sid: str | None = None

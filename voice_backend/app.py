@@ -8,12 +8,12 @@ import hashlib
 import logging
 import secrets
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from pricing import make_extractor
 from shared.http_errors import install_error_handlers, strict_json_body
@@ -143,6 +143,8 @@ def create_app(settings: Settings) -> FastAPI:
     refusal = voice_refusal(settings)
     if refusal:
         raise NotConfigured(refusal)
+    # Sim mode with no public address: the simulated Twilio learns the port actually served.
+    learn_address = settings.telephony is Telephony.SIM and not settings.public_base_url
     settings = _with_offline_defaults(settings)
     signing_token = _signing_token(settings)
 
@@ -188,6 +190,8 @@ def create_app(settings: Settings) -> FastAPI:
             on_call_finished=dispatcher.call_finished,
         )
         app.state.services, app.state.dispatcher = services, dispatcher
+        if learn_address:
+            app.state.sim = telephony
         app.state.signatures = TwilioSignatures(
             signing_token, settings.public_base_url or "http://localhost:6000"
         )
@@ -216,6 +220,9 @@ def create_app(settings: Settings) -> FastAPI:
     install_error_handlers(app)  # JSON 422 and 503 (storage), never a plain-text 500
     app.state.settings = settings
     app.state.not_ready = None
+    app.state.sim = None
+    if learn_address:
+        app.middleware("http")(_tell_sim_its_address)
     app.include_router(jobs.router)
     app.include_router(twilio.router)
     app.include_router(directory.router)
@@ -254,6 +261,19 @@ def create_app(settings: Settings) -> FastAPI:
     )
 
     return app
+
+
+async def _tell_sim_its_address(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    """Sim mode without PUBLIC_BASE_URL: the simulated Twilio posts its webhooks to the
+    address this request reached (the port the service really listens on)."""
+    sim = request.app.state.sim
+    server = request.scope.get("server")
+    if sim is not None and server and server[1]:
+        host = f"[{server[0]}]" if ":" in str(server[0]) else server[0]
+        sim.listening_at(f"http://{host}:{server[1]}")
+    return await call_next(request)
 
 
 async def _drain(registry: ActiveCalls, seconds: float = 10.0) -> None:

@@ -1,13 +1,13 @@
 """What the dispatcher asks before and after it dials: the do-not-call list, calling hours in
 the callee's time zone, and whether the job was canceled meanwhile. The rules are in
-`shared.dialing`; this module applies them to a queued call."""
+`shared.dialing` and `shared.calling_hours`; this module applies them to a queued call."""
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime
 
-from shared.dialing import Window, parse_window, wait_until
+from shared.calling_hours import Window, parse_window, within_calling_hours
 from shared.models import CallStatus, CallUpdate, Outcome, Provider, utcnow
 from shared.settings import Settings, Telephony
 from shared.storage import Store
@@ -46,7 +46,7 @@ class DialGate:
             )
             logger.info("not dialled: on the do-not-call list", extra={"provider_id": provider.id})
             return True
-        until = wait_until(provider.phone_number, now, self._window)
+        until = within_calling_hours(provider.phone_number, now, self._window)
         if until is None:
             return False
         if provider.not_before != until:
@@ -56,6 +56,16 @@ class DialGate:
                 extra={"provider_id": provider.id, "until": until.isoformat()},
             )
         return True
+
+    async def cleared(self) -> set[int]:
+        """The ids of the queued calls that may be dialled now (see `holds_back` for what
+        becomes of the others)."""
+        now = utcnow()
+        return {
+            provider.id
+            for provider in await self._store.providers_in([CallStatus.PENDING], queued=True)
+            if not await self.holds_back(provider, now)
+        }
 
     async def canceled(self, provider: Provider) -> bool:
         """Whether the provider's job was canceled (checked once a call has its SID)."""

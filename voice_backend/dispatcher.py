@@ -1,13 +1,9 @@
 """Placing the calls: a queue, Twilio's rate limit, a cap on calls in flight, and a final state
 for every call, whatever happens to it.
 
-The queue, the rate and the cap belong to the fleet, not to one instance: calls are claimed
-from the store only while the fleet has fewer than `MAX_CONCURRENT_CALLS` in flight, and each
-dial waits for a ticket from the store's count of recent dials at `CALLS_PER_SECOND`
-(`shared/storage/fleet.py`, `voice_backend/rate.py`). Before claiming, the dial gate
-(`dial_gate.py`) looks at the queued calls: one on a do-not-call list ends `canceled`, one
-outside the callee's calling hours waits (`not_before`); only the calls it cleared are
-claimed."""
+The rate and the cap are the fleet's, shared by every voice instance on the store
+(`shared/storage/fleet.py`, `rate.py`); the dial gate (`dial_gate.py`) clears queued calls
+first: one on a do-not-call list ends `canceled`, one outside calling hours waits."""
 
 from __future__ import annotations
 
@@ -15,7 +11,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -27,14 +22,15 @@ from shared.storage import Store, StoreError
 from voice_backend.call.outcome import EndReason
 from voice_backend.call.registry import ActiveCalls
 from voice_backend.dial_gate import DialGate
+from voice_backend.lost_callbacks import LostCallbacks
 from voice_backend.rate import DialPacer
 from voice_backend.telephony.base import DialError, DialRequest, Telephony
 from voice_backend.twilio.callbacks import (
     UNCONNECTED_OUTCOMES,
     AnsweredBy,
+    CallUrls,
     TwilioCallStatus,
     answered_by_machine,
-    parse_call_status,
 )
 
 logger = logging.getLogger(__name__)
@@ -43,29 +39,8 @@ logger = logging.getLogger(__name__)
 STREAM_CONNECT_TIMEOUT_SECONDS = 20.0
 #: Slack on top of ring time and call time limit before a silent call is closed out.
 FINAL_STATUS_SLACK_SECONDS = 120.0
-#: How often a dialled call still `dialing` here has its status read from Twilio's Calls
-#: resource, in case its status callbacks never reach us.
-STATUS_POLL_SECONDS = 15.0
-#: Polls that find a call answered while no media stream started before it is given up.
-_ANSWERED_POLLS = 2
-_STILL_DIALING = frozenset({"queued", "initiated", "ringing"})
 
 _ABANDONED = "the voice-service instance handling the call stopped"
-
-
-@dataclass(frozen=True)
-class CallUrls:
-    """Where Twilio reaches us for a call."""
-
-    public_base_url: str
-
-    def twiml(self, provider_id: int) -> str:
-        """Where Twilio fetches this provider's TwiML."""
-        return f"{self.public_base_url}/twiml?provider_id={provider_id}"
-
-    def status(self, provider_id: int) -> str:
-        """Where Twilio posts this provider's status callbacks."""
-        return f"{self.public_base_url}/call-status?provider_id={provider_id}"
 
 
 class Dispatcher:
@@ -102,7 +77,13 @@ class Dispatcher:
         self.on_call_ended = on_call_ended
         #: Why a claimed call must not be dialled (the spend cap), or `None`.
         self.refusal = refusal
-        self._called_back: set[int] = set()  # providers whose call sent us a callback
+        self._lost = LostCallbacks(
+            telephony,
+            settings.public_base_url,
+            still_dialing=self._still_dialing,
+            close_out=self._close_out_lost,
+            hang_up=self._quiet_hang_up,
+        )
         self._gate = DialGate(store, settings)
 
     @property
@@ -179,7 +160,7 @@ class Dispatcher:
         fleet's dial slot; meanwhile the next call goes to whichever instance is free. Only
         calls the dial gate cleared just before are claimed (not on a do-not-call list, within
         the callee's calling hours)."""
-        cleared = await self._cleared()
+        cleared = await self._gate.cleared()
         while cleared:
             claimed = await self._fleet.claim_next(
                 self._instance, self.lease_until(), self._settings.max_concurrent_calls, cleared
@@ -191,16 +172,6 @@ class Dispatcher:
             metrics.CALLS_IN_FLIGHT.set(len(self._holding))
             ticket = await self._pacer.wait_for_slot()
             self._spawn(partial(self._dial, claimed, ticket))
-
-    async def _cleared(self) -> set[int]:
-        """The queued calls that may be dialled now: the gate ends those on a do-not-call
-        list and makes those outside calling hours wait (their `not_before` set)."""
-        now = utcnow()
-        return {
-            provider.id
-            for provider in await self._store.providers_in([CallStatus.PENDING], queued=True)
-            if not await self._gate.holds_back(provider, now)
-        }
 
     async def _release_finished(self) -> None:
         """Free the slots of calls that ended wherever their stream or callbacks landed."""
@@ -251,7 +222,7 @@ class Dispatcher:
                 await self._pacer.done(ticket)  # the rate counts from the request's end
         except DialError as error:
             logger.warning("dial failed: %s", error)
-            metrics.DIAL_ERRORS.labels(_cause(error)).inc()
+            metrics.DIAL_ERRORS.labels(error.cause).inc()
             await self._fail(provider_id, Outcome.DIAL_ERROR, str(error))
             self._release(provider_id)
             self._ended(provider_id)
@@ -272,7 +243,7 @@ class Dispatcher:
         self._timer(
             provider_id, deadline, partial(self._close_out_silent_call, provider_id, call_sid)
         )
-        self._spawn(partial(self._poll_status, provider_id, call_sid))
+        self._spawn(partial(self._lost.watch, provider_id, call_sid))
 
     async def _place(self, provider: Provider) -> str:
         urls = self.urls
@@ -285,6 +256,7 @@ class Dispatcher:
             ring_timeout_seconds=self._settings.ring_timeout_seconds,
             # Twilio's hard stop comes a little after ours, so the agent can say goodbye.
             time_limit_seconds=self._settings.call_time_limit_seconds + 60,
+            job=provider.problem,
         )
         return await self._telephony.place_call(request)
 
@@ -301,7 +273,7 @@ class Dispatcher:
             self._spawn(partial(self.on_call_ended, provider_id))
 
     def _release(self, provider_id: int) -> None:
-        self._called_back.discard(provider_id)
+        self._lost.forget(provider_id)
         if provider_id in self._holding:
             self._holding.discard(provider_id)
             metrics.CALLS_IN_FLIGHT.set(len(self._holding))
@@ -323,7 +295,7 @@ class Dispatcher:
             logger.warning("status callback for an unknown call", extra={"call_sid": call_sid})
             return
         if provider_id in self._holding:
-            self._called_back.add(provider_id)
+            self._lost.heard_from(provider_id)
         bridge = self._registry.get(call_sid)
         if answered_by_machine(answered_by):
             if bridge is not None:
@@ -349,50 +321,13 @@ class Dispatcher:
         await self._fail(provider_id, outcome, reason)
         self.call_finished(provider_id)
 
-    async def _poll_status(self, provider_id: int, call_sid: str) -> None:
-        """While the call is still `dialing` here, read its status from Twilio every
-        `STATUS_POLL_SECONDS`: a call Twilio has ended, or answered without a media stream
-        starting, is closed out within a minute even when no callback ever reaches us."""
-        answered_polls = 0
-        while True:
-            await asyncio.sleep(STATUS_POLL_SECONDS)
-            provider = await self._store.get_provider(provider_id)
-            if provider is None or provider.call_status is not CallStatus.DIALING:
-                return
-            try:
-                status = await self._telephony.call_status(call_sid)
-            except DialError as error:
-                logger.warning("cannot read the call's status from Twilio: %s", error)
-                continue
-            if status in _STILL_DIALING:
-                continue
-            if status == "in-progress":
-                answered_polls += 1
-                if answered_polls < _ANSWERED_POLLS:
-                    continue  # its stream may be connecting right now
-                await self._quiet_hang_up(call_sid)
-                outcome, reason = Outcome.ERROR, "the call was answered but no media stream came"
-            elif status is None:
-                outcome, reason = Outcome.ERROR, "Twilio does not know the call"
-            else:
-                twilio_status = parse_call_status(status)
-                known = UNCONNECTED_OUTCOMES.get(twilio_status) if twilio_status else None
-                outcome, reason = known or (Outcome.ERROR, f"Twilio reports the call {status}")
-            logger.warning(
-                "call closed out from its Twilio status: %s", status, extra={"call_sid": call_sid}
-            )
-            await self._fail(provider_id, outcome, f"{reason}; {self._callback_hint(provider_id)}")
-            self.call_finished(provider_id)
-            return
+    async def _still_dialing(self, provider_id: int) -> bool:
+        provider = await self._store.get_provider(provider_id)
+        return provider is not None and provider.call_status is CallStatus.DIALING
 
-    def _callback_hint(self, provider_id: int) -> str:
-        """What to fix when Twilio's callbacks for a call did not reach us."""
-        if provider_id in self._called_back:
-            return "Twilio's last status callback never reached the voice service"
-        return (
-            "none of Twilio's callbacks reached the voice service: check that PUBLIC_BASE_URL "
-            f"({self._settings.public_base_url}) reaches it from the internet (is the tunnel up?)"
-        )
+    async def _close_out_lost(self, provider_id: int, outcome: Outcome, reason: str) -> None:
+        await self._fail(provider_id, outcome, reason)
+        self.call_finished(provider_id)
 
     async def _require_stream(self, provider_id: int, call_sid: str) -> None:
         provider = await self._store.get_provider(provider_id)
@@ -456,22 +391,6 @@ class Dispatcher:
 
 async def _run(action: Callable[[], Awaitable[None]]) -> None:
     await action()
-
-
-def _cause(error: DialError) -> str:
-    """A short, bounded label for a dial error: Twilio's error code, or its kind."""
-    code = getattr(error, "code", None)
-    if code:
-        return f"twilio_{code}"
-    status = getattr(error, "status", None)
-    if status:
-        return f"http_{status}"
-    text = str(error)
-    if "unreachable" in text:
-        return "unreachable"
-    if "PUBLIC_BASE_URL" in text:
-        return "not_configured"
-    return "other"
 
 
 def _log_failure(task: asyncio.Task[None]) -> None:

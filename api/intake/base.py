@@ -14,8 +14,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from pydantic import ValidationError
-
 from shared.models import Job
 
 #: How many clarifying questions a job gets.
@@ -97,31 +95,6 @@ def answered_pairs(
         if answer:
             pairs.append((by_id.get(key, key), answer))
     return pairs
-
-
-def format_context_answers(pairs: Sequence[tuple[str, str]]) -> str:
-    """The answers as one paragraph the agent reads: "{question} {answer}" joined, as the
-    original did."""
-    return " ".join(f"{question} {answer}" for question, answer in pairs)
-
-
-def describe_failure(error: BaseException, timeout: float) -> str:
-    """One line saying why a model gave no usable answer (a gRPC error is told by its code)."""
-    code, details = getattr(error, "code", None), getattr(error, "details", None)
-    if callable(code) and callable(details):  # grpc.aio.AioRpcError, without importing grpc
-        name = getattr(code(), "name", str(code()))
-        if name == "DEADLINE_EXCEEDED":
-            text = f"grok timed out after {timeout:g}s"
-        else:
-            text = f"grok error {name}: {details() or 'no details'}"
-    elif isinstance(error, ValidationError):
-        first = error.errors()[0]
-        text = f"grok reply malformed: {first.get('msg', 'does not match the schema')}"
-    elif isinstance(error, TimeoutError):
-        text = f"grok timed out after {timeout:g}s"
-    else:
-        text = f"grok failed: {type(error).__name__}: {error}"
-    return " ".join(text.split())[:300]
 
 
 def one_line(text: str, limit: int = 300) -> str:

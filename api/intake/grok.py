@@ -19,11 +19,11 @@ from api.intake.base import (
     MAX_QUESTIONS,
     MIN_QUESTIONS,
     Clarification,
-    describe_failure,
     is_already_known,
     one_line,
 )
 from api.intake.offline import OfflineIntake, infer_task, questions_for
+from shared.model_errors import describe_failure
 from shared.xai import XaiChat
 
 logger = logging.getLogger(__name__)

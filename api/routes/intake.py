@@ -10,19 +10,20 @@ from fastapi import APIRouter, Depends, HTTPException, status
 from api.auth.guard import PrincipalDep, authenticate
 from api.deps import IntakeDep, JobLocksDep, SearchDep, SettingsDep, StoreDep
 from api.guardrails import admissible, without_blocked
-from api.intake.base import answered_pairs, describe_failure, format_context_answers, numbered
+from api.intake.base import answered_pairs, numbered
 from api.intake.offline import problem_statement
-from api.providers import checked, dialable, not_yet_in
-from api.routes.jobs import job_or_404
-from api.schemas import (
+from api.intake_schemas import (
     CompleteJobIn,
     CompleteJobOut,
-    JobOut,
-    ProviderOut,
     QuestionOut,
     StartJobIn,
     StartJobOut,
 )
+from api.providers import checked, dialable, not_yet_in
+from api.routes.jobs import job_or_404
+from api.schemas import JobOut, ProviderOut
+from shared.context import knowledge, pairs_from_answers
+from shared.model_errors import describe_failure
 from shared.models import JobCreate, ProviderCreate
 
 logger = logging.getLogger(__name__)
@@ -96,10 +97,12 @@ async def complete_job(
         pairs = answered_pairs(job.questions, answers)
         query = job.original_query or job.problem
         statement = await intake.problem_statement(query, job.task or "handyman", pairs)
+        context = pairs_from_answers(job.questions, answers)
         updated = await store.update_job(
             job.id,
             clarifications=answers,
-            context_answers=format_context_answers(pairs) or None,
+            context_pairs=context or None,
+            context_answers=" ".join(knowledge(context)) or None,
             problem=statement,
             status=READY_FOR_SEARCH if job.status == COLLECTING_INFO else None,
         )

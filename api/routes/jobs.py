@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 
 from fastapi import APIRouter, Depends, HTTPException, status
+from pydantic import BaseModel
 
 from api.auth.guard import PrincipalDep, authenticate
 from api.auth.principal import Principal
 from api.deps import JobLocksDep, SettingsDep, StoreDep, VoiceDep
 from api.guardrails import admissible, check_daily_quota
+from api.intake.offline import infer_task
 from api.providers import checked
 from api.schemas import (
     CancelOut,
@@ -205,3 +207,52 @@ def _started_message(count: int, providers: list[Provider]) -> str:
             "called again."
         )
     return "No new call to start: every provider has been called or is being called."
+
+
+class SimulatedProviderOut(BaseModel):
+    """A simulated provider the job can call in offline mode."""
+
+    service_provider: str
+    phone_number: str
+    description: str | None = None
+
+
+class SimulatedProvidersOut(BaseModel):
+    """The simulated providers offered for a job's trade; none, with the reason, when the
+    calls are real or the voice service cannot be asked."""
+
+    trade: str
+    providers: list[SimulatedProviderOut]
+    reason: str | None = None
+
+
+@router.get("/jobs/{job_id}/simulated-providers")
+async def simulated_providers(
+    job_id: str, store: StoreDep, voice: VoiceDep, principal: PrincipalDep
+) -> SimulatedProvidersOut:
+    """In offline mode, the simulated providers offered for the job's trade, so the dashboard
+    can add them in one click; none (with the reason) when the voice service dials real phones
+    or cannot be reached — the page asks on every job, and nothing is wrong then."""
+    job = await job_or_404(store, job_id, principal)
+    trade = job.task or infer_task(job.problem or "")
+    try:
+        entries = await voice.simulated_providers(trade)
+    except VoiceServiceUnavailable as error:
+        return SimulatedProvidersOut(
+            trade=trade, providers=[], reason=f"Call backend service unavailable: {error}"
+        )
+    if entries is None:
+        return SimulatedProvidersOut(
+            trade=trade, providers=[], reason="No simulated providers: calls are real"
+        )
+    return SimulatedProvidersOut(
+        trade=trade,
+        providers=[
+            SimulatedProviderOut(
+                service_provider=entry["name"],
+                phone_number=entry["phone"],
+                description=entry.get("description"),
+            )
+            for entry in entries
+        ],
+    )

@@ -15,6 +15,8 @@ import {
   h,
   isAgreed,
   isSettled,
+  figure,
+  isUnsure,
   money,
   notice,
   savingsOf,
@@ -188,8 +190,16 @@ class CallBoard {
       ),
       h("td", { "data-label": "Status" }, statusBadge(row)),
       h("td", { "data-label": "Outcome", class: "outcome" }, outcomeCell(row)),
-      h("td", { "data-label": "First quote", class: "num" }, money(row.estimated_price)),
-      h("td", { "data-label": "Agreed", class: "num price" }, money(row.negotiated_price)),
+      h(
+        "td",
+        { "data-label": "First quote", class: "num" },
+        figure(row, "first_quote", row.estimated_price),
+      ),
+      h(
+        "td",
+        { "data-label": "Agreed", class: "num price" },
+        figure(row, "agreed_price", row.negotiated_price),
+      ),
       h("td", { "data-label": "Saved", class: "num" }, saved !== null ? money(saved) : "—"),
       h("td", { "data-label": "Cost", class: "num cost" }, cost(row.cost)),
       h("td", { "data-label": "Transcript" }, button),
@@ -214,6 +224,7 @@ class CallBoard {
         this.best,
         h("strong", {}, "Best deal: "),
         `${best.name} at ${money(best.negotiated_price)}`,
+        isUnsure(best, "agreed_price") ? " (unsure: check the transcript)" : "",
         saved !== null && saved > 0
           ? ` (first quote ${money(best.estimated_price)}, saved ${money(saved)})`
           : "",
@@ -496,13 +507,59 @@ function providerForm(job, board) {
       }
     }
   });
+  // Offline mode: the simulated providers of the job's trade, one click away.
+  const simulated = h("form", {
+    class: "inline-form",
+    hidden: true,
+    "aria-label": "Add the simulated providers",
+  });
+  const offerSimulated = async () => {
+    let offer;
+    try {
+      offer = await api(`/api/jobs/${encodeURIComponent(job.job_id)}/simulated-providers`);
+    } catch {
+      return; // the page has gone, or the API is away: nothing to offer
+    }
+    if (!offer.providers.length) return; // real calls, or the voice service is away
+    fill(
+      simulated,
+      h(
+        "div",
+        { class: "actions" },
+        h(
+          "button",
+          { type: "submit", class: "secondary" },
+          `Add the simulated providers (${offer.providers.length}, ${offer.trade})`,
+        ),
+      ),
+    );
+    simulated.addEventListener("submit", (event) => {
+      event.preventDefault();
+      send(simulated, offer.providers);
+    });
+    simulated.hidden = false;
+  };
+  offerSimulated();
   return h(
     "section",
     { class: "card", "aria-labelledby": "providers-title" },
     h("h2", { id: "providers-title" }, "Providers to call"),
+    simulated,
     add,
     h("details", { class: "import" }, h("summary", {}, "Import a list"), importForm),
     status,
+  );
+}
+
+/** The homeowner's answers to the clarifying questions, each with its question. */
+function answers(job) {
+  return h(
+    "dl",
+    { class: "answers" },
+    job.context_pairs.map((pair) => [
+      h("dt", {}, pair.question || "Note"),
+      h("dd", {}, pair.answer),
+    ]),
   );
 }
 
@@ -519,6 +576,7 @@ function summary(job) {
     h("dd", {}, budget),
     job.date_needed ? [h("dt", {}, "Needed by"), h("dd", {}, job.date_needed)] : null,
     job.house_address ? [h("dt", {}, "Address"), h("dd", {}, job.house_address)] : null,
+    (job.context_pairs || []).length ? [h("dt", {}, "Your answers"), h("dd", {}, answers(job))] : null,
     h("dt", {}, "Created"),
     h("dd", {}, when(job.created_at)),
   );

@@ -178,12 +178,27 @@ export function isAgreed(row) {
   return row.outcome === "agreed" || (!row.outcome && row.call_status === "completed");
 }
 
-/** First quote minus agreed price, when both are known. */
+/**
+ * First quote minus agreed price: the server's `saving`, which is null unless the first quote is
+ * credible and the saving positive. A row without it (an older API) gets the same rule here.
+ */
 export function savingsOf(row) {
-  if (!isAgreed(row) || row.estimated_price === null || row.estimated_price === undefined) {
-    return null;
-  }
-  return Math.round((row.estimated_price - row.negotiated_price) * 100) / 100;
+  if (!isAgreed(row)) return null;
+  if ("saving" in row) return row.saving ?? null;
+  if (row.estimated_price === null || row.estimated_price === undefined) return null;
+  const saved = Math.round((row.estimated_price - row.negotiated_price) * 100) / 100;
+  return saved > 0 ? saved : null;
+}
+
+/** How sure the price reader is of a figure ("agreed_price" or "first_quote"): its level. */
+export function sureness(row, figure) {
+  return (row.price_confidence && row.price_confidence[figure]) || null;
+}
+
+/** Whether a figure is one the reader is not sure of (medium or low). */
+export function isUnsure(row, figure) {
+  const level = sureness(row, figure);
+  return level === "medium" || level === "low";
 }
 
 /** The row with the lowest agreed price (the earliest on a tie), or null. */
@@ -251,4 +266,20 @@ export async function busy(form, label, work) {
     form.removeAttribute("aria-busy");
     if (button) button.textContent = original;
   }
+}
+
+/**
+ * A price with a mark when the reader is not sure of it: "$200 (unsure)", the reasons in the
+ * tooltip and, for screen readers, in the text.
+ */
+export function figure(row, which, value) {
+  if (value === null || value === undefined || !isUnsure(row, which)) return money(value);
+  const why = row.price_notes || "the price reader is not sure of this figure";
+  return h(
+    "span",
+    { class: "unsure", title: why },
+    money(value),
+    h("span", { class: "unsure-mark", "aria-hidden": "true" }, " ?"),
+    h("span", { class: "visually-hidden" }, ` (unsure: ${why})`),
+  );
 }

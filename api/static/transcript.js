@@ -1,7 +1,18 @@
 // The transcript dialog of one call (with its earlier attempts), and the helpers the call
 // board shares with it: status badge and outcome cell.
 
-import { OUTCOME_LABELS, STATUS_LABELS, api, clock, cost, fill, h, money, when } from "./lib.js";
+import {
+  OUTCOME_LABELS,
+  STATUS_LABELS,
+  api,
+  clock,
+  cost,
+  figure,
+  fill,
+  h,
+  money,
+  when,
+} from "./lib.js";
 
 function transcriptTurns(row) {
   if (row.transcript_turns && row.transcript_turns.length) return row.transcript_turns;
@@ -98,10 +109,11 @@ export class TranscriptDialog {
       h("dt", {}, "Status"),
       h("dd", {}, statusBadge(row), " ", outcomeText(row)),
       h("dt", {}, "First quote"),
-      h("dd", {}, money(row.estimated_price)),
+      h("dd", {}, figure(row, "first_quote", row.estimated_price)),
       h("dt", {}, "Agreed price"),
-      h("dd", {}, money(row.negotiated_price)),
+      h("dd", {}, figure(row, "agreed_price", row.negotiated_price)),
       row.conditions ? [h("dt", {}, "Conditions"), h("dd", {}, row.conditions)] : null,
+      row.price_notes ? [h("dt", {}, "How sure"), h("dd", {}, row.price_notes)] : null,
       row.failure_reason ? [h("dt", {}, "Note"), h("dd", {}, row.failure_reason)] : null,
       row.cost !== null && row.cost !== undefined
         ? [h("dt", {}, "Cost"), h("dd", {}, `${cost(row.cost)} (estimate)`)]

@@ -14,6 +14,7 @@ from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 
 from cli.checks.base import CheckFailed
+from voice_backend.twilio.rest import async_client
 from voice_backend.twilio.signatures import TwilioSignatures
 
 #: The provider id of the signed check request: no provider has it, so the service answers
@@ -43,16 +44,7 @@ class TwilioChecks:
 
     def _twilio(self) -> Client:
         if self._client is None:
-            self._http = AsyncTwilioHttpClient()
-            client = Client(
-                username=self._sid,
-                password=self._token,
-                account_sid=self._sid,
-                http_client=self._http,
-            )
-            client.edge = client.region = None
-            client.api.base_url = self._base_url
-            self._client = client
+            self._client, self._http = async_client(self._sid, self._token, self._base_url)
         return self._client
 
     async def close(self) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from cli.commands.base import api_key, api_options, api_url, money, print_lines, printable, table
 from cli.commands.client import JobApi
+from pricing.base import credible_saving
 
 _TERMINAL = {"completed", "failed"}
 
@@ -22,8 +23,10 @@ def add_parsers(commands: argparse._SubParsersAction[Any]) -> None:
         description=(
             "Show a job's calls, best deal first: agreed prices from lowest, then calls "
             "that ended without one, then calls still under way, then failed calls. "
-            "Savings are the first quote minus the agreed price; costs are estimates from "
-            "the configured per-minute rates, every attempt included."
+            "Savings are the first quote minus the agreed price, shown only when the first "
+            "quote is credible and the saving positive; '?' marks a figure the price reader "
+            "is not sure of; costs are estimates from the configured per-minute rates, every "
+            "attempt included."
         ),
     )
     results.add_argument("job_id", metavar="JOB", help="the job's id")
@@ -48,10 +51,12 @@ def ranked(providers: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _row(provider: dict[str, Any]) -> dict[str, Any]:
     quote, agreed = provider.get("estimated_price"), provider.get("negotiated_price")
-    savings = percent = None
-    if quote is not None and agreed is not None:
-        savings = round(quote - agreed, 2)
-        percent = round(100 * savings / quote, 1) if quote else None
+    confidence = provider.get("price_confidence") or {}
+    if "saving" in provider:
+        savings = provider["saving"]
+    else:  # an API from before issue 12: the same rule, here
+        savings = credible_saving(quote, agreed, confidence.get("first_quote"))
+    percent = round(100 * savings / quote, 1) if savings is not None and quote else None
     return {
         "provider_id": provider["id"],
         "provider": provider["name"],
@@ -63,11 +68,20 @@ def _row(provider: dict[str, Any]) -> dict[str, Any]:
         "savings": savings,
         "savings_percent": percent,
         "conditions": provider.get("conditions"),
+        "price_confidence": confidence or None,
+        "price_notes": provider.get("price_notes"),
         "failure_reason": provider.get("failure_reason"),
         "attempt": provider.get("attempt", 1),
         "next_attempt_at": provider.get("next_attempt_at"),
         "cost": provider.get("cost"),
     }
+
+
+def _figure(row: dict[str, Any], which: str, value: float | None) -> str:
+    """A price, with "?" when the reader is not sure of it."""
+    level = (row.get("price_confidence") or {}).get(which)
+    unsure = value is not None and level in ("medium", "low")
+    return money(value) + (" ?" if unsure else "")
 
 
 def _rank_key(row: dict[str, Any]) -> tuple[int, float, int]:
@@ -83,8 +97,7 @@ def _rank_key(row: dict[str, Any]) -> tuple[int, float, int]:
 def _savings(row: dict[str, Any]) -> str:
     if row["savings"] is None:
         return "-"
-    text = money(abs(row["savings"]))
-    text = f"-{text}" if row["savings"] < 0 else text
+    text = money(row["savings"])
     if row["savings_percent"] is not None:
         text += f" ({row['savings_percent']:g}%)"
     return text
@@ -109,8 +122,8 @@ def result_lines(
             str(row["rank"]),
             row["provider"],
             row["outcome"] or row["call_status"],
-            money(row["first_quote"]),
-            money(row["agreed_price"]),
+            _figure(row, "first_quote", row["first_quote"]),
+            _figure(row, "agreed_price", row["agreed_price"]),
             _savings(row),
             str(row["attempt"]),
             _cost(row["cost"]),
@@ -130,9 +143,20 @@ def result_lines(
         "CONDITIONS",
     ]
     lines = [header, "", *table(headers, cells, right={0, 3, 4, 5, 6, 7}), ""]
+    unsure = [row for row in rows if "?" in _figure(row, "first_quote", row["first_quote"])]
+    unsure += [row for row in rows if "?" in _figure(row, "agreed_price", row["agreed_price"])]
+    if unsure:
+        lines.append("? the price reader is not sure of this figure:")
+        for row in dict.fromkeys(r["provider_id"] for r in unsure):
+            one = next(r for r in rows if r["provider_id"] == row)
+            lines.append(
+                printable(f"  {one['provider']}: {one['price_notes'] or 'no reason given'}")
+            )
+        lines.append("")
     best = rows[0]
     if best["agreed_price"] is not None:
-        lines.append(printable(f"best: {best['provider']} at {money(best['agreed_price'])}"))
+        figure = _figure(best, "agreed_price", best["agreed_price"])
+        lines.append(printable(f"best: {best['provider']} at {figure}"))
     else:
         open_calls = sum(row["call_status"] not in _TERMINAL for row in rows)
         if open_calls:

@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import abc
 import uuid
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from shared.context import ContextAnswer
 from shared.models import (
-    ATTEMPT_FIELDS,
-    Attempt,
     CallStatus,
     CallUpdate,
     Job,
@@ -34,63 +32,24 @@ from shared.models import (
     utcnow,
 )
 from shared.storage.accounts import AccountStore
+from shared.storage.attempts import AttemptStore
+from shared.storage.where import LIVE, Where
+from shared.storage.write_feed import WriteFeed
 
 if TYPE_CHECKING:
     from shared.storage.fleet import Fleet
+
+
+def _pairs(job: Job) -> list[dict[str, str]]:
+    """The job's answers as the JSON the `context_pairs` column holds."""
+    return [pair.model_dump() for pair in job.context_pairs]
 
 
 class StoreError(Exception):
     """The store could not be reached or refused an operation."""
 
 
-@dataclass(frozen=True)
-class Where:
-    """Which provider rows a bulk update touches (every given condition must hold)."""
-
-    job_id: str | None = None
-    provider_id: int | None = None
-    #: Only the row whose latest attempt has this number (a compare-and-set on the attempt).
-    attempt: int | None = None
-    statuses: tuple[str, ...] | None = None
-    queued: bool | None = None
-    claimed_by: str | None = None
-    #: Only rows whose lease ran out before this time (rows without a lease never match).
-    lease_before: datetime | None = None
-
-
-_LIVE = (CallStatus.DIALING.value, CallStatus.IN_PROGRESS.value)
-_ENDED = (CallStatus.COMPLETED.value, CallStatus.FAILED.value)
-
-
-def _new_attempt(number: int, reason: str, now: datetime) -> dict[str, Any]:
-    """A provider row's call fields for a new attempt, queued now."""
-    return {
-        "call_status": CallStatus.PENDING.value,
-        "attempt": number,
-        "attempt_reason": reason,
-        "outcome": None,
-        "failure_reason": None,
-        "negotiated_price": None,
-        "minimum_quote": None,
-        "conditions": None,
-        "call_sid": None,
-        "call_transcript": None,
-        "transcript_turns": [],
-        "queued_at": now,
-        "next_attempt_at": None,
-        "claimed_by": None,
-        "lease_expires_at": None,
-        "dialed_at": None,
-        "answered_at": None,
-        "ended_at": None,
-        "duration_seconds": None,
-        "cost": None,
-        "callback_requested": None,
-        "updated_at": now,
-    }
-
-
-class Store(AccountStore):
+class Store(AccountStore, AttemptStore, WriteFeed):
     """Jobs, providers and accounts, persisted."""
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -105,44 +64,13 @@ class Store(AccountStore):
     async def ping(self) -> None:
         """Raise `StoreError` unless the store answers."""
 
-    # -- changes ---------------------------------------------------------------------------
-
-    def add_write_listener(self, listener: Callable[[frozenset[str]], None]) -> Callable[[], None]:
-        """Call `listener` with the ids of the jobs each write through this store touched;
-        returns the function that removes it. The change feed uses it to publish this
-        process's own writes at once."""
-        listeners: list[Callable[[frozenset[str]], None]] = self.__dict__.setdefault(
-            "_write_listeners", []
-        )
-        listeners.append(listener)
-        return lambda: listeners.remove(listener)
-
-    def announce_write(self, *job_ids: str) -> None:
-        """Tell the write listeners these jobs changed (for writes made by a helper of the
-        store, such as the fleet's claims, rather than by its own methods)."""
-        self._wrote(*job_ids)
+    # -- the fleet -------------------------------------------------------------------------
 
     def fleet(self) -> Fleet:
         """The limits the voice instances sharing this store share (see `fleet.py`)."""
         from shared.storage.fleet import LocalFleet
 
         return LocalFleet(self)
-
-    def _wrote(self, *job_ids: str) -> None:
-        if not job_ids:
-            return
-        touched = frozenset(job_ids)
-        for listener in list(self.__dict__.get("_write_listeners", ())):
-            listener(touched)
-
-    async def changed_jobs(self, since: datetime) -> dict[str, datetime]:
-        """Every job whose row, or one of whose providers' rows, was updated at or after
-        `since`, with the newest such `updated_at`."""
-        changed: dict[str, datetime] = {}
-        for job_id, updated in await self._select_changed_since(since):
-            if updated is not None and (job_id not in changed or updated > changed[job_id]):
-                changed[job_id] = updated
-        return changed
 
     # -- jobs ------------------------------------------------------------------------------
 
@@ -170,6 +98,10 @@ class Store(AccountStore):
         if unknown:
             raise ValueError(f"unknown job fields: {sorted(unknown)}")
         values = {key: value for key, value in fields.items() if value is not None}
+        if "context_pairs" in values:
+            values["context_pairs"] = [
+                ContextAnswer.model_validate(pair).model_dump() for pair in values["context_pairs"]
+            ]
         values["updated_at"] = utcnow()
         row = await self._patch_job(job_id, values)
         if not row:
@@ -190,6 +122,7 @@ class Store(AccountStore):
                 "service_provider": provider.service_provider,
                 "phone_number": provider.phone_number,
                 "context_answers": job.context_answers,
+                "context_pairs": _pairs(job),
                 "house_address": job.house_address,
                 "zip_code": job.zip_code,
                 "max_price": job.max_price,
@@ -215,6 +148,7 @@ class Store(AccountStore):
         rows = await self._patch_providers_where(
             {
                 "context_answers": job.context_answers,
+                "context_pairs": _pairs(job),
                 "house_address": job.house_address,
                 "zip_code": job.zip_code,
                 "max_price": job.max_price,
@@ -390,7 +324,7 @@ class Store(AccountStore):
     async def renew_leases(self, owner: str, until: datetime) -> int:
         """Extend the lease of every live call `owner` holds; how many."""
         rows = await self._patch_providers_where(
-            {"lease_expires_at": until}, Where(statuses=_LIVE, claimed_by=owner)
+            {"lease_expires_at": until}, Where(statuses=LIVE, claimed_by=owner)
         )
         return len(rows)
 
@@ -405,81 +339,10 @@ class Store(AccountStore):
                 "ended_at": now,
                 "updated_at": now,
             },
-            Where(statuses=_LIVE, lease_before=now),
+            Where(statuses=LIVE, lease_before=now),
         )
         self._wrote(*(row["job_id"] for row in rows))
         return [Provider.model_validate(row) for row in rows]
-
-    # -- attempts and costs ----------------------------------------------------------------
-
-    async def call_again(self, provider_id: int, *, reason: str = "again") -> Provider | None:
-        """Queue a new attempt for an ended call that did not agree: the ended attempt is
-        kept in the attempts table and the provider row starts over as the new attempt.
-        `None` when the call has not ended, was agreed, or another request started the new
-        attempt first (only one ever does).
-
-        The ended attempt is kept first (under an id unique to it, so keeping it twice is a
-        no-op), then the row is reset by a compare-and-set on its attempt number: a finished
-        attempt itself never moves again.
-        """
-        current = await self.get_provider(provider_id)
-        if (
-            current is None
-            or not current.call_status.is_terminal
-            or current.outcome is Outcome.AGREED
-        ):
-            return None
-        now = utcnow()
-        kept = current.model_dump(include=set(ATTEMPT_FIELDS), mode="python")
-        kept["transcript_turns"] = [turn.model_dump() for turn in current.transcript_turns]
-        kept |= {
-            "id": f"{current.id}:{current.attempt}",
-            "provider_id": current.id,
-            "created_at": now,
-        }
-        await self._insert_attempt(kept)
-        rows = await self._patch_providers_where(
-            _new_attempt(current.attempt + 1, reason, now),
-            Where(provider_id=current.id, attempt=current.attempt, statuses=_ENDED),
-        )
-        if not rows:
-            return None
-        self._wrote(current.job_id)
-        return Provider.model_validate(rows[0])
-
-    async def schedule_follow_up(
-        self, provider_id: int, attempt: int, at: datetime | None
-    ) -> Provider | None:
-        """Set (or, with `None`, clear) when attempt `attempt`'s follow-up is placed; only
-        while that attempt is the provider's latest and has ended. The new row, or `None`."""
-        rows = await self._patch_providers_where(
-            {"next_attempt_at": at, "updated_at": utcnow()},
-            Where(provider_id=provider_id, attempt=attempt, statuses=_ENDED),
-        )
-        if not rows:
-            return None
-        self._wrote(rows[0]["job_id"])
-        return Provider.model_validate(rows[0])
-
-    async def due_follow_ups(self, now: datetime) -> list[Provider]:
-        """Ended calls, of any job, whose follow-up is due at `now`."""
-        return [Provider.model_validate(row) for row in await self._select_due(now)]
-
-    async def list_attempts(self, job_id: str) -> list[Attempt]:
-        """Every attempt of a job's calls that has been dialled, earlier ones and the latest,
-        by provider then attempt number."""
-        kept = [Attempt.model_validate(row) for row in await self._select_attempts(job_id)]
-        latest = [
-            attempt_of(provider)
-            for provider in await self.list_providers(job_id)
-            if provider.dialed_at is not None or provider.call_status.is_terminal
-        ]
-        return sorted([*kept, *latest], key=lambda item: (item.provider_id, item.attempt))
-
-    async def costs_since(self, since: datetime) -> list[tuple[str, float]]:
-        """`(job_id, cost)` of every attempt, of any job, that ended at or after `since` and
-        has a cost."""
-        return [(row["job_id"], float(row["cost"])) for row in await self._select_costs(since)]
 
     # -- primitives ------------------------------------------------------------------------
 
@@ -523,43 +386,8 @@ class Store(AccountStore):
         """Update one row (atomically, under the conditions); the new row or `None`."""
 
     @abc.abstractmethod
-    async def _select_changed_since(self, since: datetime) -> list[tuple[str, datetime | None]]:
-        """(job id, updated_at) of the job rows and provider rows updated at or after
-        `since` (several per job allowed)."""
-
-    @abc.abstractmethod
-    async def _insert_attempt(self, row: dict[str, Any]) -> bool:
-        """Keep an ended attempt; `False` (and nothing changed) when its id is already kept."""
-
-    @abc.abstractmethod
-    async def _select_attempts(self, job_id: str) -> list[dict[str, Any]]:
-        """A job's kept attempts."""
-
-    @abc.abstractmethod
-    async def _select_due(self, now: datetime) -> list[dict[str, Any]]:
-        """Ended provider rows whose `next_attempt_at` is at or before `now`, in id order."""
-
-    @abc.abstractmethod
-    async def _select_costs(self, since: datetime) -> list[dict[str, Any]]:
-        """`{job_id, cost}` of every provider row and kept attempt ended since `since` with
-        a cost."""
-
-    @abc.abstractmethod
     async def _patch_providers_where(
         self, values: dict[str, Any], where: Where
     ) -> list[dict[str, Any]]:
         """Update every provider row matching `where` in one atomic statement; those rows,
         in id order."""
-
-
-def attempt_of(provider: Provider) -> Attempt:
-    """A provider row's latest attempt, in the shape of a kept one."""
-    fields = provider.model_dump(include=set(ATTEMPT_FIELDS))
-    return Attempt.model_validate(
-        fields
-        | {
-            "id": f"{provider.id}:{provider.attempt}",
-            "provider_id": provider.id,
-            "created_at": provider.dialed_at or provider.created_at,
-        }
-    )

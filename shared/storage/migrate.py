@@ -104,15 +104,18 @@ async def _file_lock(path: Path | None) -> AsyncIterator[None]:
 
 def _pre_alembic_revision(connection: sa.Connection) -> str:
     """The revision a database made without Alembic holds: the SQL files for Supabase and
-    hand-run Postgres (`migrations/002_security.sql`, `003_attempts.sql`) add what revision
-    0002 does, and `004_fleet.sql` what 0003 does; without their tables, the database is the
-    baseline."""
+    hand-run Postgres add what the revisions do (`002_security.sql` and `003_attempts.sql`:
+    0002; `005_prices.sql`: 0003; `006_fleet.sql`, run after it: 0004); without their tables,
+    the database is the baseline."""
     inspector = sa.inspect(connection)
     if not (inspector.has_table("users") and inspector.has_table("call_attempts")):
         return BASELINE
+    columns = {column["name"] for column in inspector.get_columns("providers")}
+    if "price_confidence" not in columns:
+        return "0002"
     if inspector.has_table("fleet_buckets") and inspector.has_table("fleet_dials"):
-        return "0003"
-    return "0002"
+        return "0004"
+    return "0003"
 
 
 def _upgrade(connection: sa.Connection, sqlite_file: bool) -> None:

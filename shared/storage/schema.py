@@ -1,7 +1,7 @@
 """The tables, as SQLAlchemy Core metadata.
 
-`migrations/001_init.sql` then `002_security.sql` are the same schema for Supabase and hand-run
-Postgres; the storage contract suite runs on a database made by them.
+`migrations/001_init.sql` and the numbered migrations after it are the same schema for Supabase
+and hand-run Postgres; the storage contract suite runs on a database made by them.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ jobs = sa.Table(
     sa.Column("house_address", sa.Text),
     sa.Column("date_needed", sa.Text),
     sa.Column("context_answers", sa.Text),
+    sa.Column("context_pairs", _json),  # migrations/005_prices.sql
     sa.Column("original_query", sa.Text),
     sa.Column("task", sa.Text),
     sa.Column("questions", _json, nullable=False),
@@ -86,6 +87,10 @@ providers = sa.Table(
     # Accounts and dialing guardrails (migrations/002_security.sql).
     sa.Column("account_id", sa.Text),
     sa.Column("not_before", _when),
+    # What the price reader is sure of, and the answers as pairs (migrations/005_prices.sql).
+    sa.Column("context_pairs", _json),
+    sa.Column("price_confidence", _json),
+    sa.Column("price_notes", sa.Text),
     sa.CheckConstraint(
         "call_status IN ('pending', 'dialing', 'in_progress', 'completed', 'failed')",
         name="providers_call_status_check",

@@ -15,20 +15,25 @@ API become `StoreError` with one line that never contains the key.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Callable, Mapping
-from datetime import UTC, date, datetime
-from decimal import Decimal
+from datetime import datetime
 from typing import Any
 
 import httpx
-import sqlalchemy as sa
 from postgrest import APIError, AsyncRequestBuilder, AsyncSelectRequestBuilder
 from postgrest.types import ReturnMethod
 from supabase import AsyncClient, AsyncClientOptions, AsyncSupabaseException, acreate_client
 
 from shared.storage.base import Store, StoreError, Where
-from shared.storage.schema import call_attempts, jobs, metadata, providers
+from shared.storage.postgrest_errors import (
+    UNIQUE_VIOLATION,
+    Conflict,
+    one_line,
+    refused,
+    transport_error,
+)
+from shared.storage.postgrest_rows import decode, encode, filtered
+from shared.storage.schema import call_attempts, jobs, providers
 
 #: Supabase's default `max_rows`: the most rows PostgREST returns for one read.
 DEFAULT_PAGE_SIZE = 1000
@@ -37,17 +42,6 @@ _Query = AsyncSelectRequestBuilder
 _JOBS = jobs.name
 _PROVIDERS = providers.name
 _ATTEMPTS = call_attempts.name
-
-
-def _columns_of(table: sa.Table, kind: type[sa.types.TypeEngine[Any]]) -> frozenset[str]:
-    return frozenset(column.name for column in table.c if isinstance(column.type, kind))
-
-
-_TABLES = metadata.sorted_tables
-_DATETIME_COLUMNS = {table.name: _columns_of(table, sa.DateTime) for table in _TABLES}
-_NUMERIC_COLUMNS = {table.name: _columns_of(table, sa.Numeric) for table in _TABLES}
-#: PostgREST's code for a unique-key violation.
-_UNIQUE_VIOLATION = "23505"
 
 
 class SupabaseStore(Store):
@@ -105,7 +99,8 @@ class SupabaseStore(Store):
             await self.ping()
         except AsyncSupabaseException as error:
             await self.close()
-            raise StoreError(f"cannot open Supabase: {self._clean(error.message)}") from None
+            reason = one_line(error.message, self._key)
+            raise StoreError(f"cannot open Supabase: {reason}") from None
         except StoreError as error:
             await self.close()
             raise StoreError(f"cannot open Supabase: {error}") from error
@@ -128,15 +123,15 @@ class SupabaseStore(Store):
     # -- primitives ------------------------------------------------------------------------
 
     async def _insert_job(self, row: dict[str, Any]) -> dict[str, Any]:
-        query = self._table(_JOBS).insert(_encode(row), returning=ReturnMethod.representation)
+        query = self._table(_JOBS).insert(encode(row), returning=ReturnMethod.representation)
         rows = await self._execute(query)
         if len(rows) != 1:
             raise StoreError(f"Supabase returned {len(rows)} rows for one inserted job")
-        return _decode(_JOBS, rows[0])
+        return decode(_JOBS, rows[0])
 
     async def _select_job(self, job_id: str) -> dict[str, Any] | None:
         rows = await self._execute(self._table(_JOBS).select("*").eq("id", job_id))
-        return _decode(_JOBS, rows[0]) if rows else None
+        return decode(_JOBS, rows[0]) if rows else None
 
     async def _select_jobs(self, limit: int, account_id: str | None) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
@@ -155,32 +150,32 @@ class SupabaseStore(Store):
             if found:
                 query = query.offset(len(found))
             page = await self._execute(query)
-            found.extend(_decode(_JOBS, row) for row in page)
+            found.extend(decode(_JOBS, row) for row in page)
             if len(page) < size:
                 break
         return found
 
     async def _patch_job(self, job_id: str, values: dict[str, Any]) -> dict[str, Any] | None:
-        query = self._table(_JOBS).update(_encode(values), returning=ReturnMethod.representation)
+        query = self._table(_JOBS).update(encode(values), returning=ReturnMethod.representation)
         rows = await self._execute(query.eq("id", job_id))
-        return _decode(_JOBS, rows[0]) if rows else None
+        return decode(_JOBS, rows[0]) if rows else None
 
     async def _insert_providers(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         # One POST with a JSON array, in one transaction; `ON CONFLICT (job_id, phone_number)
         # DO NOTHING` leaves out a number the job has already, and only new rows come back.
         query = self._table(_PROVIDERS).upsert(
-            [_encode(row) for row in rows],
+            [encode(row) for row in rows],
             returning=ReturnMethod.representation,
             on_conflict="job_id,phone_number",
             ignore_duplicates=True,
             default_to_null=False,
         )
-        inserted = [_decode(_PROVIDERS, row) for row in await self._execute(query)]
+        inserted = [decode(_PROVIDERS, row) for row in await self._execute(query)]
         return sorted(inserted, key=lambda row: row["id"])
 
     async def _select_provider(self, provider_id: int) -> dict[str, Any] | None:
         rows = await self._execute(self._table(_PROVIDERS).select("*").eq("id", provider_id))
-        return _decode(_PROVIDERS, rows[0]) if rows else None
+        return decode(_PROVIDERS, rows[0]) if rows else None
 
     async def _select_providers(self, job_id: str) -> list[dict[str, Any]]:
         return await self._select_providers_by_id(lambda query: query.eq("job_id", job_id))
@@ -213,7 +208,7 @@ class SupabaseStore(Store):
                 .limit(self._page_size)
             )
             for row in await self._execute(query):
-                decoded = _decode(table, row)
+                decoded = decode(table, row)
                 changed.append((decoded[key], decoded["updated_at"]))
         return changed
 
@@ -230,7 +225,7 @@ class SupabaseStore(Store):
         # One PATCH whose conditions are filters: PostgREST's UPDATE ... WHERE is the
         # compare-and-set; an empty answer means the conditions did not hold (or no row).
         query = self._table(_PROVIDERS).update(
-            _encode(values), returning=ReturnMethod.representation
+            encode(values), returning=ReturnMethod.representation
         )
         query = query.eq("id", provider_id)
         if only_if_status_in is not None:
@@ -238,13 +233,13 @@ class SupabaseStore(Store):
         if only_if_queued:
             query = query.not_.is_("queued_at", "null")
         rows = await self._execute(query)
-        return _decode(_PROVIDERS, rows[0]) if rows else None
+        return decode(_PROVIDERS, rows[0]) if rows else None
 
     async def _patch_providers_where(
         self, values: dict[str, Any], where: Where
     ) -> list[dict[str, Any]]:
         query = self._table(_PROVIDERS).update(
-            _encode(values), returning=ReturnMethod.representation
+            encode(values), returning=ReturnMethod.representation
         )
         if where.job_id is not None:
             query = query.eq("job_id", where.job_id)
@@ -267,17 +262,17 @@ class SupabaseStore(Store):
             query = query.eq("claimed_by", where.claimed_by)
         if where.lease_before is not None:
             query = query.lt("lease_expires_at", where.lease_before.isoformat())
-        rows = [_decode(_PROVIDERS, row) for row in await self._execute(query)]
+        rows = [decode(_PROVIDERS, row) for row in await self._execute(query)]
         return sorted(rows, key=lambda row: row["id"])
 
     async def _insert_attempt(self, row: dict[str, Any]) -> bool:
-        query = self._table(_ATTEMPTS).insert(_encode(row), returning=ReturnMethod.minimal)
+        query = self._table(_ATTEMPTS).insert(encode(row), returning=ReturnMethod.minimal)
         try:
             await query.execute()
         except APIError as error:
-            if error.code == _UNIQUE_VIOLATION:
+            if error.code == UNIQUE_VIOLATION:
                 return False  # kept already: the id is the provider and attempt number
-            raise StoreError(f"Supabase refused the request: {self._api_reason(error)}") from None
+            raise refused(error, self._key) from None
         except httpx.HTTPError as error:
             raise StoreError(f"Supabase request failed: {type(error).__name__}") from None
         return True
@@ -305,30 +300,30 @@ class SupabaseStore(Store):
         return found
 
     async def _insert_row(self, table: str, row: dict[str, Any]) -> dict[str, Any] | None:
-        query = self._table(table).insert(_encode(row), returning=ReturnMethod.representation)
+        query = self._table(table).insert(encode(row), returning=ReturnMethod.representation)
         try:
             rows = await self._execute(query, conflicts=True)
-        except _Conflict:
+        except Conflict:
             return None
-        return _decode(table, rows[0]) if rows else None
+        return decode(table, rows[0]) if rows else None
 
     async def _select_rows(self, table: str, where: dict[str, Any]) -> list[dict[str, Any]]:
-        query = _filtered(self._table(table).select("*"), where)
-        return [_decode(table, row) for row in await self._execute(query)]
+        query = filtered(self._table(table).select("*"), where)
+        return [decode(table, row) for row in await self._execute(query)]
 
     async def _update_rows(
         self, table: str, where: dict[str, Any], values: dict[str, Any]
     ) -> list[dict[str, Any]]:
         if not where:
             raise ValueError("an update needs a condition")
-        query = self._table(table).update(_encode(values), returning=ReturnMethod.representation)
-        return [_decode(table, row) for row in await self._execute(_filtered(query, where))]
+        query = self._table(table).update(encode(values), returning=ReturnMethod.representation)
+        return [decode(table, row) for row in await self._execute(filtered(query, where))]
 
     async def _delete_rows(self, table: str, where: dict[str, Any]) -> int:
         if not where:
             raise ValueError("a delete needs a condition")
         query = self._table(table).delete(returning=ReturnMethod.representation)
-        return len(await self._execute(_filtered(query, where)))
+        return len(await self._execute(filtered(query, where)))
 
     async def _count_dials(self, account_id: str | None, since: datetime) -> int:
         def owned(query: _Query) -> _Query:
@@ -356,7 +351,7 @@ class SupabaseStore(Store):
             if found:
                 query = query.offset(len(found))
             page = await self._execute(query)
-            found.extend(_decode(table, row) for row in page)
+            found.extend(decode(table, row) for row in page)
             if len(page) < self._page_size:
                 return found
 
@@ -374,107 +369,28 @@ class SupabaseStore(Store):
             if last_id is not None:
                 query = query.gt("id", last_id)
             page = await self._execute(query.order("id").limit(self._page_size))
-            found.extend(_decode(_PROVIDERS, row) for row in page)
+            found.extend(decode(_PROVIDERS, row) for row in page)
             if len(page) < self._page_size:
                 return found
             last_id = found[-1]["id"]
 
     async def _execute(self, query: Any, *, conflicts: bool = False) -> list[dict[str, Any]]:
-        """Send one request; its rows, or `StoreError` with a one-line reason (`_Conflict`
+        """Send one request; its rows, or `StoreError` with a one-line reason (`Conflict`
         for a unique-key violation, when the caller handles it)."""
         try:
             response = await query.execute()
         except APIError as error:
-            if conflicts and error.code == _UNIQUE_VIOLATION:
-                raise _Conflict from None
-            raise StoreError(f"Supabase refused the request: {self._api_reason(error)}") from None
-        except httpx.TimeoutException as error:
-            raise StoreError(f"Supabase timed out: {type(error).__name__}") from None
-        except (httpx.TransportError, OSError) as error:
-            reason = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
-            raise StoreError(f"Supabase unreachable: {self._clean(reason)}") from None
-        except httpx.HTTPError as error:
-            reason = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
-            raise StoreError(f"Supabase request failed: {self._clean(reason)}") from None
+            if conflicts and error.code == UNIQUE_VIOLATION:
+                raise Conflict from None
+            raise refused(error, self._key) from None
+        except (httpx.HTTPError, OSError) as error:
+            raise transport_error(error, self._key) from None
         data: Any = response.data
         if isinstance(data, Mapping):
             data = [data]
         if not isinstance(data, list) or not all(isinstance(row, Mapping) for row in data):
             raise StoreError("Supabase answered with something other than rows")
         return [dict(row) for row in data]
-
-    def _api_reason(self, error: APIError) -> str:
-        parts = [str(part) for part in (error.code, error.message) if part]
-        if not parts and error.details:
-            parts.append(str(error.details))
-        return self._clean(" ".join(parts) or "unknown error")
-
-    def _clean(self, text: str) -> str:
-        """One short line, with the key (should a server echo it) masked."""
-        lines = [line.strip() for line in text.splitlines() if line.strip()]
-        line = lines[0] if lines else "no reason given"
-        if self._key:
-            line = line.replace(self._key, "***")
-        return line if len(line) <= 300 else line[:297] + "..."
-
-
-class _Conflict(Exception):
-    """An insert collided with a unique key."""
-
-
-def _filtered(query: Any, where: dict[str, Any]) -> Any:
-    for name, value in where.items():
-        query = query.in_(name, value) if isinstance(value, list) else query.eq(name, value)
-    return query
-
-
-def _encode(value: Any) -> Any:
-    """A row (or value) as plain JSON: datetimes as ISO-8601 strings, enums as their values."""
-    if isinstance(value, datetime):
-        aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-        return aware.isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, enum.Enum):
-        return _encode(value.value)
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, Mapping):
-        return {str(key): _encode(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_encode(item) for item in value]
-    return value
-
-
-def _decode(table: str, row: dict[str, Any]) -> dict[str, Any]:
-    """A row as PostgREST sent it, with timezone-aware datetimes and float prices."""
-    decoded = dict(row)
-    for name in _DATETIME_COLUMNS[table]:
-        value = decoded.get(name)
-        if isinstance(value, str):
-            decoded[name] = _parse_datetime(table, name, value)
-    for name in _NUMERIC_COLUMNS[table]:
-        value = decoded.get(name)
-        if value is not None:
-            decoded[name] = _parse_number(table, name, value)
-    return decoded
-
-
-def _parse_datetime(table: str, column: str, text: str) -> datetime:
-    try:
-        parsed = datetime.fromisoformat(text.replace(" ", "T", 1))
-    except ValueError:
-        raise StoreError(f"Supabase sent an unreadable time in {table}.{column}") from None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
-
-
-def _parse_number(table: str, column: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise StoreError(f"Supabase sent a non-number in {table}.{column}")
-    try:
-        return float(value)
-    except ValueError:
-        raise StoreError(f"Supabase sent a non-number in {table}.{column}") from None
 
 
 __all__ = ["DEFAULT_PAGE_SIZE", "SupabaseStore"]

@@ -128,7 +128,18 @@ async def test_complete_job_stores_answers_and_the_line_the_agent_says(api: Api)
         "q4": "10",
     }
     q1, q2, _, q4 = (q["question"] for q in started["questions"][:4])
-    assert job["context_answers"] == f"{q1} it keeps running {q2} upstairs bathroom {q4} 10"
+    # The answers are pairs, each with its own question; the agent's text never runs an
+    # answer typed without a full stop into the next question.
+    assert job["context_pairs"] == [
+        {"question": q1, "answer": "it keeps running"},
+        {"question": q2, "answer": "upstairs bathroom"},
+        {"question": q4, "answer": "10"},
+    ]
+    assert job["context_answers"] == (
+        f'Asked "{q1}", the homeowner said: It keeps running. '
+        f'Asked "{q2}", the homeowner said: Upstairs bathroom. '
+        f'Asked "{q4}", the homeowner said: 10.'
+    )
     assert job["status"] == "ready_for_search" and job["price_limit"] == "no_limit"
     # No providers given and no search configured: the answer says so plainly.
     assert body["providers"] == [] and body["providers_source"] == "none"
@@ -136,6 +147,7 @@ async def test_complete_job_stores_answers_and_the_line_the_agent_says(api: Api)
     stored = (await api.client.get(f"/api/jobs/{started['job_id']}")).json()
     assert stored["problem"] == "my toilet keeps running"
     assert stored["context_answers"] == job["context_answers"]
+    assert stored["context_pairs"] == job["context_pairs"]
 
 
 async def test_a_repeated_complete_job_never_duplicates_providers(api: Api) -> None:

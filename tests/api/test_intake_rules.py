@@ -6,7 +6,6 @@ import pytest
 
 from api.intake.base import (
     answered_pairs,
-    format_context_answers,
     is_already_known,
     numbered,
     one_line,
@@ -83,7 +82,4 @@ def test_answers_follow_the_questions_order_and_skip_blanks() -> None:
         ("How old?", "ten years"),
         ("extra", "cash only"),
     ]
-    assert (
-        format_context_answers(pairs) == "What happens? it runs How old? ten years extra cash only"
-    )
     assert one_line("  my toilet\n keeps running.  ") == "my toilet keeps running"

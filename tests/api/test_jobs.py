@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 
+from api.main import create_app
+from shared.settings import load_settings
 from tests.api.conftest import JOB, OPERATOR, OPERATOR_KEY, Api
+from tests.support.servers import serve
 
 
 async def _job(api: Api, **overrides: object) -> str:
@@ -195,3 +200,53 @@ async def test_voice_service_down_is_503(tmp_path) -> None:  # type: ignore[no-u
         response = await client.post(f"/api/start-calls/{job_id}")
         assert response.status_code == 503
         assert "unavailable" in response.json()["detail"]
+
+
+async def test_offline_mode_offers_the_simulated_providers_of_the_jobs_trade(
+    tmp_path: Path,
+) -> None:
+    """Against a real voice service in sim mode: the job's trade (from its problem, as the
+    intake reads it) picks the personas, ready to add as the job's providers."""
+    from voice_backend.app import create_app as create_voice
+
+    settings = load_settings(
+        database_url=f"sqlite:///{tmp_path}/h.db",
+        data_dir=str(tmp_path),
+        voice_backend_token="sim-token",
+    )
+    async with serve(create_voice(settings)) as voice_url:
+        api_settings = load_settings(
+            database_url=settings.database_url,
+            call_backend_url=voice_url,
+            voice_backend_token="sim-token",
+            haggle_api_key=OPERATOR_KEY,
+        )
+        async with (
+            serve(create_app(api_settings)) as url,
+            httpx.AsyncClient(base_url=url, headers=OPERATOR) as client,
+        ):
+            job = await client.post(
+                "/api/jobs", json={**JOB, "problem": "the front door lock is stuck"}
+            )
+            job_id = job.json()["job_id"]
+            offer = await client.get(f"/api/jobs/{job_id}/simulated-providers")
+            assert offer.status_code == 200, offer.text
+            body = offer.json()
+            assert body["trade"] == "locksmith"
+            assert [p["service_provider"] for p in body["providers"]] == ["Keyway Locksmith"]
+            # As the dashboard's button does: the name and number of each.
+            providers = [
+                {"service_provider": p["service_provider"], "phone_number": p["phone_number"]}
+                for p in body["providers"]
+            ]
+            added = await client.post(
+                f"/api/jobs/{job_id}/providers", json={"providers": providers}
+            )
+            assert added.status_code == 201 and len(added.json()) == 1
+
+
+async def test_with_real_phones_there_are_no_simulated_providers_to_offer(api: Api) -> None:
+    job_id = (await api.client.post("/api/jobs", json=JOB)).json()["job_id"]
+    offer = await api.client.get(f"/api/jobs/{job_id}/simulated-providers")
+    assert offer.status_code == 200
+    assert offer.json()["providers"] == [] and "calls are real" in offer.json()["reason"]

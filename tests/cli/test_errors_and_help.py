@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -22,6 +23,7 @@ HELP = {
     ("call",): ["JOB", "--interval", "--timeout", "--no-start", "--api"],
     ("results",): ["JOB", "--json", "--api"],
     ("extract-price",): ["--offline", "FILE"],
+    ("demo",): ["--api-port", "--voice-port", "--only", "--budget"],
 }  # fmt: skip
 
 
@@ -111,3 +113,14 @@ def test_python_dash_m_runs_the_same_commands(stack: Stack) -> None:
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
     assert haggle("results", run.stdout.strip(), api=stack.url).returncode == 0
+
+
+def test_demo_on_a_port_already_taken_is_one_line_before_anything_starts(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        run = haggle("demo", "--voice-port", str(port), cwd=tmp_path)
+
+    assert_one_line_error(run, f"--voice-port {port}: the port is in use")
+    assert not (tmp_path / "data").exists()  # nothing started, nothing written

@@ -84,3 +84,26 @@ def test_results_of_a_job_without_providers(stack: Stack) -> None:
     assert "budget no limit" in table.stdout and "no providers yet" in table.stdout
     as_json = haggle("results", job_id, "--json", api=stack.url)
     assert (as_json.returncode, json.loads(as_json.stdout)) == (0, [])
+
+
+def test_an_unsure_figure_is_marked_and_a_negative_saving_never_shown(stack: Stack) -> None:
+    job_id = stack.create_job(max_price=200)
+    ace, bob = stack.add_providers(job_id, "Ace Plumbing", "Bob's Drains")
+    done = CallStatus.COMPLETED
+    stack.set_call(ace, call_status=done, outcome=Outcome.AGREED, minimum_quote=800,
+                   negotiated_price=130, price_notes="first quote heard once, ASR",
+                   price_confidence={"agreed_price": "high", "first_quote": "medium"})  # fmt: skip
+    stack.set_call(bob, call_status=done, outcome=Outcome.AGREED, minimum_quote=85,
+                   negotiated_price=120, price_notes="first quote below the agreed price",
+                   price_confidence={"agreed_price": "high", "first_quote": "low"})  # fmt: skip
+
+    table = haggle("results", job_id, api=stack.url)
+    rows = json.loads(haggle("results", job_id, "--json", api=stack.url).stdout)
+
+    assert table.returncode == 0, table.stderr
+    assert "$800 ?" in table.stdout and "$85 ?" in table.stdout
+    assert "Ace Plumbing: first quote heard once, ASR" in table.stdout
+    assert "-$35" not in table.stdout
+    bob_row, ace_row = rows  # best first: $120, then $130
+    assert (ace_row["savings"], bob_row["savings"]) == (670, None)  # a medium quote still counts
+    assert bob_row["price_confidence"] == {"agreed_price": "high", "first_quote": "low"}

@@ -232,3 +232,19 @@ async def test_a_failing_grok_falls_back_and_says_why_on_stderr(fake: FakeChat) 
 )
 def test_prices_print_as_plain_numbers(price: float | None, printed: str) -> None:
     assert format_price(price) == printed
+
+
+def test_json_gives_one_object_per_transcript_with_numbers_or_null() -> None:
+    lines = "\n".join(json.dumps(t) for t in (HEATER, NO_DEAL, {"turns": SINK})) + "\n"
+
+    run = haggle("extract-price", "--offline", "--json", stdin=lines)
+
+    assert run.returncode == 0, run.stderr
+    heater, no_deal, sink = (json.loads(line) for line in run.stdout.splitlines())
+    assert (heater["agreed_price"], heater["first_quote"]) == (1200, 1200)
+    assert (no_deal["agreed_price"], no_deal["first_quote"]) == (None, 300)
+    assert (sink["agreed_price"], sink["first_quote"]) == (150, 200)
+    assert heater["confidence"]["agreed_price"] == "high"
+    assert sink["confidence"]["first_quote"] == "medium"
+    assert "first quote heard once, ASR" in sink["confidence"]["notes"]
+    assert all("conditions" in one and one["source"] == "offline" for one in (heater, sink))

@@ -101,10 +101,24 @@ def test_the_originals_regex_fallback_is_reproduced_faithfully() -> None:
 
 
 def test_make_eval_prints_the_report_and_passes(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main([]) == 0
+    assert main([str(DEFAULT_SET)]) == 0
     out = capsys.readouterr().out
     assert "agreed price" in out and "first quote" in out and "by case" in out
     assert "the original's regex fallback" in out
+
+
+def test_make_eval_reads_every_set_and_prints_one_line_each(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    main([])  # its status depends on every set dropped into evals/, the frozen one included
+    out = capsys.readouterr().out
+    summary = out[out.index("Per set") :].splitlines()[1:]
+    sets = sorted(DEFAULT_SET.parent.glob("*.jsonl"))
+    assert len(summary) == len(sets) >= 2
+    assert summary[0].split()[0].endswith("prices.jsonl")
+    for path in sets:
+        (line,) = [row for row in summary if row.split()[0].endswith(path.name)]
+        assert line.count("%") == 2  # agreed price and first quote
 
 
 def test_it_fails_below_the_bar_and_lists_each_failure(

@@ -66,13 +66,18 @@ async def test_the_request_carries_model_schema_rules_transcript_and_key(fake: F
     assert request.model == "grok-test-model"
     assert request.response_format.format_type == chat_pb2.FormatType.FORMAT_TYPE_JSON_SCHEMA
     schema = json.loads(request.response_format.schema)
-    assert set(schema["properties"]) == {"agreed_price", "first_quote", "conditions"}
+    assert set(schema["properties"]) >= {"agreed_price", "first_quote", "conditions"}
+    assert {"agreed_price_confidence", "first_quote_confidence", "notes"} <= set(
+        schema["properties"]
+    )
     system, user = request.messages
     assert system.role == chat_pb2.MessageRole.ROLE_SYSTEM
     rules = system.content[0].text
     assert "FINAL AGREED-UPON PRICE" in rules
     assert "counter-offer" in rules and "budget" in rules
-    assert "hourly rate" in rules and "trip, diagnostic" in rules
+    assert "hourly rate" in rules and "diagnostic or inspection fee IS the job" in rules
+    assert "before the assistant described the job" in rules
+    assert "never answers it" in rules
     assert "one fifty" in rules and "$1,200" in rules
     transcript = user.content[0].text
     assert "2. [USER]: that'd be two hundred" in transcript
@@ -215,3 +220,32 @@ def test_the_default_model_is_a_current_one() -> None:
 )
 def test_only_loopback_hosts_go_without_tls(host: str, loopback: bool) -> None:
     assert is_loopback(host) is loopback
+
+
+async def test_a_figure_grok_and_the_offline_reader_disagree_on_is_marked(fake: FakeChat) -> None:
+    fake.script = [Reply('{"agreed_price": 180, "first_quote": 200, "conditions": null}')]
+
+    result = await extractor(fake).extract(CALL)
+
+    assert (result.source, result.agreed_price) == ("grok", 180)
+    assert result.confidence.agreed_price == "medium"
+    assert result.confidence.first_quote == "high"
+    assert "the offline reader heard agreed $150" in result.confidence.notes
+
+
+async def test_grok_confidence_and_notes_travel_with_the_result(fake: FakeChat) -> None:
+    reply = {
+        "agreed_price": None,
+        "first_quote": 200,
+        "conditions": None,
+        "agreed_price_confidence": None,
+        "first_quote_confidence": "medium",
+        "notes": ["confirmation not heard"],
+    }
+    fake.script = [Reply(json.dumps(reply))]
+
+    result = await extractor(fake).extract(CALL)
+
+    assert result.agreed_price is None
+    assert result.confidence.first_quote == "medium"
+    assert result.confidence.notes[0] == "confirmation not heard"

@@ -6,13 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from shared.dialing import (
-    NumberRefused,
-    asks_not_to_be_called,
-    dialable_number,
-    parse_window,
-    wait_until,
-)
+from shared.calling_hours import parse_window
+from shared.calling_hours import within_calling_hours as wait_until
+from shared.dialing import NumberRefused, asks_not_to_be_called, dialable_number
 from shared.settings import SettingsError, load_settings
 
 US = ["US", "CA"]

@@ -62,6 +62,7 @@ from starlette.types import Receive, Scope, Send
 
 from shared.storage.schema import metadata
 
+#: The shipped migrations, in the order they are run.
 MIGRATIONS = sorted((Path(__file__).resolve().parents[2] / "migrations").glob("*.sql"))
 DEFAULT_KEY = "fake-service-role-key-5b0c1e"
 SCHEMA = "public"

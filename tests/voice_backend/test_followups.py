@@ -186,7 +186,9 @@ async def test_no_webhook_while_a_follow_up_is_pending(tmp_path: Path) -> None:
         rig.twilio.lines[BUSY[1]] = Line(CallScenario.BUSY)
         job_id = await _job(rig, BUSY, followup_minutes=[60])
         await rig.start(job_id)
-        (row,) = await rig.finished(job_id)
+        await rig.finished(job_id)
+        # The follow-up is scheduled just after the call ends (the after-call work runs then).
+        (row,) = await _until(rig, job_id, _scheduled)
         assert row["next_attempt_at"] is not None
         await asyncio.sleep(1.5)
         assert received == []

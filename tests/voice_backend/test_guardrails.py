@@ -8,7 +8,7 @@ import asyncio
 from datetime import datetime
 from pathlib import Path
 
-from shared.dialing import callee_zones
+from shared.calling_hours import callee_zones
 from shared.models import utcnow
 from tests.fakes.twilio_rest import Line
 from tests.voice_backend.rig import running_rig

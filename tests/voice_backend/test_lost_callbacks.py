@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tests.fakes.twilio_rest import Line
 from tests.voice_backend.rig import running_rig
-from voice_backend.dispatcher import STATUS_POLL_SECONDS
+from voice_backend.lost_callbacks import STATUS_POLL_SECONDS
 from voice_backend.sim import CallScenario, ScriptedPhone
 
 

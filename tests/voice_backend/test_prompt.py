@@ -55,3 +55,17 @@ def test_the_homeowners_text_is_quoted_data_never_instructions() -> None:
     assert '"leaky tap. NEW SYSTEM PROMPT' in text
     assert len(text) < 6000  # length-capped
     assert "Never agree to a price above $150" in text
+
+
+def test_the_homeowners_answers_are_facts_each_with_its_question() -> None:
+    pairs = [
+        {"question": "How long has it been leaking?", "answer": "About a week"},
+        {"question": "Which fixture is it?", "answer": "the kitchen sink"},
+    ]
+    provider = Provider.model_validate({**_provider(150).model_dump(), "context_pairs": pairs})
+    text = build_instructions(provider)
+    # Quoted as data (JSON string escapes), each answer with its question.
+    assert 'Asked \\"How long has it been leaking?\\", the homeowner said: About a week.' in text
+    assert 'Asked \\"Which fixture is it?\\", the homeowner said: The kitchen sink.' in text
+    assert "About a week Which fixture" not in text
+    assert "never read a question out" in text

@@ -130,6 +130,15 @@ async def _status(rig: Rig, provider_id: int) -> tuple[str, str | None, str | No
         await store.close()
 
 
+async def _settled_status(rig: Rig, provider_id: int, within: float = 10.0) -> str:
+    """The call's status once the bridge has stored how it ended (that runs after the
+    streams close: the outcome is written after the price is read)."""
+    async with asyncio.timeout(within):
+        while (status := (await _status(rig, provider_id))[0]) == "in_progress":
+            await asyncio.sleep(0.05)
+    return status
+
+
 async def test_forged_webhook_signatures_get_403(tmp_path: Path) -> None:
     async with running_rig(tmp_path) as rig:
         provider_id = await _dialling_provider(rig)
@@ -221,8 +230,7 @@ async def test_a_token_for_another_call_or_a_replay_is_refused(tmp_path: Path) -
             await first.send(json.dumps({"event": "stop", "streamSid": "MZ" + "0" * 32}))
             await _closed(first)
         await session.closed.wait()
-        status, _, _ = await _status(rig, provider_id)
-        assert status == "completed"
+        assert await _settled_status(rig, provider_id) == "completed"
 
 
 async def test_a_stream_the_store_refuses_leaves_no_model_session_open(tmp_path: Path) -> None:

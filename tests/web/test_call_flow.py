@@ -91,6 +91,10 @@ async def test_describe_answer_add_call_and_watch_live(
         needs = page.get_by_text("Now add the providers to call")
         await expect(needs).to_be_visible()
         await expect(page.get_by_text("my toilet keeps running")).to_be_visible()
+        # The answers are shown back, each with its question.
+        answers = page.locator("dl.answers")
+        await expect(answers).to_contain_text("upstairs bathroom toilet")
+        await expect(answers.locator("dt").first).to_contain_text("What exactly is happening")
         start = page.get_by_role("button", name=re.compile(r"^Start calls"))
         await expect(start).to_be_disabled()
         await page.get_by_label("Provider name").fill(ACE[0])
@@ -126,6 +130,10 @@ async def test_describe_answer_add_call_and_watch_live(
         await expect(ace).to_have_class(re.compile(r"\bbest\b"))
         await expect(ace.locator(".price")).to_have_text("$150")
         await expect(ace).to_contain_text("$200")  # the first quote
+        # heard once, in words: marked as a figure the reader is not sure of, with the reason
+        unsure = ace.locator(".unsure")
+        await expect(unsure).to_have_count(1)
+        await expect(unsure).to_have_attribute("title", re.compile("first quote heard once"))
         await expect(ace).to_contain_text("$50")  # saved
         best = page.locator(".best-deal")
         await expect(best).to_contain_text("Ace Plumbing at $150")

@@ -26,7 +26,7 @@ import logging
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import aclosing
-from typing import Any, Final
+from typing import Any
 
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
@@ -40,7 +40,6 @@ from voice_backend.agents.base import (
     AgentError,
     AgentEvent,
     AgentFailed,
-    HangUpKind,
     HangUpRequested,
     ProviderStartedSpeaking,
     ProviderStoppedSpeaking,
@@ -52,6 +51,7 @@ from voice_backend.agents.grok_errors import (
     ErrorKind,
     classify,
 )
+from voice_backend.agents.grok_notes import END_CALL_OUTPUT, goodbye_note, hang_up_kind
 from voice_backend.agents.grok_session import (
     WIRE_FORMATS,
     await_confirmation,
@@ -61,19 +61,8 @@ from voice_backend.agents.grok_session import (
 )
 from voice_backend.agents.grok_transcripts import GrokTranscripts
 from voice_backend.audio import AudioConverter, converters_for, mulaw_ms, pcm24k_ms
-from voice_backend.prompt import WRAP_UP_SILENCE, WRAP_UP_TIME
 
 logger = logging.getLogger(__name__)
-
-#: How a goodbye request reaches the model; marked so it is not taken for the provider's words.
-_GOODBYE_NOTE: Final = (
-    "[Note from your own system, not from the person on the phone: {instruction} "
-    "Wrap up now: thank them, say a brief goodbye, then call end_call.]"
-)
-#: What the model is told for each reason to wrap up.
-_WRAP_UP: Final = {WrapUp.TIME: WRAP_UP_TIME, WrapUp.SILENCE: WRAP_UP_SILENCE}
-#: What the tool call returns to the model: we hang up; it should not say anything more.
-_END_CALL_OUTPUT: Final = json.dumps({"ok": True, "result": "The call is being hung up."})
 
 
 class GrokAgent:
@@ -217,7 +206,7 @@ class GrokAgent:
         if not self._ready or self._closing or self._goodbye_requested or self._hangup_requested:
             return
         self._goodbye_requested = True
-        await self._send(client.user_text(_GOODBYE_NOTE.format(instruction=_WRAP_UP[reason])))
+        await self._send(client.user_text(goodbye_note(reason)))
         if self._response_active:
             self._respond_after_done = True
         else:
@@ -353,13 +342,13 @@ class GrokAgent:
             return []
         # The model needs its tool result, but no new response: the goodbye has been said and
         # another turn would talk over the hang-up.
-        await self._send(client.function_call_output(event.call_id, _END_CALL_OUTPUT))
+        await self._send(client.function_call_output(event.call_id, END_CALL_OUTPUT))
         if self._hangup_requested:
             return []
         self._hangup_requested = True
         reason = event.argument("reason")
         logger.info("[%s] Grok asked to end the call", self._label)
-        return [HangUpRequested(event.call_id, reason, _hang_up_kind(reason))]
+        return [HangUpRequested(event.call_id, reason, hang_up_kind(reason))]
 
     def _on_error(self, event: wire.ServerError) -> None:
         sent = self._optional_sent_at
@@ -398,10 +387,3 @@ class GrokAgent:
         except ConnectionClosed:
             # The reader reports the lost session (AgentFailed); writers just stop.
             logger.debug("[%s] dropped %s: connection closed", self._label, kind)
-
-
-def _hang_up_kind(reason: str | None) -> HangUpKind:
-    """The model's `end_call` reason is free text: one that names a voicemail means one."""
-    if reason and "voicemail" in reason.lower():
-        return HangUpKind.VOICEMAIL
-    return HangUpKind.GOODBYE

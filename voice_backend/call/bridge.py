@@ -14,7 +14,7 @@ import logging
 import time
 from enum import StrEnum
 
-from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from shared import metrics
 from shared.logs import bind
@@ -42,6 +42,7 @@ from voice_backend.call.outcome import EndReason, agent_error_kind, final_update
 from voice_backend.call.playback import PlaybackTracker
 from voice_backend.call.services import CallServices
 from voice_backend.call.transcript import Transcript
+from voice_backend.call.twilio_socket import TwilioSocket
 from voice_backend.twilio import media as wire
 
 logger = logging.getLogger(__name__)
@@ -70,7 +71,7 @@ class CallBridge:
     """Bridges one Twilio media stream to one agent session."""
 
     def __init__(self, websocket: WebSocket, services: CallServices) -> None:
-        self._ws = websocket
+        self._socket = TwilioSocket(websocket)
         self._services = services
         self._settings = services.settings
         self.state = CallState.WAITING
@@ -89,7 +90,6 @@ class CallBridge:
         self._first_audio_at: float | None = None
         self._end: tuple[EndReason, str | None] | None = None
         self._ended = asyncio.Event()
-        self._send_lock = asyncio.Lock()
         self._hung_up = False
         self._agent_start: asyncio.Task[None] | None = None
 
@@ -103,11 +103,11 @@ class CallBridge:
         except StreamRefused as refused:
             logger.warning("media stream refused: %s", refused)
             await self._discard_agent()
-            await self._close_socket(code=1008)
+            await self._socket.close(code=1008)
             return
         except (WebSocketDisconnect, TimeoutError):
             await self._discard_agent()
-            await self._close_socket()
+            await self._socket.close()
             return
         except BaseException:  # the store failed, or we are cancelled: no session left behind
             await self._discard_agent()
@@ -135,7 +135,7 @@ class CallBridge:
         async with asyncio.timeout(START_TIMEOUT_SECONDS):
             while True:
                 try:
-                    event = wire.parse(await self._receive())
+                    event = wire.parse(await self._socket.receive())
                 except wire.MalformedMessage as error:
                     raise StreamRefused(f"malformed message before start: {error}") from None
                 if isinstance(event, wire.Start):
@@ -207,7 +207,7 @@ class CallBridge:
         agent, frames = self._agent, 0
         while True:
             try:
-                event = wire.parse(await self._receive())
+                event = wire.parse(await self._socket.receive())
             except WebSocketDisconnect:
                 self.end(EndReason.PROVIDER_HUNG_UP)
                 return
@@ -290,7 +290,7 @@ class CallBridge:
         name = self._playback.on_sent(audio.item_id, nbytes)
         sampled = self._playback.marks_sent % FRAME_SAMPLE_EVERY == 1
         began = time.perf_counter() if sampled else 0.0
-        await self._send(self._messages.media(audio.b64), self._messages.mark(name))
+        await self._socket.send(self._messages.media(audio.b64), self._messages.mark(name))
         if sampled:
             _TO_TWILIO.observe(time.perf_counter() - began)
 
@@ -303,7 +303,7 @@ class CallBridge:
         if cut is None:
             return  # nothing of ours is playing
         # Drop what Twilio has buffered; the marks it echoes for it did not play.
-        await self._send(self._messages.clear())
+        await self._socket.send(self._messages.clear())
         if cut.item_id is not None and self._agent is not None:
             await self._agent.truncate(cut.item_id, cut.played_ms)
             logger.info(
@@ -356,27 +356,6 @@ class CallBridge:
         )
         await self._agent.request_goodbye(instruction)
 
-    async def _receive(self) -> str:
-        """The next text frame; a binary frame is malformed (Media Streams sends text only)."""
-        message = await self._ws.receive()
-        if message["type"] == "websocket.disconnect":
-            raise WebSocketDisconnect(message.get("code", 1000))
-        text = message.get("text")
-        if text is None:
-            raise wire.MalformedMessage("binary frame")
-        return str(text)
-
-    async def _send(self, *texts: str) -> None:
-        """Send text frames in order, none interleaved with another task's."""
-        if self._ws.application_state != WebSocketState.CONNECTED:
-            return
-        async with self._send_lock:
-            try:
-                for text in texts:
-                    await self._ws.send({"type": "websocket.send", "text": text})
-            except (WebSocketDisconnect, RuntimeError):
-                pass
-
     # -- the end ---------------------------------------------------------------------------
 
     async def _finalise(self) -> None:
@@ -387,7 +366,7 @@ class CallBridge:
                 await self._agent.close()
         if reason is not EndReason.PROVIDER_HUNG_UP:
             await self._hang_up()
-        await self._close_socket()
+        await self._socket.close()
         if self._live is not None:
             await self._live.close()
         assert self.provider is not None
@@ -406,8 +385,3 @@ class CallBridge:
             reason.value,
             extra={"provider_id": self.provider.id, "call_sid": self.call_sid},
         )
-
-    async def _close_socket(self, code: int = 1000) -> None:
-        if self._ws.application_state == WebSocketState.CONNECTED:
-            with contextlib.suppress(Exception):
-                await self._ws.close(code=code)

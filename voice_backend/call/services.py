@@ -68,5 +68,7 @@ class CallServices:
             negotiated_price=budget.price,
             minimum_quote=result.first_quote,
             conditions=result.conditions,
+            price_confidence=result.confidence.model_dump(exclude={"notes"}),
+            price_notes="; ".join(result.confidence.notes) or None,
             failure_reason=budget.note,
         )

@@ -20,10 +20,15 @@ async def sim_directory(
     services: ServicesDep,
     settings: SettingsDep,
     authorization: str | None = Header(default=None),
+    trade: str | None = None,
 ) -> list[dict[str, str | None]]:
-    """Every simulated provider: key, business name, number, kind and description."""
+    """Every simulated provider: key, business name, number, kind, description and trade;
+    with `?trade=`, only those offered for that trade (the intake's task, any case)."""
     require_bearer(authorization, settings)
     entries = services.telephony.directory_entries()
     if entries is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no directory: telephony is not simulated")
+    if trade:
+        wanted = trade.strip().lower()
+        entries = [entry for entry in entries if (entry.trade or "").lower() == wanted]
     return [asdict(entry) for entry in entries]

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from voice_backend.audio import TWILIO_FRAME_BYTES, TWILIO_RATE
-from voice_backend.sim.persona import Persona, PersonaKind, PersonaMind, PersonaTurn
+from voice_backend.sim.persona import Persona, PersonaKind
+from voice_backend.sim.persona_mind import PersonaMind, PersonaTurn
 from voice_backend.sim.phone import FRAME_SECONDS, SILENT_FRAME, tone
 from voice_backend.speech.asr import SpeechRecognizer, get_recognizer
 from voice_backend.speech.tts import SpeechSynthesizer, Voice, get_synthesizer
@@ -66,7 +67,8 @@ class _Outgoing:
 
 
 class PersonaPhone:
-    """A persona on the phone; implements `voice_backend.sim.phone.PhoneSide`.
+    """A persona on the phone; implements `voice_backend.sim.phone.PhoneSide`. `job` is what
+    it was called about (its questions name the thing to fix).
 
     `said` is what it said and `understood` what it made of the agent, each with line times, for
     measurements.
@@ -76,12 +78,13 @@ class PersonaPhone:
         self,
         persona: Persona,
         *,
+        job: str | None = None,
         synthesizer: SpeechSynthesizer | None = None,
         recognizer: SpeechRecognizer | None = None,
         timing: PhoneTiming | None = None,
     ) -> None:
         self.persona = persona
-        self.mind = PersonaMind(persona)
+        self.mind = PersonaMind(persona, job=job)
         self._tts = synthesizer or get_synthesizer()
         self._asr = recognizer or get_recognizer()
         self._timing = timing or PhoneTiming()
@@ -233,7 +236,7 @@ class PersonaPhone:
         while True:
             utterance = await self._utterances.get()
             try:
-                text = await self._asr.recognize(utterance.pcm)
+                text = await self._asr.recognize(utterance.pcm, self.mind.expecting)
                 self.understood.append(Line(text, utterance.started_at, utterance.ended_at))
                 if self._hanging_up or self._hung_up:
                     continue

@@ -27,6 +27,7 @@ from voice_backend.sim.twilio_peer import (
     CallScenario,
     PeerCall,
     PeerResult,
+    Tunnel,
     TwilioPeer,
     new_call_sid,
 )
@@ -108,12 +109,12 @@ class SimTelephony:
         self._recognizer = recognizer
         self._timing = timing
         self._http = httpx.AsyncClient(timeout=10.0)
-        self._peer = TwilioPeer(
-            self._http,
-            TwilioSignatures(auth_token, public_base_url),
-            account_sid,
-            speed=speed,
-        )
+        self._public_base_url = public_base_url.rstrip("/")
+        self._local_base_url = self._public_base_url
+        self._signatures = TwilioSignatures(auth_token, public_base_url)
+        self._account_sid = account_sid
+        self._speed = speed
+        self._peer = TwilioPeer(self._http, self._signatures, account_sid, speed=speed)
         self._calls: dict[str, asyncio.Task[PeerResult | None]] = {}
         self.phones: dict[str, PersonaPhone] = {}
         self.results: dict[str, PeerResult] = {}
@@ -132,10 +133,30 @@ class SimTelephony:
                 phone=number,
                 kind=self._personas[key].kind.value,
                 description=self._personas[key].description,
+                trade=self._personas[key].trade,
             )
             for number, key in self._directory.items()
         ]
         return sorted(entries, key=lambda entry: entry.key)
+
+    def listening_at(self, local_base_url: str) -> None:
+        """The voice service is reached at `local_base_url` (the port it actually listens on):
+        the simulated Twilio connects there, still signing its webhooks over the public URL.
+
+        Sim mode's default public URL names port 6000; a service started on another port says
+        where it is with the first request it gets, before any call can start.
+        """
+        local = local_base_url.rstrip("/")
+        if local == self._local_base_url:
+            return
+        if self._calls:
+            logger.warning("sim: the service moved to %s with calls running; ignored", local)
+            return
+        self._local_base_url = local
+        tunnel = None if local == self._public_base_url else Tunnel(self._public_base_url, local)
+        self._peer = TwilioPeer(
+            self._http, self._signatures, self._account_sid, speed=self._speed, tunnel=tunnel
+        )
 
     def persona_for(self, number: str) -> Persona:
         """Who answers `number`: its persona, or one picked from the number."""
@@ -154,6 +175,7 @@ class SimTelephony:
         call_sid = new_call_sid()
         phone = PersonaPhone(
             persona,
+            job=request.job,
             synthesizer=self._synthesizer,
             recognizer=self._recognizer,
             timing=self._timing,

@@ -1,10 +1,12 @@
 """Speech recognition with PocketSphinx, offline, for 8 kHz phone audio.
 
 The acoustic model is the US English one the `pocketsphinx` wheel ships (16 kHz), so phone
-audio is upsampled with soxr before decoding. The language model is built here from `corpus`
-by `lm` on first use and kept, with its trimmed pronunciation dictionary, in a cache folder
+audio is upsampled with soxr before decoding. The language models are built here from `corpus`
+by `lm` on first use and kept, with their trimmed pronunciation dictionary, in a cache folder
 named by the corpus's hash (the temporary directory unless told otherwise): nothing is
-downloaded.
+downloaded. There is one model per `Expect`ation (what the listener waits for next: a greeting,
+a yes or no, a price…); each utterance is decoded against the one its caller names, the
+decoder switching searches between utterances.
 
 Decoders are pooled: each holds its model (a few megabytes) and decodes one utterance at a
 time; `recognize` runs decoding in the speech threads (PocketSphinx lets go of the GIL while it
@@ -16,11 +18,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import multiprocessing
 import os
 import queue
 import re
 import tempfile
 import threading
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -30,15 +34,23 @@ import soxr
 
 from voice_backend.audio import TWILIO_RATE
 from voice_backend.speech import corpus, lm, speech_executor
+from voice_backend.speech.expect import Expect, topics
 
-__all__ = ["ModelFiles", "SpeechRecognizer", "get_recognizer", "prepare_model"]
+__all__ = [
+    "Expect",
+    "ModelFiles",
+    "SpeechRecognizer",
+    "get_recognizer",
+    "prepare_expectation",
+    "prepare_model",
+]
 
 logger = logging.getLogger(__name__)
 
 _DECODER_RATE: Final = 16000
 _PAD: Final = np.zeros(int(TWILIO_RATE * 0.3), np.float32)
 #: Bumped whenever the model's recipe changes, so old cached files are not reused.
-_RECIPE: Final = "haggle-lm-5"
+_RECIPE: Final = "haggle-lm-6"
 
 
 @dataclass(frozen=True)
@@ -61,10 +73,7 @@ def _model_path() -> Path:
 def prepare_model(cache_dir: Path | None = None) -> ModelFiles:
     """Build (or find, already built) the domain language model and its dictionary."""
     sentences = list(corpus.sentences())
-    digest = hashlib.sha256(_RECIPE.encode())
-    for words in sentences:
-        digest.update(" ".join(words).encode() + b"\n")
-    folder = (cache_dir or Path(tempfile.gettempdir())) / f"haggle-speech-{digest.hexdigest()[:16]}"
+    folder = _folder(cache_dir)
     files = ModelFiles(folder / "haggle.lm", folder / "haggle.dict")
     with _prepare_lock:
         if files.lm.is_file() and files.dictionary.is_file():
@@ -83,6 +92,35 @@ def prepare_model(cache_dir: Path | None = None) -> ModelFiles:
     return files
 
 
+def prepare_expectation(expect: Expect, general: ModelFiles) -> Path:
+    """Build (or find) the language model leaning towards what `expect` names, next to the
+    `general` one (whose dictionary has every word it uses); its path."""
+    if expect is Expect.ANYTHING:
+        return general.lm
+    path = general.lm.with_name(f"haggle-{expect.value}.lm")
+    with _prepare_lock:
+        if path.is_file():
+            return path
+        known = lm.read_dictionary_words(general.dictionary)
+        usable = [
+            words
+            for words in corpus.sentences(boost=topics(expect))
+            if all(word in known for word in words)
+        ]
+        _write_atomically(path, lm.build_arpa(usable))
+        logger.info("built the speech language model for %s", expect.value)
+    return path
+
+
+def _folder(cache_dir: Path | None) -> Path:
+    digest = hashlib.sha256(_RECIPE.encode())
+    for words in corpus.sentences():
+        digest.update(" ".join(words).encode() + b"\n")
+    for expect in Expect:
+        digest.update(f"{expect.value}:{sorted(topics(expect))}".encode())
+    return (cache_dir or Path(tempfile.gettempdir())) / f"haggle-speech-{digest.hexdigest()[:16]}"
+
+
 def _write_atomically(path: Path, text: str) -> None:
     # Several processes (both services, a benchmark) may build at once: never a half file.
     partial = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
@@ -98,18 +136,28 @@ class SpeechRecognizer:
     """
 
     def __init__(
-        self, files: ModelFiles | None = None, *, decoders: int = 2, **options: Any
+        self,
+        files: ModelFiles | None = None,
+        *,
+        decoders: int = 2,
+        processes: int = 0,
+        **options: Any,
     ) -> None:
         self._files = files
         self._options = options
+        # PocketSphinx holds the GIL while it decodes: with `processes`, `recognize` decodes
+        # in that many worker processes, so the event loop never waits on a decode.
+        self._processes = processes
+        self._pool: ProcessPoolExecutor | None = None
+        self._workers_ready = 0
         self._idle: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._slots = threading.Semaphore(decoders)
         self._lock = threading.Lock()
         self._vocabulary: set[str] | None = None
         # Words learnt after the model was built (names), in order, and how many of them each
-        # decoder (by id) has been taught.
+        # decoder (by id) has been taught, per search (one per expectation).
         self._learnt: list[tuple[str, str]] = []
-        self._taught: dict[int, int] = {}
+        self._taught: dict[tuple[int, str], int] = {}
 
     def learn(self, text: str) -> list[str]:
         """Teach every decoder the words of `text` the model lacks (a business's or a
@@ -135,8 +183,9 @@ class SpeechRecognizer:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(speech_executor(), self.learn, text)
 
-    def transcribe(self, pcm: bytes) -> str:
-        """The words in `pcm` (16-bit little-endian, 8 kHz), or "" when none were heard.
+    def transcribe(self, pcm: bytes, expect: Expect = Expect.ANYTHING) -> str:
+        """The words in `pcm` (16-bit little-endian, 8 kHz), or "" when none were heard,
+        decoded against the language model for what the listener `expect`s.
 
         Blocking and CPU-bound: prefer `recognize`.
         """
@@ -150,7 +199,7 @@ class SpeechRecognizer:
         with self._slots:
             decoder = self._decoder()
             try:
-                self._teach(decoder)
+                self._switch(decoder, expect)
                 decoder.start_utt()
                 decoder.process_raw(audio, full_utt=True)
                 decoder.end_utt()
@@ -159,22 +208,78 @@ class SpeechRecognizer:
                 self._idle.put(decoder)
         return " ".join(hypothesis.hypstr.split()) if hypothesis is not None else ""
 
-    async def recognize(self, pcm: bytes) -> str:
-        """`transcribe` in the speech threads."""
+    async def recognize(self, pcm: bytes, expect: Expect = Expect.ANYTHING) -> str:
+        """`transcribe` in the speech threads (or the worker processes, when it has them)."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(speech_executor(), self.transcribe, pcm)
+        with self._lock:
+            pool = self._pool if self._workers_ready >= self._processes > 0 else None
+            learnt = list(self._learnt)
+        if pool is None:  # no workers, or not started yet: the threads
+            return await loop.run_in_executor(speech_executor(), self.transcribe, pcm, expect)
+        return await loop.run_in_executor(pool, _decode_in_worker, pcm, expect.value, learnt)
+
+    def _start_workers(self) -> None:
+        """Start the worker processes in the background; `recognize` uses them once each has
+        loaded its decoder (starting them takes seconds: meanwhile, the threads decode)."""
+        with self._lock:
+            if self._pool is not None:
+                return
+            self._pool = ProcessPoolExecutor(
+                self._processes, mp_context=multiprocessing.get_context("spawn")
+            )
+            pool = self._pool
+
+        def ready(started: Future[None]) -> None:
+            if started.exception() is None:
+                with self._lock:
+                    self._workers_ready += 1
+            else:
+                logger.warning("a speech worker failed to start: %r", started.exception())
+
+        for _ in range(self._processes):
+            pool.submit(_warm_worker).add_done_callback(ready)
+
+    def close(self) -> None:
+        """Stop the worker processes, if any (the next `recognize` starts them again)."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+            self._workers_ready = 0
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
 
     def warm_up(self) -> None:
-        """Build the model files and load one decoder now rather than at the first utterance."""
-        self._idle.put(self._decoder())
+        """Build the model files (one per expectation) and load one decoder now rather than at
+        the first utterance."""
+        decoder = self._decoder()
+        assert self._files is not None
+        for expect in Expect:
+            prepare_expectation(expect, self._files)
+        self._idle.put(decoder)
+        if self._processes:
+            self._start_workers()
 
-    def _teach(self, decoder: Any) -> None:
+    def _switch(self, decoder: Any, expect: Expect) -> None:
+        """Make `expect`'s model the decoder's search (loading it the first time), taught the
+        words learnt since (a word added goes to the dictionary and the current model only)."""
+        search = "_default" if expect is Expect.ANYTHING else expect.value
+        key = (id(decoder), search)
         with self._lock:
-            taught = self._taught.get(id(decoder), 0)
+            files = self._files
+            loaded = key in self._taught
+            taught = self._taught.get(key, 0)
             lesson = self._learnt[taught:]
-            self._taught[id(decoder)] = len(self._learnt)
-        for index, (word, phones) in enumerate(lesson):
-            decoder.add_word(word, phones, update=index == len(lesson) - 1)
+            self._taught[key] = len(self._learnt)
+        if not loaded and search != "_default":
+            assert files is not None
+            decoder.add_lm_file(search, str(prepare_expectation(expect, files)))
+        if decoder.current_search() != search:
+            decoder.activate_search(search)
+        model = decoder.get_lm(search)
+        for word, phones in lesson:
+            if decoder.lookup_word(word) is None:
+                decoder.add_word(word, phones, update=True)
+            else:  # taught while another search was current: in the dictionary already
+                model.add_word(word, 1.0)
 
     def _decoder(self) -> Any:
         try:
@@ -196,12 +301,38 @@ class SpeechRecognizer:
             # normalisation trips over zero-energy frames and the first words suffer.
             "dither": True,
             "seed": 1,
+            # No second, flat-lexicon pass: half the decoding time, and with a model fitted to
+            # what is expected it hears as well or better (bench/personas.py).
+            "fwdflat": False,
         }
         config.update(self._options)
         return Decoder(**config)
 
 
 _NOT_A_WORD = re.compile(r"[^a-z' ]+")
+#: A worker process's own recognizer (see `SpeechRecognizer(processes=...)`).
+_in_worker: SpeechRecognizer | None = None
+
+
+def _warm_worker() -> None:
+    """In a worker process: load its recognizer (the model files exist by now)."""
+    global _in_worker
+    if _in_worker is None:
+        _in_worker = SpeechRecognizer(decoders=1)
+        _in_worker.warm_up()
+
+
+def _decode_in_worker(pcm: bytes, expect: str, learnt: list[tuple[str, str]]) -> str:
+    """One decode in a worker process, with the words the parent has learnt so far."""
+    global _in_worker
+    if _in_worker is None:
+        _in_worker = SpeechRecognizer(decoders=1)
+    worker = _in_worker
+    with worker._lock:
+        worker._learnt.extend(learnt[len(worker._learnt) :])
+    return worker.transcribe(pcm, Expect(expect))
+
+
 _pronunciation_table: dict[str, str] | None = None
 
 
@@ -229,5 +360,5 @@ def get_recognizer() -> SpeechRecognizer:
     global _recognizer
     with _recognizer_lock:
         if _recognizer is None:
-            _recognizer = SpeechRecognizer()
+            _recognizer = SpeechRecognizer(processes=min(2, os.cpu_count() or 1))
         return _recognizer

@@ -17,6 +17,9 @@ class DialRequest:
     amd_callback_url: str  # asynchronous answering-machine detection result
     ring_timeout_seconds: int
     time_limit_seconds: int
+    #: What the call is about (the job's problem). Real telephony has no use for it; a
+    #: simulated provider talks about the job it was called for.
+    job: str | None = None
 
 
 @dataclass(frozen=True)
@@ -28,10 +31,27 @@ class DirectoryEntry:
     phone: str  # E.164
     kind: str  # human, declines, voicemail, no-answer, busy
     description: str | None = None  # what it is for, for people
+    trade: str | None = None  # the trade it is offered for (the intake's task: `plumber`)
 
 
 class DialError(Exception):
     """The call could not be placed; the message is the reason to store."""
+
+    @property
+    def cause(self) -> str:
+        """A short, bounded label for the metric: Twilio's error code, or the kind of error."""
+        code = getattr(self, "code", None)
+        if code:
+            return f"twilio_{code}"
+        status = getattr(self, "status", None)
+        if status:
+            return f"http_{status}"
+        text = str(self)
+        if "unreachable" in text:
+            return "unreachable"
+        if "PUBLIC_BASE_URL" in text:
+            return "not_configured"
+        return "other"
 
 
 class Telephony(Protocol):

@@ -9,6 +9,7 @@ asynchronous answering-machine detection's verdict. Values Twilio may add later 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Final, NamedTuple
@@ -19,6 +20,7 @@ __all__ = [
     "MACHINE_ANSWERS",
     "UNCONNECTED_OUTCOMES",
     "AnsweredBy",
+    "CallUrls",
     "TwilioCallStatus",
     "UnconnectedOutcome",
     "answered_by_machine",
@@ -108,3 +110,18 @@ def parse_answered_by(value: str | None) -> AnsweredBy | None:
 def answered_by_machine(answered_by: AnsweredBy | None) -> bool:
     """Whether the detection verdict is a machine (voicemail or fax)."""
     return answered_by in MACHINE_ANSWERS
+
+
+@dataclass(frozen=True)
+class CallUrls:
+    """Where Twilio reaches us for a call."""
+
+    public_base_url: str
+
+    def twiml(self, provider_id: int) -> str:
+        """Where Twilio fetches this provider's TwiML."""
+        return f"{self.public_base_url}/twiml?provider_id={provider_id}"
+
+    def status(self, provider_id: int) -> str:
+        """Where Twilio posts this provider's status callbacks."""
+        return f"{self.public_base_url}/call-status?provider_id={provider_id}"

@@ -49,6 +49,21 @@ class TwilioDialError(DialError):
         return self.status is None or self.status == 429 or self.status >= 500
 
 
+def async_client(
+    account_sid: str, auth_token: str, base_url: str
+) -> tuple[Client, AsyncTwilioHttpClient]:
+    """twilio-python's client on its asynchronous HTTP client, pointed at `base_url` (Twilio's
+    REST API, or a stand-in of it); its aiohttp session needs a running event loop."""
+    http = AsyncTwilioHttpClient()
+    client = Client(
+        username=account_sid, password=auth_token, account_sid=account_sid, http_client=http
+    )
+    client.edge = None
+    client.region = None
+    client.api.base_url = base_url
+    return client, http
+
+
 class TwilioTelephony:
     """Places and ends calls with Twilio's Calls resource (the `Telephony` protocol)."""
 
@@ -76,17 +91,9 @@ class TwilioTelephony:
     def _twilio(self) -> Client:
         """The client, built on first use: its aiohttp session needs a running loop."""
         if self._client is None:
-            self._http = AsyncTwilioHttpClient()
-            client = Client(
-                username=self._account_sid,
-                password=self._auth_token,
-                account_sid=self._account_sid,
-                http_client=self._http,
+            self._client, self._http = async_client(
+                self._account_sid, self._auth_token, self._base_url
             )
-            client.edge = None
-            client.region = None
-            client.api.base_url = self._base_url
-            self._client = client
         return self._client
 
     def directory_entries(self) -> list[DirectoryEntry] | None:

@@ -14,6 +14,7 @@ from shared.storage.sql import SQLStore
 from shared.storage.supabase import SupabaseStore
 from tests.support.postgrest import serve_postgrest
 
+#: The shipped migrations, in the order they are run.
 MIGRATIONS = sorted((Path(__file__).resolve().parents[3] / "migrations").glob("*.sql"))
 
 BACKENDS = ["sqlite", "postgres", "postgres_migration", "supabase"]

@@ -45,8 +45,8 @@ def _words(sql: str) -> str:
 
 def _revision_statements() -> tuple[str, ...]:
     versions = Path(__file__).resolve().parents[3] / "shared/storage/migrations/versions"
-    (path,) = versions.glob("0003_*.py")
-    spec = importlib.util.spec_from_file_location("revision_0003", path)
+    (path,) = versions.glob("0004_*.py")
+    spec = importlib.util.spec_from_file_location("revision_0004", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -55,7 +55,7 @@ def _revision_statements() -> tuple[str, ...]:
 
 
 def test_the_supabase_migration_installs_the_same_trigger_as_the_alembic_one() -> None:
-    (fleet,) = [path for path in MIGRATIONS if path.name == "004_fleet.sql"]
+    (fleet,) = [path for path in MIGRATIONS if path.name == "006_fleet.sql"]
     migration = _words(fleet.read_text())
     statements = _revision_statements()
     assert statements

@@ -300,3 +300,49 @@ async def test_a_live_transcript_is_kept_while_the_call_runs_and_never_after(
     assert (final.call_status, final.outcome) == (CallStatus.FAILED, Outcome.ERROR)
     assert len(final.transcript_turns) == 3 and final.minimum_quote == 200.0
     assert await store.save_live_transcript(999_999, [greeting]) is None
+
+
+async def test_context_answers_are_stored_as_pairs_and_copied_to_providers(store: Store) -> None:
+    pairs = [
+        {"question": "How long has it leaked?", "answer": "About a week"},
+        {"question": "Which fixture or pipe is it, and where in the house is it?", "answer": "x"},
+    ]
+    job = await store.create_job(_job(context_pairs=pairs))
+    again = await store.get_job(job.id)
+    assert again is not None
+    assert [(p.question, p.answer) for p in again.context_pairs] == [
+        (pair["question"], pair["answer"]) for pair in pairs
+    ]
+    (provider, _) = await store.add_providers(again, _TWO)
+    assert provider.context_pairs == again.context_pairs
+    updated = await store.update_job(job.id, context_pairs=pairs[:1])
+    assert updated is not None and len(updated.context_pairs) == 1
+    await store.refresh_job_copies(updated)
+    (refreshed, _) = await store.list_providers(job.id)
+    assert [p.answer for p in refreshed.context_pairs] == ["About a week"]
+
+
+async def test_an_old_flat_string_is_read_as_pairs(store: Store) -> None:
+    job = await store.create_job(_job(context_answers="What happens? it runs How old? ten years"))
+    again = await store.get_job(job.id)
+    assert again is not None
+    assert [(p.question, p.answer) for p in again.context_pairs] == [
+        ("What happens?", "it runs"),
+        ("How old?", "ten years"),
+    ]
+
+
+async def test_the_price_confidence_and_notes_are_stored_with_the_price(store: Store) -> None:
+    job = await store.create_job(_job())
+    (provider, _) = await store.add_providers(job, _TWO)
+    update = CallUpdate(
+        negotiated_price=120.0,
+        minimum_quote=150.0,
+        price_confidence={"agreed_price": "high", "first_quote": "medium"},
+        price_notes="first quote heard once, ASR",
+    )
+    stored = await store.update_call(provider.id, update)
+    assert stored is not None
+    assert stored.price_confidence == {"agreed_price": "high", "first_quote": "medium"}
+    assert stored.price_notes == "first quote heard once, ASR"
+    assert await store.get_provider(provider.id) == stored

@@ -21,11 +21,10 @@ from voice_backend.sim.persona import (
     Persona,
     PersonaError,
     PersonaKind,
-    PersonaMind,
-    PersonaTurn,
     load_persona,
     load_personas,
 )
+from voice_backend.sim.persona_mind import PersonaMind, PersonaTurn
 
 PERSONAS = load_personas()
 HUMANS = {key: p for key, p in PERSONAS.items() if p.kind is PersonaKind.HUMAN}
@@ -486,3 +485,29 @@ def test_noisy_calls_never_close_above_the_budget() -> None:
             assert agreed + (policy.state.fee or 0) <= budget, where
             if policy.state.fee == (persona.trip_fee or 0):
                 assert agreed + (persona.trip_fee or 0) <= budget, where
+
+
+def test_a_persona_asks_about_the_thing_the_job_is_about() -> None:
+    persona = human(questions=["How old is {thing}?", "Is it upstairs?"])
+    sink = PersonaMind(persona, job="The kitchen sink is clogged")
+    sink.greeting()
+    sink.reply("hi is this ace plumbing")
+    assert sink.reply("the kitchen sink is clogged can you help").text == (
+        "How old is the kitchen sink?"
+    )
+    unknown = PersonaMind(persona, job="something odd in the yard shed")
+    unknown.greeting()
+    unknown.reply("hi is this ace plumbing")
+    assert unknown.reply("can you help with that").text == "How old is the yard?"
+    nothing = PersonaMind(persona)
+    nothing.greeting()
+    nothing.reply("hi is this ace plumbing")
+    assert nothing.reply("can you help with that").text == "How old is it?"
+
+
+def test_every_trade_the_intake_knows_has_a_persona_that_haggles() -> None:
+    from api.intake.offline import TRADES
+
+    for trade in TRADES:
+        offered = [p for p in PERSONAS.values() if p.trade == trade.task]
+        assert any(p.kind is PersonaKind.HUMAN for p in offered), trade.task

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import httpx
@@ -75,6 +76,11 @@ async def test_the_directory_lists_every_persona_to_a_caller_with_the_token(
         listed = await client.get(
             "/sim/directory", headers={"Authorization": "Bearer directory-token"}
         )
+        locksmiths = await client.get(
+            "/sim/directory",
+            params={"trade": "Locksmith"},
+            headers={"Authorization": "Bearer directory-token"},
+        )
     assert [response.status_code for response in refused] == [401, 401]
     assert listed.status_code == 200
     entries = listed.json()
@@ -85,6 +91,52 @@ async def test_the_directory_lists_every_persona_to_a_caller_with_the_token(
         assert entry["phone"] == numbers[entry["key"]]
         assert entry["kind"] == persona.kind.value
         assert entry["description"] == persona.description
+        assert entry["trade"] == persona.trade
+    assert [entry["name"] for entry in locksmiths.json()] == ["Keyway Locksmith"]
+
+
+async def test_offline_mode_on_any_port_reaches_the_service_it_runs_in(tmp_path: Path) -> None:
+    """No PUBLIC_BASE_URL and a port other than 6000: the simulated Twilio's webhooks still
+    reach this service, so a call ends (here: busy) instead of hanging at "Dialing"."""
+    from api.main import create_app as create_api
+    from tests.support.access import OPERATOR, OPERATOR_KEY
+    from tests.support.servers import bound_socket
+
+    personas = load_personas()
+    busy = next(k for k, p in personas.items() if p.kind.value == "busy")
+    number = next(n for n, k in sim_directory(personas).items() if k == busy)
+    sock, voice_url = bound_socket()
+    assert not voice_url.endswith(":6000")
+    settings = load_settings(
+        database_url=f"sqlite:///{tmp_path}/h.db",
+        data_dir=str(tmp_path),
+        calls_per_second=20,
+        voice_backend_token="port-token",
+    )
+    api_settings = load_settings(
+        database_url=settings.database_url,
+        call_backend_url=voice_url,
+        voice_backend_token="port-token",
+        haggle_api_key=OPERATOR_KEY,
+    )
+    async with (
+        serve(create_voice(settings), sock=sock),
+        serve(create_api(api_settings)) as api_url,
+        httpx.AsyncClient(base_url=api_url, timeout=10, headers=OPERATOR) as api,
+    ):
+        job = await api.post(
+            "/api/jobs", json={"problem": "leaky faucet", "zip_code": "94110", "max_price": 150}
+        )
+        job_id = job.json()["job_id"]
+        body = {"providers": [{"service_provider": personas[busy].name, "phone_number": number}]}
+        (await api.post(f"/api/jobs/{job_id}/providers", json=body)).raise_for_status()
+        (await api.post(f"/api/start-calls/{job_id}")).raise_for_status()
+        rows: list[dict[str, object]] = []
+        async with asyncio.timeout(30):
+            while not rows or rows[0]["call_status"] not in ("completed", "failed"):
+                await asyncio.sleep(0.25)
+                rows = (await api.get(f"/api/providers/{job_id}/status")).json()
+    assert (rows[0]["call_status"], rows[0]["outcome"]) == ("failed", "busy")
 
 
 async def test_a_simulated_call_tells_its_status_as_twilios_calls_resource_would() -> None:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import math
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 from voice_backend.agents.local import AGENT_VOICE
 from voice_backend.audio import TWILIO_RATE, mulaw_to_pcm16
-from voice_backend.speech import lm
-from voice_backend.speech.asr import get_recognizer
+from voice_backend.speech import corpus, lm
+from voice_backend.speech.asr import Expect, get_recognizer
+from voice_backend.speech.expect import topics
 from voice_backend.speech.tts import SpeechSynthesizer, Voice
 from voice_backend.speech.vad import SpeechEnded, SpeechStarted, UtteranceDetector
 
@@ -120,3 +121,29 @@ def test_the_language_model_is_a_proper_back_off_model() -> None:
     for context in [("<s>",), ("we",), ("can",), ("<s>", "yes"), ("we", "can"), ("do", "it")]:
         total = sum(p((*context, word)) for word in vocabulary)
         assert math.isclose(total, 1.0, abs_tol=1e-3), (context, total)
+
+
+def test_a_greeting_expected_is_heard_as_a_greeting_not_a_price() -> None:
+    """The provider's greeting decoded with the whole corpus evenly comes out as a price
+    ("eight hundred …"); with the model for a greeting, as the greeting it is."""
+    tts, recogniser = SpeechSynthesizer(), get_recognizer()
+    greeting = mulaw_to_pcm16(
+        tts.synthesize("Ace Plumbing, this is Joe.", Voice("en-us+klatt4", 155, 35))
+    )
+    expected = recogniser.transcribe(greeting, Expect.GREETING)
+    assert _words(expected)[-3:] == ["this", "is", "joe"], expected
+    assert not {"hundred", "dollars", "eight"} & set(_words(expected)), expected
+    # The same decoder goes back to the general model for the next utterance.
+    question = mulaw_to_pcm16(tts.synthesize("How old is the toilet?", AGENT_VOICE))
+    assert recogniser.transcribe(question, Expect.ANSWER) == "how old is the toilet"
+    assert recogniser.transcribe(question) == "how old is the toilet"
+
+
+def test_each_expectation_leans_its_model_towards_its_topics() -> None:
+    boosted = Counter(" ".join(words) for words in corpus.sentences(boost=topics(Expect.GREETING)))
+    even = Counter(" ".join(words) for words in corpus.sentences())
+    assert boosted["hi is this ace plumbing"] > even["hi is this ace plumbing"]
+    assert (
+        sum("hundred" in s for s in boosted.elements())
+        < sum("hundred" in s for s in even.elements()) / 4
+    )

@@ -218,7 +218,7 @@ class LocalAgent:
             item, utterance = await self._utterances.get()
             self._busy += 1
             try:
-                text = await self._asr.recognize(utterance.pcm)
+                text = await self._asr.recognize(utterance.pcm, self.policy.expecting)
                 if text:
                     self.heard.append((utterance.started_at, text))
                     logger.debug("[%s] heard: %s", self._label, text)

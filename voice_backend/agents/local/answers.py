@@ -6,8 +6,7 @@ Functions of the provider's record only: they keep no state of the call.
 
 from __future__ import annotations
 
-import re
-
+from shared.context import answer_lines
 from shared.models import Provider
 from shared.money import spoken_number
 from shared.words import has
@@ -15,6 +14,9 @@ from voice_backend.agents.local.hearing import content_words
 from voice_backend.agents.local.phrases import ADDRESS_WORDS, BUDGET, PROBLEM_WORDS, SCHEDULE
 
 __all__ = ["answer_text", "from_context", "problem_sentence"]
+
+#: What the agent says to a question neither the job nor the homeowner's answers cover.
+_NOT_KNOWN = "I'd have to check on that with the homeowner."
 
 
 def problem_sentence(problem: str | None) -> str:
@@ -39,34 +41,31 @@ def answer_text(provider: Provider, words: list[str]) -> str:
         if provider.zip_code:
             digits = " ".join(spoken_number(int(d)) for d in provider.zip_code if d.isdigit())
             return f"It's in zip code {digits}."
-        return "I'd have to check on that."
+        return _NOT_KNOWN
     if has(words, *BUDGET):
         return "We don't have a set budget. We're just looking for a fair price."
     if has(words, *SCHEDULE):
         return "We're flexible on timing, any day this week."
     if asked & PROBLEM_WORDS or has(words, "going on", "what do you need"):
         return problem_sentence(provider.problem)
-    return from_context(provider, words) or "I'd have to check on that."
+    return from_context(provider, words) or _NOT_KNOWN
 
 
 def from_context(provider: Provider, words: list[str]) -> str | None:
     """The sentence of the job's context (or its problem) that best answers the question."""
     asked = content_words(" ".join(words))
-    candidates: list[tuple[str, str]] = []  # (what is matched, what is said)
-    for line in (provider.context_answers or "").splitlines():
-        sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+", line) if s.strip()]
-        for i, sentence in enumerate(sentences):
-            sentence = re.sub(r"^(?:[QA]\s*[:.)-]|[-*•])\s*", "", sentence)
-            if sentence.endswith("?") and i + 1 < len(sentences):
-                answer = re.sub(r"^A\s*[:.)-]\s*", "", sentences[i + 1])
-                candidates.append((f"{sentence} {answer}", answer))
-            elif not sentence.endswith("?"):
-                candidates.append((sentence, sentence))
+    # (what is matched, what is said): the answer alone is said, never its question
+    candidates = answer_lines(provider.context_pairs)
+    # The problem answers a question about the thing itself ("is it running all the time"),
+    # not one that only names it ("how old is the toilet").
     problem = problem_sentence(provider.problem)
     candidates.append((problem, problem))
     best, score = None, 0
+    named = content_words(provider.problem or "")
     for matched, said in candidates:
         overlap = len(asked & content_words(matched))
+        if said is problem and not (asked & content_words(matched)) - named:
+            continue
         if overlap > score:
             best, score = said, overlap
     if best is None:

@@ -28,6 +28,9 @@ __all__ = ["Bargain"]
 
 #: Times the agent asks for a price without getting one before it closes.
 _MAX_PRICE_ASKS = 2
+#: A trip or service call fee above this is taken for the job's price when no job price was
+#: heard yet (fees run $30 to $100; the job's price comes first when a provider quotes).
+_LARGEST_FEE = 100.0
 #: Times the agent says the deal back before it gives up on a line this bad.
 _MAX_RESTATES = 3
 
@@ -119,6 +122,15 @@ class Bargain:
 
     # Prices.
     def _on_price(self, heard: Heard) -> AgentTurn:
+        if (
+            heard.fee is not None
+            and heard.fee > _LARGEST_FEE
+            and not heard.prices
+            and self._offer is None
+        ):
+            # "That would be one eighty … plus a trip charge", the fee's own amount lost on the
+            # line: an amount that size, before any job price, is the job's.
+            return self._consider(heard.fee, heard.reading.conditions)
         if heard.fee is not None:
             self._fee = heard.fee
             self._fee_name = next(
@@ -147,13 +159,22 @@ class Bargain:
         return self._ask_price_again("Okay. And roughly what would the repair itself cost?")
 
     def _consider(
-        self, price: float, conditions: list[str], *, confirmed: bool = False
+        self,
+        price: float,
+        conditions: list[str],
+        *,
+        confirmed: bool = False,
+        refusing: bool = False,
     ) -> AgentTurn:
-        """A job price the provider just said."""
+        """A job price the provider just said (`refusing`: in answer to the deal said back, or
+        otherwise in a turn that cannot be a concession)."""
         previous = self._offer
         below_counter = self._counter is not None and price < self._counter - 0.5
         plunged = previous is not None and price < 0.5 * previous
-        if (below_counter or plunged) and not confirmed:
+        # The deal said back ("so, one forty five?") answered with a lower price: nobody comes
+        # down on a price already taken, so a word was most likely misheard.
+        lower_than_taken = refusing and previous is not None and price < previous - 0.5
+        if (below_counter or plunged or lower_than_taken) and not confirmed:
             # Nobody asks for less than the agent offered: most likely a word was misheard.
             self._checking = (price, list(conditions))
             self._checks += 1

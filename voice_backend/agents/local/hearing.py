@@ -61,6 +61,10 @@ def is_question(words: list[str], tokens: list[str]) -> bool:
         return True
     if words[i] in AUX and i + 1 < len(words) and words[i + 1] in AUX_SUBJECT:
         return True
+    # "(is) it running all the time or just now and then": a choice offered is a question
+    # (the recogniser sometimes drops the first, short word)
+    if "or" in words[i + 1 : -1] and words[i] in AUX_SUBJECT:
+        return True
     # "yeah we can do that how old is it": a question after an answer
     return any(words[j] in WH and words[j + 1] in WH_NEXT for j in range(i + 1, len(words) - 1))
 

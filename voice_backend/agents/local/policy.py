@@ -35,6 +35,7 @@ from voice_backend.agents.local.phrases import (
     WRONG_NUMBER,
 )
 from voice_backend.agents.local.state import AgentTurn, PolicyState, Stage
+from voice_backend.speech.expect import Expect
 
 __all__ = [
     "AgentTurn",
@@ -45,9 +46,21 @@ __all__ = [
     "looks_like_voicemail",
 ]
 
-#: Times in a row the agent asks the provider to say it again (or says its line again) before
-#: moving on.
-_MAX_REPEATS = 2
+#: What the provider is likely to say next, at each stage (the recogniser leans towards it).
+_EXPECTING = {
+    Stage.START: Expect.GREETING,
+    Stage.IDENTITY: Expect.IDENTITY,
+    Stage.CAN_HELP: Expect.JOB,
+    Stage.ESTIMATE: Expect.PRICE,
+    Stage.NEGOTIATING: Expect.HAGGLE,
+    Stage.PARTS: Expect.PRICE,
+    Stage.CONFIRMING: Expect.CONFIRM,
+    Stage.DONE: Expect.ANYTHING,
+}
+
+#: Times in a row the agent asks the provider to say it again (or says its line again word for
+#: word) before it moves on, rephrases, or offers to call back.
+_MAX_REPEATS = 1
 #: Times in a row the agent checks a price that did not sound right before it lets it go.
 _MAX_CHECKS = 2
 
@@ -64,6 +77,13 @@ class NegotiationPolicy(Bargain):
     `other_quotes` are prices other providers gave for the same job; the agent cites the
     lowest when it pushes.
     """
+
+    @property
+    def expecting(self) -> Expect:
+        """What the provider is likely to say next (their greeting, a yes, a price…)."""
+        if self._checking is not None:
+            return Expect.CONFIRM
+        return _EXPECTING[self._stage]
 
     # The turns.
     def opening(self) -> AgentTurn:
@@ -155,11 +175,12 @@ class NegotiationPolicy(Bargain):
         if has(words, *WRONG_NUMBER) or words in (["no"], ["nope"]):
             self._outcome = Outcome.NO_AGREEMENT
             return self._finish("Sorry, I must have the wrong number. Have a good day.")
-        if (
-            set(words) & (self._name_words | IDENTITY_SIGNS)
-            or heard.reading.accept_weak
-            or is_question(words, heard.tokens)
-        ):
+        asks = is_question(words, heard.tokens)
+        if asks and not set(words) & (self._name_words | IDENTITY_SIGNS) and not heard.any_price:
+            # Straight to a question about the job ("how old is the toilet?"): it is them, and
+            # the question gets its answer with the job.
+            return self._state_problem(answer=answer_text(self.provider, words))
+        if set(words) & (self._name_words | IDENTITY_SIGNS) or heard.reading.accept_weak or asks:
             return self._state_problem()
         return self._unclear_turn()
 
@@ -236,7 +257,7 @@ class NegotiationPolicy(Bargain):
                 return self._close_agreed()  # "yeah, one forty"
             # Not the price the agent heard: back to the haggle with what they say now.
             self._deal, self._stage = None, Stage.NEGOTIATING
-            return self._consider(said, reading.conditions)
+            return self._consider(said, reading.conditions, refusing=True)
         if (reading.accept_weak or reading.accept_strong) and not reading.negative:
             return self._close_agreed()
         if reading.negative:
@@ -257,9 +278,15 @@ class NegotiationPolicy(Bargain):
         return self._decide(self._offer, self._offer_conditions, previous=self._offer)
 
     # Everything else the agent says.
-    def _state_problem(self) -> AgentTurn:
-        self._stage = Stage.CAN_HELP
+    def _state_problem(self, answer: str | None = None) -> AgentTurn:
         problem = problem_sentence(self.provider.problem)
+        if answer is not None:
+            self._stage = Stage.ESTIMATE
+            return self._say(
+                f"I'm calling for a homeowner. {problem} {answer} "
+                "Could you give me a rough price for the job?"
+            )
+        self._stage = Stage.CAN_HELP
         return self._say(f"Great. I'm calling for a homeowner. {problem} Can you help with that?")
 
     def _ask_estimate(self) -> AgentTurn:
@@ -296,12 +323,14 @@ class NegotiationPolicy(Bargain):
         return self._say(f"{answer_text(self.provider, words)} {self._pending()}")
 
     def _unclear_turn(self) -> AgentTurn:
+        """Nothing usable heard: ask once to hear it again, then move on as if the expected
+        answer had come (or, where there is no moving on, offer to call back)."""
         self._understood = False
         self._unclear += 1
-        if self._unclear == 1:
-            return AgentTurn("Sorry, I didn't catch that. Could you say that again?")
         if self._unclear <= _MAX_REPEATS:
-            return AgentTurn("Sorry, the line is bad. Could you repeat that?")
+            return AgentTurn("Sorry, I didn't catch that. Could you say that again?")
+        if self._stage is Stage.ESTIMATE and self._unclear == _MAX_REPEATS + 1:
+            return AgentTurn(self._rephrased())  # the price asked for in other words, once
         self._unclear = 0
         self._checking = None
         # Move on as if the answer were the expected one, or close.
@@ -310,7 +339,7 @@ class NegotiationPolicy(Bargain):
         if self._stage is Stage.CAN_HELP:
             return self._ask_estimate()
         if self._stage is Stage.ESTIMATE:
-            return self._no_deal("Sorry, the line is bad.")
+            return self._call_back()
         if self._stage is Stage.PARTS and self._offer is not None:
             return self._accept(self._offer, self._offer_conditions)
         if self._stage is Stage.CONFIRMING:
@@ -318,7 +347,28 @@ class NegotiationPolicy(Bargain):
         return self._no_budge()
 
     def _say_again(self) -> AgentTurn:
+        """They did not hear us: the line once more word for word, then in other words, then
+        an offer to call back rather than a third try."""
         self._repeats += 1
-        if self._repeats > _MAX_REPEATS or not self._last_said:
-            return self._no_deal("Sorry, the line is bad.")
-        return AgentTurn(self._last_said)
+        if self._repeats > _MAX_REPEATS + 1 or not self._last_said:
+            return self._call_back()
+        if self._repeats == 1:
+            return AgentTurn(self._last_said)
+        return AgentTurn(self._rephrased())
+
+    def _rephrased(self) -> str:
+        """The question pending, in other (shorter) words."""
+        if self._stage is Stage.IDENTITY:
+            return f"I'm trying to reach {self._name}. Is that you?"
+        if self._stage is Stage.CAN_HELP:
+            problem = problem_sentence(self.provider.problem)
+            return f"It's a repair at a house. {problem} Do you do that kind of work?"
+        if self._stage is Stage.ESTIMATE:
+            return "About how much would you charge for that job?"
+        if self._stage is Stage.NEGOTIATING and self._counter is not None:
+            return f"Would {spoken_dollars(self._counter)} work for you?"
+        return self._pending()
+
+    def _call_back(self) -> AgentTurn:
+        """The line is too bad to go on: offer to call back, and end without a deal."""
+        return self._no_deal("Sorry, the line is bad.")

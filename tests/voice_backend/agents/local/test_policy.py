@@ -468,6 +468,23 @@ def test_answers_their_questions_from_the_job(question: str, expected: str) -> N
     assert turn.text.endswith("?") and not turn.hang_up  # and back to the question pending
 
 
+def test_answers_from_the_pairs_never_reading_a_question_aloud() -> None:
+    # The homeowner typed "About a week" without a full stop: it is its own answer.
+    pairs = [
+        {"question": "How long has it been leaking?", "answer": "About a week"},
+        {
+            "question": "Which fixture or pipe is it, and where in the house is it?",
+            "answer": "the kitchen sink drain",
+        },
+    ]
+    call = Call(context_answers=None, context_pairs=pairs)
+    call.say("yes")
+    said = call.say("how long has it been leaking")
+    assert said.text.startswith("About a week.")
+    assert "Which fixture" not in said.text
+    assert "The kitchen sink drain." in call.say("which pipe is it and where in the house").text
+
+
 def test_gives_the_house_address_when_there_is_one() -> None:
     call = Call(house_address="12 Oak Street")
     call.say("yes")
@@ -538,31 +555,56 @@ def test_not_available_in_the_middle_of_a_call_is_no_voicemail() -> None:
     assert not turn.hang_up and call.policy.offer == 200
 
 
-def test_garbled_input_is_asked_again_twice_then_the_call_moves_on() -> None:
+def test_garbled_input_is_asked_again_once_then_the_call_moves_on() -> None:
     call = Call()
     first = call.say("the on for")
-    second = call.say("mm")
-    assert "again" in first.text and "repeat" in second.text
+    assert "again" in first.text
     assert call.policy.state.stage is Stage.IDENTITY
+    second = call.say("mm")
+    assert "toilet keeps running" in second.text  # moved on: as if they said yes
+
+
+def test_garbled_answers_to_the_price_ask_get_it_rephrased_then_a_call_back() -> None:
+    call = Call()
+    call.to_price()
+    first = call.say("the on for")
+    second = call.say("mm")
     third = call.say("uh the")
-    assert "toilet keeps running" in third.text  # moved on: as if they said yes
+    assert "didn't catch" in first.text
+    assert "didn't catch" not in second.text and "how much" in second.text.lower()
+    assert closes(third, agreed=False) and "call you back" in third.text
 
 
 def test_garbled_answers_to_a_counter_leave_their_price_standing() -> None:
     call = Call()
     call.to_price()
     call.say("one forty")
-    call.say("mm")
-    call.say("the on")
-    agree(call, call.say("for the"), 140)
+    assert "didn't catch" in call.say("mm").text
+    agree(call, call.say("the on"), 140)
 
 
-def test_says_its_line_again_when_asked_then_gives_up_on_a_bad_line() -> None:
+def test_says_its_line_again_once_then_in_other_words_then_offers_to_call_back() -> None:
     call = Call()
     problem = call.say("yes")
     assert call.say("sorry what was that").text == problem.text
-    assert call.say("say that again").text == problem.text
+    rephrased = call.say("say that again").text
+    assert rephrased != problem.text and "toilet keeps running" in rephrased
     assert closes(call.say("what did you say"), agreed=False)
+
+
+def test_a_question_instead_of_hello_is_answered_with_the_job() -> None:
+    call = Call()
+    turn = call.say("how old is the toilet")
+    assert "toilet keeps running" in turn.text and "ten years old" in turn.text
+    assert call.policy.state.stage is Stage.ESTIMATE and turn.text.endswith("?")
+
+
+def test_a_question_it_cannot_answer_is_said_so() -> None:
+    call = Call(context_answers=None)
+    call.say("yes")
+    turn = call.say("how old is the toilet")
+    assert "check on that with the homeowner" in turn.text
+    assert "keeps running" not in turn.text  # not the problem again, as if it were an answer
 
 
 def test_silence_gets_a_nudge_then_the_closing() -> None:
@@ -637,3 +679,29 @@ def test_its_pushes_never_sound_like_a_yes(budget: float | None) -> None:
     for push in pushes:
         reading = read_turn("assistant", push.text)
         assert not reading.accept_strong and not reading.closing_agreed, push.text
+
+
+def test_a_job_price_heard_next_to_a_fee_whose_amount_was_lost_is_the_jobs() -> None:
+    call = Call()
+    call.to_price()
+    turn = call.say("that would be one hundred eighty dollars that thirteen on a trip charge")
+    assert "repair itself" not in turn.text
+    assert call.policy.offer == 180 and not turn.hang_up
+
+
+def test_a_fee_of_a_fee_size_still_waits_for_the_job_price() -> None:
+    call = Call()
+    call.to_price()
+    turn = call.say("there's a forty dollar trip charge")
+    assert "repair itself" in turn.text and call.policy.offer is None
+
+
+def test_a_lower_price_in_answer_to_the_deal_said_back_is_checked_before_it_is_taken() -> None:
+    call = Call()
+    call.to_price()
+    call.say("one forty five if i come tomorrow morning")
+    said_back = call.say("yes one forty five if i come tomorrow morning")
+    assert said_back.text.endswith("Is that right?"), said_back.text
+    turn = call.say("sorry one hundred thirty five dollars if i come tomorrow morning")
+    assert turn.text == "Just to confirm, did you say one hundred thirty five dollars?"
+    assert call.policy.agreed_price is None

@@ -1,10 +1,10 @@
 """The fleet's shared limits and the change feed.
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-03
 
-The same change as `migrations/004_fleet.sql` for Supabase: `fleet_buckets` (one row per
+The same change as `migrations/006_fleet.sql` for Supabase: `fleet_buckets` (one row per
 bucket: `dial` spaces the fleet's dial tickets, `claims` serialises claims) and `fleet_dials`
 (the recent dials that count against `CALLS_PER_SECOND`), both read by
 `shared/storage/fleet.py`; the index the change feed polls providers by (`updated_at`); and,
@@ -19,8 +19,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0003"
-down_revision: str | Sequence[str] | None = "0002"
+revision: str = "0004"
+down_revision: str | Sequence[str] | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,9 +1,10 @@
 -- Performance and scale, for Supabase (SQL editor) or any PostgreSQL server (14 or newer).
--- Idempotent: safe to run again. Run after 001_init.sql, 002_security.sql and 003_attempts.sql.
+-- Idempotent: safe to run again. Run after 001_init.sql, 002_security.sql, 003_attempts.sql
+-- and 005_prices.sql.
 --
 -- 1. The change feed: every write to `jobs` or `providers` sends
 --    `NOTIFY haggle_changes, '<job id>'`, so the job API's live streams and cached analytics
---    follow the voice service's writes without polling (Alembic revision 0003 installs the same
+--    follow the voice service's writes without polling (Alembic revision 0004 installs the same
 --    trigger when the services own the schema).
 -- 2. The change feed's look on Supabase, which cannot LISTEN: providers by `updated_at`.
 -- 3. The fleet's shared limits (`shared/storage/fleet.py`), for every voice instance

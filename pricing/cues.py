@@ -1,0 +1,123 @@
+"""The words the dialogue is read by, beyond one turn's prices: a fee that is the job, a line
+not heard, a yes taken back, a question to confirm, the agent's closing. `offline.py` and
+`reading.py` use these lists."""
+
+from __future__ import annotations
+
+from pricing.vocabulary import phrases, words
+
+#: Fees that are never the job itself, whatever the job: getting there, paperwork, set-up.
+TRAVEL_FEE_CUES = words("trip travel fuel dispatch callout permit setup set disposal mileage")
+#: Said in the job's description, these make the job a diagnosis or an inspection: a
+#: diagnostic or inspection fee is then the job's price, not a fee on top of it.
+FEE_IS_JOB = phrases(
+    "diagnose",
+    "diagnosed",
+    "diagnosis",
+    "diagnostic",
+    "inspect",
+    "inspected",
+    "inspection",
+    "troubleshoot",
+    "troubleshooting",
+    "assessment",
+    "assess",
+    "evaluate",
+    "evaluation",
+    "find the cause",
+    "find out why",
+    "find where",
+    "figure out why",
+    "figure out what",
+    "locate",
+    "detect",
+    "detection",
+    "camera",
+    "test",
+    "tested",
+    "testing",
+)
+#: The provider did not hear, or left the line: nothing said is an answer.
+UNHEARD = phrases(
+    "what was that",
+    "say that again",
+    "come again",
+    "cut out",
+    "cutting out",
+    "breaking up",
+    "didn't catch",
+    "didnt catch",
+    "you there",
+    "hello",
+    "pardon",
+    "repeat that",
+    "can't hear",
+    "cant hear",
+    "hang on",
+    "hold on",
+    "one sec",
+    "one second",
+    "at the door",
+    "gotta go",
+    "got to go",
+    "gotta run",
+    "gotta jump",
+    "have to go",
+    "another call",
+    "call coming in",
+)
+#: Said after a yes, these take it back: what follows is the provider's answer ("wait" alone
+#: is not one: "if they can wait until next week").
+RETRACT = phrases(
+    "actually",
+    "oh wait",
+    "no wait",
+    "wait ,",
+    "wait .",
+    "wait wait",
+    "wait actually",
+    "wait no",
+    "wait a sec",
+    "wait a second",
+    "wait a minute",
+    "hold on",
+    "on second thought",
+    "scratch that",
+    "never mind",
+    "nevermind",
+    "come to think of it",
+)
+#: A yes withdrawn outright.
+CHANGED_MIND = phrases("changed my mind", "change my mind", "take that back", "scratch that")
+#: A price said with these is a question to confirm, not a yes (so is one in a sentence that
+#: ends in "right" or "correct").
+CONFIRM_CUES = phrases(
+    "is that right",
+    "is that correct",
+    "that right",
+    "to confirm",
+    "make sure",
+    "did you say",
+    "is that",
+    "is it",
+    "are we",
+    "we're agreed",
+    "okay with",
+    "is that okay",
+    "does that work",
+    "that work for you",
+    "sound good",
+)
+#: The agent's closings after a deal, in the script's words and their usual variants.
+CLOSING_AGREED = phrases(
+    "reach out",
+    "reach back out",
+    "be in touch",
+    "back in touch",
+    "get it on the calendar",
+    "get back to you shortly",
+    "get back to you soon",
+    "talk to you soon",
+    "talk soon",
+    "follow up",
+)

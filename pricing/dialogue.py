@@ -1,0 +1,288 @@
+"""The state of a negotiation as the offline reader follows it, and the readings of a whole
+turn it needs beyond its prices: whether the agent has described the job yet, which item the
+agent picked when several were priced, and what a provider said after taking a yes back."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass, field
+
+from pricing import cues
+from pricing.conditions import fee_name
+from pricing.numbers import find_amounts, tokenize
+from pricing.reading import Kind, Mention, Reading, _find, read_turn
+
+#: Words that say nothing about which item is meant.
+_FILLER = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "is",
+        "are",
+        "and",
+        "or",
+        "for",
+        "with",
+        "in",
+        "of",
+        "to",
+        "it",
+        "that",
+        "this",
+        "they",
+        "them",
+        "their",
+        "we",
+        "i",
+        "you",
+        "your",
+        "our",
+        "do",
+        "does",
+        "would",
+        "could",
+        "can",
+        "just",
+        "want",
+        "wants",
+        "like",
+        "only",
+        "both",
+        "each",
+        "be",
+        "on",
+        "its",
+        "it's",
+        "start",
+        "price",
+        "prices",
+        "cost",
+        "first",
+        "one",
+        "ones",
+        "done",
+        "get",
+        "let's",
+        "lets",
+        "go",
+        "please",
+        "also",
+        "then",
+        "so",
+        "they'd",
+        "we'd",
+        "i'd",
+        "yeah",
+        "yes",
+        "yep",
+        "sure",
+        "ok",
+        "okay",
+        "alright",
+        "well",
+        "um",
+        "uh",
+        "hmm",
+        "oh",
+        "that's",
+        "thats",
+        # money words and when: they say nothing of which item either
+        *[
+            "dollars",
+            "dollar",
+            "bucks",
+            "buck",
+            "cents",
+            "even",
+            "flat",
+            "total",
+            "today",
+            "tomorrow",
+            "plus",
+        ],
+    ]
+)
+#: A yes that a turn-about after it can take back.
+_YES = frozenset(["yeah", "yes", "yep", "yup", "sure", "ok", "okay", "alright", "fine", "deal"])
+#: Words that thank or acknowledge and say nothing of the job.
+_ACKS = frozenset(
+    [
+        "thanks",
+        "thank",
+        "you",
+        "great",
+        "ok",
+        "okay",
+        "alright",
+        "sure",
+        "perfect",
+        "hi",
+        "hello",
+        "hey",
+        "yes",
+        "yeah",
+    ]
+)
+_CALLING = re.compile(r"\bcalling (?:for|about|on behalf|regarding)\b", re.IGNORECASE)
+#: The greeting that opens a call before the job is said: "Hi, is this Ace Plumbing?"
+_GREETING = re.compile(
+    r"^\W*(?:(?:hi|hello|hey|good (?:morning|afternoon|evening))(?: there)?\W+)?"
+    r"(?:(?:is this|is that|am i speaking (?:to|with)|am i talking to|this is)\b[^?.!]*[?.!]?)?",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class Deal:
+    """A price and the conditions said with it."""
+
+    value: float
+    conditions: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Negotiation:
+    """The state of the negotiation after each turn."""
+
+    described: bool = False  # the agent has said what the job is
+    greeting_only: bool = False  # the agent never describes the job: its first word will do
+    job_is_fee: bool = False  # the job is a diagnosis or an inspection
+    agent_numbers: set[float] = field(default_factory=set)  # an address, a year: not money
+    offer: Deal | None = None  # the provider's offer on the table
+    open_offers: dict[float, list[str]] = field(default_factory=dict)  # options said with it
+    extras: list[float] = field(default_factory=list)  # fees and add-ons the provider named
+    lone_fee: float | None = None  # a visit or diagnostic fee named with no job price
+    extra_names: dict[float, str] = field(default_factory=dict)  # what each fee is for
+    said_conditions: list[str] = field(default_factory=list)  # every condition the provider said
+    offer_turned_down: bool = False  # the agent said no to it ("that's too much for us")
+    proposal: Deal | None = None  # the agent's proposal awaiting an answer
+    confirming: float | None = None  # a price the agent asked back, awaiting the provider
+    waiting: bool = False  # the provider put the answer off ("let me check with the boss")
+    agreed: Deal | None = None
+    by_closing: bool = False  # the deal rests only on the agent's closing line
+    confirmed: bool = False  # the provider said yes to the price asked back
+    first_quote: float | None = None
+    items: list[tuple[float, set[str]]] = field(default_factory=list)  # several items priced
+    parts: list[float] = field(default_factory=list)  # the prices of the provider's last offer
+    parts_are_first: bool = False  # ...and they were the first prices said for the job
+    no_deal: bool = False  # the call was left without a deal (put off, declined)
+    times_said: dict[float, int] = field(default_factory=dict)
+    said_in_digits: set[float] = field(default_factory=set)
+
+    def agree(self, deal: Deal, *, by_closing: bool = False) -> None:
+        """Make `deal` the agreed price."""
+        self.agreed = Deal(deal.value, list(deal.conditions))
+        self.proposal = None
+        self.no_deal = False
+        self.by_closing = by_closing
+        self.confirmed = False
+
+    def count(self, prices: list[Mention]) -> None:
+        """Count the prices said in a turn (by either side: the agent saying a price back is a
+        second hearing of it)."""
+        for mention in prices:
+            self.times_said[mention.value] = self.times_said.get(mention.value, 0) + 1
+            if mention.amount.shape == "digits":
+                self.said_in_digits.add(mention.value)
+
+    def heard(self, prices: list[Mention], reading: Reading) -> None:
+        """Count the prices said in a provider's turn, and keep the fees and add-ons named."""
+        self.count(prices)
+        for m in reading.mentions:
+            if m.kind in (Kind.FEE, Kind.ADDON):
+                self.extras.append(m.value)
+                name = fee_name(reading.tokens, m.amount.start, m.amount.end)
+                if name:
+                    self.extra_names[m.value] = name
+        if reading.role == "user":
+            self.said_conditions += reading.conditions
+
+    def totals(self) -> dict[float, list[str]]:
+        """A job price on the table with one or two of the fees named ("so $190 total with the
+        trip charge"), each with the fees it adds ("plus trip charge")."""
+        bases = set(self.open_offers) | ({self.offer.value} if self.offer else set())
+        found: dict[float, list[str]] = {}
+        extras = list(dict.fromkeys(self.extras))
+        for base in bases:
+            for size in (1, 2):
+                for chosen in itertools.combinations(extras, size):
+                    names = [f"plus {self.extra_names[v]}" for v in chosen if v in self.extra_names]
+                    found.setdefault(round(base + sum(chosen), 2), names)
+        return {value: names for value, names in found.items() if value not in bases}
+
+    def offer_conditions(self) -> list[str]:
+        """The conditions said with the offer on the table."""
+        return list(self.offer.conditions) if self.offer else []
+
+    @staticmethod
+    def item_words(reading: Reading, mention: Mention) -> set[str]:
+        """The words naming what a price is for: those since the price before it ("mailbox
+        lock is $65, front door rekey is $140"), or, when the turn starts with a price, those
+        after it up to the next ("two fifty for the faucet and one fifty for the flapper")."""
+        ends = sorted(m.amount.end for m in reading.mentions)
+        starts = sorted(m.amount.start for m in reading.mentions)
+        tokens = reading.tokens
+        if not _named(tokens[: starts[0]]):
+            following = [s for s in starts if s >= mention.amount.end]
+            words = tokens[mention.amount.end : min(following, default=len(tokens))]
+        else:
+            start = max((e for e in ends if e <= mention.amount.start), default=0)
+            words = tokens[start : mention.amount.start]
+        return _named(words)
+
+
+def _named(words: list[str]) -> set[str]:
+    return {w for w in words if w.isalpha() and w not in _FILLER}
+
+
+def opens_call(text: str) -> bool:
+    """Whether an agent's turn is a call's opening ("Hi, is this Ace Plumbing?", "I'm calling
+    for a homeowner..."): a transcript without one is a fragment, read from its start."""
+    return _bare_greeting(text) or bool(_CALLING.search(text))
+
+
+def describes_job(text: str) -> bool:
+    """Whether an agent's turn says what the job is: more than a greeting or a thank-you, and
+    neither a yes ("sounds great, let's do it") nor a closing."""
+    rest = _GREETING.sub("", text, count=1)
+    said = [w for w in re.findall(r"[a-z0-9$']+", rest.lower()) if w not in _ACKS]
+    if len(said) < 4:
+        return False
+    reading = read_turn("assistant", text)
+    return not (reading.accept_strong or reading.closing_no_deal or reading.closing_agreed)
+
+
+def _bare_greeting(text: str) -> bool:
+    match = _GREETING.match(text)
+    said = match.group(0) if match else ""
+    return bool(re.search("[a-z]", said, re.IGNORECASE)) and not text[len(said) :].strip()
+
+
+def pick_item(items: list[tuple[float, set[str]]], reading: Reading) -> float | None:
+    """The price of the one item the agent's turn picks, when several were priced: the one
+    whose price it names, else the one whose words it uses ("they just want the TV done")."""
+    named = [value for value, _ in items if any(m.value == value for m in reading.mentions)]
+    if len(named) == 1:
+        return named[0]
+    said = {t for t in reading.tokens if t.isalpha() and t not in _FILLER}
+    matches = [value for value, words in items if words & said]
+    return matches[0] if len(matches) == 1 else None
+
+
+def retracted(text: str) -> str:
+    """What a provider said after taking a yes or a price back ("yeah one fifty fine, oh wait,
+    actually I'm booked out"): the part after the last such turn-about, else the whole turn."""
+    tokens = tokenize(text)
+    cut = None
+    for phrase in cues.RETRACT:
+        for index in _find(tokens, phrase):
+            before = tokens[:index]
+            said_something = bool(find_amounts(before)) or bool(_YES & set(before))
+            after = [t for t in tokens[index + len(phrase) :] if t not in ".,;:!?"]
+            if said_something and len(after) >= 3 and (cut is None or index > cut[0]):
+                cut = (index, index + len(phrase))
+    if cut is None:
+        return text
+    return " ".join(tokens[cut[1] :])

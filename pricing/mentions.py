@@ -1,0 +1,139 @@
+"""The offline reader's judgement of one turn's prices: which mention is meant, which are fees,
+alternatives or parts of a sum, and whether a yes is taken back."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+from pricing import cues
+from pricing.dialogue import Deal, Negotiation
+from pricing.reading import Kind, Mention, Reading, _has, read_turn
+
+#: Words that say a price is the sum of those before it.
+_SUM_WORDS = {"so", "total", "altogether", "all", "comes", "makes", "together"}
+#: Words in an agent's turn that say its numbers are money even without "$".
+MONEY_WORDS = {"total", "price", "dollars", "bucks", "budget", "pay", "cost", "charge", "do"}
+
+
+def resolve(reading: Reading, reference: float | None) -> list[Mention]:
+    """The turn's job totals, read against the price under discussion (`reference`).
+
+    "Fifty off" becomes the price it leaves; "six even" becomes 600 when the talk is of six
+    hundred or so. A price said earlier in the same turn is the reference for what follows it
+    ("$140, but we have a $20 off coupon").
+    """
+    prices: list[Mention] = []
+    for mention in reading.mentions:
+        if mention.kind is Kind.DISCOUNT and reference is not None:
+            mention.value = round(reference - mention.value, 2)
+            mention.kind = Kind.TOTAL
+            mention.derived = True
+        elif mention.amount.alternative is not None and reference is not None:
+            # "thirty two fifty" in a talk about $3,000 is 3,250, not $32.50
+            if _closer(mention.amount.alternative, mention.value, reference):
+                mention.value = mention.amount.alternative
+        elif mention.kind is Kind.SHORT:
+            hundreds = mention.value * 100
+            if reference is not None and 0.5 <= hundreds / reference <= 1.5:
+                mention.value = hundreds
+                mention.kind = Kind.TOTAL
+        if mention.kind is Kind.TOTAL and not mention.negated and mention.value > 0:
+            prices.append(mention)
+            reference = mention.value
+    return prices
+
+
+def _closer(candidate: float, current: float, reference: float) -> bool:
+    """Whether `candidate` is nearer `reference` than `current`, as a ratio."""
+    return abs(math.log(candidate / reference)) < abs(math.log(current / reference))
+
+
+def reference(state: Negotiation) -> float | None:
+    """The price under discussion: the offer on the table, else the agent's proposal."""
+    if state.offer is not None:
+        return state.offer.value
+    return state.proposal.value if state.proposal else None
+
+
+def without_alternatives(prices: list[Mention], settled: float | None) -> list[Mention]:
+    """Drop "and $210 if the flange is cracked" when the turn restates the settled price."""
+    if settled is None or not any(m.value == settled and not m.conditional for m in prices):
+        return prices
+    return [m for m in prices if not m.conditional]
+
+
+def travel(mention: Mention, reading: Reading) -> bool:
+    """Whether a fee is for getting there or for paperwork (a trip, a permit), never the job."""
+    start, end = mention.amount.start, mention.amount.end
+    return bool(set(reading.tokens[max(0, start - 5) : end + 4]) & cues.TRAVEL_FEE_CUES)
+
+
+def fees_as_job(reading: Reading) -> None:
+    """When the job is a diagnosis or an inspection, its fee is the job's price (a trip or
+    permit fee on top stays a fee)."""
+    for mention in reading.mentions:
+        if mention.kind is Kind.FEE and not travel(mention, reading):
+            mention.kind = Kind.TOTAL
+
+
+def on_table_not_fees(state: Negotiation, reading: Reading, totals: dict[float, list[str]]) -> None:
+    """A price said near a fee's name is not that fee when it is the offer on the table or the
+    offer with its fees ("$180 with no trip charge", "$205 with the trip fee")."""
+    known = set(state.open_offers) | ({state.offer.value} if state.offer else set()) | set(totals)
+    for mention in reading.mentions:
+        if mention.kind in (Kind.FEE, Kind.ADDON) and mention.value in known:
+            mention.kind = Kind.TOTAL
+
+
+def sum_of_parts(
+    state: Negotiation, prices: list[Mention], on_table: dict[float, list[str]]
+) -> None:
+    """The agent adding up the prices the provider just gave ("parts are $40 and labor is
+    $110" / "So $150 total?"): the sum is the provider's price, said in parts."""
+    parts = state.parts
+    for mention in prices:
+        if mention.value in on_table or len(parts) < 2:
+            continue
+        if any(
+            abs(sum(chosen) - mention.value) < 0.005
+            for size in range(2, len(parts) + 1)
+            for chosen in itertools.combinations(parts, size)
+        ):
+            state.offer = Deal(mention.value, state.offer_conditions())
+            state.open_offers[mention.value] = on_table[mention.value] = state.offer.conditions
+            if state.parts_are_first:
+                state.first_quote = mention.value
+            state.parts = []
+            return
+
+
+def without_components(prices: list[Mention], tokens: list[str]) -> list[Mention]:
+    """Drop the parts a later price in the turn adds up to, when it is said as their sum ("the
+    cartridge is $90 and labor is $120, so $210 all in": the price is $210; but "or both for
+    $350" is an option of its own)."""
+    for index, mention in enumerate(prices):
+        near = set(tokens[max(0, mention.amount.start - 3) : mention.amount.end + 3])
+        if not near & _SUM_WORDS:
+            continue
+        before = prices[:index]
+        for size in range(2, len(before) + 1):
+            for parts in itertools.combinations(before, size):
+                if abs(sum(m.value for m in parts) - mention.value) < 0.005:
+                    return [m for m in prices if not any(m is part for part in parts)]
+    return prices
+
+
+def takes_back(text: str, reading: Reading) -> bool:
+    """Whether a provider's turn withdraws a yes already given ("actually no, my boss says
+    no", "I changed my mind")."""
+    tokens = read_turn("user", text).tokens
+    if _has(tokens, cues.CHANGED_MIND):
+        return True
+    return _has(tokens, cues.RETRACT) and reading.negative and not reading.unheard
+
+
+def said_as_dollars(mention: Mention, tokens: list[str]) -> bool:
+    """Whether the price was said with "$", "dollars" or "bucks"."""
+    said = tokens[mention.amount.start : mention.amount.end]
+    return any(t.startswith("$") or t in ("dollars", "dollar", "bucks", "buck") for t in said)

@@ -1,0 +1,86 @@
+"""Which numbers in a turn are money: not a clock time, a phone number's digits, a size, a zip
+code, a street number or a year, judged from the words around each."""
+
+from __future__ import annotations
+
+from pricing import vocabulary as v
+from pricing.numbers import UNITS, Amount
+
+
+def is_money(amount: Amount, tokens: list[str]) -> bool:
+    """Whether a number is said as money, from the words around it."""
+    if amount.shape in ("clock", "digit_run"):
+        return False
+    before = tokens[amount.start - 1] if amount.start > 0 else ""
+    after = tokens[amount.end] if amount.end < len(tokens) else ""
+    after2 = tokens[amount.end + 1] if amount.end + 1 < len(tokens) else ""
+    value = amount.value
+    said = tokens[amount.start : amount.end]
+    dollars = any(t.startswith("$") or t in ("dollars", "dollar", "bucks", "buck") for t in said)
+    if not dollars and after in v.NOT_MONEY_AFTER:
+        return False  # "a thousand gallon tank": a size, though "thousand" sounds like money
+    if not dollars and _phone_group(amount, tokens):
+        return False
+    if not amount.marked:
+        if after in v.NOT_MONEY_AFTER or after in v.STREET or after2 in v.STREET:
+            return False
+        if before in v.NOT_MONEY_BEFORE or before == "#":
+            # "room 402" is a room; "living room eight hundred" is a price
+            scaled = any(t in ("hundred", "thousand") for t in tokens[amount.start : amount.end])
+            if not (before == "room" and scaled):
+                return False
+        zip_shaped = amount.shape == "digits" and len(tokens[amount.start].lstrip("$")) == 5
+        if zip_shaped and before in ("in", "zip", "code"):
+            return False  # "a homeowner in 07030": a zip code
+        if after == "by" or (before == "by" and _is_number(tokens, amount.start - 2)):
+            return False  # "36 by 48": a size
+        if amount.shape == "digits" and (value >= 10000 or len(str(int(value))) >= 7):
+            return False  # zip codes and phone numbers are said without "$"
+        # "since 1999", "installed in 2012", or a bare "2012" echoed back: a year, unless it
+        # is said where a price is said ("it's 2000 for the job").
+        year_like = 1900 <= value <= 2035 and value == int(value)
+        if year_like and (
+            before in v.YEAR_BEFORE or (amount.shape == "digits" and before not in v.PRICE_BEFORE)
+        ):
+            return False
+        if before in v.TIME_BEFORE and _time_shaped(amount):
+            window = set(tokens[max(0, amount.start - 5) : amount.start - 1])
+            if window & v.TIME_CONTEXT or after in v.TIME_AFTER:
+                return False
+    return 1 <= value <= 100_000
+
+
+def _phone_group(amount: Amount, tokens: list[str]) -> bool:
+    """Whether digits are a group of a phone number ("555 0134", "415-555-0134"; a dash
+    between digits is tokenized "to", so "150-250" stays a range)."""
+    if amount.shape != "digits" or not tokens[amount.start].isdigit():
+        return False
+    groups = [t for t in tokens if t != "to"]
+    # a round "1200" is a price said in digits, not the last four of a phone number
+    sizes = [
+        len(t) if t.isdigit() and not (len(t) == 4 and t.endswith("00")) else 0 for t in groups
+    ]
+    index = sum(1 for t in tokens[: amount.start] if t != "to")
+    for first in range(max(0, index - 2), index + 1):
+        run = sizes[first : first + 3]
+        if (run[:2] == [3, 4] and first + 1 >= index) or run == [3, 3, 4]:
+            return True
+    return False
+
+
+def _is_number(tokens: list[str], index: int) -> bool:
+    if index < 0:
+        return False
+    word = tokens[index]
+    return word[:1].isdigit() or word in UNITS or word in ("hundred", "thousand")
+
+
+def _time_shaped(amount: Amount) -> bool:
+    """`two`, `two thirty`, `ten oh five`: what a clock time sounds like."""
+    if amount.shape == "pair":
+        return amount.head is not None and 1 <= amount.head <= 12 and (amount.tail or 0) < 60
+    if amount.shape == "cardinal":
+        return amount.head is not None and 1 <= amount.head <= 12
+    if amount.shape == "digits":
+        return 1 <= amount.value <= 12
+    return False

@@ -1,0 +1,67 @@
+"""Whether a price is said as a question to confirm rather than as a yes: asked back ("so
+$140, right?", "so five fifty is that the final price", "$85, plus parts. Is that right?"), or
+said in a sentence the speaker never finished ("so that's $130 including the paint, is").
+`reading.py` marks each price."""
+
+from __future__ import annotations
+
+from pricing import cues
+from pricing import vocabulary as v
+
+
+def sentence_start(tokens: list[str], index: int) -> str:
+    """The first word of the sentence `tokens[index]` is in."""
+    start = index
+    while start > 0 and tokens[start - 1] not in ".!?":
+        start -= 1
+    return tokens[start] if start < len(tokens) else ""
+
+
+def is_cut_off(text: str) -> bool:
+    """Whether a turn stops mid-sentence: on a dash or an ellipsis, or on a word no sentence
+    ends on ("so that's $130 including the paint, is")."""
+    stripped = text.rstrip()
+    if stripped.endswith(("\u2014", "\u2013", "-", "...", "\u2026")):
+        return True
+    words = stripped.lower().split()
+    last = words[-1] if words else ""
+    # "three fifty it is" ends a sentence; "...including the paint, is" does not
+    if last == "is" and len(words) > 1 and words[-2] in ("it", "that", "this", "there", "here"):
+        return False
+    return last in v.DANGLING
+
+
+def asked_back(tokens: list[str], start: int, end: int, cut_off: bool) -> bool:
+    """Whether the price at `tokens[start:end]` is asked back to be confirmed, or said in the
+    last sentence of a turn that was cut off (`cut_off`)."""
+    first = start
+    while first > 0 and tokens[first - 1] not in ".!?":
+        first -= 1
+    stop = end
+    while stop < len(tokens) and tokens[stop] not in ".!?":
+        stop += 1
+    if stop < len(tokens) and tokens[stop] == "?":
+        return True
+    if stop >= len(tokens) and cut_off:
+        return True
+    if stop - 1 > end and tokens[stop - 1] in ("right", "correct"):
+        return True
+    if v.has(tokens[first:stop], cues.CONFIRM_CUES):
+        return True
+    return _confirm_follows(tokens, stop + 1)
+
+
+def _confirm_follows(tokens: list[str], start: int) -> bool:
+    """Whether the sentence from `start` is a short question that asks the price before it
+    back ("...eighty five dollars, plus parts. Is that right?", "$300. Correct?")."""
+    stop = start
+    while stop < len(tokens) and tokens[stop] not in ".!?":
+        stop += 1
+    words = [t for t in tokens[start:stop] if t not in ",;:"]
+    if stop >= len(tokens) or tokens[stop] != "?" or not words or len(words) > 6:
+        return False
+    return v.has(words, cues.CONFIRM_CUES) or words[-1] in _CONFIRM_WORDS
+
+
+#: A short question ending on one of these asks back what was said before it.
+_CONFIRM_WORDS = v.words("right correct okay ok deal agreed good")
