@@ -5,7 +5,6 @@ than `CALLS_PER_SECOND` call creations at Twilio in any one-second window, never
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from tests.fakes.grok_realtime import FakeGrok
 from tests.fakes.twilio_rest import FakeTwilio, Line
 from tests.ops.voice_fleet import TOKEN, voice_env
 from tests.support.balancer import balancer
-from tests.support.servers import free_port, uvicorn_process
+from tests.support.servers import free_port, uvicorn_processes
 from voice_backend.sim import CallScenario
 
 CALLS = 12
@@ -59,9 +58,9 @@ async def test_three_instances_share_one_dial_rate_and_one_cap(
 
         backends = [("127.0.0.1", port) for port in ports.values()]
         async with balancer(backends) as public:
-            with contextlib.ExitStack() as processes:
-                for name, port in ports.items():
-                    env = voice_env(
+            instances = {
+                name: (
+                    voice_env(
                         name,
                         public=public,
                         postgres_url=postgres_url,
@@ -70,10 +69,12 @@ async def test_three_instances_share_one_dial_rate_and_one_cap(
                         data_dir=tmp_path,
                         calls_per_second=RATE,
                         max_concurrent_calls=CAP,
-                    )
-                    processes.enter_context(
-                        uvicorn_process("voice_backend.app:app", env, port=port)
-                    )
+                    ),
+                    port,
+                )
+                for name, port in ports.items()
+            }
+            with uvicorn_processes("voice_backend.app:app", instances):
                 sampler = asyncio.create_task(sample())
                 async with httpx.AsyncClient(base_url=public) as client:
                     started = await client.post(

@@ -4,7 +4,6 @@ one job split across them, one is killed mid-run, and every call still ends, nob
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -17,7 +16,7 @@ from tests.fakes.grok_realtime import FakeGrok
 from tests.fakes.twilio_rest import FakeTwilio, Line
 from tests.ops.voice_fleet import TOKEN, voice_env
 from tests.support.balancer import balancer
-from tests.support.servers import free_port, uvicorn_process
+from tests.support.servers import free_port, uvicorn_processes
 from voice_backend.sim import ScriptedPhone
 
 CALLS = 12
@@ -48,28 +47,25 @@ async def test_three_instances_share_the_calls_and_survive_one_dying(
         )
         backends = [("127.0.0.1", port) for port in ports.values()]
         async with balancer(backends) as public:
-            with contextlib.ExitStack() as stack:
-                processes = {
-                    name: stack.enter_context(
-                        uvicorn_process(
-                            "voice_backend.app:app",
-                            voice_env(
-                                name,
-                                public=public,
-                                postgres_url=postgres_url,
-                                twilio=twilio,
-                                grok=grok,
-                                data_dir=tmp_path,
-                                # For the three together.
-                                calls_per_second=10,
-                                max_concurrent_calls=6,
-                            ),
-                            port=port,
-                        )
-                    )[1]
-                    for name, port in ports.items()
-                }
-                process_a = processes["a"]
+            instances = {
+                name: (
+                    voice_env(
+                        name,
+                        public=public,
+                        postgres_url=postgres_url,
+                        twilio=twilio,
+                        grok=grok,
+                        data_dir=tmp_path,
+                        # For the three together.
+                        calls_per_second=10,
+                        max_concurrent_calls=6,
+                    ),
+                    port,
+                )
+                for name, port in ports.items()
+            }
+            with uvicorn_processes("voice_backend.app:app", instances) as processes:
+                process_a = processes["a"][1]
                 began = time.monotonic()
                 async with httpx.AsyncClient(base_url=public) as client:
                     started = await client.post(

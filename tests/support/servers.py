@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Literal
@@ -71,39 +71,63 @@ def uvicorn_process(
     target: str, env: dict[str, str], *, port: int | None = None
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """Run `uvicorn target` as a child process, as a user would; yield its URL and process."""
-    port = port or free_port()
+    with uvicorn_processes(target, {"only": (env, port or free_port())}) as started:
+        yield started["only"]
+
+
+@contextmanager
+def uvicorn_processes(
+    target: str, instances: Mapping[str, tuple[dict[str, str], int]]
+) -> Iterator[dict[str, tuple[str, subprocess.Popen[bytes]]]]:
+    """Run `uvicorn target` once per instance (its environment and port), all starting at
+    once; yield each one's URL and process, by name, once every one answers."""
+    started: dict[str, tuple[str, subprocess.Popen[bytes]]] = {}
+    try:
+        for name, (env, port) in instances.items():
+            started[name] = (f"http://127.0.0.1:{port}", _spawn(target, env, port))
+        # Several start-ups share the machine's cores: a little longer for each.
+        deadline = time.monotonic() + 30 + 15 * (len(started) - 1)
+        for url, process in started.values():
+            _wait_until_answering(target, url, process, deadline)
+        yield started
+    finally:
+        for _, process in started.values():
+            if process.poll() is None:
+                process.terminate()
+        for _, process in started.values():
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _spawn(target: str, env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
     child_env = (
         {key: value for key, value in os.environ.items() if not key.startswith("HAGGLE_")}
         | {"HAGGLE_ENV_FILE": ""}
         | env
     )
-    process = subprocess.Popen(
+    return subprocess.Popen(
         [str(VENV_BIN / "uvicorn"), target, "--host", "127.0.0.1", "--port", str(port)],
         cwd=REPO,
         env=child_env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                output = process.stdout.read().decode() if process.stdout else ""
-                raise RuntimeError(f"{target} exited with {process.returncode}: {output}")
-            try:
-                httpx.get(url + "/", timeout=0.5)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
-        yield url, process
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+
+
+def _wait_until_answering(
+    target: str, url: str, process: subprocess.Popen[bytes], deadline: float
+) -> None:
+    while True:
+        if process.poll() is not None:
+            output = process.stdout.read().decode() if process.stdout else ""
+            raise RuntimeError(f"{target} exited with {process.returncode}: {output}")
+        try:
+            httpx.get(url + "/", timeout=0.5)
+            return
+        except httpx.TransportError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)

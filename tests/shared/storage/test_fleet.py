@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import statistics
 import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -125,14 +126,16 @@ async def test_instances_on_one_database_share_the_cap_and_the_rate(
         async def dial(fleet: Fleet) -> float:
             while not isinstance(ticket := await fleet.reserve_dial(rate), str):
                 await asyncio.sleep(ticket)
+            dialled = time.monotonic()  # when the caller had its ticket
             await fleet.dial_done(ticket, rate)
-            return time.monotonic()  # when the caller dialled
+            return dialled
 
         taken = sorted(await asyncio.gather(*(dial(fleets[i % 3]) for i in range(9))))
         gaps = [later - earlier for earlier, later in itertools.pairwise(taken)]
-        # One slot for all three, not one each (less the time a slot takes to come back to
-        # its taker on a busy machine).
-        assert min(gaps) > 0.05, gaps
+        # One slot for all three, not one each: with a slot each, two gaps in three would be
+        # about 0 and the nine dials would span 0.2 s. (A single gap can shrink on a busy
+        # machine: a ticket reaches its taker late, the next one on time.)
+        assert statistics.median(gaps) > 0.05, gaps
         assert taken[-1] - taken[0] >= 0.75, gaps
     finally:
         for each in stores:
