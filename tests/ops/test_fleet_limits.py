@@ -100,6 +100,11 @@ async def test_three_instances_share_one_dial_rate_and_one_cap(
     # The fleet's limits, together: per one-second window at Twilio, and calls in flight.
     creations = sorted(call.request.at for call in twilio.calls.values())
     gaps = [round(later - earlier, 3) for earlier, later in itertools.pairwise(creations)]
+    print(
+        f"\nfleet: {CALLS} calls over 3 instances; most call creations at Twilio in any 1 s: "
+        f"{twilio.max_calls_in(1.0)} (CALLS_PER_SECOND {RATE}); most in flight: "
+        f"{max(in_flight)} (cap {CAP}); numbers dialled: {len(twilio.calls)}, each once"
+    )
     assert twilio.max_calls_in(1.0) <= RATE, gaps
     assert max(in_flight) <= CAP
     assert max(in_flight) == CAP  # the cap was reached: it is what held the rest back
