@@ -312,15 +312,26 @@ def backends(args: argparse.Namespace) -> Iterator[list[tuple[str, str]]]:
 
 def main() -> None:
     """Parse the knobs, measure each backend, print the figures."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--streams", type=int, default=200)
+    parser = argparse.ArgumentParser(
+        description=" ".join(__doc__.split("\n\n")[0].split()),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--streams", type=int, default=200, help="event streams on one job")
     parser.add_argument("--rest", type=float, default=10.0, help="seconds of the rest window")
-    parser.add_argument("--cycle", type=float, default=30.0, help="a window spanning reconnects")
-    parser.add_argument("--changes", type=int, default=10)
-    parser.add_argument("--analytics", type=int, default=200)
-    parser.add_argument("--jobs", type=int, default=100)
-    parser.add_argument("--providers", type=int, default=10)
-    parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument(
+        "--cycle", type=float, default=30.0, help="seconds of a window spanning reconnects"
+    )
+    parser.add_argument(
+        "--changes", type=int, default=10, help="writes timed until every stream has them"
+    )
+    parser.add_argument(
+        "--analytics", type=int, default=200, help="concurrent GET /api/analytics requests"
+    )
+    parser.add_argument("--jobs", type=int, default=100, help="jobs seeded in the store")
+    parser.add_argument("--providers", type=int, default=10, help="providers per seeded job")
+    parser.add_argument(
+        "--backends", default="sqlite,postgres", help="comma-separated: sqlite, postgres"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="haggle-live-bench-") as tmp:
         args.tmp = tmp
