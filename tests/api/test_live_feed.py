@@ -1,12 +1,11 @@
-"""Live updates are pushed: a write by another process (the voice service) reaches an open
-event stream through the process's change feed, on SQLite and on Postgres; the analytics are
-served from a cache that every write invalidates."""
+"""Live updates are pushed: a write through another store (as the voice service's process
+makes, on connections of its own) reaches an open event stream through the API's change feed,
+on SQLite and on Postgres; the analytics are served from a cache that every write
+invalidates."""
 
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -15,42 +14,27 @@ import httpx
 import pytest
 
 from api.main import create_app
+from shared.models import CallStatus, CallUpdate, TranscriptTurn
 from shared.settings import load_settings
+from shared.storage.sql import SQLStore
 from tests.api.test_dashboard_api import Events, _job
 from tests.support.access import OPERATOR, OPERATOR_KEY
-from tests.support.servers import REPO, serve
+from tests.support.servers import serve
 
-#: The voice service's write, from a process of its own: one call moves to `in_progress`.
-_WRITER = """
-import asyncio, sys
-from shared.models import CallStatus, CallUpdate, TranscriptTurn
-from shared.storage.sql import SQLStore
 
-async def main(url, provider_id):
-    store = SQLStore(url)
+async def _write_as_the_voice_service(database_url: str, provider_id: int) -> None:
+    """The voice service's write: one call moves to `in_progress`, through a store of its own
+    (its own connections, none of the API's write listeners: the API can only learn of it
+    from the database, as it learns of the voice process's writes)."""
+    store = SQLStore(database_url)
     await store.open()
-    turns = [TranscriptTurn(role="assistant", text="Hello from the other process")]
-    await store.update_call(
-        provider_id, CallUpdate(call_status=CallStatus.IN_PROGRESS, transcript_turns=turns)
-    )
-    await store.close()
-
-asyncio.run(main(sys.argv[1], int(sys.argv[2])))
-"""
-
-
-async def _write_from_another_process(database_url: str, provider_id: int) -> None:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-c",
-        _WRITER,
-        database_url,
-        str(provider_id),
-        cwd=REPO,
-        stderr=subprocess.PIPE,
-    )
-    _, errors = await process.communicate()
-    assert process.returncode == 0, errors.decode()
+    try:
+        turns = [TranscriptTurn(role="assistant", text="Hello from the voice service")]
+        await store.update_call(
+            provider_id, CallUpdate(call_status=CallStatus.IN_PROGRESS, transcript_turns=turns)
+        )
+    finally:
+        await store.close()
 
 
 @asynccontextmanager
@@ -71,7 +55,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return url
 
 
-async def test_a_write_by_another_process_reaches_every_open_stream(database_url: str) -> None:
+async def test_a_write_by_another_store_reaches_every_open_stream(database_url: str) -> None:
     async with _api(database_url) as client:
         job_id, (_first, second) = await _job(client, "4155550100", "4155550101")
         async with (
@@ -82,11 +66,11 @@ async def test_a_write_by_another_process_reaches_every_open_stream(database_url
             for events in streams:
                 kinds = [(await events.next())[0] for _ in range(4)]
                 assert kinds == ["job", "provider", "provider", "ready"]
-            await _write_from_another_process(database_url, second)
+            await _write_as_the_voice_service(database_url, second)
             for events in streams:
                 kind, row = await asyncio.wait_for(events.next(), 5)
                 assert (kind, row["id"], row["call_status"]) == ("provider", second, "in_progress")
-                assert row["transcript_turns"][0]["text"] == "Hello from the other process"
+                assert row["transcript_turns"][0]["text"] == "Hello from the voice service"
 
 
 async def test_a_write_invalidates_the_cached_analytics(database_url: str) -> None:
@@ -95,7 +79,7 @@ async def test_a_write_invalidates_the_cached_analytics(database_url: str) -> No
         before = (await client.get("/api/analytics")).json()
         assert before["totals"]["calls_placed"] == 0
         assert (await client.get("/api/analytics")).json() == before  # served from the cache
-        await _write_from_another_process(database_url, provider_id)
+        await _write_as_the_voice_service(database_url, provider_id)
         async with asyncio.timeout(5):
             while True:
                 after = (await client.get("/api/analytics")).json()
