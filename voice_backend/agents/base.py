@@ -141,6 +141,12 @@ class Agent(Protocol):
         """Ask the agent to close the call now (time or silence limit): it says its closing
         line and then asks to hang up. `reason` says why."""
 
+    async def hear_out(self, within: float) -> list[AgentEvent]:
+        """The line closed: what the provider said last that is still being transcribed (an
+        utterance cut by the hang-up, one still being recognised), waited for at most `within`
+        seconds and never answered. Called once, before `close()`; the events not yet read
+        from `events()` that belong in the transcript come back with it."""
+
     async def close(self) -> None:
         """End the session (idempotent)."""
 

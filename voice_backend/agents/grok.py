@@ -212,6 +212,11 @@ class GrokAgent:
         else:
             await self._request_response()
 
+    async def hear_out(self, within: float) -> list[AgentEvent]:
+        """The line closed: the caller's utterances that never got a final transcription keep
+        their latest partial (Grok is not waited for: its session ends with the call)."""
+        return self._words.flush_partials()
+
     async def close(self) -> None:
         """End the session; safe to call any number of times, from any task."""
         self._closing = True

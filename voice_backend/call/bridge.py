@@ -51,6 +51,8 @@ logger = logging.getLogger(__name__)
 START_TIMEOUT_SECONDS = 10.0
 #: After hanging up, how long to wait for Twilio's `stop`.
 STOP_TIMEOUT_SECONDS = 5.0
+#: After the line closes, how long the provider's last words may take to be transcribed.
+HEAR_OUT_SECONDS = 5.0
 #: The first frame each way, then one in this many, has its pass-through time observed.
 FRAME_SAMPLE_EVERY = 50
 _TO_AGENT = metrics.FRAME_LATENCY.labels("to_agent")
@@ -358,10 +360,19 @@ class CallBridge:
 
     # -- the end ---------------------------------------------------------------------------
 
+    async def _hear_out(self, agent: Agent) -> None:
+        """The provider's last words (often the deciding ones: "fine, one twenty, bye") may
+        still be in transcription when the line closes: into the transcript with the rest."""
+        try:
+            self._transcript.record(await agent.hear_out(HEAR_OUT_SECONDS))
+        except Exception:
+            logger.warning("the provider's last words were lost", exc_info=True)
+
     async def _finalise(self) -> None:
         self.state = CallState.ENDED
         reason, detail = self._end or (EndReason.SHUTDOWN, None)
         if self._agent is not None:
+            await self._hear_out(self._agent)
             with contextlib.suppress(Exception):
                 await self._agent.close()
         if reason is not EndReason.PROVIDER_HUNG_UP:

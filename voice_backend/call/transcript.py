@@ -5,6 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shared.models import TranscriptTurn
+from voice_backend.agents.base import (
+    AgentEvent,
+    AgentSaid,
+    ProviderSaid,
+    ProviderStartedSpeaking,
+)
 
 
 @dataclass
@@ -30,6 +36,16 @@ class Transcript:
             self._anonymous += 1
             key = f"#{self._anonymous}"
         return self._slots.setdefault((role, key), _Slot(role))
+
+    def record(self, events: list[AgentEvent]) -> None:
+        """Take the events that carry words or a turn's place; the others change nothing."""
+        for event in events:
+            if isinstance(event, AgentSaid):
+                self.agent_said(event.response_id, event.text)
+            elif isinstance(event, ProviderStartedSpeaking):
+                self.provider_started(event.item_id)
+            elif isinstance(event, ProviderSaid):
+                self.provider_said(event.item_id, event.text)
 
     def provider_started(self, item_id: str | None) -> None:
         """The provider began an utterance: reserve its place."""

@@ -108,6 +108,8 @@ class LocalAgent:
         self._finished = False  # said its last line: deaf from now on
         self._heard_anything = False
         self._busy = 0  # turns being worked out or spoken
+        self._recognising = False  # an utterance is being recognised
+        self._heard_all = asyncio.Event()  # after the hang-up: nothing left to recognise
         self._audio_until = 0.0  # line time when our queued audio will have played
         self._quiet_since = 0.0
         self._voice_at = 0.0  # line time the provider's voice was last heard
@@ -177,6 +179,35 @@ class LocalAgent:
             return
         self._spawn(self._turn(lambda: self.policy.wrap_up(reason)), "goodbye")
 
+    async def hear_out(self, within: float) -> list[AgentEvent]:
+        """The line closed: recognise the utterance the hang-up cut and those still queued
+        (a busy machine decodes behind the line), without answering; give back their words
+        and whatever else for the transcript `events()` had not delivered."""
+        if not self._started or self._closed:
+            return []
+        self._finished = True  # deaf and mute from now on: nothing more is answered
+        cut = self._detector.flush()
+        if cut is not None:
+            item = self._item or f"local_in_{next(self._provider_items)}"
+            self._item = None
+            self._utterances.put_nowait((item, cut))
+        if self._utterances.empty() and not self._recognising:
+            self._heard_all.set()
+        try:
+            await asyncio.wait_for(self._heard_all.wait(), within)
+        except TimeoutError:
+            logger.warning(
+                "[%s] the provider's last words not recognised within %.0f s of the hang-up",
+                self._label,
+                within,
+            )
+        left: list[AgentEvent] = []
+        while not self._events.empty():
+            event = self._events.get_nowait()
+            if isinstance(event, (AgentSaid, ProviderSaid, ProviderStartedSpeaking)):
+                left.append(event)
+        return left
+
     async def close(self) -> None:
         """End the session (idempotent)."""
         if self._closed:
@@ -217,8 +248,10 @@ class LocalAgent:
         while True:
             item, utterance = await self._utterances.get()
             self._busy += 1
+            self._recognising = True
             try:
                 text = await self._asr.recognize(utterance.pcm, self.policy.expecting)
+                self._recognising = False
                 if text:
                     self.heard.append((utterance.started_at, text))
                     logger.debug("[%s] heard: %s", self._label, text)
@@ -234,6 +267,9 @@ class LocalAgent:
                 await self._turn(partial(self.policy.reply, heard))
             finally:
                 self._busy -= 1
+                self._recognising = False
+                if self._finished and self._utterances.empty():
+                    self._heard_all.set()
 
     # --- Speaking -----------------------------------------------------------------------------
 

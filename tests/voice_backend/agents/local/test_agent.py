@@ -23,6 +23,8 @@ from voice_backend.agents.base import (
 from voice_backend.agents.local import AGENT_VOICE, LocalAgent, NegotiationPolicy
 from voice_backend.audio import TWILIO_FRAME_BYTES
 from voice_backend.sim import ScriptedPhone, Silence, Until, tone
+from voice_backend.speech.asr import SpeechRecognizer, get_recognizer
+from voice_backend.speech.expect import Expect
 from voice_backend.speech.tts import get_synthesizer
 
 ACE = ("Ace Plumbing", "+14155550100")
@@ -158,3 +160,43 @@ async def test_a_voicemail_is_heard_out_and_hung_up_on_without_a_message() -> No
     assert hang_ups[0].kind is HangUpKind.VOICEMAIL
     await agent.close()
     await asyncio.wait_for(reader, 5)
+
+
+class BehindTheLine(SpeechRecognizer):
+    """The real recogniser on a machine too busy to keep up: each utterance takes a second
+    longer to come back (as with many calls decoding on two cores)."""
+
+    def __init__(self, real: SpeechRecognizer) -> None:
+        self._real = real
+
+    def warm_up(self) -> None:
+        self._real.warm_up()
+
+    async def learn_async(self, text: str) -> list[str]:
+        return await self._real.learn_async(text)
+
+    async def recognize(self, pcm: bytes, expect: Expect = Expect.ANYTHING) -> str:
+        await asyncio.sleep(1.0)
+        return await self._real.recognize(pcm, expect)
+
+
+async def test_the_last_words_before_a_hang_up_are_heard_out_not_answered() -> None:
+    # The provider answers and hangs up at once: one utterance still being recognised, the
+    # next cut by the hang-up. Both reach the transcript; the agent says nothing more.
+    agent = LocalAgent(NegotiationPolicy(_provider()), recognizer=BehindTheLine(get_recognizer()))
+    events: list[AgentEvent] = []
+    await agent.start()
+    reader = asyncio.create_task(_collect(agent, events))
+    await _feed(agent, SILENT_FRAME * 75)  # the agent opens
+    await _feed(agent, SILENT_FRAME * 150)  # its opening plays out
+    await _feed(agent, say("Yes, this is Joe.") + SILENT_FRAME * 40 + say("Sorry, bye now"))
+    reader.cancel()  # the line closed: the bridge reads no more events
+    spoken = sum(isinstance(e, AgentAudio) for e in events)
+    left = await agent.hear_out(10)
+    heard = [e for e in [*events, *left] if isinstance(e, ProviderSaid)]
+    # (The words themselves are the recogniser's business, measured by `make bench-personas`.)
+    assert len({e.item_id for e in heard}) == 2, heard
+    assert [e for e in left if isinstance(e, ProviderSaid)], "the cut utterance was lost"
+    assert not [e for e in left if isinstance(e, AgentAudio)]
+    assert sum(isinstance(e, AgentAudio) for e in events) == spoken
+    await agent.close()
