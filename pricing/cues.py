@@ -36,11 +36,27 @@ FEE_IS_JOB = phrases(
     "test",
     "tested",
     "testing",
+    # a visit that is itself the job: the visit's fee is its price
+    "maintenance",
+    "tune up",
+    "tuneup",
+    "checkup",
+    "check up",
+    "annual service",
+    "servicing",
 )
 #: The provider did not hear, or left the line: nothing said is an answer.
 UNHEARD = phrases(
     "what was that",
+    "what did you say",
     "say that again",
+    "say again",
+    "say it again",
+    "huh",
+    "didn't hear",
+    "didnt hear",
+    "missed that",
+    "lost you",
     "come again",
     "cut out",
     "cutting out",

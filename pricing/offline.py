@@ -86,6 +86,10 @@ class OfflinePriceExtractor:
             return  # a greeting: nothing said before the job is described is its price
         reading = read_turn("user", retracted(text))
         if reading.decline:
+            # "we're fully booked; normally it'd be $240": still the provider's price for the job
+            named = resolve(reading, reference(state))
+            if state.first_quote is None and named:
+                state.first_quote = named[0].value
             state.agreed = state.proposal = state.offer = None
             state.open_offers = {}
             state.confirming = None
@@ -123,7 +127,9 @@ class OfflinePriceExtractor:
             last = ([m for m in new if not m.conditional] or new)[-1]
             # the same price said again keeps the terms it was first said with
             kept = state.offer.conditions if state.offer and state.offer.value == last.value else []
-            state.offer = Deal(last.value, kept + reading.conditions)
+            # "knock the trip fee down to twenty, so one forty five": the job's price with a fee
+            fee_terms = state.totals().get(last.value, [])
+            state.offer = Deal(last.value, kept + fee_terms + reading.conditions)
             state.open_offers = {
                 m.value: state.offer.conditions if m is last else reading.conditions for m in new
             }
@@ -233,6 +239,9 @@ class OfflinePriceExtractor:
 
         sum_of_parts(state, prices, on_table)
         asked = [m for m in prices if m.question and (m.value in on_table or m.value in totals)]
+        # "one thirty for the oven and fridge", said again after "sorry, say again?": the
+        # question is asked again, and still needs the provider's yes
+        asked += [m for m in prices if state.confirming is not None and m.value == state.confirming]
         if asked and state.agreed is None:
             # "So we're agreed on $260?": the provider's yes makes it the deal
             value = asked[-1].value

@@ -28,7 +28,9 @@ def is_cut_off(text: str) -> bool:
     # "three fifty it is" ends a sentence; "...including the paint, is" does not
     if last == "is" and len(words) > 1 and words[-2] in ("it", "that", "this", "there", "here"):
         return False
-    return last in v.DANGLING
+    # "uh yeah i think we c": a word broken off after its first letter
+    broken = len(last) == 1 and last.isalpha() and last not in ("a", "i")
+    return last in v.DANGLING or broken
 
 
 def asked_back(tokens: list[str], start: int, end: int, cut_off: bool) -> bool:

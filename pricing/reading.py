@@ -15,7 +15,7 @@ import itertools
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from pricing import cues
+from pricing import cues, decisions
 from pricing import vocabulary as v
 from pricing.conditions import conditions_in
 from pricing.money_words import is_money
@@ -187,23 +187,46 @@ def read_turn(role: str, text: str) -> Reading:
     reading.closing_no_deal = "think about it" in joined and (
         "call you back" in joined or "get back to you" in joined
     )
-    reading.accept_strong = _has(tokens, v.STRONG_ACCEPT)
-    reading.accept_weak = reading.accept_strong or _has(tokens, v.WEAK_ACCEPT)
-    reading.accept_clauses = {
-        clause_of[i] for phrase in v.STRONG_ACCEPT for i in _find(tokens, phrase)
-    }
+    accepts = _accepts(tokens, reading.mentions)
+    reading.accept_strong = bool(accepts)
+    plain_yes = _has(tokens, v.WEAK_ACCEPT) and not _yes_cut_short(tokens, cut_off)
+    reading.accept_weak = reading.accept_strong or plain_yes
+    reading.accept_clauses = {clause_of[i] for i in accepts}
     for mention in reading.mentions:
         # "so one eighty", with no yes in the turn, is said back to be confirmed
         if not reading.accept_weak and sentence_start(tokens, mention.amount.start) == "so":
             mention.question = True
     reading.negative = _has(plain, v.NEGATIVE)
-    reading.hedge = _has(plain, v.HEDGES)
-    reading.deliberate = _has(tokens, v.DELIBERATE)
-    reading.defer = reading.deliberate or _has(tokens, v.DEFER)
-    reading.decline = role == "user" and _has(tokens, v.DECLINE)
+    reading.hedge = _has(plain, decisions.HEDGES)
+    reading.deliberate = _has(tokens, decisions.DELIBERATE)
+    reading.defer = reading.deliberate or _has(tokens, decisions.DEFER)
+    reading.decline = role == "user" and _has(tokens, decisions.DECLINE)
     spans = [(m.amount.start, m.amount.end) for m in reading.mentions]
     reading.conditions = conditions_in(tokens, spans)
     return reading
+
+
+def _accepts(tokens: list[str], mentions: list[Mention]) -> list[int]:
+    """Where the turn says yes in so many words ("works", "deal", "let's do it"). "It is" is
+    a yes only right after a price ("one fifty it is"); "tell them what it is" is not."""
+    ends = {m.amount.end for m in mentions}
+    return [
+        i
+        for phrase in v.STRONG_ACCEPT
+        for i in _find(tokens, phrase)
+        if phrase != ("it", "is") or i in ends
+    ]
+
+
+def _yes_cut_short(tokens: list[str], cut_off: bool) -> bool:
+    """Whether a plain yes ("yeah", "okay") leads into a sentence the speaker never finished
+    ("uh yeah i think we c"): what the yes was going to say is unknown."""
+    found = [i + len(phrase) for phrase in v.WEAK_ACCEPT for i in _find(tokens, phrase)]
+    if not cut_off or not found:
+        return False
+    rest = tokens[max(found) :]
+    said = [t for t in rest if t not in ".,;:!?"]
+    return len(said) >= 2 and not any(t in ".!?" for t in rest)
 
 
 def _ranges(amounts: list[Amount], tokens: list[str]) -> tuple[set[int], set[int]]:
