@@ -45,6 +45,8 @@ FEE_IS_JOB = phrases(
     "annual service",
     "servicing",
 )
+#: A fee let go: "I'll waive the trip charge", "no charge for the visit".
+WAIVE = phrases("waive", "waived", "waiving", "no charge for", "won't charge", "wont charge")
 #: The provider did not hear, or left the line: nothing said is an answer.
 UNHEARD = phrases(
     "what was that",

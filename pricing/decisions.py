@@ -99,3 +99,20 @@ DECLINE = phrases(
     "won't be able to",
     "wont be able to",
 )
+#: The agent giving the job up: with a turn-about ("actually, sorry"), it takes back its yes.
+WITHDRAW = phrases(
+    "we'll pass",
+    "we will pass",
+    "they'll pass",
+    "they will pass",
+    "found someone",
+    "someone else",
+    "someone cheaper",
+    "went with",
+    "going with",
+    "won't need",
+    "wont need",
+    "don't need",
+    "dont need",
+    "no longer need",
+)

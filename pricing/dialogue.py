@@ -126,10 +126,13 @@ _ACKS = frozenset(
     ]
 )
 _CALLING = re.compile(r"\bcalling (?:for|about|on behalf|regarding)\b", re.IGNORECASE)
-#: The greeting that opens a call before the job is said: "Hi, is this Ace Plumbing?"
+#: The greeting that opens a call before the job is said: "Hi, is this Ace Plumbing?"; in
+#: speech without punctuation it stops where the agent goes on ("hi this is an ai assistant
+#: calling for a homeowner...").
 _GREETING = re.compile(
     r"^\W*(?:(?:hi|hello|hey|good (?:morning|afternoon|evening))(?: there)?\W+)?"
-    r"(?:(?:is this|is that|am i speaking (?:to|with)|am i talking to|this is)\b[^?.!]*[?.!]?)?",
+    r"(?:(?:is this|is that|am i speaking (?:to|with)|am i talking to|this is)\b"
+    r"(?:(?!\b(?:calling|i'm|im|i|we|they|their|my|our)\b)[^?.!])*[?.!]?)?",
     re.IGNORECASE,
 )
 
@@ -153,6 +156,7 @@ class Negotiation:
     offer: Deal | None = None  # the provider's offer on the table
     open_offers: dict[float, list[str]] = field(default_factory=dict)  # options said with it
     extras: list[float] = field(default_factory=list)  # fees and add-ons the provider named
+    offer_fees: list[float] = field(default_factory=list)  # fees said on top of the offer
     lone_fee: float | None = None  # a visit or diagnostic fee named with no job price
     extra_names: dict[float, str] = field(default_factory=dict)  # what each fee is for
     said_conditions: list[str] = field(default_factory=list)  # every condition the provider said
@@ -211,6 +215,14 @@ class Negotiation:
                     names = [f"plus {self.extra_names[v]}" for v in chosen if v in self.extra_names]
                     found.setdefault(round(base + sum(chosen), 2), names)
         return {value: names for value, names in found.items() if value not in bases}
+
+    def with_fees(self, deal: Deal) -> Deal:
+        """The offer accepted in words, with the fees said on top of it ("tune up eighty nine
+        plus trip charge of twenty nine" / "Okay, that works": $118, plus trip charge)."""
+        if not self.offer or deal.value != self.offer.value or not self.offer_fees:
+            return deal
+        names = [f"plus {self.extra_names[v]}" for v in self.offer_fees if v in self.extra_names]
+        return Deal(round(deal.value + sum(self.offer_fees), 2), deal.conditions + names)
 
     def offer_conditions(self) -> list[str]:
         """The conditions said with the offer on the table."""

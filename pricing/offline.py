@@ -34,7 +34,10 @@ from pricing.confidence import assess
 from pricing.dialogue import Deal, Negotiation, describes_job, opens_call, pick_item, retracted
 from pricing.mentions import (
     MONEY_WORDS,
+    add_ons,
     fees_as_job,
+    fees_on_top,
+    lone_fee_as_job,
     on_table_not_fees,
     reference,
     resolve,
@@ -42,6 +45,7 @@ from pricing.mentions import (
     sum_of_parts,
     takes_back,
     travel,
+    withdraws,
     without_alternatives,
     without_components,
 )
@@ -104,6 +108,8 @@ class OfflinePriceExtractor:
         on_table_not_fees(state, reading, {})
         prices = without_components(resolve(reading, reference(state)), reading.tokens)
         state.heard(prices, reading)
+        if _has(reading.tokens, cues.WAIVE):
+            state.offer_fees = []  # "I'll waive the trip charge": the offer stands alone
         if state.confirming is not None and self._answer(state, reading, prices):
             return
         settled = state.agreed.value if state.agreed else None
@@ -135,8 +141,11 @@ class OfflinePriceExtractor:
             }
             state.offer_turned_down = False
             state.waiting = False
-            state.parts = [m.value for m in new] if len(new) > 1 else []
+            # "two twenty plus forty for the roof cap": parts the agent may add up
+            parts = [m.value for m in new] + add_ons(reading)
+            state.parts = parts if len(parts) > 1 else []
             state.parts_are_first = state.first_quote is None
+            state.offer_fees = fees_on_top(reading, last)
             if state.first_quote is None:
                 state.first_quote = new[0].value
                 items = [m for m in new if not m.derived]
@@ -212,13 +221,14 @@ class OfflinePriceExtractor:
             if pick is not None:
                 state.first_quote = pick
             state.items = []
-        if reading.closing_no_deal or reading.deliberate:
+        if reading.closing_no_deal or reading.deliberate or withdraws(text, reading):
             self._no_deal(state)
             return
         if reading.defer and not reading.accept_strong and state.agreed is None:
             self._no_deal(state)
             return
         prices = resolve(reading, reference(state))
+        lone_fee_as_job(state, prices)
         settled = state.agreed.value if state.agreed else None
         prices = without_alternatives(prices, settled)
         on_table = dict(state.open_offers) if state.offer else {}
@@ -277,17 +287,10 @@ class OfflinePriceExtractor:
             ]
         ):
             terms = repeated(state.said_conditions, reading.tokens)
-            state.agree(Deal(state.offer.value, state.offer.conditions + terms))
+            state.agree(state.with_fees(Deal(state.offer.value, state.offer.conditions + terms)))
             accepted = True
         if not accepted and new:
             proposed = [m for m in new if m.proposal] or new
-            fee = state.lone_fee
-            if state.offer is None and fee is not None and 0.5 * fee <= proposed[-1].value < fee:
-                # the only price named was a service visit, and the agent bargains on it: it
-                # is the job's price ("radon testing is a one forty nine service visit")
-                state.offer = Deal(fee)
-                state.open_offers = {fee: []}
-                state.first_quote = state.first_quote or fee
             # "so $150, or $210 if the flange is cracked?": the firm figure is the proposal
             firm = [m for m in proposed if not m.conditional] or proposed
             state.proposal = Deal(firm[-1].value, reading.conditions)
@@ -303,7 +306,7 @@ class OfflinePriceExtractor:
             and not state.waiting
             and not state.offer_turned_down
         ):
-            state.agree(state.offer, by_closing=True)
+            state.agree(state.with_fees(state.offer), by_closing=True)
 
     @staticmethod
     def _no_deal(state: Negotiation) -> None:

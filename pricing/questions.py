@@ -46,7 +46,7 @@ def asked_back(tokens: list[str], start: int, end: int, cut_off: bool) -> bool:
         return True
     if stop >= len(tokens) and cut_off:
         return True
-    if stop - 1 > end and tokens[stop - 1] in ("right", "correct"):
+    if stop - 1 >= end and tokens[stop - 1] in ("right", "correct"):
         return True
     if v.has(tokens[first:stop], cues.CONFIRM_CUES):
         return True

@@ -278,11 +278,15 @@ def _is_discount(amount: Amount, tokens: list[str]) -> bool:
     return after == "off" or bool({"knock", "knocked", "discount"} & set(before))
 
 
+#: Said right after a price, these make it a rate: per hour, a plan paid monthly.
+_PER = v.words("per hourly monthly yearly annually quarterly")
+
+
 def _kind(amount: Amount, tokens: list[str]) -> Kind:
     """The kind a price has from the words right around it."""
     after = tokens[amount.end : amount.end + 3]
     before = tokens[max(0, amount.start - 2) : amount.start]
-    if after[:1] in (["per"], ["hourly"]) or (
+    if (after[:1] and after[0] in _PER) or (
         after[:1] in (["an"], ["a"]) and after[1:2] and after[1] in v.RATE_UNITS
     ):
         return Kind.RATE

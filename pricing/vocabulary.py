@@ -156,6 +156,8 @@ COMPARATIVES = {
     "higher",
     "least",
     "minimum",
+    "exceed",
+    "past",
 }
 #: Said right after a number, these turn it down: "two hundred's too low", "four fifty won't".
 AFTER_NEGATIVE = phrases(
@@ -241,7 +243,8 @@ TIME_AFTER = words(
 )
 SHORT_BEFORE = {"do", "for", "it", "say", "at", "is", "be", "to", "about", "go"}
 RATE_UNITS = words(
-    "hour hr foot square window panel room day yard sheet outlet visit month week treatment "
+    "hour hr foot square window panel room day yard sheet outlet visit month week year quarter "
+    "treatment "
     "cleaning session service cut mow"
 )
 FEE_CUES = phrases(
