@@ -274,12 +274,19 @@ def _bare_greeting(text: str) -> bool:
 
 def pick_item(items: list[tuple[float, set[str]]], reading: Reading) -> float | None:
     """The price of the one item the agent's turn picks, when several were priced: the one
-    whose price it names, else the one whose words it uses ("they just want the TV done")."""
+    whose price it names, else the one whose words it uses ("they just want the TV done"),
+    by the words that tell the items apart ("regular clean" / "deep clean": "the deep clean")."""
     named = [value for value, _ in items if any(m.value == value for m in reading.mentions)]
     if len(named) == 1:
         return named[0]
     said = {t for t in reading.tokens if t.isalpha() and t not in _FILLER}
     matches = [value for value, words in items if words & said]
+    if len(matches) > 1:
+        matches = [
+            value
+            for index, (value, words) in enumerate(items)
+            if said & words.difference(*(w for k, (_, w) in enumerate(items) if k != index))
+        ]
     return matches[0] if len(matches) == 1 else None
 
 

@@ -110,6 +110,8 @@ class OfflinePriceExtractor:
         state.heard(prices, reading)
         if _has(reading.tokens, cues.WAIVE):
             state.offer_fees = []  # "I'll waive the trip charge": the offer stands alone
+            if state.offer is not None:
+                state.offer.conditions += [c for c in reading.conditions if c.endswith("waived")]
         if state.confirming is not None and self._answer(state, reading, prices):
             return
         settled = state.agreed.value if state.agreed else None

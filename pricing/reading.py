@@ -241,7 +241,14 @@ def _ranges(amounts: list[Amount], tokens: list[str]) -> tuple[set[int], set[int
             between == ["and"] and before == "between"
         )
         short = first.value < 10 and second.value >= 100 and first.shape == "cardinal"
-        if joined and (first.value < second.value or short) and is_money(second, tokens):
+        # "dimmer sixty five or two hundred for both": an option for both items, no range
+        bundle = between == ["or"] and _for_all(tokens[second.end : second.end + 2])
+        if (
+            joined
+            and not bundle
+            and (first.value < second.value or short)
+            and is_money(second, tokens)
+        ):
             ends |= {first.start, second.start}
             if short:
                 scaled.add(first.start)
@@ -258,6 +265,15 @@ def _ranges(amounts: list[Amount], tokens: list[str]) -> tuple[set[int], set[int
     if len(leads) >= 2:
         ends |= {a.start for a in leads}
     return ends, scaled
+
+
+def _for_all(after: list[str]) -> bool:
+    """Whether the words after a price make it the price of everything together."""
+    return after[:1] in (["together"], ["combined"]) or after in (
+        ["for", "both"],
+        ["for", "all"],
+        ["for", "everything"],
+    )
 
 
 def _short_price(amount: Amount, tokens: list[str], clause_of: list[int]) -> bool:

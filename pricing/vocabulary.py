@@ -221,10 +221,11 @@ NOT_MONEY_AFTER = {
     *words("door doors post posts board boards zone zones sheet sheets outlet outlets fans"),
     *words("toilets faucets lights fixtures switches tiles limb limbs trees stumps trucks"),
     *words("trips visits x th st nd rd of minutes"),
+    *words("btu btus seer cfm kw kwh kilowatt kilowatts yards liter liters quart quarts cubic"),
 }
 STREET = words("street st avenue ave road rd drive dr lane ln way court ct boulevard blvd place pl")
 NOT_MONEY_BEFORE = words(
-    "number apartment apt unit suite ste model zip room route highway exit code ext"
+    "number apartment apt unit suite ste model zip room route highway exit code ext r"
 )
 YEAR_BEFORE = {"since", "in", "from", "year", "back", "of"}
 PRICE_BEFORE = words(
