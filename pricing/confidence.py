@@ -6,6 +6,9 @@ from __future__ import annotations
 from pricing.base import Level, PriceConfidence
 from pricing.dialogue import Deal, Negotiation
 
+#: The note for a price the agent asked back that the provider never confirmed.
+UNANSWERED = "confirmation not heard"
+
 
 def _heard(state: Negotiation, value: float, what: str, notes: list[str]) -> Level:
     """`medium` for a figure said once and only in words (speech recognition), else `high`."""
@@ -21,7 +24,7 @@ def assess(state: Negotiation, agreed: Deal | None) -> PriceConfidence:
     agreed_level: Level | None = None
     if agreed is None:
         if state.confirming is not None:
-            notes.append("confirmation not heard")
+            notes.append(UNANSWERED)
         elif state.waiting:
             notes.append("the provider put the answer off")
     elif state.confirmed:
