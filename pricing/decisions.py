@@ -48,7 +48,16 @@ DELIBERATE = phrases(
 )
 #: Passing the news on: before a deal it puts the decision off; after one, it only reports it
 #: ("Deal, $440. I'll pass it along and we'll be in touch").
-RELAY = phrases("pass that along", "pass it along", "pass that on", "pass it on")
+RELAY = phrases(
+    "pass that along",
+    "pass it along",
+    "pass that on",
+    "pass it on",
+    "share that with",
+    "share it with",
+    "let them know",
+    "let the homeowner know",
+)
 #: A yes that waits on someone else's: "$450 pending their okay", "once your boss signs off".
 PENDING = phrases(
     "pending",

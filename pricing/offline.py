@@ -134,14 +134,16 @@ class OfflinePriceExtractor:
             # it up, if it's dead a new one is two sixty": the firm price is the offer.
             last = ([m for m in new if not m.conditional] or new)[-1]
             # the same price said again keeps the terms it was first said with
-            kept = state.offer.conditions if state.offer and state.offer.value == last.value else []
+            same = state.offer is not None and state.offer.value == last.value
+            kept = state.offer.conditions if state.offer and same else []
             # "knock the trip fee down to twenty, so one forty five": the job's price with a fee
             fee_terms = state.totals().get(last.value, [])
             state.offer = Deal(last.value, kept + fee_terms + reading.conditions)
             state.open_offers = {
                 m.value: state.offer.conditions if m is last else reading.conditions for m in new
             }
-            state.offer_turned_down = False
+            # "no, nine hundred": the same price again is no answer to the agent's no
+            state.offer_turned_down = state.offer_turned_down and same
             state.waiting = False
             # "two twenty plus forty for the roof cap": parts the agent may add up
             parts = [m.value for m in new] + add_ons(reading)

@@ -166,3 +166,24 @@ def test_a_warranty_given_up_for_the_price_is_a_condition() -> None:
     )
     assert result.agreed_price == 350
     assert "no warranty" in (result.conditions or "")
+
+
+@pytest.mark.parametrize(
+    "close",
+    [
+        "A: Understood. Talk soon!",  # the agent's no stands
+        "A: I'll share that with them and we'll be in touch.",  # passed on: put off
+        "A: Okay, I'll let them know. Talk soon!",
+    ],
+)
+def test_the_same_price_said_again_after_the_agents_no_is_no_deal(close: str) -> None:
+    result = read(
+        HELLO,
+        "P: ace",
+        JOB,
+        "P: nine hundred",
+        "A: That's over their budget. Any flexibility?",
+        "P: no nine hundred",
+        close,
+    )
+    assert (result.agreed_price, result.first_quote) == (None, 900)
