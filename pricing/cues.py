@@ -105,6 +105,8 @@ RETRACT = phrases(
     "nevermind",
     "come to think of it",
 )
+#: A number put right in the same breath: "one fifteen, I mean one fifty".
+CORRECT = phrases("i mean", "i meant", "make that", "or rather", "correction", "sorry no")
 #: A yes withdrawn outright.
 CHANGED_MIND = phrases("changed my mind", "change my mind", "take that back", "scratch that")
 #: A price said with these is a question to confirm, not a yes (so is one in a sentence that

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from pricing import cues
 from pricing.conditions import fee_name
 from pricing.numbers import find_amounts, tokenize
-from pricing.reading import Kind, Mention, Reading, _find, read_turn
+from pricing.reading import Kind, Mention, Reading, _find, _has, read_turn
+from pricing.vocabulary import phrases
 
 #: Words that say nothing about which item is meant.
 _FILLER = frozenset(
@@ -125,6 +126,8 @@ _ACKS = frozenset(
         "yeah",
     ]
 )
+#: The agent booking every item priced.
+_ALL_OF_THEM = phrases("both", "all of them", "all three", "all four", "everything", "the lot")
 _CALLING = re.compile(r"\bcalling (?:for|about|on behalf|regarding)\b", re.IGNORECASE)
 #: The greeting that opens a call before the job is said: "Hi, is this Ace Plumbing?"; in
 #: speech without punctuation it stops where the agent goes on ("hi this is an ai assistant
@@ -275,7 +278,8 @@ def _bare_greeting(text: str) -> bool:
 def pick_item(items: list[tuple[float, set[str]]], reading: Reading) -> float | None:
     """The price of the one item the agent's turn picks, when several were priced: the one
     whose price it names, else the one whose words it uses ("they just want the TV done"),
-    by the words that tell the items apart ("regular clean" / "deep clean": "the deep clean")."""
+    by the words that tell the items apart ("regular clean" / "deep clean": "the deep clean");
+    when it books them all ("could you do both for $300?"), the sum of their prices."""
     named = [value for value, _ in items if any(m.value == value for m in reading.mentions)]
     if len(named) == 1:
         return named[0]
@@ -287,20 +291,27 @@ def pick_item(items: list[tuple[float, set[str]]], reading: Reading) -> float | 
             for index, (value, words) in enumerate(items)
             if said & words.difference(*(w for k, (_, w) in enumerate(items) if k != index))
         ]
-    return matches[0] if len(matches) == 1 else None
+    if len(matches) == 1:
+        return matches[0]
+    if _has(reading.tokens, _ALL_OF_THEM) and (len(items) == 2 or "both" not in reading.tokens):
+        return round(sum(value for value, _ in items), 2)
+    return None
 
 
 def retracted(text: str) -> str:
     """What a provider said after taking a yes or a price back ("yeah one fifty fine, oh wait,
-    actually I'm booked out"): the part after the last such turn-about, else the whole turn."""
+    actually I'm booked out", "one fifteen, I mean one fifty"): the part after the last such
+    turn-about, else the whole turn."""
     tokens = tokenize(text)
     cut = None
-    for phrase in cues.RETRACT:
+    for phrase in cues.RETRACT + cues.CORRECT:
         for index in _find(tokens, phrase):
             before = tokens[:index]
             said_something = bool(find_amounts(before)) or bool(_YES & set(before))
             after = [t for t in tokens[index + len(phrase) :] if t not in ".,;:!?"]
-            if said_something and len(after) >= 3 and (cut is None or index > cut[0]):
+            # "one fifteen, i mean one fifty": a number put right is read as put right
+            enough = len(after) >= 3 or (phrase in cues.CORRECT and bool(find_amounts(after)))
+            if said_something and enough and (cut is None or index > cut[0]):
                 cut = (index, index + len(phrase))
     if cut is None:
         return text

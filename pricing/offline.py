@@ -49,6 +49,7 @@ from pricing.mentions import (
     without_alternatives,
     without_components,
 )
+from pricing.numbers import misheard
 from pricing.reading import Kind, Mention, Reading, _has, read_turn
 from shared.models import TranscriptTurn
 
@@ -202,6 +203,11 @@ class OfflinePriceExtractor:
             return True
         if named:
             state.confirming = None  # a new price: read as a counter-offer
+            first = state.first_quote
+            put_right = first is not None and any(misheard(first, v) for v in named)
+            if reading.negative and first == value and put_right:
+                # "$315?" / "no, three fifty": the first quote was misheard, and is put right
+                state.first_quote = None
             return False
         if reading.negative and not reading.unheard:
             state.confirming = None

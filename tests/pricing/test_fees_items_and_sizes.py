@@ -157,3 +157,54 @@ def test_an_emergency_fee_accepted_with_the_repair_is_named() -> None:
     )
     assert result.agreed_price == 300
     assert "emergency fee" in (result.conditions or "")
+
+
+def test_a_first_quote_misheard_and_put_right_is_the_price_put_right() -> None:
+    result = read(
+        HELLO,
+        "P: ace",
+        JOB,
+        "P: three fifteen",
+        "A: $315?",
+        "P: no three fifty",
+        "A: Could you do $300?",
+        "P: three twenty",
+        "A: Okay, $320.",
+    )
+    assert (result.agreed_price, result.first_quote) == (320, 350)
+
+
+def test_a_first_quote_raised_for_a_reason_stays_the_first_quote() -> None:
+    result = read(
+        HELLO,
+        "P: ace",
+        JOB,
+        "P: I can do that for $190.",
+        "A: Just to confirm, $190 for the faucet?",
+        "P: No, $210. The $190 was without the new valve.",
+        "A: Okay, $210.",
+        "P: Sounds good.",
+    )
+    assert (result.agreed_price, result.first_quote) == (210, 190)
+
+
+def test_a_number_put_right_in_the_same_breath_is_read_as_put_right() -> None:
+    result = read(
+        ASR_JOB,
+        "P: one fifteen i mean one fifty",
+        "A: could you do one thirty",
+        "P: one forty",
+        "A: ok one forty",
+    )
+    assert (result.agreed_price, result.first_quote) == (140, 150)
+
+
+def test_both_items_booked_are_first_priced_at_their_sum() -> None:
+    result = read(
+        "A: Hi, I'm calling for a homeowner who needs two doors rehung.",
+        "P: $200 for the front door and $150 for the back",
+        "A: Could you do both for $300?",
+        "P: $330 for both",
+        "A: Okay, $330.",
+    )
+    assert (result.agreed_price, result.first_quote) == (330, 350)
