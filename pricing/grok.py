@@ -74,7 +74,9 @@ counter. When several items were priced, it is the first price of the item that 
 (or of both together, when both were booked). A price the provider names while turning the job \
 down ("we're booked, normally it'd be $240") is still the first quote. A job price said in \
 parts that the assistant adds up ("two twenty plus forty for the roof cap" / "so $260 total?") \
-is that sum.
+is that sum. A first price misheard and put right ("$315?" / "no, three fifty", or "one \
+fifteen, I mean one fifty") is the figure put right; a price raised for a reason ("no, $210, \
+the $190 was without the flange") leaves the first figure as the first quote.
 5. An hourly rate or a price range is not an agreed price unless a total for the job was \
 agreed. A trip, dispatch, fuel or permit fee is not the job's price; a mandatory fee the \
 assistant accepted together with the job ("so $190 total with the trip charge") is part of \

@@ -80,6 +80,7 @@ async def test_the_request_carries_model_schema_rules_transcript_and_key(fake: F
     assert "never answers it" in rules and "still unanswered" in rules
     assert "cut off mid-way" in rules and "pending their okay" in rules
     assert "while turning the job down" in rules and "plan's rate" in rules
+    assert "misheard and put right" in rules
     # the schema itself says the same: an unanswered confirmation, the fee that is the job
     fields = schema["properties"]
     assert "never answered" in fields["agreed_price"]["description"]
