@@ -71,12 +71,10 @@ PENDING = phrases(
     "if your supervisor",
     "if your manager",
 )
-DEFER = [
-    *DELIBERATE,
-    *RELAY,
-    *PENDING,
-    *phrases("call you back", "get back to you", "let you know", "get back with you"),
-]
+#: A call-back promised: after the agent restates a price in the same turn ("Okay, $160. I'll
+#: get back to you to schedule."), it is no putting off.
+CALL_BACK = phrases("call you back", "get back to you", "let you know", "get back with you")
+DEFER = [*DELIBERATE, *RELAY, *PENDING, *CALL_BACK]
 DECLINE = phrases(
     "we don't do",
     "we dont do",

@@ -234,7 +234,8 @@ class OfflinePriceExtractor:
         if reading.closing_no_deal or reading.deliberate or withdraws(text, reading):
             self._no_deal(state)
             return
-        if reading.defer and not reading.accept_strong and state.agreed is None:
+        undecided = not reading.accept_strong and state.agreed is None
+        if reading.defer and not reading.call_back and undecided:
             self._no_deal(state)
             return
         prices = resolve(reading, reference(state))
@@ -274,6 +275,9 @@ class OfflinePriceExtractor:
             for m in prices
             if not m.question and (m.value in on_table or m.value in totals) and not m.negated
         ]
+        if reading.call_back and undecided and not named:
+            self._no_deal(state)  # "I'll get back to you", with no price said back
+            return
         # "$175 it is. That's under our $200 budget.": a budget said with a yes is no counter
         proposing = any(m.proposal and (m.question or not reading.accept_strong) for m in new)
         if named and not proposing and (not reading.negative or reading.accept_strong):

@@ -66,6 +66,7 @@ class Reading:
     negative: bool = False
     hedge: bool = False
     defer: bool = False
+    call_back: bool = False  # the only putting off is a call-back promised ("I'll get back to you")
     deliberate: bool = False  # "think about it", "talk to the homeowner": a decision put off
     decline: bool = False
     closing_agreed: bool = False
@@ -200,6 +201,8 @@ def read_turn(role: str, text: str) -> Reading:
     reading.hedge = _has(plain, decisions.HEDGES)
     reading.deliberate = _has(tokens, decisions.DELIBERATE)
     reading.defer = reading.deliberate or _has(tokens, decisions.DEFER)
+    others = [phrase for phrase in decisions.DEFER if phrase not in decisions.CALL_BACK]
+    reading.call_back = _has(tokens, decisions.CALL_BACK) and not _has(tokens, others)
     reading.decline = role == "user" and _has(tokens, decisions.DECLINE)
     spans = [(m.amount.start, m.amount.end) for m in reading.mentions]
     reading.conditions = conditions_in(tokens, spans)
@@ -361,17 +364,26 @@ def _tag_addons(reading: Reading) -> None:
             mention.kind = Kind.ADDON
 
 
+#: Between a price and a fee's name after it, these make the price the job's, with the fee's
+#: status said ("$300 with the diagnostic waived").
+_WITH = v.words("with without including includes included")
+
+
 def _tag_by_cue(reading: Reading, cues: list[tuple[str, ...]], kind: Kind, reach: int) -> None:
     """Give `kind` to the job total nearest each cue ("trip charge", "alone")."""
     for phrase in cues:
         for index in _find(reading.tokens, phrase):
             clause = reading.clause_of[index]
-            # "so $190 total with the trip charge" is the whole price, fee included
+            # "so $190 total with the trip charge" is the whole price, fee included; so is
+            # "$300 with the diagnostic waived", "$280 with the diagnostic included"
             totals = [
                 m
                 for m in reading.mentions
                 if m.kind is Kind.TOTAL
                 and "total" not in reading.tokens[m.amount.end : m.amount.end + 2]
+                and not (
+                    m.amount.end <= index and _WITH & set(reading.tokens[m.amount.end : index])
+                )
             ]
             mention = _nearest(totals, index, clause, reach)
             if mention is not None:

@@ -187,3 +187,20 @@ def test_the_same_price_said_again_after_the_agents_no_is_no_deal(close: str) ->
         close,
     )
     assert (result.agreed_price, result.first_quote) == (None, 900)
+
+
+@pytest.mark.parametrize(
+    ("close", "agreed"),
+    [
+        ("A: Okay, $160. I'll get back to you to schedule. Bye!", 160),
+        ("A: Okay. I'll get back to you. Bye!", None),
+        ("A: Okay, $160. I'll check with the homeowner and get back to you.", None),
+    ],
+)
+def test_a_call_back_promised_after_a_price_said_back_keeps_the_deal(
+    close: str, agreed: float | None
+) -> None:
+    result = read(
+        HELLO, "P: ace", JOB, "P: $180.", "A: Could you do $150?", "P: $160, final.", close
+    )
+    assert result.agreed_price == agreed

@@ -208,3 +208,15 @@ def test_both_items_booked_are_first_priced_at_their_sum() -> None:
         "A: Okay, $330.",
     )
     assert (result.agreed_price, result.first_quote) == (330, 350)
+
+
+def test_a_price_with_the_diagnostic_waived_is_the_jobs_price_not_the_fee() -> None:
+    result = read(
+        "A: Hi, I'm calling for a homeowner whose AC won't cool. They need it repaired.",
+        "P: Diagnostic is $89, and if it's the capacitor the repair is $350.",
+        "A: Could you do the repair for $280 with the diagnostic included?",
+        "P: $300 with the diagnostic waived.",
+        "A: Okay, $300.",
+    )
+    assert (result.agreed_price, result.first_quote) == (300, 350)
+    assert "diagnostic waived" in (result.conditions or "")
