@@ -47,6 +47,19 @@ FEE_IS_JOB = phrases(
 )
 #: A fee let go: "I'll waive the trip charge", "no charge for the visit".
 WAIVE = phrases("waive", "waived", "waiving", "no charge for", "won't charge", "wont charge")
+#: Something more offered after the deal: a plan, an extra job "too".
+UPSELL = phrases(
+    "also",
+    "too",
+    "as well",
+    "plan",
+    "membership",
+    "while we're",
+    "while i'm",
+    "want us to",
+    "want me to",
+    "would they like",
+)
 #: The provider did not hear, or left the line: nothing said is an answer.
 UNHEARD = phrases(
     "what was that",

@@ -130,6 +130,11 @@ class OfflinePriceExtractor:
         if not prices and state.offer is None:
             fees = [m for m in reading.mentions if m.kind is Kind.FEE and not travel(m, reading)]
             state.lone_fee = fees[0].value if len(fees) == 1 else state.lone_fee
+        if state.agreed is not None and new and _has(reading.tokens, cues.UPSELL):
+            # "we also do a twice-a-year plan for two fifty": something more offered after the
+            # deal leaves the deal standing unless the agent takes it
+            state.extras += [m.value for m in new]
+            new = []
         if new:
             # A counter-offer, a first quote, or a changed price after a deal; "ninety to free
             # it up, if it's dead a new one is two sixty": the firm price is the offer.

@@ -220,3 +220,20 @@ def test_a_price_with_the_diagnostic_waived_is_the_jobs_price_not_the_fee() -> N
     )
     assert (result.agreed_price, result.first_quote) == (300, 350)
     assert "diagnostic waived" in (result.conditions or "")
+
+
+@pytest.mark.parametrize(
+    ("answer", "agreed"),
+    [("A: not now thanks", 150), ("A: Sure, so $400 total with the plan.", 400)],
+)
+def test_something_more_offered_after_the_deal_changes_it_only_if_taken(
+    answer: str, agreed: float
+) -> None:
+    result = read(
+        ASR_JOB,
+        "P: one fifty",
+        "A: one fifty works",
+        "P: we also do a twice a year plan for two fifty",
+        answer,
+    )
+    assert (result.agreed_price, result.first_quote) == (agreed, 150)
