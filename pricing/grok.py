@@ -65,7 +65,8 @@ have a maintenance plan, $149 a year") does not replace it unless the assistant 
 declined the job or put off the answer. The assistant's closings vary: "I need to think about \
 it and will call you back" ends without agreement; "I will reach out to you again shortly" \
 (or "I'll be in touch", "talk to you soon", "I'll pass it along and we'll be in touch") after \
-a price was accepted ends with agreement.
+a price was accepted ends with agreement; so does "Okay, $160. I'll get back to you to \
+schedule.", but "Okay, $160. I'll check with the homeowner and get back to you." does not.
 4. The first quote is the provider's first price for the job itself. It is never a number \
 heard before the assistant described the job (a greeting, a ticket or street number, years in \
 business), never a street number, a count, a year, a time of day, a size ("twelve thousand \
@@ -82,7 +83,8 @@ agreed. A trip, dispatch, fuel or permit fee is not the job's price; a mandatory
 assistant accepted together with the job ("so $190 total with the trip charge") is part of \
 the agreed price, and so is a fee said "plus" the offer when the assistant accepts the offer in \
 words ("tune-up eighty nine plus trip charge of twenty nine" / "Okay, that works" is 118), \
-unless the fee was waived. A not-to-exceed figure both accept ("ninety an hour, not to exceed \
+unless the fee was waived; "$300 with the diagnostic waived" is a job price of 300. A \
+not-to-exceed figure both accept ("ninety an hour, not to exceed \
 four hundred" / "not to exceed $400 works") is the agreed price. A diagnostic, inspection, \
 test or maintenance-visit fee IS the job's price, and the first quote, when the diagnosis, \
 inspection or maintenance visit (a tune-up, an annual check) is the job the assistant called \
