@@ -6,20 +6,26 @@ It follows the negotiation turn by turn, as a person reading the transcript woul
   misheard as "eight hundred", a ticket number, "been here 32 years");
 * a provider's price is an *offer*; the agent accepting it in a statement ("Okay, $200.",
   "$220 works") makes it the deal; asking it back ("so $140, right?") is a question that
-  needs the provider's yes, and a question never answered is no deal;
+  needs the provider's yes, and a question never answered is no deal (asked again after "say
+  again?", it is still the question); a yes cut off mid-sentence ("uh yeah i think we c") or
+  waiting on someone else ("pending their okay") is no yes;
 * the agent's price (a counter-offer, a budget) is a *proposal*; it is the deal only if the
   provider accepts it ("yeah, I can do one fifty");
-* a later offer replaces an earlier one, even after a deal; a yes taken back in the same
-  breath ("yeah one fifty fine, oh wait, I'm booked out") is no yes;
+* a later offer replaces an earlier one, even after a deal, but a plan or an extra offered
+  after it ("we also do a yearly plan") does not; a yes taken back in the same breath ("yeah
+  one fifty fine, oh wait, I'm booked out"), or the agent's own ("actually, sorry, they found
+  someone cheaper"), is no yes;
 * an offer turned down, a decision put off ("let me think about it", "I'll pass that along")
   or a provider declining the job leaves no deal;
 * hourly rates, ranges, trip and permit fees are not a job price unless a total is agreed; a
   mandatory fee the agent accepts with the job ("so $190 total with the trip charge") is part
-  of the deal; a diagnostic or inspection fee is the job's price when that is the job;
+  of the deal, and so is a fee said "plus" the offer when the agent accepts it in words; a
+  diagnostic, inspection or maintenance-visit fee is the job's price when that is the job;
 * numbers the agent said that are not money (an address, the year the house was built) are not
   prices when the provider reads them back;
 * the agent's closing is the last word: "I need to think about it" ends without a deal; "I'll
-  reach out shortly" accepts the offer on the table if nothing was accepted in so many words.
+  reach out shortly" accepts the offer on the table if nothing was accepted in so many words;
+  "I'll pass it along" puts off a deal not yet made and only reports one made.
 
 The provider's first price for the job is the first quote (of the item booked, when several
 were priced). How sure the reading is travels with it (`pricing.confidence`).
