@@ -32,12 +32,16 @@ def assess(state: Negotiation, agreed: Deal | None) -> PriceConfidence:
     elif state.by_closing:
         agreed_level = "medium"
         notes.append("agreed only in the agent's closing")
+    elif agreed.fees and not state.times_said.get(agreed.value):
+        agreed_level = "medium"  # "eighty nine plus trip charge of twenty nine" / "that works"
+        notes.append("agreed price adds the fees said with the offer")
     else:
         agreed_level = _heard(state, agreed.value, "agreed price", notes)
     quote_level: Level | None = None
     quote = state.first_quote
     if quote is not None:
-        if agreed is not None and quote < agreed.value:
+        # the first quote is the job's price: compared with the deal's, fees left out
+        if agreed is not None and quote < agreed.value - agreed.fees:
             quote_level = "low"
             notes.append("first quote below the agreed price")
         else:

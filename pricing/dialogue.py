@@ -146,6 +146,7 @@ class Deal:
 
     value: float
     conditions: list[str] = field(default_factory=list)
+    fees: float = 0.0  # the part of the value that is fees on top of the job ("$190 with the trip")
 
 
 @dataclass
@@ -180,7 +181,7 @@ class Negotiation:
 
     def agree(self, deal: Deal, *, by_closing: bool = False) -> None:
         """Make `deal` the agreed price."""
-        self.agreed = Deal(deal.value, list(deal.conditions))
+        self.agreed = Deal(deal.value, list(deal.conditions), deal.fees)
         self.proposal = None
         self.no_deal = False
         self.by_closing = by_closing
@@ -209,15 +210,22 @@ class Negotiation:
     def totals(self) -> dict[float, list[str]]:
         """A job price on the table with one or two of the fees named ("so $190 total with the
         trip charge"), each with the fees it adds ("plus trip charge")."""
+        return {value: names for value, (names, _) in self._with_fees().items()}
+
+    def fee_part(self, value: float) -> float:
+        """How much of `value`, a job price with fees, is the fees (0 for a job price alone)."""
+        return self._with_fees().get(value, ([], 0.0))[1]
+
+    def _with_fees(self) -> dict[float, tuple[list[str], float]]:
         bases = set(self.open_offers) | ({self.offer.value} if self.offer else set())
-        found: dict[float, list[str]] = {}
+        found: dict[float, tuple[list[str], float]] = {}
         extras = list(dict.fromkeys(self.extras))
         for base in bases:
             for size in (1, 2):
                 for chosen in itertools.combinations(extras, size):
                     names = [f"plus {self.extra_names[v]}" for v in chosen if v in self.extra_names]
-                    found.setdefault(round(base + sum(chosen), 2), names)
-        return {value: names for value, names in found.items() if value not in bases}
+                    found.setdefault(round(base + sum(chosen), 2), (names, sum(chosen)))
+        return {value: found[value] for value in found if value not in bases}
 
     def with_fees(self, deal: Deal) -> Deal:
         """The offer accepted in words, with the fees said on top of it ("tune up eighty nine
@@ -225,7 +233,8 @@ class Negotiation:
         if not self.offer or deal.value != self.offer.value or not self.offer_fees:
             return deal
         names = [f"plus {self.extra_names[v]}" for v in self.offer_fees if v in self.extra_names]
-        return Deal(round(deal.value + sum(self.offer_fees), 2), deal.conditions + names)
+        fees = sum(self.offer_fees)
+        return Deal(round(deal.value + fees, 2), deal.conditions + names, fees)
 
     def offer_conditions(self) -> list[str]:
         """The conditions said with the offer on the table."""

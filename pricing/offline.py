@@ -297,7 +297,9 @@ class OfflinePriceExtractor:
             if settled != value:
                 state.confirming = None
                 terms = on_table.get(value, state.offer_conditions()) + totals.get(value, [])
-                state.agree(Deal(value, terms + repeated(state.said_conditions, reading.tokens)))
+                terms += repeated(state.said_conditions, reading.tokens)
+                fees = state.fee_part(value) if value not in on_table else 0.0
+                state.agree(Deal(value, terms, fees))
             return
         accepted = False
         if (

@@ -32,6 +32,24 @@ def test_a_fee_said_on_top_of_the_offer_joins_it_when_the_agent_accepts_in_words
     )
     assert (result.agreed_price, result.first_quote) == (118, 89)
     assert "trip charge" in (result.conditions or "")
+    # 118 was never said: a sum, not a figure heard; the first quote is the job's and credible
+    assert result.confidence.agreed_price == "medium"
+    assert "agreed price adds the fees said with the offer" in result.confidence.notes
+    assert result.confidence.first_quote != "low"
+
+
+def test_a_first_quote_below_a_deal_only_by_its_fees_stays_credible() -> None:
+    result = read(
+        HELLO,
+        "P: ace",
+        JOB,
+        "P: A cartridge is $150, plus a $40 trip charge.",
+        "A: Okay, so $190 total with the trip charge. That works.",
+        AGREED,
+    )
+    assert (result.agreed_price, result.first_quote) == (190, 150)
+    assert result.confidence.first_quote == "high"
+    assert "first quote below the agreed price" not in result.confidence.notes
 
 
 def test_a_fee_waived_before_the_yes_is_not_added() -> None:
