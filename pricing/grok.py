@@ -214,7 +214,11 @@ def _confidence(reply: GrokPriceReply, offline: PriceResult) -> PriceConfidence:
         quote = _lower(quote, "medium")
         notes.append(f"the offline reader heard first quote {_plain(offline.first_quote)}")
     first, agreed_price = reply.first_quote, reply.agreed_price
-    if first is not None and agreed_price is not None and first < agreed_price:
+    # the offline reader knows when a deal only tops the first quote by its fees ("$150, plus a
+    # $40 trip charge" / "so $190 total"): where both read the same figures, its word stands
+    same = (first, agreed_price) == (offline.first_quote, offline.agreed_price)
+    fees_only = same and offline.confidence.first_quote != "low"
+    if first is not None and agreed_price is not None and first < agreed_price and not fees_only:
         quote = "low"
         notes.append("first quote below the agreed price")
     if not reasons:

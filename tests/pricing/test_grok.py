@@ -289,3 +289,20 @@ async def test_an_unsure_figure_from_grok_always_carries_a_reason(fake: FakeChat
 
     assert (result.agreed_price, result.confidence.agreed_price) == (150, "medium")
     assert result.confidence.notes == ["Grok was not sure of the agreed price"]
+
+
+async def test_a_deal_above_the_first_quote_only_by_its_fees_keeps_the_quote_credible(
+    fake: FakeChat,
+) -> None:
+    call = [
+        TranscriptTurn(role="assistant", text="Hi, I'm calling for a homeowner whose sink drips."),
+        TranscriptTurn(role="user", text="A cartridge is $150, plus a $40 trip charge."),
+        TranscriptTurn(role="assistant", text="Okay, so $190 total with the trip charge. Works."),
+    ]
+    fake.script = [Reply('{"agreed_price": 190, "first_quote": 150, "conditions": null}')]
+
+    result = await extractor(fake).extract(call)
+
+    assert (result.agreed_price, result.first_quote) == (190, 150)
+    assert result.confidence.first_quote == "high"
+    assert "first quote below the agreed price" not in result.confidence.notes
