@@ -1,7 +1,8 @@
 """Whether a price is said as a question to confirm rather than as a yes: asked back ("so
 $140, right?", "so five fifty is that the final price", "$85, plus parts. Is that right?"), or
-said in a sentence the speaker never finished ("so that's $130 including the paint, is").
-`reading.py` marks each price."""
+said in a sentence the speaker never finished ("so that's $130 including the paint, is"); and
+whether a plain yes leads into a sentence never finished ("uh yeah i think we c"). `reading.py`
+marks each price and each yes."""
 
 from __future__ import annotations
 
@@ -67,3 +68,14 @@ def _confirm_follows(tokens: list[str], start: int) -> bool:
 
 #: A short question ending on one of these asks back what was said before it.
 _CONFIRM_WORDS = v.words("right correct okay ok deal agreed good")
+
+
+def yes_cut_short(tokens: list[str], cut_off: bool) -> bool:
+    """Whether a plain yes ("yeah", "okay") leads into a sentence the speaker never finished
+    ("uh yeah i think we c"): what the yes was going to say is unknown."""
+    found = [i + len(phrase) for phrase in v.WEAK_ACCEPT for i in v.find(tokens, phrase)]
+    if not cut_off or not found:
+        return False
+    rest = tokens[max(found) :]
+    said = [t for t in rest if t not in ".,;:!?"]
+    return len(said) >= 2 and not any(t in ".!?" for t in rest)

@@ -20,7 +20,7 @@ from pricing import vocabulary as v
 from pricing.conditions import conditions_in
 from pricing.money_words import is_money
 from pricing.numbers import Amount, find_amounts, tokenize
-from pricing.questions import asked_back, is_cut_off, sentence_start
+from pricing.questions import asked_back, is_cut_off, sentence_start, yes_cut_short
 
 
 class Kind(StrEnum):
@@ -190,7 +190,7 @@ def read_turn(role: str, text: str) -> Reading:
     )
     accepts = _accepts(tokens, reading.mentions)
     reading.accept_strong = bool(accepts)
-    plain_yes = _has(tokens, v.WEAK_ACCEPT) and not _yes_cut_short(tokens, cut_off)
+    plain_yes = _has(tokens, v.WEAK_ACCEPT) and not yes_cut_short(tokens, cut_off)
     reading.accept_weak = reading.accept_strong or plain_yes
     reading.accept_clauses = {clause_of[i] for i in accepts}
     for mention in reading.mentions:
@@ -219,17 +219,6 @@ def _accepts(tokens: list[str], mentions: list[Mention]) -> list[int]:
         for i in _find(tokens, phrase)
         if phrase != ("it", "is") or i in ends
     ]
-
-
-def _yes_cut_short(tokens: list[str], cut_off: bool) -> bool:
-    """Whether a plain yes ("yeah", "okay") leads into a sentence the speaker never finished
-    ("uh yeah i think we c"): what the yes was going to say is unknown."""
-    found = [i + len(phrase) for phrase in v.WEAK_ACCEPT for i in _find(tokens, phrase)]
-    if not cut_off or not found:
-        return False
-    rest = tokens[max(found) :]
-    said = [t for t in rest if t not in ".,;:!?"]
-    return len(said) >= 2 and not any(t in ".!?" for t in rest)
 
 
 def _ranges(amounts: list[Amount], tokens: list[str]) -> tuple[set[int], set[int]]:
