@@ -49,7 +49,11 @@ FEE_IS_JOB = phrases(
 WAIVE = phrases("waive", "waived", "waiving", "no charge for", "won't charge", "wont charge")
 #: Something more offered after the deal: a plan, an extra job "too".
 UPSELL = phrases(
-    "also",
+    "we also",
+    "i also",
+    "also do",
+    "also have",
+    "also offer",
     "too",
     "as well",
     "plan",

@@ -255,3 +255,16 @@ def test_something_more_offered_after_the_deal_changes_it_only_if_taken(
         answer,
     )
     assert (result.agreed_price, result.first_quote) == (agreed, 150)
+
+
+def test_a_price_changed_after_the_deal_for_the_same_job_reopens_it() -> None:
+    lines = (
+        HELLO,
+        "P: ace",
+        JOB,
+        "P: $200.",
+        "A: Okay, $200.",
+        "P: Oh, also, it'll be $250 with the new valve, it needs one.",
+    )
+    assert read(*lines, "A: Okay, $250 works.").agreed_price == 250
+    assert read(*lines, "A: They'll have to think about it.").agreed_price is None
