@@ -55,8 +55,6 @@ RELAY = phrases(
     "pass it on",
     "share that with",
     "share it with",
-    "let them know",
-    "let the homeowner know",
 )
 #: A yes that waits on someone else's: "$450 pending their okay", "once your boss signs off".
 PENDING = phrases(
@@ -71,9 +69,17 @@ PENDING = phrases(
     "if your supervisor",
     "if your manager",
 )
-#: A call-back promised: after the agent restates a price in the same turn ("Okay, $160. I'll
-#: get back to you to schedule."), it is no putting off.
-CALL_BACK = phrases("call you back", "get back to you", "let you know", "get back with you")
+#: A call-back or a word to the homeowner promised: after the agent says a price back in the
+#: same turn ("Okay, $160. I'll get back to you to schedule."), it is no putting off; alone
+#: ("Okay, I'll let them know."), it is.
+CALL_BACK = phrases(
+    "call you back",
+    "get back to you",
+    "let you know",
+    "get back with you",
+    "let them know",
+    "let the homeowner know",
+)
 DEFER = [*DELIBERATE, *RELAY, *PENDING, *CALL_BACK]
 DECLINE = phrases(
     "we don't do",
