@@ -193,6 +193,7 @@ def test_the_same_price_said_again_after_the_agents_no_is_no_deal(close: str) ->
     ("close", "agreed"),
     [
         ("A: Okay, $160. I'll get back to you to schedule. Bye!", 160),
+        ("A: Okay, $160. I'll let them know.", 160),
         ("A: Okay. I'll get back to you. Bye!", None),
         ("A: Okay, $160. I'll check with the homeowner and get back to you.", None),
     ],
