@@ -78,4 +78,10 @@ def yes_cut_short(tokens: list[str], cut_off: bool) -> bool:
         return False
     rest = tokens[max(found) :]
     said = [t for t in rest if t not in ".,;:!?"]
-    return len(said) >= 2 and not any(t in ".!?" for t in rest)
+    # "great, what's the addr—": the yes was given, and the talk moved on
+    moved_on = bool(said) and said[0].split("'")[0] in _ASKING
+    return len(said) >= 2 and not moved_on and not any(t in ".!?" for t in rest)
+
+
+#: A sentence starting with these after a yes asks about what comes next.
+_ASKING = v.words("what when where which who how")

@@ -34,6 +34,7 @@ def test_a_confirmation_asked_again_after_say_again_still_needs_a_yes() -> None:
         ("P: uh yeah i think we c", None),  # cut off mid-word: what the yes led to is unknown
         ("P: yeah two hundred works", 200),
         ("P: yeah. okay, two hundred.", 200),
+        ("P: Yeah sure, what's the addr—", 200),  # the yes given, the talk moved on
     ],
 )
 def test_a_yes_that_leads_into_a_sentence_never_finished_is_no_yes(
