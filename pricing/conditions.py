@@ -23,7 +23,10 @@ _WHEN_LEADS = v.words("on a for by this next in the")
 _EXTRAS = v.phrases("throw in", "throwing in", "thrown in", "include", "including", "with a new")
 _WAIVED = v.words("waive waived waiving")
 _FEE_NOUNS = v.words("fee charge")
-_FEE_KINDS = v.words("trip travel diagnostic dispatch fuel service permit setup callout visit")
+_FEE_KINDS = v.words(
+    "trip travel diagnostic dispatch fuel service permit setup callout visit emergency weekend "
+    "holiday disposal rush overtime"
+)
 
 
 def _span(tokens: list[str], start: int, skip: int, stops: set[int]) -> tuple[list[str], int]:
@@ -77,6 +80,7 @@ def _waived(tokens: list[str]) -> list[str]:
         else:  # "the diagnostic is waived", "waive it": the fee named last before
             named = [k for k in range(i) if tokens[k] in _FEE_NOUNS | _FEE_KINDS]
             if not named:
+                found.append("fee waived")  # named in an earlier turn
                 continue
             last = named[-1]
             first = last - 1 if last > 0 and tokens[last - 1] in _FEE_KINDS else last
@@ -122,11 +126,13 @@ def fee_name(tokens: list[str], start: int, end: int) -> str | None:
     """What a fee said at `tokens[start:end]` is for, as said ("trip charge", "permit")."""
     window = range(max(0, start - 5), min(len(tokens), end + 4))
     named = [k for k in window if tokens[k] in _FEE_KINDS | {"permit", "surcharge"}]
+    named += [k for k in window if k > 0 and tokens[k - 1 : k + 1] == ["after", "hours"]]
     if not named:
         return None
     k = min(named, key=lambda index: abs(index - start))
+    first = k - 1 if tokens[k] == "hours" else k  # "after hours"
     follows = k + 1 < len(tokens) and tokens[k + 1] in _FEE_NOUNS
-    return " ".join(tokens[k : k + 2]) if follows else tokens[k]
+    return " ".join(tokens[first : k + 2 if follows else k + 1])
 
 
 def repeated(conditions: list[str], tokens: list[str]) -> list[str]:

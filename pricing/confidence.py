@@ -6,6 +6,9 @@ from __future__ import annotations
 from pricing.base import Level, PriceConfidence
 from pricing.dialogue import Deal, Negotiation
 
+#: The note for a price the agent asked back that the provider never confirmed.
+UNANSWERED = "confirmation not heard"
+
 
 def _heard(state: Negotiation, value: float, what: str, notes: list[str]) -> Level:
     """`medium` for a figure said once and only in words (speech recognition), else `high`."""
@@ -21,7 +24,7 @@ def assess(state: Negotiation, agreed: Deal | None) -> PriceConfidence:
     agreed_level: Level | None = None
     if agreed is None:
         if state.confirming is not None:
-            notes.append("confirmation not heard")
+            notes.append(UNANSWERED)
         elif state.waiting:
             notes.append("the provider put the answer off")
     elif state.confirmed:
@@ -29,12 +32,16 @@ def assess(state: Negotiation, agreed: Deal | None) -> PriceConfidence:
     elif state.by_closing:
         agreed_level = "medium"
         notes.append("agreed only in the agent's closing")
+    elif agreed.fees and not state.times_said.get(agreed.value):
+        agreed_level = "medium"  # "eighty nine plus trip charge of twenty nine" / "that works"
+        notes.append("agreed price adds the fees said with the offer")
     else:
         agreed_level = _heard(state, agreed.value, "agreed price", notes)
     quote_level: Level | None = None
     quote = state.first_quote
     if quote is not None:
-        if agreed is not None and quote < agreed.value:
+        # the first quote is the job's price: compared with the deal's, fees left out
+        if agreed is not None and quote < agreed.value - agreed.fees:
             quote_level = "low"
             notes.append("first quote below the agreed price")
         else:

@@ -36,11 +36,46 @@ FEE_IS_JOB = phrases(
     "test",
     "tested",
     "testing",
+    # a visit that is itself the job: the visit's fee is its price
+    "maintenance",
+    "tune up",
+    "tuneup",
+    "checkup",
+    "check up",
+    "annual service",
+    "servicing",
+)
+#: A fee let go: "I'll waive the trip charge", "no charge for the visit".
+WAIVE = phrases("waive", "waived", "waiving", "no charge for", "won't charge", "wont charge")
+#: Something more offered after the deal: a plan, an extra job "too".
+UPSELL = phrases(
+    "we also",
+    "i also",
+    "also do",
+    "also have",
+    "also offer",
+    "too",
+    "as well",
+    "plan",
+    "membership",
+    "while we're",
+    "while i'm",
+    "want us to",
+    "want me to",
+    "would they like",
 )
 #: The provider did not hear, or left the line: nothing said is an answer.
 UNHEARD = phrases(
     "what was that",
+    "what did you say",
     "say that again",
+    "say again",
+    "say it again",
+    "huh",
+    "didn't hear",
+    "didnt hear",
+    "missed that",
+    "lost you",
     "come again",
     "cut out",
     "cutting out",
@@ -87,6 +122,8 @@ RETRACT = phrases(
     "nevermind",
     "come to think of it",
 )
+#: A number put right in the same breath: "one fifteen, I mean one fifty".
+CORRECT = phrases("i mean", "i meant", "make that", "or rather", "correction", "sorry no")
 #: A yes withdrawn outright.
 CHANGED_MIND = phrases("changed my mind", "change my mind", "take that back", "scratch that")
 #: A price said with these is a question to confirm, not a yes (so is one in a sentence that

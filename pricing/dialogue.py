@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from pricing import cues
 from pricing.conditions import fee_name
 from pricing.numbers import find_amounts, tokenize
-from pricing.reading import Kind, Mention, Reading, _find, read_turn
+from pricing.reading import Kind, Mention, Reading, _find, _has, read_turn
+from pricing.vocabulary import phrases
 
 #: Words that say nothing about which item is meant.
 _FILLER = frozenset(
@@ -125,11 +126,16 @@ _ACKS = frozenset(
         "yeah",
     ]
 )
+#: The agent booking every item priced.
+_ALL_OF_THEM = phrases("both", "all of them", "all three", "all four", "everything", "the lot")
 _CALLING = re.compile(r"\bcalling (?:for|about|on behalf|regarding)\b", re.IGNORECASE)
-#: The greeting that opens a call before the job is said: "Hi, is this Ace Plumbing?"
+#: The greeting that opens a call before the job is said: "Hi, is this Ace Plumbing?"; in
+#: speech without punctuation it stops where the agent goes on ("hi this is an ai assistant
+#: calling for a homeowner...").
 _GREETING = re.compile(
     r"^\W*(?:(?:hi|hello|hey|good (?:morning|afternoon|evening))(?: there)?\W+)?"
-    r"(?:(?:is this|is that|am i speaking (?:to|with)|am i talking to|this is)\b[^?.!]*[?.!]?)?",
+    r"(?:(?:is this|is that|am i speaking (?:to|with)|am i talking to|this is)\b"
+    r"(?:(?!\b(?:calling|i'm|im|i|we|they|their|my|our)\b)[^?.!])*[?.!]?)?",
     re.IGNORECASE,
 )
 
@@ -140,6 +146,7 @@ class Deal:
 
     value: float
     conditions: list[str] = field(default_factory=list)
+    fees: float = 0.0  # the part of the value that is fees on top of the job ("$190 with the trip")
 
 
 @dataclass
@@ -153,6 +160,7 @@ class Negotiation:
     offer: Deal | None = None  # the provider's offer on the table
     open_offers: dict[float, list[str]] = field(default_factory=dict)  # options said with it
     extras: list[float] = field(default_factory=list)  # fees and add-ons the provider named
+    offer_fees: list[float] = field(default_factory=list)  # fees said on top of the offer
     lone_fee: float | None = None  # a visit or diagnostic fee named with no job price
     extra_names: dict[float, str] = field(default_factory=dict)  # what each fee is for
     said_conditions: list[str] = field(default_factory=list)  # every condition the provider said
@@ -173,7 +181,7 @@ class Negotiation:
 
     def agree(self, deal: Deal, *, by_closing: bool = False) -> None:
         """Make `deal` the agreed price."""
-        self.agreed = Deal(deal.value, list(deal.conditions))
+        self.agreed = Deal(deal.value, list(deal.conditions), deal.fees)
         self.proposal = None
         self.no_deal = False
         self.by_closing = by_closing
@@ -202,15 +210,31 @@ class Negotiation:
     def totals(self) -> dict[float, list[str]]:
         """A job price on the table with one or two of the fees named ("so $190 total with the
         trip charge"), each with the fees it adds ("plus trip charge")."""
+        return {value: names for value, (names, _) in self._with_fees().items()}
+
+    def fee_part(self, value: float) -> float:
+        """How much of `value`, a job price with fees, is the fees (0 for a job price alone)."""
+        return self._with_fees().get(value, ([], 0.0))[1]
+
+    def _with_fees(self) -> dict[float, tuple[list[str], float]]:
         bases = set(self.open_offers) | ({self.offer.value} if self.offer else set())
-        found: dict[float, list[str]] = {}
+        found: dict[float, tuple[list[str], float]] = {}
         extras = list(dict.fromkeys(self.extras))
         for base in bases:
             for size in (1, 2):
                 for chosen in itertools.combinations(extras, size):
                     names = [f"plus {self.extra_names[v]}" for v in chosen if v in self.extra_names]
-                    found.setdefault(round(base + sum(chosen), 2), names)
-        return {value: names for value, names in found.items() if value not in bases}
+                    found.setdefault(round(base + sum(chosen), 2), (names, sum(chosen)))
+        return {value: found[value] for value in found if value not in bases}
+
+    def with_fees(self, deal: Deal) -> Deal:
+        """The offer accepted in words, with the fees said on top of it ("tune up eighty nine
+        plus trip charge of twenty nine" / "Okay, that works": $118, plus trip charge)."""
+        if not self.offer or deal.value != self.offer.value or not self.offer_fees:
+            return deal
+        names = [f"plus {self.extra_names[v]}" for v in self.offer_fees if v in self.extra_names]
+        fees = sum(self.offer_fees)
+        return Deal(round(deal.value + fees, 2), deal.conditions + names, fees)
 
     def offer_conditions(self) -> list[str]:
         """The conditions said with the offer on the table."""
@@ -262,26 +286,41 @@ def _bare_greeting(text: str) -> bool:
 
 def pick_item(items: list[tuple[float, set[str]]], reading: Reading) -> float | None:
     """The price of the one item the agent's turn picks, when several were priced: the one
-    whose price it names, else the one whose words it uses ("they just want the TV done")."""
+    whose price it names, else the one whose words it uses ("they just want the TV done"),
+    by the words that tell the items apart ("regular clean" / "deep clean": "the deep clean");
+    when it books them all ("could you do both for $300?"), the sum of their prices."""
     named = [value for value, _ in items if any(m.value == value for m in reading.mentions)]
     if len(named) == 1:
         return named[0]
     said = {t for t in reading.tokens if t.isalpha() and t not in _FILLER}
     matches = [value for value, words in items if words & said]
-    return matches[0] if len(matches) == 1 else None
+    if len(matches) > 1:
+        matches = [
+            value
+            for index, (value, words) in enumerate(items)
+            if said & words.difference(*(w for k, (_, w) in enumerate(items) if k != index))
+        ]
+    if len(matches) == 1:
+        return matches[0]
+    if _has(reading.tokens, _ALL_OF_THEM) and (len(items) == 2 or "both" not in reading.tokens):
+        return round(sum(value for value, _ in items), 2)
+    return None
 
 
 def retracted(text: str) -> str:
     """What a provider said after taking a yes or a price back ("yeah one fifty fine, oh wait,
-    actually I'm booked out"): the part after the last such turn-about, else the whole turn."""
+    actually I'm booked out", "one fifteen, I mean one fifty"): the part after the last such
+    turn-about, else the whole turn."""
     tokens = tokenize(text)
     cut = None
-    for phrase in cues.RETRACT:
+    for phrase in cues.RETRACT + cues.CORRECT:
         for index in _find(tokens, phrase):
             before = tokens[:index]
             said_something = bool(find_amounts(before)) or bool(_YES & set(before))
             after = [t for t in tokens[index + len(phrase) :] if t not in ".,;:!?"]
-            if said_something and len(after) >= 3 and (cut is None or index > cut[0]):
+            # "one fifteen, i mean one fifty": a number put right is read as put right
+            enough = len(after) >= 3 or (phrase in cues.CORRECT and bool(find_amounts(after)))
+            if said_something and enough and (cut is None or index > cut[0]):
                 cut = (index, index + len(phrase))
     if cut is None:
         return text

@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from xai_sdk.chat import system, user
 
 from pricing.base import PriceConfidence, PriceExtractor, PriceResult
+from pricing.confidence import UNANSWERED
 from pricing.offline import OfflinePriceExtractor
 from shared.model_errors import describe_failure
 from shared.models import TranscriptTurn, format_transcript
@@ -47,26 +48,47 @@ accepted (or the reverse), with nothing taken back after it. The assistant accep
 restating it in a statement: "Okay, $200." or "Alright, $145. Thank you!" is a deal. A price \
 the assistant asks back ("So $140, right?", "just to confirm, $175?") or a sentence cut off \
 mid-way is a question: it is a deal only if the provider then says yes. If the provider never \
-answers it ("sorry, what was that?", "hello?", hangs up), agreed_price is null.
+answers it ("sorry, what was that?", "hello?", hangs up), agreed_price is null; the assistant \
+saying the price again after "say again?" is the same question, still unanswered. A yes that \
+trails into a sentence cut off mid-way ("uh yeah i think we c") is no answer, and neither is a \
+yes that waits on someone else ("I think $450 works, but I need to confirm with my \
+supervisor"), even if the assistant then says "$450 pending their okay" and the provider says \
+"okay".
 2. The assistant's budget or counter-offer is NOT the price unless the provider accepted it \
 (for example "yeah, I can do one fifty"). A later offer replaces an earlier one, even after an \
 earlier agreement; a yes taken back in the same breath ("yeah one fifty, oh wait, let me check \
-with my boss") is no yes.
+with my boss") is no yes, and so is the assistant's own yes taken back ("actually, sorry, \
+they found someone cheaper, so we'll pass"). A plan or extra offered after the deal ("we also \
+have a maintenance plan, $149 a year") does not replace it unless the assistant accepts it.
 3. If no price was agreed, agreed_price is null: an offer turned down, a call that ended with \
 "let me think about it", "I'll call you back", "I'll pass that along", or a provider who \
 declined the job or put off the answer. The assistant's closings vary: "I need to think about \
 it and will call you back" ends without agreement; "I will reach out to you again shortly" \
-(or "I'll be in touch", "talk to you soon") after a price was accepted ends with agreement.
+(or "I'll be in touch", "talk to you soon", "I'll pass it along and we'll be in touch") after \
+a price was accepted ends with agreement; so does "Okay, $160. I'll get back to you to \
+schedule.", but "Okay, $160. I'll check with the homeowner and get back to you." does not.
 4. The first quote is the provider's first price for the job itself. It is never a number \
 heard before the assistant described the job (a greeting, a ticket or street number, years in \
-business), never a street number, a count, a year, a time of day, a size, a phone number, nor \
-the assistant's own budget or counter. When several items were priced, it is the first price \
-of the item that was booked.
+business), never a street number, a count, a year, a time of day, a size ("twelve thousand \
+BTU"), a model or refrigerant name ("R-410"), a phone number, nor the assistant's own budget or \
+counter. When several items were priced, it is the first price of the item that was booked \
+(or of both together, when both were booked). A price the provider names while turning the job \
+down ("we're booked, normally it'd be $240") is still the first quote. A job price said in \
+parts that the assistant adds up ("two twenty plus forty for the roof cap" / "so $260 total?") \
+is that sum. A first price misheard and put right ("$315?" / "no, three fifty", or "one \
+fifteen, I mean one fifty") is the figure put right; a price raised for a reason ("no, $210, \
+the $190 was without the flange") leaves the first figure as the first quote.
 5. An hourly rate or a price range is not an agreed price unless a total for the job was \
 agreed. A trip, dispatch, fuel or permit fee is not the job's price; a mandatory fee the \
 assistant accepted together with the job ("so $190 total with the trip charge") is part of \
-the agreed price. A diagnostic or inspection fee IS the job's price, and the first quote, \
-when the diagnosis or inspection is the job the assistant called about.
+the agreed price, and so is a fee said "plus" the offer when the assistant accepts the offer in \
+words ("tune-up eighty nine plus trip charge of twenty nine" / "Okay, that works" is 118), \
+unless the fee was waived; "$300 with the diagnostic waived" is a job price of 300. A \
+not-to-exceed figure both accept ("ninety an hour, not to exceed \
+four hundred" / "not to exceed $400 works") is the agreed price. A diagnostic, inspection, \
+test or maintenance-visit fee IS the job's price, and the first quote, when the diagnosis, \
+inspection or maintenance visit (a tune-up, an annual check) is the job the assistant called \
+about; a price "a year", "a month" or "a quarter" is a plan's rate, not the job's price.
 6. Read numbers as people say them: "one fifty" is 150, "one-seventy-five" is 175, "a buck \
 fifty" is 150, "two hundred even" is 200, "twelve hundred" is 1200, "$1,200" is 1200, "eighty \
 nine fifty" is 89.50, "two and a half grand" is 2500, "three and a half" in a talk about \
@@ -82,8 +104,9 @@ class GrokPriceReply(BaseModel):
 
     agreed_price: float | None = Field(
         description=(
-            "Final price both sides agreed for the job, in US dollars; null if none, or if the "
-            "provider never answered the assistant's question to confirm it."
+            "Final price both sides agreed for the job, in US dollars, with any mandatory fee "
+            "the assistant accepted with it; null if none, or if the provider never answered "
+            "the assistant's question to confirm it."
         ),
         ge=0,
     )
@@ -91,7 +114,8 @@ class GrokPriceReply(BaseModel):
         description=(
             "The provider's first price for the job itself: never a number said before the job "
             "was described, an address, a count, a year, a time, a size, or the assistant's "
-            "budget or counter; null if none."
+            "budget or counter; a diagnostic, inspection or visit fee when that is the job; "
+            "null if none."
         ),
         ge=0,
     )
@@ -173,20 +197,35 @@ def _lower(first: Level | None, second: Level | None) -> Level | None:
 
 def _confidence(reply: GrokPriceReply, offline: PriceResult) -> PriceConfidence:
     """Grok's own confidence, checked against the offline reading of the same call: where they
-    disagree on a figure, it is at most `medium`, and a note says what the other read."""
+    disagree on a figure, it is at most `medium`, and a note says what the other read; a deal
+    Grok reports where the offline reader heard the provider's confirmation go unanswered is
+    `low`. Every figure that is not `high` carries a reason."""
     notes = [note.strip() for note in reply.notes if note.strip()]
+    reasons = bool(notes)
     agreed = reply.agreed_price_confidence or ("high" if reply.agreed_price is not None else None)
     quote = reply.first_quote_confidence or ("high" if reply.first_quote is not None else None)
     if reply.agreed_price != offline.agreed_price:
         agreed = _lower(agreed, "medium")
         notes.append(f"the offline reader heard agreed {_plain(offline.agreed_price)}")
+        if reply.agreed_price is not None and UNANSWERED in offline.confidence.notes:
+            agreed = "low"
+            notes.append(f"{UNANSWERED} (offline reader)")
     if reply.first_quote != offline.first_quote:
         quote = _lower(quote, "medium")
         notes.append(f"the offline reader heard first quote {_plain(offline.first_quote)}")
     first, agreed_price = reply.first_quote, reply.agreed_price
-    if first is not None and agreed_price is not None and first < agreed_price:
+    # the offline reader knows when a deal only tops the first quote by its fees ("$150, plus a
+    # $40 trip charge" / "so $190 total"): where both read the same figures, its word stands
+    same = (first, agreed_price) == (offline.first_quote, offline.agreed_price)
+    fees_only = same and offline.confidence.first_quote != "low"
+    if first is not None and agreed_price is not None and first < agreed_price and not fees_only:
         quote = "low"
         notes.append("first quote below the agreed price")
+    if not reasons:
+        # Grok was unsure and said not why: the level alone would be a mark without a reason
+        for figure, level in (("agreed price", agreed), ("first quote", quote)):
+            if level in ("medium", "low") and not any(figure in note for note in notes):
+                notes.append(f"Grok was not sure of the {figure}")
     return PriceConfidence(agreed_price=agreed, first_quote=quote, notes=notes)
 
 

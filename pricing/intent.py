@@ -18,7 +18,7 @@ from pricing import vocabulary as v
 from pricing.reading import read_turn
 from shared.models import CallUpdate, Outcome, TranscriptTurn
 
-#: Ways a provider asks to be called back (or says they will call), beyond `vocabulary.DEFER`.
+#: Ways a provider asks to be called back (or says they will call), beyond `decisions.DEFER`.
 _CALL_BACK = v.phrases(
     "call you back",
     "call me back",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 import math
 
-from pricing import cues
+from pricing import cues, decisions
 from pricing.dialogue import Deal, Negotiation
 from pricing.reading import Kind, Mention, Reading, _has, read_turn
 
@@ -77,6 +77,43 @@ def fees_as_job(reading: Reading) -> None:
             mention.kind = Kind.TOTAL
 
 
+def lone_fee_as_job(state: Negotiation, prices: list[Mention]) -> None:
+    """When the only price the provider named was a visit or inspection fee and the agent
+    names it back or bargains on it, it is the job's price ("radon testing is a one forty nine
+    service visit" / "could you do one twenty five"; "rodent inspection and first treatment
+    eighty nine ninety nine" / "okay eighty nine ninety nine")."""
+    fee = state.lone_fee
+    if state.offer is not None or fee is None:
+        return
+    if any(0.5 * fee <= m.value <= fee for m in prices):
+        state.offer = Deal(fee)
+        state.open_offers = {fee: []}
+        state.first_quote = state.first_quote or fee
+
+
+def fees_on_top(reading: Reading, offer: Mention) -> list[float]:
+    """The fees said on top of the offer in its own turn ("eighty nine plus trip charge of
+    twenty nine"): said after it with "plus", neither under an "if" nor turned down."""
+    return [
+        m.value
+        for m in reading.mentions
+        if m.kind is Kind.FEE
+        and m.amount.start > offer.amount.end
+        and "plus" in reading.tokens[offer.amount.end : m.amount.start]
+        and not (m.conditional or m.negated)
+    ]
+
+
+def add_ons(reading: Reading) -> list[float]:
+    """The parts of the job said on top of its price ("two twenty plus forty for the roof
+    cap"): neither a fee, nor under an "if", nor for a trip or a permit."""
+    return [
+        m.value
+        for m in reading.mentions
+        if m.kind is Kind.ADDON and not m.conditional and not travel(m, reading)
+    ]
+
+
 def on_table_not_fees(state: Negotiation, reading: Reading, totals: dict[float, list[str]]) -> None:
     """A price said near a fee's name is not that fee when it is the offer on the table or the
     offer with its fees ("$180 with no trip charge", "$205 with the trip fee")."""
@@ -131,6 +168,15 @@ def takes_back(text: str, reading: Reading) -> bool:
     if _has(tokens, cues.CHANGED_MIND):
         return True
     return _has(tokens, cues.RETRACT) and reading.negative and not reading.unheard
+
+
+def withdraws(text: str, reading: Reading) -> bool:
+    """Whether the agent takes back its own yes ("actually, sorry, the homeowner found someone
+    cheaper, so we'll pass"): a turn-about, a no, and the job given up."""
+    if reading.accept_strong:
+        return False
+    taken_back = _has(reading.tokens, cues.CHANGED_MIND) or takes_back(text, reading)
+    return taken_back and _has(reading.tokens, decisions.WITHDRAW)
 
 
 def said_as_dollars(mention: Mention, tokens: list[str]) -> bool:

@@ -25,9 +25,11 @@ def is_money(amount: Amount, tokens: list[str]) -> bool:
         if after in v.NOT_MONEY_AFTER or after in v.STREET or after2 in v.STREET:
             return False
         if before in v.NOT_MONEY_BEFORE or before == "#":
-            # "room 402" is a room; "living room eight hundred" is a price
+            # "room 402" is a room; "living room eight hundred" and "one room one forty five"
+            # are prices
             scaled = any(t in ("hundred", "thousand") for t in tokens[amount.start : amount.end])
-            if not (before == "room" and scaled):
+            counted = amount.start >= 2 and tokens[amount.start - 2] in _COUNT_WORDS
+            if not (before == "room" and (scaled or counted)):
                 return False
         zip_shaped = amount.shape == "digits" and len(tokens[amount.start].lstrip("$")) == 5
         if zip_shaped and before in ("in", "zip", "code"):
@@ -48,6 +50,11 @@ def is_money(amount: Amount, tokens: list[str]) -> bool:
             if window & v.TIME_CONTEXT or after in v.TIME_AFTER:
                 return False
     return 1 <= value <= 100_000
+
+
+#: Said before "room", these count rooms ("one room", "per room"): a number after is no
+#: room number.
+_COUNT_WORDS = v.words("a an one per each every this that the single whole")
 
 
 def _phone_group(amount: Amount, tokens: list[str]) -> bool:

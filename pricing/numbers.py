@@ -380,3 +380,13 @@ def parse_money(text: str) -> float | None:
     """The single amount said in a short phrase (`$1,200`, `one fifty`), or None."""
     amounts = [a for a in find_amounts(tokenize(text)) if a.shape not in ("clock", "digit_run")]
     return amounts[0].value if len(amounts) == 1 else None
+
+
+def misheard(heard: float, meant: float) -> bool:
+    """Whether `meant` sounds like `heard` with a "-teen" and a "-ty" confused ("three fifteen"
+    heard for "three fifty", "one thirteen" for "one thirty")."""
+    for a, b in ((heard, meant), (meant, heard)):
+        tail = int(a) % 100
+        if a == int(a) and 13 <= tail <= 19 and b == a - tail + (tail - 10) * 10:
+            return True
+    return False

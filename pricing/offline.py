@@ -6,20 +6,26 @@ It follows the negotiation turn by turn, as a person reading the transcript woul
   misheard as "eight hundred", a ticket number, "been here 32 years");
 * a provider's price is an *offer*; the agent accepting it in a statement ("Okay, $200.",
   "$220 works") makes it the deal; asking it back ("so $140, right?") is a question that
-  needs the provider's yes, and a question never answered is no deal;
+  needs the provider's yes, and a question never answered is no deal (asked again after "say
+  again?", it is still the question); a yes cut off mid-sentence ("uh yeah i think we c") or
+  waiting on someone else ("pending their okay") is no yes;
 * the agent's price (a counter-offer, a budget) is a *proposal*; it is the deal only if the
   provider accepts it ("yeah, I can do one fifty");
-* a later offer replaces an earlier one, even after a deal; a yes taken back in the same
-  breath ("yeah one fifty fine, oh wait, I'm booked out") is no yes;
+* a later offer replaces an earlier one, even after a deal, but a plan or an extra offered
+  after it ("we also do a yearly plan") does not; a yes taken back in the same breath ("yeah
+  one fifty fine, oh wait, I'm booked out"), or the agent's own ("actually, sorry, they found
+  someone cheaper"), is no yes;
 * an offer turned down, a decision put off ("let me think about it", "I'll pass that along")
   or a provider declining the job leaves no deal;
 * hourly rates, ranges, trip and permit fees are not a job price unless a total is agreed; a
   mandatory fee the agent accepts with the job ("so $190 total with the trip charge") is part
-  of the deal; a diagnostic or inspection fee is the job's price when that is the job;
+  of the deal, and so is a fee said "plus" the offer when the agent accepts it in words; a
+  diagnostic, inspection or maintenance-visit fee is the job's price when that is the job;
 * numbers the agent said that are not money (an address, the year the house was built) are not
   prices when the provider reads them back;
 * the agent's closing is the last word: "I need to think about it" ends without a deal; "I'll
-  reach out shortly" accepts the offer on the table if nothing was accepted in so many words.
+  reach out shortly" accepts the offer on the table if nothing was accepted in so many words;
+  "I'll pass it along" puts off a deal not yet made and only reports one made.
 
 The provider's first price for the job is the first quote (of the item booked, when several
 were priced). How sure the reading is travels with it (`pricing.confidence`).
@@ -34,7 +40,10 @@ from pricing.confidence import assess
 from pricing.dialogue import Deal, Negotiation, describes_job, opens_call, pick_item, retracted
 from pricing.mentions import (
     MONEY_WORDS,
+    add_ons,
     fees_as_job,
+    fees_on_top,
+    lone_fee_as_job,
     on_table_not_fees,
     reference,
     resolve,
@@ -42,9 +51,11 @@ from pricing.mentions import (
     sum_of_parts,
     takes_back,
     travel,
+    withdraws,
     without_alternatives,
     without_components,
 )
+from pricing.numbers import misheard
 from pricing.reading import Kind, Mention, Reading, _has, read_turn
 from shared.models import TranscriptTurn
 
@@ -86,6 +97,10 @@ class OfflinePriceExtractor:
             return  # a greeting: nothing said before the job is described is its price
         reading = read_turn("user", retracted(text))
         if reading.decline:
+            # "we're fully booked; normally it'd be $240": still the provider's price for the job
+            named = resolve(reading, reference(state))
+            if state.first_quote is None and named:
+                state.first_quote = named[0].value
             state.agreed = state.proposal = state.offer = None
             state.open_offers = {}
             state.confirming = None
@@ -100,6 +115,10 @@ class OfflinePriceExtractor:
         on_table_not_fees(state, reading, {})
         prices = without_components(resolve(reading, reference(state)), reading.tokens)
         state.heard(prices, reading)
+        if _has(reading.tokens, cues.WAIVE):
+            state.offer_fees = []  # "I'll waive the trip charge": the offer stands alone
+            if state.offer is not None:
+                state.offer.conditions += [c for c in reading.conditions if c.endswith("waived")]
         if state.confirming is not None and self._answer(state, reading, prices):
             return
         settled = state.agreed.value if state.agreed else None
@@ -117,20 +136,32 @@ class OfflinePriceExtractor:
         if not prices and state.offer is None:
             fees = [m for m in reading.mentions if m.kind is Kind.FEE and not travel(m, reading)]
             state.lone_fee = fees[0].value if len(fees) == 1 else state.lone_fee
+        if state.agreed is not None and new and _has(reading.tokens, cues.UPSELL):
+            # "we also do a twice-a-year plan for two fifty": something more offered after the
+            # deal leaves the deal standing unless the agent takes it
+            state.extras += [m.value for m in new]
+            new = []
         if new:
             # A counter-offer, a first quote, or a changed price after a deal; "ninety to free
             # it up, if it's dead a new one is two sixty": the firm price is the offer.
             last = ([m for m in new if not m.conditional] or new)[-1]
             # the same price said again keeps the terms it was first said with
-            kept = state.offer.conditions if state.offer and state.offer.value == last.value else []
-            state.offer = Deal(last.value, kept + reading.conditions)
+            same = state.offer is not None and state.offer.value == last.value
+            kept = state.offer.conditions if state.offer and same else []
+            # "knock the trip fee down to twenty, so one forty five": the job's price with a fee
+            fee_terms = state.totals().get(last.value, [])
+            state.offer = Deal(last.value, kept + fee_terms + reading.conditions)
             state.open_offers = {
                 m.value: state.offer.conditions if m is last else reading.conditions for m in new
             }
-            state.offer_turned_down = False
+            # "no, nine hundred": the same price again is no answer to the agent's no
+            state.offer_turned_down = state.offer_turned_down and same
             state.waiting = False
-            state.parts = [m.value for m in new] if len(new) > 1 else []
+            # "two twenty plus forty for the roof cap": parts the agent may add up
+            parts = [m.value for m in new] + add_ons(reading)
+            state.parts = parts if len(parts) > 1 else []
             state.parts_are_first = state.first_quote is None
+            state.offer_fees = fees_on_top(reading, last)
             if state.first_quote is None:
                 state.first_quote = new[0].value
                 items = [m for m in new if not m.derived]
@@ -183,6 +214,11 @@ class OfflinePriceExtractor:
             return True
         if named:
             state.confirming = None  # a new price: read as a counter-offer
+            first = state.first_quote
+            put_right = first is not None and any(misheard(first, v) for v in named)
+            if reading.negative and first == value and put_right:
+                # "$315?" / "no, three fifty": the first quote was misheard, and is put right
+                state.first_quote = None
             return False
         if reading.negative and not reading.unheard:
             state.confirming = None
@@ -206,13 +242,15 @@ class OfflinePriceExtractor:
             if pick is not None:
                 state.first_quote = pick
             state.items = []
-        if reading.closing_no_deal or reading.deliberate:
+        if reading.closing_no_deal or reading.deliberate or withdraws(text, reading):
             self._no_deal(state)
             return
-        if reading.defer and not reading.accept_strong and state.agreed is None:
+        undecided = not reading.accept_strong and state.agreed is None
+        if reading.defer and not reading.call_back and undecided:
             self._no_deal(state)
             return
         prices = resolve(reading, reference(state))
+        lone_fee_as_job(state, prices)
         settled = state.agreed.value if state.agreed else None
         prices = without_alternatives(prices, settled)
         on_table = dict(state.open_offers) if state.offer else {}
@@ -233,6 +271,9 @@ class OfflinePriceExtractor:
 
         sum_of_parts(state, prices, on_table)
         asked = [m for m in prices if m.question and (m.value in on_table or m.value in totals)]
+        # "one thirty for the oven and fridge", said again after "sorry, say again?": the
+        # question is asked again, and still needs the provider's yes
+        asked += [m for m in prices if state.confirming is not None and m.value == state.confirming]
         if asked and state.agreed is None:
             # "So we're agreed on $260?": the provider's yes makes it the deal
             value = asked[-1].value
@@ -245,6 +286,9 @@ class OfflinePriceExtractor:
             for m in prices
             if not m.question and (m.value in on_table or m.value in totals) and not m.negated
         ]
+        if reading.call_back and undecided and not named:
+            self._no_deal(state)  # "I'll get back to you", with no price said back
+            return
         # "$175 it is. That's under our $200 budget.": a budget said with a yes is no counter
         proposing = any(m.proposal and (m.question or not reading.accept_strong) for m in new)
         if named and not proposing and (not reading.negative or reading.accept_strong):
@@ -253,7 +297,9 @@ class OfflinePriceExtractor:
             if settled != value:
                 state.confirming = None
                 terms = on_table.get(value, state.offer_conditions()) + totals.get(value, [])
-                state.agree(Deal(value, terms + repeated(state.said_conditions, reading.tokens)))
+                terms += repeated(state.said_conditions, reading.tokens)
+                fees = state.fee_part(value) if value not in on_table else 0.0
+                state.agree(Deal(value, terms, fees))
             return
         accepted = False
         if (
@@ -268,17 +314,10 @@ class OfflinePriceExtractor:
             ]
         ):
             terms = repeated(state.said_conditions, reading.tokens)
-            state.agree(Deal(state.offer.value, state.offer.conditions + terms))
+            state.agree(state.with_fees(Deal(state.offer.value, state.offer.conditions + terms)))
             accepted = True
         if not accepted and new:
             proposed = [m for m in new if m.proposal] or new
-            fee = state.lone_fee
-            if state.offer is None and fee is not None and 0.5 * fee <= proposed[-1].value < fee:
-                # the only price named was a service visit, and the agent bargains on it: it
-                # is the job's price ("radon testing is a one forty nine service visit")
-                state.offer = Deal(fee)
-                state.open_offers = {fee: []}
-                state.first_quote = state.first_quote or fee
             # "so $150, or $210 if the flange is cracked?": the firm figure is the proposal
             firm = [m for m in proposed if not m.conditional] or proposed
             state.proposal = Deal(firm[-1].value, reading.conditions)
@@ -294,7 +333,7 @@ class OfflinePriceExtractor:
             and not state.waiting
             and not state.offer_turned_down
         ):
-            state.agree(state.offer, by_closing=True)
+            state.agree(state.with_fees(state.offer), by_closing=True)
 
     @staticmethod
     def _no_deal(state: Negotiation) -> None:

@@ -1,7 +1,8 @@
 """Whether a price is said as a question to confirm rather than as a yes: asked back ("so
 $140, right?", "so five fifty is that the final price", "$85, plus parts. Is that right?"), or
-said in a sentence the speaker never finished ("so that's $130 including the paint, is").
-`reading.py` marks each price."""
+said in a sentence the speaker never finished ("so that's $130 including the paint, is"); and
+whether a plain yes leads into a sentence never finished ("uh yeah i think we c"). `reading.py`
+marks each price and each yes."""
 
 from __future__ import annotations
 
@@ -28,7 +29,9 @@ def is_cut_off(text: str) -> bool:
     # "three fifty it is" ends a sentence; "...including the paint, is" does not
     if last == "is" and len(words) > 1 and words[-2] in ("it", "that", "this", "there", "here"):
         return False
-    return last in v.DANGLING
+    # "uh yeah i think we c": a word broken off after its first letter
+    broken = len(last) == 1 and last.isalpha() and last not in ("a", "i")
+    return last in v.DANGLING or broken
 
 
 def asked_back(tokens: list[str], start: int, end: int, cut_off: bool) -> bool:
@@ -44,7 +47,7 @@ def asked_back(tokens: list[str], start: int, end: int, cut_off: bool) -> bool:
         return True
     if stop >= len(tokens) and cut_off:
         return True
-    if stop - 1 > end and tokens[stop - 1] in ("right", "correct"):
+    if stop - 1 >= end and tokens[stop - 1] in ("right", "correct"):
         return True
     if v.has(tokens[first:stop], cues.CONFIRM_CUES):
         return True
@@ -65,3 +68,20 @@ def _confirm_follows(tokens: list[str], start: int) -> bool:
 
 #: A short question ending on one of these asks back what was said before it.
 _CONFIRM_WORDS = v.words("right correct okay ok deal agreed good")
+
+
+def yes_cut_short(tokens: list[str], cut_off: bool) -> bool:
+    """Whether a plain yes ("yeah", "okay") leads into a sentence the speaker never finished
+    ("uh yeah i think we c"): what the yes was going to say is unknown."""
+    found = [i + len(phrase) for phrase in v.WEAK_ACCEPT for i in v.find(tokens, phrase)]
+    if not cut_off or not found:
+        return False
+    rest = tokens[max(found) :]
+    said = [t for t in rest if t not in ".,;:!?"]
+    # "great, what's the addr—": the yes was given, and the talk moved on
+    moved_on = bool(said) and said[0].split("'")[0] in _ASKING
+    return len(said) >= 2 and not moved_on and not any(t in ".!?" for t in rest)
+
+
+#: A sentence starting with these after a yes asks about what comes next.
+_ASKING = v.words("what when where which who how")

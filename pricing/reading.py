@@ -15,12 +15,12 @@ import itertools
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from pricing import cues
+from pricing import cues, decisions
 from pricing import vocabulary as v
 from pricing.conditions import conditions_in
 from pricing.money_words import is_money
 from pricing.numbers import Amount, find_amounts, tokenize
-from pricing.questions import asked_back, is_cut_off, sentence_start
+from pricing.questions import asked_back, is_cut_off, sentence_start, yes_cut_short
 
 
 class Kind(StrEnum):
@@ -66,6 +66,7 @@ class Reading:
     negative: bool = False
     hedge: bool = False
     defer: bool = False
+    call_back: bool = False  # the only putting off is a call-back promised ("I'll get back to you")
     deliberate: bool = False  # "think about it", "talk to the homeowner": a decision put off
     decline: bool = False
     closing_agreed: bool = False
@@ -187,23 +188,37 @@ def read_turn(role: str, text: str) -> Reading:
     reading.closing_no_deal = "think about it" in joined and (
         "call you back" in joined or "get back to you" in joined
     )
-    reading.accept_strong = _has(tokens, v.STRONG_ACCEPT)
-    reading.accept_weak = reading.accept_strong or _has(tokens, v.WEAK_ACCEPT)
-    reading.accept_clauses = {
-        clause_of[i] for phrase in v.STRONG_ACCEPT for i in _find(tokens, phrase)
-    }
+    accepts = _accepts(tokens, reading.mentions)
+    reading.accept_strong = bool(accepts)
+    plain_yes = _has(tokens, v.WEAK_ACCEPT) and not yes_cut_short(tokens, cut_off)
+    reading.accept_weak = reading.accept_strong or plain_yes
+    reading.accept_clauses = {clause_of[i] for i in accepts}
     for mention in reading.mentions:
         # "so one eighty", with no yes in the turn, is said back to be confirmed
         if not reading.accept_weak and sentence_start(tokens, mention.amount.start) == "so":
             mention.question = True
     reading.negative = _has(plain, v.NEGATIVE)
-    reading.hedge = _has(plain, v.HEDGES)
-    reading.deliberate = _has(tokens, v.DELIBERATE)
-    reading.defer = reading.deliberate or _has(tokens, v.DEFER)
-    reading.decline = role == "user" and _has(tokens, v.DECLINE)
+    reading.hedge = _has(plain, decisions.HEDGES)
+    reading.deliberate = _has(tokens, decisions.DELIBERATE)
+    reading.defer = reading.deliberate or _has(tokens, decisions.DEFER)
+    others = [phrase for phrase in decisions.DEFER if phrase not in decisions.CALL_BACK]
+    reading.call_back = _has(tokens, decisions.CALL_BACK) and not _has(tokens, others)
+    reading.decline = role == "user" and _has(tokens, decisions.DECLINE)
     spans = [(m.amount.start, m.amount.end) for m in reading.mentions]
     reading.conditions = conditions_in(tokens, spans)
     return reading
+
+
+def _accepts(tokens: list[str], mentions: list[Mention]) -> list[int]:
+    """Where the turn says yes in so many words ("works", "deal", "let's do it"). "It is" is
+    a yes only right after a price ("one fifty it is"); "tell them what it is" is not."""
+    ends = {m.amount.end for m in mentions}
+    return [
+        i
+        for phrase in v.STRONG_ACCEPT
+        for i in _find(tokens, phrase)
+        if phrase != ("it", "is") or i in ends
+    ]
 
 
 def _ranges(amounts: list[Amount], tokens: list[str]) -> tuple[set[int], set[int]]:
@@ -218,7 +233,14 @@ def _ranges(amounts: list[Amount], tokens: list[str]) -> tuple[set[int], set[int
             between == ["and"] and before == "between"
         )
         short = first.value < 10 and second.value >= 100 and first.shape == "cardinal"
-        if joined and (first.value < second.value or short) and is_money(second, tokens):
+        # "dimmer sixty five or two hundred for both": an option for both items, no range
+        bundle = between == ["or"] and _for_all(tokens[second.end : second.end + 2])
+        if (
+            joined
+            and not bundle
+            and (first.value < second.value or short)
+            and is_money(second, tokens)
+        ):
             ends |= {first.start, second.start}
             if short:
                 scaled.add(first.start)
@@ -235,6 +257,15 @@ def _ranges(amounts: list[Amount], tokens: list[str]) -> tuple[set[int], set[int
     if len(leads) >= 2:
         ends |= {a.start for a in leads}
     return ends, scaled
+
+
+def _for_all(after: list[str]) -> bool:
+    """Whether the words after a price make it the price of everything together."""
+    return after[:1] in (["together"], ["combined"]) or after in (
+        ["for", "both"],
+        ["for", "all"],
+        ["for", "everything"],
+    )
 
 
 def _short_price(amount: Amount, tokens: list[str], clause_of: list[int]) -> bool:
@@ -255,11 +286,15 @@ def _is_discount(amount: Amount, tokens: list[str]) -> bool:
     return after == "off" or bool({"knock", "knocked", "discount"} & set(before))
 
 
+#: Said right after a price, these make it a rate: per hour, a plan paid monthly.
+_PER = v.words("per hourly monthly yearly annually quarterly")
+
+
 def _kind(amount: Amount, tokens: list[str]) -> Kind:
     """The kind a price has from the words right around it."""
     after = tokens[amount.end : amount.end + 3]
     before = tokens[max(0, amount.start - 2) : amount.start]
-    if after[:1] in (["per"], ["hourly"]) or (
+    if (after[:1] and after[0] in _PER) or (
         after[:1] in (["an"], ["a"]) and after[1:2] and after[1] in v.RATE_UNITS
     ):
         return Kind.RATE
@@ -318,17 +353,26 @@ def _tag_addons(reading: Reading) -> None:
             mention.kind = Kind.ADDON
 
 
+#: Between a price and a fee's name after it, these make the price the job's, with the fee's
+#: status said ("$300 with the diagnostic waived").
+_WITH = v.words("with without including includes included")
+
+
 def _tag_by_cue(reading: Reading, cues: list[tuple[str, ...]], kind: Kind, reach: int) -> None:
     """Give `kind` to the job total nearest each cue ("trip charge", "alone")."""
     for phrase in cues:
         for index in _find(reading.tokens, phrase):
             clause = reading.clause_of[index]
-            # "so $190 total with the trip charge" is the whole price, fee included
+            # "so $190 total with the trip charge" is the whole price, fee included; so is
+            # "$300 with the diagnostic waived", "$280 with the diagnostic included"
             totals = [
                 m
                 for m in reading.mentions
                 if m.kind is Kind.TOTAL
                 and "total" not in reading.tokens[m.amount.end : m.amount.end + 2]
+                and not (
+                    m.amount.end <= index and _WITH & set(reading.tokens[m.amount.end : index])
+                )
             ]
             mention = _nearest(totals, index, clause, reach)
             if mention is not None:

@@ -122,6 +122,7 @@ NEGATORS = {
     "nope",
     "nah",
 }
+_WHOSE = ("", "the ", "their ", "our ", "my ", "your ")
 NEGATIVE = [
     *[(word,) for word in NEGATORS],
     *phrases(
@@ -138,6 +139,7 @@ NEGATIVE = [
         "higher than",
         "steep",
         "pricey",
+        *[f"{over} {whose}budget" for over in ("over", "above") for whose in _WHOSE],
     ),
 ]
 #: After a negator, these make the number a floor or a ceiling, said in the affirmative:
@@ -154,6 +156,8 @@ COMPARATIVES = {
     "higher",
     "least",
     "minimum",
+    "exceed",
+    "past",
 }
 #: Said right after a number, these turn it down: "two hundred's too low", "four fifty won't".
 AFTER_NEGATIVE = phrases(
@@ -170,87 +174,16 @@ AFTER_NEGATIVE = phrases(
     "nah",
     "is not",
     "is more than",
+    "is above",
+    "is over",
+    "'s above",
+    "'s over",
+    "is beyond",
     "is a lot",
     "is out of",
     "is tight",
     "wouldn't",
     "just won't",
-)
-HEDGES = phrases(
-    "hmm",
-    "might",
-    "maybe",
-    "possibly",
-    "no promises",
-    "not sure",
-    "have to see",
-    "we'll see",
-    "depends",
-)
-DELIBERATE = phrases(
-    "think about it",
-    "think it over",
-    # "talk to the homeowner", not "talk to you soon"
-    "talk to the",
-    "talk to them",
-    "talk to my",
-    "talk to her",
-    "talk to him",
-    "talk with the",
-    "talk with them",
-    "talk it over",
-    "check with",
-    "run it by",
-    "discuss",
-    "let me check",
-    "let me see",
-    "pass that along",
-    "pass it along",
-    "pass that on",
-    "pass it on",
-    "if they want to",
-    "if they decide",
-    "see what they",
-    "let them decide",
-    "wait for your call",
-    "wait to hear",
-    "hear back",
-    "hear from you",
-)
-DEFER = [
-    *DELIBERATE,
-    *phrases("call you back", "get back to you", "let you know", "get back with you"),
-]
-DECLINE = phrases(
-    "we don't do",
-    "we dont do",
-    "we do not do",
-    "we don't go",
-    "we dont go",
-    "we don't service",
-    "we dont service",
-    "booked solid",
-    "fully booked",
-    "booked up",
-    "can't help",
-    "cant help",
-    "have to pass",
-    "gonna pass",
-    "i'll pass",
-    "going to pass",
-    "not interested",
-    "someone else",
-    "can't make it",
-    "cant make it",
-    "can't do it this week",
-    "cant do it this week",
-    "not taking",
-    "need a licensed",
-    "booked out",
-    "can't take it",
-    "cant take it",
-    "won't be able to",
-    "wont be able to",
 )
 PROPOSAL_CUES = phrases(
     "could you",
@@ -288,10 +221,11 @@ NOT_MONEY_AFTER = {
     *words("door doors post posts board boards zone zones sheet sheets outlet outlets fans"),
     *words("toilets faucets lights fixtures switches tiles limb limbs trees stumps trucks"),
     *words("trips visits x th st nd rd of minutes"),
+    *words("btu btus seer cfm kw kwh kilowatt kilowatts yards liter liters quart quarts cubic"),
 }
 STREET = words("street st avenue ave road rd drive dr lane ln way court ct boulevard blvd place pl")
 NOT_MONEY_BEFORE = words(
-    "number apartment apt unit suite ste model zip room route highway exit code ext"
+    "number apartment apt unit suite ste model zip room route highway exit code ext r"
 )
 YEAR_BEFORE = {"since", "in", "from", "year", "back", "of"}
 PRICE_BEFORE = words(
@@ -310,7 +244,8 @@ TIME_AFTER = words(
 )
 SHORT_BEFORE = {"do", "for", "it", "say", "at", "is", "be", "to", "about", "go"}
 RATE_UNITS = words(
-    "hour hr foot square window panel room day yard sheet outlet visit month week treatment "
+    "hour hr foot square window panel room day yard sheet outlet visit month week year quarter "
+    "treatment "
     "cleaning session service cut mow"
 )
 FEE_CUES = phrases(
@@ -395,4 +330,10 @@ CONDITION_PHRASES = phrases(
     "in cash",
     "labor only",
     "install only",
+    "no warranty",
+    "without warranty",
+    "without the warranty",
+    "without a warranty",
+    "no guarantee",
+    "without a guarantee",
 )

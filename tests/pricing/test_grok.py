@@ -75,9 +75,17 @@ async def test_the_request_carries_model_schema_rules_transcript_and_key(fake: F
     rules = system.content[0].text
     assert "FINAL AGREED-UPON PRICE" in rules
     assert "counter-offer" in rules and "budget" in rules
-    assert "hourly rate" in rules and "diagnostic or inspection fee IS the job" in rules
+    assert "hourly rate" in rules and "maintenance-visit fee IS the job's price" in rules
     assert "before the assistant described the job" in rules
-    assert "never answers it" in rules
+    assert "never answers it" in rules and "still unanswered" in rules
+    assert "cut off mid-way" in rules and "pending their okay" in rules
+    assert "while turning the job down" in rules and "plan's rate" in rules
+    assert "misheard and put right" in rules
+    # the schema itself says the same: an unanswered confirmation, the fee that is the job
+    fields = schema["properties"]
+    assert "never answered" in fields["agreed_price"]["description"]
+    first_quote = fields["first_quote"]["description"]
+    assert "before the job was described" in first_quote and "when that is the job" in first_quote
     assert "one fifty" in rules and "$1,200" in rules
     transcript = user.content[0].text
     assert "2. [USER]: that'd be two hundred" in transcript
@@ -249,3 +257,52 @@ async def test_grok_confidence_and_notes_travel_with_the_result(fake: FakeChat) 
     assert result.agreed_price is None
     assert result.confidence.first_quote == "medium"
     assert result.confidence.notes[0] == "confirmation not heard"
+
+
+UNANSWERED_CALL = [
+    TranscriptTurn(role="assistant", text="Hi, is this Ace Plumbing?"),
+    TranscriptTurn(role="user", text="ace"),
+    TranscriptTurn(role="assistant", text="I'm calling for a homeowner whose faucet drips."),
+    TranscriptTurn(role="user", text="one thirty for the cartridge"),
+    TranscriptTurn(role="assistant", text="So $130, is that right?"),
+    TranscriptTurn(role="user", text="huh sorry say again"),
+]
+
+
+async def test_a_deal_grok_reports_without_a_heard_confirmation_is_marked_low(
+    fake: FakeChat,
+) -> None:
+    fake.script = [Reply('{"agreed_price": 130, "first_quote": 130, "conditions": null}')]
+
+    result = await extractor(fake).extract(UNANSWERED_CALL)
+
+    assert (result.source, result.agreed_price) == ("grok", 130)
+    assert result.confidence.agreed_price == "low"
+    assert "confirmation not heard (offline reader)" in result.confidence.notes
+
+
+async def test_an_unsure_figure_from_grok_always_carries_a_reason(fake: FakeChat) -> None:
+    reply = {**json.loads(GOOD), "agreed_price_confidence": "medium", "notes": []}
+    fake.script = [Reply(json.dumps(reply))]
+
+    result = await extractor(fake).extract(CALL)
+
+    assert (result.agreed_price, result.confidence.agreed_price) == (150, "medium")
+    assert result.confidence.notes == ["Grok was not sure of the agreed price"]
+
+
+async def test_a_deal_above_the_first_quote_only_by_its_fees_keeps_the_quote_credible(
+    fake: FakeChat,
+) -> None:
+    call = [
+        TranscriptTurn(role="assistant", text="Hi, I'm calling for a homeowner whose sink drips."),
+        TranscriptTurn(role="user", text="A cartridge is $150, plus a $40 trip charge."),
+        TranscriptTurn(role="assistant", text="Okay, so $190 total with the trip charge. Works."),
+    ]
+    fake.script = [Reply('{"agreed_price": 190, "first_quote": 150, "conditions": null}')]
+
+    result = await extractor(fake).extract(call)
+
+    assert (result.agreed_price, result.first_quote) == (190, 150)
+    assert result.confidence.first_quote == "high"
+    assert "first quote below the agreed price" not in result.confidence.notes

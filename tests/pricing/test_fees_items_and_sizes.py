@@ -1,0 +1,270 @@
+"""Rules added against the second blind set's dev calls, each on a short call written for it:
+fees said on top of an offer, caps, upsells and the agent's own change of mind, which item was
+booked, and numbers that are sizes or names rather than money. `A:` is our agent, `P:` the
+provider."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.pricing.test_deal_rules import AGREED, HELLO, JOB, read
+
+#: The agent's opening in speech: no punctuation, the greeting runs into the job.
+ASR_JOB = "A: hi this is an ai assistant calling for a homeowner their kitchen faucet drips"
+
+
+def test_a_greeting_without_punctuation_still_describes_the_job() -> None:
+    result = read(
+        ASR_JOB,
+        "P: um that's uh around two sixty five",
+        "A: could you do two twenty",
+        "P: two forty best i can do",
+        "A: okay two forty",
+    )
+    assert (result.agreed_price, result.first_quote) == (240, 265)
+
+
+def test_a_fee_said_on_top_of_the_offer_joins_it_when_the_agent_accepts_in_words() -> None:
+    result = read(
+        "A: Hi, I'm calling for a homeowner who wants a furnace tune-up.",
+        "P: tune up eighty nine plus trip charge of twenty nine",
+        "A: Okay, that works.",
+    )
+    assert (result.agreed_price, result.first_quote) == (118, 89)
+    assert "trip charge" in (result.conditions or "")
+    # 118 was never said: a sum, not a figure heard; the first quote is the job's and credible
+    assert result.confidence.agreed_price == "medium"
+    assert "agreed price adds the fees said with the offer" in result.confidence.notes
+    assert result.confidence.first_quote != "low"
+
+
+def test_a_first_quote_below_a_deal_only_by_its_fees_stays_credible() -> None:
+    result = read(
+        HELLO,
+        "P: ace",
+        JOB,
+        "P: A cartridge is $150, plus a $40 trip charge.",
+        "A: Okay, so $190 total with the trip charge. That works.",
+        AGREED,
+    )
+    assert (result.agreed_price, result.first_quote) == (190, 150)
+    assert result.confidence.first_quote == "high"
+    assert "first quote below the agreed price" not in result.confidence.notes
+
+
+def test_a_fee_waived_before_the_yes_is_not_added() -> None:
+    result = read(
+        "A: Hi, I'm calling for a homeowner who wants a furnace tune-up.",
+        "P: tune up eighty nine plus trip charge of twenty nine",
+        "A: Could you waive the trip charge?",
+        "P: yeah alright i'll waive it",
+        "A: Great, that works.",
+    )
+    assert result.agreed_price == 89
+    assert "waived" in (result.conditions or "")
+
+
+def test_parts_the_agent_adds_up_are_the_first_quote_even_when_said_with_plus() -> None:
+    result = read(
+        "A: Hi, I'm calling for a homeowner who wants a bathroom fan vented outside.",
+        "P: reroute the vent two twenty plus forty for the roof cap",
+        "A: So that's $260 total, correct?",
+        "P: sorry gotta take this other call",
+    )
+    assert (result.agreed_price, result.first_quote) == (None, 260)
+
+
+def test_a_visit_fee_the_agent_names_back_is_the_jobs_price() -> None:
+    result = read(
+        "A: Hi, I'm calling for a homeowner who hears mice in the attic.",
+        "P: the rodent inspection with the first treatment eighty nine ninety nine",
+        "A: okay eighty nine ninety nine sounds good",
+        "P: great",
+    )
+    assert (result.agreed_price, result.first_quote) == (89.99, 89.99)
+
+
+def test_a_not_to_exceed_figure_accepted_is_the_agreed_cap() -> None:
+    result = read(
+        "A: Hi, I'm calling for a homeowner whose kitchen lights flicker.",
+        "P: ninety an hour not to exceed four hundred",
+        "A: Okay, not to exceed $400 works.",
+        "P: good",
+    )
+    assert result.agreed_price == 400
+
+
+@pytest.mark.parametrize(
+    ("plan", "decline"),
+    [
+        ("P: we also have a maintenance plan one forty nine a year", "A: not right now thanks"),
+        ("P: we got a perimeter plan too eighty nine a quarter", "A: They'll pass on that."),
+    ],
+)
+def test_a_plan_offered_after_the_deal_leaves_the_deal_standing(plan: str, decline: str) -> None:
+    result = read(ASR_JOB, "P: cartridge swap ninety", "A: that works ninety", plan, decline)
+    assert result.agreed_price == 90
+
+
+def test_the_agent_taking_back_its_own_yes_leaves_no_deal() -> None:
+    result = read(
+        ASR_JOB,
+        "P: cartridge swap one twenty",
+        "A: okay one twenty",
+        "A: actually sorry the homeowner just found someone cheaper so we'll pass",
+        "P: alright no problem",
+    )
+    assert (result.agreed_price, result.first_quote) == (None, 120)
+
+
+def test_a_price_asked_back_with_right_in_speech_needs_the_providers_yes() -> None:
+    lines = (ASR_JOB, "P: cartridge swap three ten", "A: so three ten right", "P: what")
+    assert read(*lines).agreed_price is None
+    assert read(*lines, "P: yeah three ten").agreed_price == 310
+
+
+def test_a_price_for_both_items_said_with_or_is_an_option_not_a_range() -> None:
+    result = read(
+        "A: Hi, I'm calling for a homeowner who wants a ceiling fan and a dimmer put in.",
+        "P: fan install one fifty dimmer sixty five or two hundred for both",
+        "A: Both for $200 then.",
+        "P: you got it",
+    )
+    assert (result.agreed_price, result.first_quote) == (200, 200)
+
+
+def test_the_item_booked_is_told_apart_by_the_word_that_differs() -> None:
+    result = read(
+        "A: hi i'm calling for a homeowner who wants their house cleaned what are your prices",
+        "P: regular clean one twenty deep clean two twenty",
+        "A: the deep clean please could you do two hundred",
+        "P: yeah two hundred",
+        "A: great two hundred",
+    )
+    assert (result.agreed_price, result.first_quote) == (200, 220)
+
+
+@pytest.mark.parametrize(
+    "quote",
+    [
+        "P: a single zone twelve thousand btu installed it's twenty seven fifty",
+        "P: probably r four ten so the recharge is twenty seven fifty",
+    ],
+)
+def test_sizes_and_refrigerant_names_are_not_prices(quote: str) -> None:
+    result = read(
+        "A: Hi, I'm calling for a homeowner who wants a mini split. Their budget is $2,500.",
+        quote,
+        "A: Could you do $2,600?",
+        "P: twenty six hundred okay",
+        AGREED,
+    )
+    assert (result.agreed_price, result.first_quote) == (2600, 2750)
+
+
+def test_one_room_and_its_price_is_not_a_room_number() -> None:
+    result = read(HELLO, "P: ace", JOB, "P: re stretch one room one forty five", "A: Okay, $145.")
+    assert (result.agreed_price, result.first_quote) == (145, 145)
+
+
+def test_an_emergency_fee_accepted_with_the_repair_is_named() -> None:
+    result = read(
+        "A: hi im calling for a homeowner a pipe burst under their sink can someone come out",
+        "P: repair's about two hundred plus an emergency fee of a hundred",
+        "A: okay three hundred total works",
+    )
+    assert result.agreed_price == 300
+    assert "emergency fee" in (result.conditions or "")
+
+
+def test_a_first_quote_misheard_and_put_right_is_the_price_put_right() -> None:
+    result = read(
+        HELLO,
+        "P: ace",
+        JOB,
+        "P: three fifteen",
+        "A: $315?",
+        "P: no three fifty",
+        "A: Could you do $300?",
+        "P: three twenty",
+        "A: Okay, $320.",
+    )
+    assert (result.agreed_price, result.first_quote) == (320, 350)
+
+
+def test_a_first_quote_raised_for_a_reason_stays_the_first_quote() -> None:
+    result = read(
+        HELLO,
+        "P: ace",
+        JOB,
+        "P: I can do that for $190.",
+        "A: Just to confirm, $190 for the faucet?",
+        "P: No, $210. The $190 was without the new valve.",
+        "A: Okay, $210.",
+        "P: Sounds good.",
+    )
+    assert (result.agreed_price, result.first_quote) == (210, 190)
+
+
+def test_a_number_put_right_in_the_same_breath_is_read_as_put_right() -> None:
+    result = read(
+        ASR_JOB,
+        "P: one fifteen i mean one fifty",
+        "A: could you do one thirty",
+        "P: one forty",
+        "A: ok one forty",
+    )
+    assert (result.agreed_price, result.first_quote) == (140, 150)
+
+
+def test_both_items_booked_are_first_priced_at_their_sum() -> None:
+    result = read(
+        "A: Hi, I'm calling for a homeowner who needs two doors rehung.",
+        "P: $200 for the front door and $150 for the back",
+        "A: Could you do both for $300?",
+        "P: $330 for both",
+        "A: Okay, $330.",
+    )
+    assert (result.agreed_price, result.first_quote) == (330, 350)
+
+
+def test_a_price_with_the_diagnostic_waived_is_the_jobs_price_not_the_fee() -> None:
+    result = read(
+        "A: Hi, I'm calling for a homeowner whose AC won't cool. They need it repaired.",
+        "P: Diagnostic is $89, and if it's the capacitor the repair is $350.",
+        "A: Could you do the repair for $280 with the diagnostic included?",
+        "P: $300 with the diagnostic waived.",
+        "A: Okay, $300.",
+    )
+    assert (result.agreed_price, result.first_quote) == (300, 350)
+    assert "diagnostic waived" in (result.conditions or "")
+
+
+@pytest.mark.parametrize(
+    ("answer", "agreed"),
+    [("A: not now thanks", 150), ("A: Sure, so $400 total with the plan.", 400)],
+)
+def test_something_more_offered_after_the_deal_changes_it_only_if_taken(
+    answer: str, agreed: float
+) -> None:
+    result = read(
+        ASR_JOB,
+        "P: one fifty",
+        "A: one fifty works",
+        "P: we also do a twice a year plan for two fifty",
+        answer,
+    )
+    assert (result.agreed_price, result.first_quote) == (agreed, 150)
+
+
+def test_a_price_changed_after_the_deal_for_the_same_job_reopens_it() -> None:
+    lines = (
+        HELLO,
+        "P: ace",
+        JOB,
+        "P: $200.",
+        "A: Okay, $200.",
+        "P: Oh, also, it'll be $250 with the new valve, it needs one.",
+    )
+    assert read(*lines, "A: Okay, $250 works.").agreed_price == 250
+    assert read(*lines, "A: They'll have to think about it.").agreed_price is None
