@@ -143,7 +143,8 @@ class OfflinePriceExtractor:
             new = [m for m in new if m.value >= 0.4 * state.offer.value]
         if not prices and state.offer is None:
             fees = [m for m in reading.mentions if m.kind is Kind.FEE and not travel(m, reading)]
-            state.lone_fee = fees[0].value if len(fees) == 1 else state.lone_fee
+            if len(fees) == 1:
+                state.lone_fee, state.lone_fee_terms = fees[0].value, reading.conditions
         if state.agreed is not None and new and _has(reading.tokens, cues.UPSELL):
             # "we also do a twice-a-year plan for two fifty": something more offered after the
             # deal leaves the deal standing unless the agent takes it

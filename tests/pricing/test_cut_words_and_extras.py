@@ -134,3 +134,18 @@ def test_a_plans_price_per_visit_under_an_if_is_no_first_quote() -> None:
         "A: Okay, $55 for the one time cut.",
     )
     assert (result.agreed_price, result.first_quote) == (55, 55)
+
+
+def test_a_fee_credited_to_the_repair_says_so_in_the_conditions() -> None:
+    result = read(
+        HELLO,
+        "P: ace",
+        "A: I'm calling for a homeowner; their water heater is leaking and they want it checked.",
+        "P: inspection is eighty nine and that goes toward the repair if you go with us",
+        "A: Okay, $89.",
+        "P: great",
+    )
+    assert result.agreed_price == 89
+    assert result.conditions is not None
+    assert "goes toward the repair" in result.conditions
+    assert "if you go with us" in result.conditions
