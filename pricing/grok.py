@@ -78,9 +78,10 @@ down ("we're booked, normally it'd be $240") is still the first quote. A job pri
 parts that the assistant adds up ("two twenty plus forty for the roof cap" / "so $260 total?") \
 is that sum, but an extra service or a fee on top ("install one fifty plus thirty five to haul \
 the old one" / "$185 total") is not in the first quote (150), though it is in the deal. A \
-first price said per visit ("mow and edge, $60 a visit") is the job's price. A first price misheard and put right ("$315?" / "no, three fifty three fifty", or \
-"one fifteen, I mean one fifty") is the figure put right; a price raised for a reason ("no, $210, \
-the $190 was without the flange") leaves the first figure as the first quote.
+first price said per visit ("mow and edge, $60 a visit") is the job's price. A first price \
+misheard and put right ("$315?" / "no, three fifty three fifty", or "one fifteen, I mean one \
+fifty") is the figure put right; a price raised for a reason ("no, $210, the $190 was without \
+the flange") leaves the first figure as the first quote.
 5. An hourly rate or a price range is not an agreed price unless a total for the job was \
 agreed. A trip, dispatch, fuel or permit fee is not the job's price; a mandatory fee the \
 assistant accepted together with the job ("so $190 total with the trip charge") is part of \
