@@ -33,6 +33,8 @@ were priced). How sure the reading is travels with it (`pricing.confidence`).
 
 from __future__ import annotations
 
+import asyncio
+
 from pricing import cues
 from pricing.base import PriceResult
 from pricing.conditions import repeated, tidy
@@ -70,8 +72,9 @@ class OfflinePriceExtractor:
     """Reads the agreed price, the first quote and the deal's conditions without any model."""
 
     async def extract(self, turns: list[TranscriptTurn]) -> PriceResult:
-        """The price agreed in `turns`, read deterministically."""
-        return self.read(turns)
+        """The price agreed in `turns`, read deterministically, in a worker thread (the first
+        reading that meets a word cut off loads an English dictionary, about half a second)."""
+        return await asyncio.to_thread(self.read, turns)
 
     def read(self, turns: list[TranscriptTurn]) -> PriceResult:
         """The synchronous reading behind `extract` (for scripts and the evaluation)."""
