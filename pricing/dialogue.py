@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 
 from pricing import cues
-from pricing.conditions import fee_name
+from pricing.conditions import fee_name, service_on_top
 from pricing.numbers import find_amounts, tokenize
 from pricing.reading import Kind, Mention, Reading, _find, _has, read_turn
 from pricing.vocabulary import phrases
@@ -162,6 +162,7 @@ class Negotiation:
     extras: list[float] = field(default_factory=list)  # fees and add-ons the provider named
     offer_fees: list[float] = field(default_factory=list)  # fees said on top of the offer
     lone_fee: float | None = None  # a visit or diagnostic fee named with no job price
+    lone_fee_terms: list[str] = field(default_factory=list)  # ...and the conditions said with it
     extra_names: dict[float, str] = field(default_factory=dict)  # what each fee is for
     said_conditions: list[str] = field(default_factory=list)  # every condition the provider said
     offer_turned_down: bool = False  # the agent said no to it ("that's too much for us")
@@ -202,6 +203,7 @@ class Negotiation:
             if m.kind in (Kind.FEE, Kind.ADDON):
                 self.extras.append(m.value)
                 name = fee_name(reading.tokens, m.amount.start, m.amount.end)
+                name = name or service_on_top(reading.tokens, m.amount.start, m.amount.end)
                 if name:
                     self.extra_names[m.value] = name
         if reading.role == "user":

@@ -33,6 +33,8 @@ were priced). How sure the reading is travels with it (`pricing.confidence`).
 
 from __future__ import annotations
 
+import asyncio
+
 from pricing import cues
 from pricing.base import PriceResult
 from pricing.conditions import repeated, tidy
@@ -51,6 +53,7 @@ from pricing.mentions import (
     sum_of_parts,
     takes_back,
     travel,
+    visit_price_as_job,
     withdraws,
     without_alternatives,
     without_components,
@@ -60,12 +63,18 @@ from pricing.reading import Kind, Mention, Reading, _has, read_turn
 from shared.models import TranscriptTurn
 
 
+def _cut(mention: Mention, reading: Reading) -> bool:
+    """Whether a provider's price is in the last sentence of a turn that was cut off."""
+    return reading.cut_off and mention.question
+
+
 class OfflinePriceExtractor:
     """Reads the agreed price, the first quote and the deal's conditions without any model."""
 
     async def extract(self, turns: list[TranscriptTurn]) -> PriceResult:
-        """The price agreed in `turns`, read deterministically."""
-        return self.read(turns)
+        """The price agreed in `turns`, read deterministically, in a worker thread (the first
+        reading that meets a word cut off loads an English dictionary, about half a second)."""
+        return await asyncio.to_thread(self.read, turns)
 
     def read(self, turns: list[TranscriptTurn]) -> PriceResult:
         """The synchronous reading behind `extract` (for scripts and the evaluation)."""
@@ -75,9 +84,10 @@ class OfflinePriceExtractor:
         # agent never says what the job is, from the agent's first word.
         state.described = not any(opens_call(text) for text in agent)
         state.greeting_only = not any(describes_job(text) for text in agent)
-        for turn in turns:
+        last = max((i for i, turn in enumerate(turns) if turn.role == "user"), default=-1)
+        for index, turn in enumerate(turns):
             if turn.role == "user":
-                self._provider_turn(state, turn.text)
+                self._provider_turn(state, turn.text, final=index == last)
             else:
                 self._agent_turn(state, turn.text)
         agreed = None if state.no_deal else state.agreed
@@ -92,10 +102,10 @@ class OfflinePriceExtractor:
         )
 
     # The provider's side: offers, and answers to the agent's proposals.
-    def _provider_turn(self, state: Negotiation, text: str) -> None:
+    def _provider_turn(self, state: Negotiation, text: str, final: bool = False) -> None:
         if not state.described:
             return  # a greeting: nothing said before the job is described is its price
-        reading = read_turn("user", retracted(text))
+        reading = read_turn("user", retracted(text), final)
         if reading.decline:
             # "we're fully booked; normally it'd be $240": still the provider's price for the job
             named = resolve(reading, reference(state))
@@ -113,6 +123,7 @@ class OfflinePriceExtractor:
             if heard & state.agent_numbers and not said_as_dollars(mention, reading.tokens):
                 mention.kind = Kind.PART  # read back: "twenty two oh seven north halsted"
         on_table_not_fees(state, reading, {})
+        visit_price_as_job(state, reading)
         prices = without_components(resolve(reading, reference(state)), reading.tokens)
         state.heard(prices, reading)
         if _has(reading.tokens, cues.WAIVE):
@@ -135,7 +146,8 @@ class OfflinePriceExtractor:
             new = [m for m in new if m.value >= 0.4 * state.offer.value]
         if not prices and state.offer is None:
             fees = [m for m in reading.mentions if m.kind is Kind.FEE and not travel(m, reading)]
-            state.lone_fee = fees[0].value if len(fees) == 1 else state.lone_fee
+            if len(fees) == 1:
+                state.lone_fee, state.lone_fee_terms = fees[0].value, reading.conditions
         if state.agreed is not None and new and _has(reading.tokens, cues.UPSELL):
             # "we also do a twice-a-year plan for two fifty": something more offered after the
             # deal leaves the deal standing unless the agent takes it
@@ -190,7 +202,8 @@ class OfflinePriceExtractor:
             if reading.defer:
                 state.waiting = True
             return
-        affirmed = any(m.value == proposal.value for m in prices)
+        # "yeah i think two ten wor": a price said in a sentence the hang-up cut affirms nothing
+        affirmed = any(m.value == proposal.value and not _cut(m, reading) for m in prices)
         if reading.hedge or reading.defer:
             state.waiting = True
             return  # "might work, no promises", "let me check with the boss": not a yes
@@ -205,7 +218,8 @@ class OfflinePriceExtractor:
         with. "Sorry, what was that?" or talk of something else leaves it unanswered."""
         value = state.confirming
         named = [m.value for m in prices]
-        yes = (reading.accept_weak and not reading.negative) or value in named
+        said = [m.value for m in prices if not _cut(m, reading)]
+        yes = (reading.accept_weak and not reading.negative) or value in said
         if yes and all(v == value for v in named):
             deal = state.proposal or Deal(value or 0)
             state.agree(Deal(deal.value, deal.conditions + reading.conditions))
