@@ -17,8 +17,17 @@ def phrases(*texts: str) -> list[tuple[str, ...]]:
 
 def find(tokens: list[str], phrase: tuple[str, ...]) -> list[int]:
     """Where `phrase` starts in `tokens`."""
-    size = len(phrase)
-    return [i for i in range(len(tokens) - size + 1) if tuple(tokens[i : i + size]) == phrase]
+    first, size = phrase[0], len(phrase)
+    if first not in tokens:  # most phrases, most turns: no Python-level scan
+        return []
+    if size == 1:
+        return [i for i, token in enumerate(tokens) if token == first]
+    # Compare the rest only where the first word matches (this runs hundreds of times a turn).
+    return [
+        i
+        for i in range(len(tokens) - size + 1)
+        if tokens[i] == first and tuple(tokens[i : i + size]) == phrase
+    ]
 
 
 def has(tokens: list[str], phrases: list[tuple[str, ...]]) -> bool:

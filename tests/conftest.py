@@ -54,11 +54,18 @@ def postgres_server():  # type: ignore[no-untyped-def]
         yield server
 
 
-def _admin(url: str, statement: str) -> None:
-    """Run one statement as the admin, on a loop of its own (fixtures here are synchronous)."""
+def _run(work):  # type: ignore[no-untyped-def]
+    """Run a coroutine on a loop of its own, in a thread (fixtures here are synchronous and
+    may be set up while a test's loop runs)."""
     import asyncio
     from concurrent.futures import ThreadPoolExecutor
 
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, work).result()
+
+
+def _admin(url: str, statement: str) -> None:
+    """Run one statement as the admin."""
     import asyncpg
 
     async def run() -> None:
@@ -68,16 +75,64 @@ def _admin(url: str, statement: str) -> None:
         finally:
             await connection.close()
 
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, run()).result()
+    _run(run())
+
+
+def _fresh_database(server, template: str | None = None) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """A new database on `server` (a copy of `template`, or empty); dropped afterwards."""
+    import uuid
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    copy = f' TEMPLATE "{template}"' if template else ""
+    _admin(server.url(), f'CREATE DATABASE "{name}"{copy}')
+    yield server.url(name)
+    _admin(server.url(), f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
 def postgres_url(postgres_server) -> Iterator[str]:  # type: ignore[no-untyped-def]
     """A fresh, empty database on the session's server."""
-    import uuid
+    yield from _fresh_database(postgres_server)
 
-    name = f"t_{uuid.uuid4().hex[:12]}"
+
+@pytest.fixture(scope="session")
+def _postgres_schema_template(postgres_server) -> str:  # type: ignore[no-untyped-def]
+    """A database holding the schema as `SQLStore.open()` leaves a new one (Alembic at head),
+    made once a session: the template of `postgres_store_url`."""
+    from shared.storage.sql import SQLStore
+
+    name = "template_alembic_head"
     _admin(postgres_server.url(), f'CREATE DATABASE "{name}"')
-    yield postgres_server.url(name)
-    _admin(postgres_server.url(), f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    async def migrate() -> None:
+        store = SQLStore(postgres_server.url(name))
+        await store.open()
+        await store.close()
+
+    _run(migrate())
+    return name
+
+
+@pytest.fixture
+def postgres_store_url(postgres_server, _postgres_schema_template) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """A fresh database with the store's schema in place: a copy of a database a store has
+    opened once (the migrations themselves are tested on empty databases, `postgres_url`)."""
+    yield from _fresh_database(postgres_server, _postgres_schema_template)
+
+
+@pytest.fixture(scope="session")
+def _postgres_sql_template(postgres_server) -> str:  # type: ignore[no-untyped-def]
+    """A database with the shipped `migrations/*.sql` applied (Supabase's schema), made once
+    a session: the template of `postgres_sql_migrated_url`."""
+    from tests.shared.storage.backends import apply_migration
+
+    name = "template_sql_migrations"
+    _admin(postgres_server.url(), f'CREATE DATABASE "{name}"')
+    _run(apply_migration(postgres_server.url(name)))
+    return name
+
+
+@pytest.fixture
+def postgres_sql_migrated_url(postgres_server, _postgres_sql_template) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """A fresh database with the shipped SQL migrations applied, copied from a template."""
+    yield from _fresh_database(postgres_server, _postgres_sql_template)

@@ -210,6 +210,8 @@ def test_call_shows_each_turn_as_it_is_spoken(stack: Stack, voice: VoiceStandIn)
 
     with running("call", job_id, "--interval", "0.1", api=stack.url) as (process, output):
         _started(voice, job_id)
+        # Its first look (on a loaded machine it may come after /start-job by a while).
+        output.wait_for(lambda text: "Ace Plumbing (+14155550100): pending" in text)
         stack.set_call(ace, call_status=CallStatus.IN_PROGRESS, transcript_turns=[greeting])
         output.wait_for(lambda text: "agent: Hi, is this Ace Plumbing?" in text)
         # The voice service writes each turn as it ends, with the first quote once heard.

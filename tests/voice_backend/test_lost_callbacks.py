@@ -8,10 +8,29 @@ import asyncio
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.fakes.twilio_rest import Line
 from tests.voice_backend.rig import running_rig
-from voice_backend.lost_callbacks import STATUS_POLL_SECONDS
+from voice_backend import lost_callbacks
 from voice_backend.sim import CallScenario, ScriptedPhone
+
+#: The product's interval between two reads of a dialing call's status.
+PRODUCT_POLL_SECONDS = lost_callbacks.STATUS_POLL_SECONDS
+#: The interval in these tests: the same polls, run faster than real time (still long enough
+#: for a stream to connect before the second poll, as at the product's pace).
+POLL_SECONDS = 2.0
+
+
+@pytest.fixture(autouse=True)
+def _quick_polls(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(lost_callbacks, "STATUS_POLL_SECONDS", POLL_SECONDS)
+
+
+def test_the_polls_close_out_a_lost_call_within_a_minute() -> None:
+    # At the product's interval: an ended call at the first poll, an answered call without a
+    # stream at the last of its polls.
+    assert PRODUCT_POLL_SECONDS * lost_callbacks._ANSWERED_POLLS <= 60
 
 
 async def test_a_busy_call_whose_callbacks_are_lost_ends_within_90_s(tmp_path: Path) -> None:
@@ -49,6 +68,6 @@ async def test_a_call_with_lost_callbacks_that_connects_is_left_to_its_stream(
         rig.grok.on_response("Hi, is this Ace Plumbing?", audio_ms=300)
         job_id = await rig.job(("Ace Plumbing", "+14155550100"))
         await rig.start(job_id)
-        await asyncio.sleep(STATUS_POLL_SECONDS + 2)  # past the first poll
+        await asyncio.sleep(POLL_SECONDS * 2 + 1)  # past the first two polls
         (row,) = await rig.rows(job_id)
         assert (row["call_status"], row["failure_reason"]) == ("in_progress", None)

@@ -38,7 +38,7 @@ async def apply_migration(url: str) -> None:
 async def open_backend(
     request: pytest.FixtureRequest, name: str, tmp_path: Path
 ) -> AsyncIterator[Store]:
-    """Open the named backend on a fresh, empty database."""
+    """Open the named backend on a fresh database of its own."""
     if name == "supabase":
         # A fresh fake PostgREST per test, served in the test's own event loop.
         async with serve_postgrest() as fake:
@@ -53,10 +53,10 @@ async def open_backend(
     if name == "sqlite":
         store = SQLStore(f"sqlite:///{tmp_path}/haggle.db")
     elif name == "postgres":
-        store = SQLStore(request.getfixturevalue("postgres_url"))
+        # The schema as a store's first open leaves it (that open is tested on its own).
+        store = SQLStore(request.getfixturevalue("postgres_store_url"))
     elif name == "postgres_migration":
-        url = request.getfixturevalue("postgres_url")
-        await apply_migration(url)
+        url = request.getfixturevalue("postgres_sql_migrated_url")
         store = SQLStore(url, create_schema=False)
     else:
         raise ValueError(name)

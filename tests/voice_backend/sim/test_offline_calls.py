@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from api.main import create_app as create_api
 from shared.settings import load_settings
@@ -18,6 +19,9 @@ from tests.support.servers import bound_socket, free_port, serve
 from voice_backend.app import create_app as create_voice
 from voice_backend.sim.persona import Concession, Persona, PersonaKind, load_personas
 from voice_backend.sim.telephony import sim_directory
+
+#: Real speech recognised in line time: these tests share one xdist worker (pyproject.toml).
+pytestmark = pytest.mark.xdist_group("speech")
 
 TOKEN = "offline-test-token"
 

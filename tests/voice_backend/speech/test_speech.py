@@ -7,6 +7,8 @@ import math
 import re
 from collections import Counter, defaultdict
 
+import pytest
+
 from voice_backend.agents.local import AGENT_VOICE
 from voice_backend.audio import TWILIO_RATE, mulaw_to_pcm16
 from voice_backend.speech import corpus, lm
@@ -14,6 +16,9 @@ from voice_backend.speech.asr import Expect, get_recognizer
 from voice_backend.speech.expect import topics
 from voice_backend.speech.tts import SpeechSynthesizer, Voice
 from voice_backend.speech.vad import SpeechEnded, SpeechStarted, UtteranceDetector
+
+#: Real speech recognised in line time: these tests share one xdist worker (pyproject.toml).
+pytestmark = pytest.mark.xdist_group("speech")
 
 SILENCE = b"\xff" * TWILIO_RATE  # one second of μ-law silence
 

@@ -7,6 +7,8 @@ import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from shared.models import Provider, utcnow
 from tests.fakes.twilio_rest import Line
 from tests.voice_backend.rig import running_rig
@@ -26,6 +28,9 @@ from voice_backend.sim import ScriptedPhone, Silence, Until, tone
 from voice_backend.speech.asr import SpeechRecognizer, get_recognizer
 from voice_backend.speech.expect import Expect
 from voice_backend.speech.tts import get_synthesizer
+
+#: Real speech recognised in line time: these tests share one xdist worker (pyproject.toml).
+pytestmark = pytest.mark.xdist_group("speech")
 
 ACE = ("Ace Plumbing", "+14155550100")
 SILENT_FRAME = b"\xff" * TWILIO_FRAME_BYTES
