@@ -288,7 +288,9 @@ def pick_item(items: list[tuple[float, set[str]]], reading: Reading) -> float | 
     """The price of the one item the agent's turn picks, when several were priced: the one
     whose price it names, else the one whose words it uses ("they just want the TV done"),
     by the words that tell the items apart ("regular clean" / "deep clean": "the deep clean");
-    when it books them all ("could you do both for $300?"), the sum of their prices."""
+    when it books them all ("could you do both for $300?"), the first price named for one of
+    them, not their sum (a price the provider named for all of them together, "or two hundred
+    for both", is picked when the agent names it)."""
     named = [value for value, _ in items if any(m.value == value for m in reading.mentions)]
     if len(named) == 1:
         return named[0]
@@ -303,8 +305,13 @@ def pick_item(items: list[tuple[float, set[str]]], reading: Reading) -> float | 
     if len(matches) == 1:
         return matches[0]
     if _has(reading.tokens, _ALL_OF_THEM) and (len(items) == 2 or "both" not in reading.tokens):
-        return round(sum(value for value, _ in items), 2)
+        return items[0][0]
     return None
+
+
+def books_all(tokens: list[str]) -> bool:
+    """Whether the agent's words take all the items priced ("both", "all of them")."""
+    return _has(tokens, _ALL_OF_THEM)
 
 
 def retracted(text: str) -> str:

@@ -8,7 +8,7 @@ import math
 
 from pricing import cues, decisions
 from pricing.dialogue import Deal, Negotiation
-from pricing.reading import Kind, Mention, Reading, _has, read_turn
+from pricing.reading import Kind, Mention, Reading, _has, for_all, read_turn
 
 #: Words that say a price is the sum of those before it.
 _SUM_WORDS = {"so", "total", "altogether", "all", "comes", "makes", "together"}
@@ -124,10 +124,12 @@ def on_table_not_fees(state: Negotiation, reading: Reading, totals: dict[float, 
 
 
 def sum_of_parts(
-    state: Negotiation, prices: list[Mention], on_table: dict[float, list[str]]
+    state: Negotiation, prices: list[Mention], on_table: dict[float, list[str]], items: bool
 ) -> None:
     """The agent adding up the prices the provider just gave ("parts are $40 and labor is
-    $110" / "So $150 total?"): the sum is the provider's price, said in parts."""
+    $110" / "So $150 total?"): the sum is the provider's price, said in parts. When the parts
+    are items the agent books together (`items`: "Okay, both for $410."), the sum is on the
+    table but the first quote stays the first item's price."""
     parts = state.parts
     for mention in prices:
         if mention.value in on_table or len(parts) < 2:
@@ -139,7 +141,7 @@ def sum_of_parts(
         ):
             state.offer = Deal(mention.value, state.offer_conditions())
             state.open_offers[mention.value] = on_table[mention.value] = state.offer.conditions
-            if state.parts_are_first:
+            if state.parts_are_first and not items:
                 state.first_quote = mention.value
             state.parts = []
             return
@@ -159,6 +161,23 @@ def without_components(prices: list[Mention], tokens: list[str]) -> list[Mention
                 if abs(sum(m.value for m in parts) - mention.value) < 0.005:
                     return [m for m in prices if not any(m is part for part in parts)]
     return prices
+
+
+def summed_items(prices: list[Mention], tokens: list[str]) -> list[Mention]:
+    """The items a price said as their sum for all of them adds up ("driveway two hundred and
+    the house four fifty, so six fifty for both": 200 and 450), in the order said; none when
+    no price is said so. Parts of one job ("so $210 all in") are not items."""
+    for index, mention in enumerate(prices):
+        near = set(tokens[max(0, mention.amount.start - 3) : mention.amount.end + 3])
+        after = tokens[mention.amount.end : mention.amount.end + 2]
+        if not near & _SUM_WORDS or not for_all(after):
+            continue
+        before = prices[:index]
+        for size in range(2, len(before) + 1):
+            for parts in itertools.combinations(before, size):
+                if abs(sum(m.value for m in parts) - mention.value) < 0.005:
+                    return list(parts)
+    return []
 
 
 def takes_back(text: str, reading: Reading) -> bool:

@@ -37,7 +37,15 @@ from pricing import cues
 from pricing.base import PriceResult
 from pricing.conditions import repeated, tidy
 from pricing.confidence import assess
-from pricing.dialogue import Deal, Negotiation, describes_job, opens_call, pick_item, retracted
+from pricing.dialogue import (
+    Deal,
+    Negotiation,
+    books_all,
+    describes_job,
+    opens_call,
+    pick_item,
+    retracted,
+)
 from pricing.mentions import (
     MONEY_WORDS,
     add_ons,
@@ -49,6 +57,7 @@ from pricing.mentions import (
     resolve,
     said_as_dollars,
     sum_of_parts,
+    summed_items,
     takes_back,
     travel,
     withdraws,
@@ -113,7 +122,11 @@ class OfflinePriceExtractor:
             if heard & state.agent_numbers and not said_as_dollars(mention, reading.tokens):
                 mention.kind = Kind.PART  # read back: "twenty two oh seven north halsted"
         on_table_not_fees(state, reading, {})
-        prices = without_components(resolve(reading, reference(state)), reading.tokens)
+        resolved = resolve(reading, reference(state))
+        prices = without_components(resolved, reading.tokens)
+        # "two hundred and the house four fifty, so six fifty for both": items, first priced
+        # at the first one's price
+        summed = summed_items(resolved, reading.tokens)
         state.heard(prices, reading)
         if _has(reading.tokens, cues.WAIVE):
             state.offer_fees = []  # "I'll waive the trip charge": the offer stands alone
@@ -163,8 +176,8 @@ class OfflinePriceExtractor:
             state.parts_are_first = state.first_quote is None
             state.offer_fees = fees_on_top(reading, last)
             if state.first_quote is None:
-                state.first_quote = new[0].value
-                items = [m for m in new if not m.derived]
+                state.first_quote = (summed or new)[0].value
+                items = summed or [m for m in new if not m.derived]
                 state.items = (
                     [(m.value, state.item_words(reading, m)) for m in items]
                     if len(items) > 1
@@ -269,7 +282,7 @@ class OfflinePriceExtractor:
         new = [m for m in prices if m.value not in on_table and m.value not in totals]
         new = [m for m in new if m.value != settled]
 
-        sum_of_parts(state, prices, on_table)
+        sum_of_parts(state, prices, on_table, books_all(reading.tokens))
         asked = [m for m in prices if m.question and (m.value in on_table or m.value in totals)]
         # "one thirty for the oven and fridge", said again after "sorry, say again?": the
         # question is asked again, and still needs the provider's yes

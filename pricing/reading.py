@@ -234,7 +234,7 @@ def _ranges(amounts: list[Amount], tokens: list[str]) -> tuple[set[int], set[int
         )
         short = first.value < 10 and second.value >= 100 and first.shape == "cardinal"
         # "dimmer sixty five or two hundred for both": an option for both items, no range
-        bundle = between == ["or"] and _for_all(tokens[second.end : second.end + 2])
+        bundle = between == ["or"] and for_all(tokens[second.end : second.end + 2])
         if (
             joined
             and not bundle
@@ -259,7 +259,7 @@ def _ranges(amounts: list[Amount], tokens: list[str]) -> tuple[set[int], set[int
     return ends, scaled
 
 
-def _for_all(after: list[str]) -> bool:
+def for_all(after: list[str]) -> bool:
     """Whether the words after a price make it the price of everything together."""
     return after[:1] in (["together"], ["combined"]) or after in (
         ["for", "both"],
