@@ -140,3 +140,26 @@ def repeated(conditions: list[str], tokens: list[str]) -> list[str]:
     Friday, no travel fee")."""
     said = {t for t in tokens if t.isalpha() and len(t) > 3}
     return [c for c in conditions if {w for w in c.split() if len(w) > 3} & said]
+
+
+#: Work done besides the job, said as a price on top of it ("thirty five to haul the old one").
+_SERVICES = v.words(
+    "haul hauling haulaway disposal dispose disposing removal remove removing pickup delivery "
+    "deliver cleanup"
+)
+#: Words before the verb of a service said "to <verb>": these say the price is for a thing.
+_NOT_VERBS = v.words("the a an it its this that them their your my our")
+
+
+def service_on_top(tokens: list[str], start: int, end: int) -> str | None:
+    """The extra service a price said on top of the job is for, in the provider's words
+    ("plus thirty five to haul the old one": "thirty five to haul the old one"; "forty for
+    disposal"), or None when it is a thing the job needs ("forty for the roof cap")."""
+    after = tokens[end : end + 3]
+    infinitive = after[:1] == ["to"] and len(after) > 1 and after[1] not in _NOT_VERBS
+    if not (infinitive or _SERVICES & set(after)):
+        return None
+    stop = end
+    while stop < len(tokens) and stop - end < MAX_WORDS and tokens[stop] not in ".,;:!?":
+        stop += 1
+    return " ".join(tokens[start:stop])

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 
 from pricing import cues
-from pricing.conditions import fee_name
+from pricing.conditions import fee_name, service_on_top
 from pricing.numbers import find_amounts, tokenize
 from pricing.reading import Kind, Mention, Reading, _find, _has, read_turn
 from pricing.vocabulary import phrases
@@ -202,6 +202,7 @@ class Negotiation:
             if m.kind in (Kind.FEE, Kind.ADDON):
                 self.extras.append(m.value)
                 name = fee_name(reading.tokens, m.amount.start, m.amount.end)
+                name = name or service_on_top(reading.tokens, m.amount.start, m.amount.end)
                 if name:
                     self.extra_names[m.value] = name
         if reading.role == "user":

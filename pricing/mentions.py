@@ -7,6 +7,7 @@ import itertools
 import math
 
 from pricing import cues, decisions
+from pricing.conditions import service_on_top
 from pricing.dialogue import Deal, Negotiation
 from pricing.reading import Kind, Mention, Reading, _has, for_all, read_turn
 
@@ -91,6 +92,23 @@ def lone_fee_as_job(state: Negotiation, prices: list[Mention]) -> None:
         state.first_quote = state.first_quote or fee
 
 
+#: A price "a visit" of one of these is the price of one visit's work: the job, when the job is
+#: done in a visit ("mow and edge, $60 a visit").
+_VISITS = {"visit", "treatment", "cleaning", "session", "service", "cut", "mow"}
+
+
+def visit_price_as_job(state: Negotiation, reading: Reading) -> None:
+    """The provider's first price for the job, said per visit ("$60 a visit", "sixty five per
+    cleaning") and under no "if", is the job's price: a visit's work is the job, unlike an hour
+    or a foot of it ("seventy five a visit if they sign up quarterly" stays a plan's rate)."""
+    if state.offer is not None or state.first_quote is not None:
+        return
+    for mention in reading.mentions:
+        after = reading.tokens[mention.amount.end : mention.amount.end + 2]
+        if mention.kind is Kind.RATE and not mention.conditional and _VISITS & set(after):
+            mention.kind = Kind.TOTAL
+
+
 def fees_on_top(reading: Reading, offer: Mention) -> list[float]:
     """The fees said on top of the offer in its own turn ("eighty nine plus trip charge of
     twenty nine"): said after it with "plus", neither under an "if" nor turned down."""
@@ -106,11 +124,15 @@ def fees_on_top(reading: Reading, offer: Mention) -> list[float]:
 
 def add_ons(reading: Reading) -> list[float]:
     """The parts of the job said on top of its price ("two twenty plus forty for the roof
-    cap"): neither a fee, nor under an "if", nor for a trip or a permit."""
+    cap"): neither a fee, nor under an "if", nor for a trip or a permit, nor an extra service
+    ("plus thirty five to haul the old one")."""
     return [
         m.value
         for m in reading.mentions
-        if m.kind is Kind.ADDON and not m.conditional and not travel(m, reading)
+        if m.kind is Kind.ADDON
+        and not m.conditional
+        and not travel(m, reading)
+        and service_on_top(reading.tokens, m.amount.start, m.amount.end) is None
     ]
 
 

@@ -336,6 +336,8 @@ def _amount_at(tokens: list[str], i: int) -> Amount | None:
     # The spoken shorthand: a small number followed by a two-digit group.
     if head is not None and 1 <= head <= 99:
         tail = _second_group(tokens, end)
+        if tail is not None and _said_twice(tokens, i, end, tail[1]):
+            tail = (TENS[tokens[end]], end + 1)
         if tail is not None:
             hundreds = head * 100 + tail[0]
             if head < 20:
@@ -346,6 +348,15 @@ def _amount_at(tokens: list[str], i: int) -> Amount | None:
             return replace(found, alternative=float(hundreds))
     marked = any(tokens[m] in ("grand", "thousand") for m in range(i, end))
     return _with_markers(tokens, i, end, value, marked, "cardinal", head, None)
+
+
+def _said_twice(tokens: list[str], start: int, end: int, stop: int) -> bool:
+    """Whether the pair at `tokens[start:]` is a price said twice ("three fifty three fifty",
+    "one twenty one twenty"), not one read across ("three fifty three" = 353, then "fifty"):
+    the tail took the head's word back as its unit, and the tens word follows it again."""
+    if end - start != 1 or stop != end + 2 or tokens[end] not in TENS:
+        return False
+    return tokens[end + 1] == tokens[start] and tokens[stop : stop + 1] == [tokens[end]]
 
 
 def _with_markers(

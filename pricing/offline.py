@@ -60,6 +60,7 @@ from pricing.mentions import (
     summed_items,
     takes_back,
     travel,
+    visit_price_as_job,
     withdraws,
     without_alternatives,
     without_components,
@@ -67,6 +68,11 @@ from pricing.mentions import (
 from pricing.numbers import misheard
 from pricing.reading import Kind, Mention, Reading, _has, read_turn
 from shared.models import TranscriptTurn
+
+
+def _cut(mention: Mention, reading: Reading) -> bool:
+    """Whether a provider's price is in the last sentence of a turn that was cut off."""
+    return reading.cut_off and mention.question
 
 
 class OfflinePriceExtractor:
@@ -84,9 +90,10 @@ class OfflinePriceExtractor:
         # agent never says what the job is, from the agent's first word.
         state.described = not any(opens_call(text) for text in agent)
         state.greeting_only = not any(describes_job(text) for text in agent)
-        for turn in turns:
+        last = max((i for i, turn in enumerate(turns) if turn.role == "user"), default=-1)
+        for index, turn in enumerate(turns):
             if turn.role == "user":
-                self._provider_turn(state, turn.text)
+                self._provider_turn(state, turn.text, final=index == last)
             else:
                 self._agent_turn(state, turn.text)
         agreed = None if state.no_deal else state.agreed
@@ -101,10 +108,10 @@ class OfflinePriceExtractor:
         )
 
     # The provider's side: offers, and answers to the agent's proposals.
-    def _provider_turn(self, state: Negotiation, text: str) -> None:
+    def _provider_turn(self, state: Negotiation, text: str, final: bool = False) -> None:
         if not state.described:
             return  # a greeting: nothing said before the job is described is its price
-        reading = read_turn("user", retracted(text))
+        reading = read_turn("user", retracted(text), final)
         if reading.decline:
             # "we're fully booked; normally it'd be $240": still the provider's price for the job
             named = resolve(reading, reference(state))
@@ -122,6 +129,7 @@ class OfflinePriceExtractor:
             if heard & state.agent_numbers and not said_as_dollars(mention, reading.tokens):
                 mention.kind = Kind.PART  # read back: "twenty two oh seven north halsted"
         on_table_not_fees(state, reading, {})
+        visit_price_as_job(state, reading)
         resolved = resolve(reading, reference(state))
         prices = without_components(resolved, reading.tokens)
         # "two hundred and the house four fifty, so six fifty for both": items, first priced
@@ -203,7 +211,8 @@ class OfflinePriceExtractor:
             if reading.defer:
                 state.waiting = True
             return
-        affirmed = any(m.value == proposal.value for m in prices)
+        # "yeah i think two ten wor": a price said in a sentence the hang-up cut affirms nothing
+        affirmed = any(m.value == proposal.value and not _cut(m, reading) for m in prices)
         if reading.hedge or reading.defer:
             state.waiting = True
             return  # "might work, no promises", "let me check with the boss": not a yes
@@ -218,7 +227,8 @@ class OfflinePriceExtractor:
         with. "Sorry, what was that?" or talk of something else leaves it unanswered."""
         value = state.confirming
         named = [m.value for m in prices]
-        yes = (reading.accept_weak and not reading.negative) or value in named
+        said = [m.value for m in prices if not _cut(m, reading)]
+        yes = (reading.accept_weak and not reading.negative) or value in said
         if yes and all(v == value for v in named):
             deal = state.proposal or Deal(value or 0)
             state.agree(Deal(deal.value, deal.conditions + reading.conditions))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pricing import cues
 from pricing import vocabulary as v
+from pricing.fragments import is_fragment
 
 
 def sentence_start(tokens: list[str], index: int) -> str:
@@ -18,9 +19,10 @@ def sentence_start(tokens: list[str], index: int) -> str:
     return tokens[start] if start < len(tokens) else ""
 
 
-def is_cut_off(text: str) -> bool:
+def is_cut_off(text: str, final: bool = False) -> bool:
     """Whether a turn stops mid-sentence: on a dash or an ellipsis, or on a word no sentence
-    ends on ("so that's $130 including the paint, is")."""
+    ends on ("so that's $130 including the paint, is"); the provider's last turn (`final`), also
+    on a word the hang-up cut ("yeah i think one sev", "sure that wor")."""
     stripped = text.rstrip()
     if stripped.endswith(("\u2014", "\u2013", "-", "...", "\u2026")):
         return True
@@ -31,7 +33,7 @@ def is_cut_off(text: str) -> bool:
         return False
     # "uh yeah i think we c": a word broken off after its first letter
     broken = len(last) == 1 and last.isalpha() and last not in ("a", "i")
-    return last in v.DANGLING or broken
+    return last in v.DANGLING or broken or (final and is_fragment(last))
 
 
 def asked_back(tokens: list[str], start: int, end: int, cut_off: bool) -> bool:

@@ -18,6 +18,7 @@ from enum import StrEnum
 from pricing import cues, decisions
 from pricing import vocabulary as v
 from pricing.conditions import conditions_in
+from pricing.fragments import cuts_number
 from pricing.money_words import is_money
 from pricing.numbers import Amount, find_amounts, tokenize
 from pricing.questions import asked_back, is_cut_off, sentence_start, yes_cut_short
@@ -141,10 +142,12 @@ def _nearest(mentions: list[Mention], index: int, clause: int, reach: int) -> Me
     return best[1] if best else None
 
 
-def read_turn(role: str, text: str) -> Reading:
-    """Read one turn of a call (`role` is `assistant` for our agent, `user` for the provider)."""
+def read_turn(role: str, text: str, final: bool = False) -> Reading:
+    """Read one turn of a call (`role` is `assistant` for our agent, `user` for the provider;
+    `final` when it is the provider's last turn, which a hang-up may have cut mid-word)."""
     tokens = tokenize(text)
-    cut_off = is_cut_off(text)
+    cut_off = is_cut_off(text, final)
+    price_cut = final and cut_off and cuts_number(tokens)
     plain = _strip_idioms(tokens)
     clause_of = _clauses(tokens)
     words = [t for t in tokens if t not in ".,;:!?"]
@@ -167,6 +170,8 @@ def read_turn(role: str, text: str) -> Reading:
             if amount.shape != "cardinal" or not _short_price(amount, tokens, clause_of):
                 continue
             kind = Kind.SHORT
+        if price_cut and amount.end == len(tokens) - 1:
+            continue  # "yeah one seventy fi": the hang-up cut the price itself
         reading.mentions.append(Mention(amount, value, kind or Kind.TOTAL, clause_of[amount.start]))
 
     for mention in reading.mentions:
@@ -189,8 +194,9 @@ def read_turn(role: str, text: str) -> Reading:
         "call you back" in joined or "get back to you" in joined
     )
     accepts = _accepts(tokens, reading.mentions)
-    reading.accept_strong = bool(accepts)
-    plain_yes = _has(tokens, v.WEAK_ACCEPT) and not yes_cut_short(tokens, cut_off)
+    # "okay i can do two tw": a yes to a price the hang-up cut is a yes to nothing known
+    reading.accept_strong = bool(accepts) and not price_cut
+    plain_yes = _has(tokens, v.WEAK_ACCEPT) and not yes_cut_short(tokens, cut_off) and not price_cut
     reading.accept_weak = reading.accept_strong or plain_yes
     reading.accept_clauses = {clause_of[i] for i in accepts}
     for mention in reading.mentions:
