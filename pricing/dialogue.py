@@ -156,6 +156,7 @@ class Negotiation:
     described: bool = False  # the agent has said what the job is
     greeting_only: bool = False  # the agent never describes the job: its first word will do
     job_is_fee: bool = False  # the job is a diagnosis or an inspection
+    scale: float | None = None  # a big job's scale (a roof), before any price is said
     agent_numbers: set[float] = field(default_factory=set)  # an address, a year: not money
     offer: Deal | None = None  # the provider's offer on the table
     open_offers: dict[float, list[str]] = field(default_factory=dict)  # options said with it

@@ -17,12 +17,12 @@ _SUM_WORDS = {"so", "total", "altogether", "all", "comes", "makes", "together"}
 MONEY_WORDS = {"total", "price", "dollars", "bucks", "budget", "pay", "cost", "charge", "do"}
 
 
-def resolve(reading: Reading, reference: float | None) -> list[Mention]:
+def resolve(reading: Reading, reference: float | None, scale: float | None = None) -> list[Mention]:
     """The turn's job totals, read against the price under discussion (`reference`).
 
     "Fifty off" becomes the price it leaves; "six even" becomes 600 when the talk is of six
     hundred or so. A price said earlier in the same turn is the reference for what follows it
-    ("$140, but we have a $20 off coupon").
+    ("$140, but we have a $20 off coupon"). Before any price, `scale` (a big job's) stands in.
     """
     prices: list[Mention] = []
     for mention in reading.mentions:
@@ -30,9 +30,11 @@ def resolve(reading: Reading, reference: float | None) -> list[Mention]:
             mention.value = round(reference - mention.value, 2)
             mention.kind = Kind.TOTAL
             mention.derived = True
-        elif mention.amount.alternative is not None and reference is not None:
-            # "thirty two fifty" in a talk about $3,000 is 3,250, not $32.50
-            if _closer(mention.amount.alternative, mention.value, reference):
+        elif mention.amount.alternative is not None and (reference or scale):
+            # "thirty two fifty" in a talk about $3,000 is 3,250, not $32.50; so it is for a
+            # roof (a big job's `scale`) before any price is said
+            against = reference or scale or 1.0
+            if _closer(mention.amount.alternative, mention.value, against):
                 mention.value = mention.amount.alternative
         elif mention.kind is Kind.SHORT:
             hundreds = mention.value * 100

@@ -114,7 +114,7 @@ class OfflinePriceExtractor:
         reading = read_turn("user", retracted(text), final)
         if reading.decline:
             # "we're fully booked; normally it'd be $240": still the provider's price for the job
-            named = resolve(reading, reference(state))
+            named = resolve(reading, reference(state), state.scale)
             if state.first_quote is None and named:
                 state.first_quote = named[0].value
             state.agreed = state.proposal = state.offer = None
@@ -130,7 +130,7 @@ class OfflinePriceExtractor:
                 mention.kind = Kind.PART  # read back: "twenty two oh seven north halsted"
         on_table_not_fees(state, reading, {})
         visit_price_as_job(state, reading)
-        resolved = resolve(reading, reference(state))
+        resolved = resolve(reading, reference(state), state.scale)
         prices = without_components(resolved, reading.tokens)
         # "two hundred and the house four fifty, so six fifty for both": items, first priced
         # at the first one's price
@@ -256,6 +256,8 @@ class OfflinePriceExtractor:
                 return
             state.described = True
             state.job_is_fee = _has(reading.tokens, cues.FEE_IS_JOB)
+            if _has(reading.tokens, cues.BIG_JOBS):
+                state.scale = cues.BIG_JOB_SCALE
         if state.job_is_fee:
             fees_as_job(reading)
         totals = state.totals()
@@ -272,7 +274,7 @@ class OfflinePriceExtractor:
         if reading.defer and not reading.call_back and undecided:
             self._no_deal(state)
             return
-        prices = resolve(reading, reference(state))
+        prices = resolve(reading, reference(state), state.scale)
         lone_fee_as_job(state, prices)
         settled = state.agreed.value if state.agreed else None
         prices = without_alternatives(prices, settled)
