@@ -21,6 +21,20 @@ _WHEN = v.words(
 _WHEN_LEADS = v.words("on a for by this next in the")
 #: What is thrown in with the price.
 _EXTRAS = v.phrases("throw in", "throwing in", "thrown in", "include", "including", "with a new")
+#: A price credited to a later one: "that goes toward the repair", "applied to the install".
+_CREDITS = v.phrases(
+    "goes toward",
+    "goes towards",
+    "go toward",
+    "go towards",
+    "counts toward",
+    "counts towards",
+    "applied to",
+    "applies to",
+    "credited to",
+    "credited toward",
+    "credit toward",
+)
 _WAIVED = v.words("waive waived waiving")
 _FEE_NOUNS = v.words("fee charge")
 _FEE_KINDS = v.words(
@@ -105,6 +119,13 @@ def conditions_in(tokens: list[str], mention_spans: list[tuple[int, int]]) -> li
         for start in v.find(tokens, phrase):
             words, _ = _span(tokens, start, len(phrase), in_mention)
             if len(words) > len(phrase) + (phrase[-1] == "new"):
+                found.append(" ".join(words))
+    # "that goes toward the repair if you go with us": the credit, and its "if" on its own
+    leads = {i for i, token in enumerate(tokens) if token in ("if", "unless")}
+    for phrase in _CREDITS:
+        for start in v.find(tokens, phrase):
+            words, _ = _span(tokens, start, len(phrase), in_mention | leads)
+            if len(words) > len(phrase):
                 found.append(" ".join(words))
     for phrase in v.CONDITION_PHRASES:
         if v.find(tokens, phrase):

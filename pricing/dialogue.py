@@ -163,6 +163,7 @@ class Negotiation:
     extras: list[float] = field(default_factory=list)  # fees and add-ons the provider named
     offer_fees: list[float] = field(default_factory=list)  # fees said on top of the offer
     lone_fee: float | None = None  # a visit or diagnostic fee named with no job price
+    lone_fee_terms: list[str] = field(default_factory=list)  # ...and the conditions said with it
     extra_names: dict[float, str] = field(default_factory=dict)  # what each fee is for
     said_conditions: list[str] = field(default_factory=list)  # every condition the provider said
     offer_turned_down: bool = False  # the agent said no to it ("that's too much for us")

@@ -25,6 +25,33 @@ _COMMON = 8000
 #: the start of a longer one.
 _RARE = 1e-7
 _NUMBER_WORDS = frozenset([*UNITS, *TEENS, *TENS, "hundred", "thousand", "grand"])
+#: Clipped words said as words ("no prob", "see you fri"): finished, though no dictionary has them.
+_CLIPPED = frozenset(
+    [
+        "prob",
+        "probs",
+        "sched",
+        "fri",
+        "thur",
+        "thurs",
+        "tues",
+        "weds",
+        "sat",
+        "mornin",
+        "evenin",
+        "nothin",
+        "somethin",
+        "ima",
+        "appt",
+        "info",
+        "approx",
+        "est",
+        "min",
+        "mins",
+        "sec",
+        "secs",
+    ]
+)
 _LETTERS = re.compile(r"^[a-z][a-z']*$")
 
 
@@ -48,7 +75,7 @@ def cuts_number(tokens: list[str]) -> bool:
 @cache
 def _known_here() -> frozenset[str]:
     """The words of the reader's own phrase lists and the number words: finished words."""
-    said: set[str] = set(_NUMBER_WORDS)
+    said: set[str] = set(_NUMBER_WORDS) | _CLIPPED
     for name in dir(v):
         value = getattr(v, name)
         if isinstance(value, frozenset | set):

@@ -50,7 +50,8 @@ the assistant asks back ("So $140, right?", "just to confirm, $175?") or a sente
 mid-way is a question: it is a deal only if the provider then says yes. If the provider never \
 answers it ("sorry, what was that?", "hello?", hangs up), agreed_price is null; the assistant \
 saying the price again after "say again?" is the same question, still unanswered. A yes that \
-trails into a sentence cut off mid-way ("uh yeah i think we c") is no answer, and neither is a \
+trails into a sentence cut off mid-way, or into a word the hang-up cut of any length ("uh \
+yeah i think we c", "yeah i think one sev", "sure that wor"), is no answer, and neither is a \
 yes that waits on someone else ("I think $450 works, but I need to confirm with my \
 supervisor"), even if the assistant then says "$450 pending their okay" and the provider says \
 "okay".
@@ -75,9 +76,12 @@ counter. When several items were priced, it is the first price of the item that 
 (or of both together, when both were booked). A price the provider names while turning the job \
 down ("we're booked, normally it'd be $240") is still the first quote. A job price said in \
 parts that the assistant adds up ("two twenty plus forty for the roof cap" / "so $260 total?") \
-is that sum. A first price misheard and put right ("$315?" / "no, three fifty", or "one \
-fifteen, I mean one fifty") is the figure put right; a price raised for a reason ("no, $210, \
-the $190 was without the flange") leaves the first figure as the first quote.
+is that sum, but an extra service or a fee on top ("install one fifty plus thirty five to haul \
+the old one" / "$185 total") is not in the first quote (150), though it is in the deal. A \
+first price said per visit ("mow and edge, $60 a visit") is the job's price. A first price \
+misheard and put right ("$315?" / "no, three fifty three fifty", or "one fifteen, I mean one \
+fifty") is the figure put right; a price raised for a reason ("no, $210, the $190 was without \
+the flange") leaves the first figure as the first quote.
 5. An hourly rate or a price range is not an agreed price unless a total for the job was \
 agreed. A trip, dispatch, fuel or permit fee is not the job's price; a mandatory fee the \
 assistant accepted together with the job ("so $190 total with the trip charge") is part of \

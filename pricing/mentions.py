@@ -89,8 +89,8 @@ def lone_fee_as_job(state: Negotiation, prices: list[Mention]) -> None:
     if state.offer is not None or fee is None:
         return
     if any(0.5 * fee <= m.value <= fee for m in prices):
-        state.offer = Deal(fee)
-        state.open_offers = {fee: []}
+        state.offer = Deal(fee, list(state.lone_fee_terms))
+        state.open_offers = {fee: state.offer.conditions}
         state.first_quote = state.first_quote or fee
 
 

@@ -33,6 +33,8 @@ were priced). How sure the reading is travels with it (`pricing.confidence`).
 
 from __future__ import annotations
 
+import asyncio
+
 from pricing import cues
 from pricing.base import PriceResult
 from pricing.conditions import repeated, tidy
@@ -79,8 +81,9 @@ class OfflinePriceExtractor:
     """Reads the agreed price, the first quote and the deal's conditions without any model."""
 
     async def extract(self, turns: list[TranscriptTurn]) -> PriceResult:
-        """The price agreed in `turns`, read deterministically."""
-        return self.read(turns)
+        """The price agreed in `turns`, read deterministically, in a worker thread (the first
+        reading that meets a word cut off loads an English dictionary, about half a second)."""
+        return await asyncio.to_thread(self.read, turns)
 
     def read(self, turns: list[TranscriptTurn]) -> PriceResult:
         """The synchronous reading behind `extract` (for scripts and the evaluation)."""
@@ -156,7 +159,8 @@ class OfflinePriceExtractor:
             new = [m for m in new if m.value >= 0.4 * state.offer.value]
         if not prices and state.offer is None:
             fees = [m for m in reading.mentions if m.kind is Kind.FEE and not travel(m, reading)]
-            state.lone_fee = fees[0].value if len(fees) == 1 else state.lone_fee
+            if len(fees) == 1:
+                state.lone_fee, state.lone_fee_terms = fees[0].value, reading.conditions
         if state.agreed is not None and new and _has(reading.tokens, cues.UPSELL):
             # "we also do a twice-a-year plan for two fifty": something more offered after the
             # deal leaves the deal standing unless the agent takes it

@@ -33,7 +33,7 @@ def test_a_yes_trailing_into_a_word_the_hang_up_cut_is_no_deal(answer: str) -> N
 
 @pytest.mark.parametrize(
     "answer",
-    ["P: yeah sure", "P: yep", "P: yeah that works man", "P: alright gotcha", "P: two ten works"],
+    ["P: yeah sure", "P: yep", "P: that works man", "P: alright gotcha", "P: yeah see you fri"],
 )
 def test_a_finished_yes_at_the_end_of_the_call_is_still_a_deal(answer: str) -> None:
     assert read(*COUNTER, answer).agreed_price == 210
@@ -134,3 +134,18 @@ def test_a_plans_price_per_visit_under_an_if_is_no_first_quote() -> None:
         "A: Okay, $55 for the one time cut.",
     )
     assert (result.agreed_price, result.first_quote) == (55, 55)
+
+
+def test_a_fee_credited_to_the_repair_says_so_in_the_conditions() -> None:
+    result = read(
+        HELLO,
+        "P: ace",
+        "A: I'm calling for a homeowner; their water heater is leaking and they want it checked.",
+        "P: inspection is eighty nine and that goes toward the repair if you go with us",
+        "A: Okay, $89.",
+        "P: great",
+    )
+    assert result.agreed_price == 89
+    assert result.conditions is not None
+    assert "goes toward the repair" in result.conditions
+    assert "if you go with us" in result.conditions

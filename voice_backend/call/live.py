@@ -71,7 +71,9 @@ class LiveTranscript:
             if turns is None or turns == self._written:
                 continue
             if self._first_quote is None and any(turn.role == "user" for turn in turns):
-                self._first_quote = self._reader.read(turns).first_quote
+                # off the event loop: a reading may load the reader's dictionary
+                reading = await asyncio.to_thread(self._reader.read, turns)
+                self._first_quote = reading.first_quote
             try:
                 saved = await self._store.save_live_transcript(
                     self._provider_id, turns, self._first_quote
