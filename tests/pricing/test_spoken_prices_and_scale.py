@@ -75,3 +75,16 @@ def test_plus_between_prices_still_adds_on_top() -> None:
     said = "replacement is thirty eight hundred plus two hundred haul"
     mentions = read_turn("user", said).mentions
     assert [m.kind.value for m in mentions] == ["total", "addon"]
+
+
+@pytest.mark.parametrize("charge", ["after-hours charge", "weekend charge", "emergency charge"])
+def test_a_charge_named_for_when_the_job_is_done_is_a_fee_not_the_first_quote(
+    charge: str,
+) -> None:
+    result = read(
+        "A: Hi, I'm calling for a homeowner whose gutters overflow. They need them cleaned.",
+        f"P: Gutter cleaning is $180. On a Sunday there's a $40 {charge} on top.",
+        "A: Fine, $220 all in then, go ahead.",
+        "P: You got it.",
+    )
+    assert (result.agreed_price, result.first_quote) == (220, 180)
