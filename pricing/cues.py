@@ -75,6 +75,8 @@ UPSELL = phrases(
     "also do",
     "also have",
     "also offer",
+    "can also",
+    "could also",
     "too",
     "as well",
     "plan",

@@ -12,7 +12,7 @@ from pricing import cues
 from pricing.conditions import fee_name, service_on_top
 from pricing.numbers import find_amounts, tokenize
 from pricing.reading import Kind, Mention, Reading, _find, _has, read_turn
-from pricing.vocabulary import phrases
+from pricing.vocabulary import STRONG_ACCEPT, WEAK_ACCEPT, phrases
 
 #: Words that say nothing about which item is meant.
 _FILLER = frozenset(
@@ -178,6 +178,10 @@ class Negotiation:
     parts: list[float] = field(default_factory=list)  # the prices of the provider's last offer
     parts_are_first: bool = False  # ...and they were the first prices said for the job
     no_deal: bool = False  # the call was left without a deal (put off, declined)
+    #: What the provider's last turn did, when the agent's answer depends on it: "countered"
+    #: (a new price in answer to the agent's), "refused" (the agent's price turned down),
+    #: "extra" (something more offered after the deal); else "".
+    last_move: str = ""
     times_said: dict[float, int] = field(default_factory=dict)
     said_in_digits: set[float] = field(default_factory=set)
 
@@ -335,3 +339,24 @@ def retracted(text: str) -> str:
     if cut is None:
         return text
     return " ".join(tokens[cut[1] :])
+
+
+#: Words a bare yes is made of: "Okay.", "Alright then.", "Sure, okay."
+_BARE_YES = {w for phrase in WEAK_ACCEPT for w in phrase} | {"then", "all"}
+#: The agent's "no problem" acknowledges; after its price was turned down it accepts nothing.
+_ACKNOWLEDGE = phrases("no problem", "not a problem", "no worries")
+
+
+def bare_accept(reading: Reading) -> bool:
+    """Whether the turn is a yes and nothing else ("Okay.", "Alright then."): no price, no
+    question, no other word."""
+    words = [t for t in reading.tokens if t not in ".,;:!"]
+    return bool(words) and all(w in _BARE_YES for w in words) and not reading.mentions
+
+
+def acknowledges(reading: Reading) -> bool:
+    """Whether the turn's only yes is an acknowledgement ("okay no problem thanks"), with no
+    price named and no yes in so many words ("works", "deal")."""
+    tokens = reading.tokens
+    others = [p for p in STRONG_ACCEPT if p not in _ACKNOWLEDGE]
+    return _has(tokens, _ACKNOWLEDGE) and not _has(tokens, others) and not reading.mentions

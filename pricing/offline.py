@@ -42,6 +42,8 @@ from pricing.confidence import assess
 from pricing.dialogue import (
     Deal,
     Negotiation,
+    acknowledges,
+    bare_accept,
     books_all,
     describes_job,
     opens_call,
@@ -112,6 +114,7 @@ class OfflinePriceExtractor:
 
     # The provider's side: offers, and answers to the agent's proposals.
     def _provider_turn(self, state: Negotiation, text: str, final: bool = False) -> None:
+        state.last_move = ""
         if not state.described:
             return  # a greeting: nothing said before the job is described is its price
         reading = read_turn("user", retracted(text), final)
@@ -153,6 +156,8 @@ class OfflinePriceExtractor:
             for m in prices
             if (proposal is None or m.value != proposal.value) and m.value != settled
         ]
+        if state.agreed is not None and new and _has(reading.tokens, cues.UPSELL):
+            state.last_move = "extra"  # something more offered after the deal, cheap or not
         if state.offer is not None and new:
             # "cut it in half, so twenty five": far below the job's price, it is a fee
             state.extras += [m.value for m in new if m.value < 0.4 * state.offer.value]
@@ -181,6 +186,7 @@ class OfflinePriceExtractor:
             }
             # "no, nine hundred": the same price again is no answer to the agent's no
             state.offer_turned_down = state.offer_turned_down and same
+            state.last_move = "countered" if proposal is not None else ""
             state.waiting = False
             # "two twenty plus forty for the roof cap": parts the agent may add up
             parts = [m.value for m in new] + add_ons(reading)
@@ -224,6 +230,7 @@ class OfflinePriceExtractor:
             state.agree(Deal(proposal.value, proposal.conditions + reading.conditions))
         elif reading.negative:
             state.proposal = None  # turned down: the provider's own offer stands
+            state.last_move = "refused"
 
     @staticmethod
     def _answer(state: Negotiation, reading: Reading, prices: list[Mention]) -> bool:
@@ -271,6 +278,10 @@ class OfflinePriceExtractor:
             if pick is not None:
                 state.first_quote = pick
             state.items = []
+        if state.agreed is not None and state.last_move == "extra" and reading.defer:
+            # "we can also Scotchgard it for $120" / "let me check with the homeowner on that
+            # one": the extra is put off, the deal stands
+            return
         if reading.closing_no_deal or reading.deliberate or withdraws(text, reading):
             self._no_deal(state)
             return
@@ -331,9 +342,14 @@ class OfflinePriceExtractor:
                 state.agree(Deal(value, terms, fees))
             return
         accepted = False
+        # "If they have the mount, $130." / "Okay.": a bare yes takes the price the provider
+        # came down to; "okay no problem thanks" to a counter turned down is only a goodbye
+        bare_yes = state.last_move == "countered" and bare_accept(reading)
+        polite = state.last_move == "refused" and acknowledges(reading)
         if (
             state.offer is not None
-            and reading.accept_strong
+            and (reading.accept_strong or bare_yes)
+            and not polite
             and state.agreed is None
             and not state.waiting
             # "Next week works. $150.": a yes to another price than the offer ("more than the
