@@ -36,7 +36,7 @@ def test_a_bare_okay_to_the_first_quote_is_not_yet_a_yes() -> None:
     assert (result.agreed_price, result.first_quote) == (None, 180)
 
 
-@pytest.mark.parametrize("goodbye", ["A: okay no problem thanks", "A: No worries, thank you."])
+@pytest.mark.parametrize("goodbye", ["A: alright no problem thank you", "A: No worries, thank you."])
 def test_no_problem_after_the_agents_price_is_turned_down_is_a_goodbye(goodbye: str) -> None:
     result = read(
         JOB,
@@ -62,7 +62,7 @@ def test_no_problem_with_a_yes_in_words_still_accepts() -> None:
 
 @pytest.mark.parametrize(
     "put_off",
-    ["A: Let me check with the homeowner on that one.", "A: I'll ask them about that."],
+    ["A: Let me check with the homeowner about the dimmer.", "A: I'll ask them about that."],
 )
 def test_an_extra_put_off_after_the_deal_leaves_the_deal(put_off: str) -> None:
     result = read(

@@ -48,14 +48,14 @@ def test_cents_need_a_price_before_them() -> None:
 @pytest.mark.parametrize(
     ("job", "first"),
     [
-        ("Their roof leaks over the garage; they need that section reshingled.", 2750),
-        ("They need one house key copied.", 27.50),
+        ("Their roof leaks over the garage; they need that section reshingled.", 3250),
+        ("They need one house key copied.", 32.50),
     ],
 )
 def test_a_price_said_two_ways_is_heard_at_the_jobs_size(job: str, first: float) -> None:
     result = read(
         f"A: Hi, I'm calling for a homeowner. {job}",
-        "P: about twenty seven fifty",
+        "P: around thirty two fifty",
         "A: Thanks, I'll pass that along.",
     )
     assert result.first_quote == first
