@@ -36,7 +36,9 @@ def test_a_bare_okay_to_the_first_quote_is_not_yet_a_yes() -> None:
     assert (result.agreed_price, result.first_quote) == (None, 180)
 
 
-@pytest.mark.parametrize("goodbye", ["A: alright no problem thank you", "A: No worries, thank you."])
+@pytest.mark.parametrize(
+    "goodbye", ["A: alright no problem thank you", "A: No worries, thank you."]
+)
 def test_no_problem_after_the_agents_price_is_turned_down_is_a_goodbye(goodbye: str) -> None:
     result = read(
         JOB,
