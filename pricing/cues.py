@@ -9,7 +9,7 @@ from pricing.vocabulary import phrases, words
 #: Fees that are never the job itself, whatever the job: getting there, paperwork, set-up.
 TRAVEL_FEE_CUES = words("trip travel fuel dispatch callout permit setup set disposal mileage")
 #: Said in the job's description, these make it a job nobody prices under $100 (a roof, a
-#: floor): "twenty seven fifty" for it is $2,750, not $27.50.
+#: floor): "thirty two fifty" for it is $3,250, not $32.50.
 BIG_JOBS = phrases(
     "roof",
     "roofing",

@@ -355,7 +355,7 @@ def bare_accept(reading: Reading) -> bool:
 
 
 def acknowledges(reading: Reading) -> bool:
-    """Whether the turn's only yes is an acknowledgement ("okay no problem thanks"), with no
+    """Whether the turn's only yes is an acknowledgement ("alright, no problem"), with no
     price named and no yes in so many words ("works", "deal")."""
     tokens = reading.tokens
     others = [p for p in STRONG_ACCEPT if p not in _ACKNOWLEDGE]

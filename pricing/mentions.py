@@ -152,7 +152,7 @@ def sum_of_parts(
 ) -> None:
     """The agent adding up the prices the provider just gave ("parts are $40 and labor is
     $110" / "So $150 total?"): the sum is the provider's price, said in parts. When the parts
-    are items the agent books together (`items`: "Okay, both for $410."), the sum is on the
+    are items the agent books together (`items`: "Okay, both for $350."), the sum is on the
     table but the first quote stays the first item's price."""
     parts = state.parts
     for mention in prices:
@@ -188,8 +188,8 @@ def without_components(prices: list[Mention], tokens: list[str]) -> list[Mention
 
 
 def summed_items(prices: list[Mention], tokens: list[str]) -> list[Mention]:
-    """The items a price said as their sum for all of them adds up ("driveway two hundred and
-    the house four fifty, so six fifty for both": 200 and 450), in the order said; none when
+    """The items a price said as their sum for all of them adds up ("front door two hundred,
+    back door one fifty, so three fifty for both": 200 and 150), in the order said; none when
     no price is said so. Parts of one job ("so $210 all in") are not items."""
     for index, mention in enumerate(prices):
         near = set(tokens[max(0, mention.amount.start - 3) : mention.amount.end + 3])

@@ -1,7 +1,7 @@
 """Which numbers in a turn are money: not a clock time, a phone number's digits, a size, a zip
 code, a street number or a year, judged from the words around each; a price said with its
-cents in words ("a hundred twenty nine ninety nine"); and whether "plus" adds money or means
-"more than" ("twelve years plus")."""
+cents in words ("a hundred forty nine ninety five"); and whether "plus" adds money or means
+"more than" ("fifteen years plus")."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pricing.numbers import TEENS, TENS, UNITS, Amount
 
 def with_cents(amounts: list[Amount], tokens: list[str]) -> list[Amount]:
     """The amounts, with a price in words and the cents said right after it read as one
-    ("a hundred twenty nine ninety nine", "one forty nine ninety five": 129.99, 149.95).
+    ("a hundred forty nine ninety five", "one fifty nine ninety nine": 149.95, 159.99).
 
     The cents join a whole price of $100 or more ending in 5 or 9 when they end in 5 or 9
     too, the way prices are set; "one fifty ninety" stays two numbers."""
@@ -44,7 +44,7 @@ def _cents_of(whole: Amount, cents: Amount, tokens: list[str]) -> bool:
 
 def adds(tokens: list[str]) -> bool:
     """Whether "plus" in `tokens` adds money on top ("$250 plus $40 for parts"), not "more
-    than" after a count ("twelve years plus old", "ten plus years")."""
+    than" after a count ("fifteen years plus", "ten plus years")."""
     return any(
         token == "plus"
         and not (i and (tokens[i - 1] in v.NOT_MONEY_AFTER or _is_number(tokens, i - 1)))

@@ -138,8 +138,8 @@ class OfflinePriceExtractor:
         visit_price_as_job(state, reading)
         resolved = resolve(reading, reference(state), state.scale)
         prices = without_components(resolved, reading.tokens)
-        # "two hundred and the house four fifty, so six fifty for both": items, first priced
-        # at the first one's price
+        # "front door two hundred, back door one fifty, so three fifty for both": items, first
+        # priced at the first one's price
         summed = summed_items(resolved, reading.tokens)
         state.heard(prices, reading)
         if _has(reading.tokens, cues.WAIVE):
@@ -279,8 +279,8 @@ class OfflinePriceExtractor:
                 state.first_quote = pick
             state.items = []
         if state.agreed is not None and state.last_move == "extra" and reading.defer:
-            # "we can also Scotchgard it for $120" / "let me check with the homeowner on that
-            # one": the extra is put off, the deal stands
+            # "we can also put in a dimmer for $70" / "let me check with the homeowner about
+            # the dimmer": the extra is put off, the deal stands
             return
         if reading.closing_no_deal or reading.deliberate or withdraws(text, reading):
             self._no_deal(state)
@@ -342,8 +342,8 @@ class OfflinePriceExtractor:
                 state.agree(Deal(value, terms, fees))
             return
         accepted = False
-        # "If they have the mount, $130." / "Okay.": a bare yes takes the price the provider
-        # came down to; "okay no problem thanks" to a counter turned down is only a goodbye
+        # "If the bracket is fine, $160." / "Okay.": a bare yes takes the price the provider
+        # came down to; "alright, no problem" to a counter turned down is only a goodbye
         bare_yes = state.last_move == "countered" and bare_accept(reading)
         polite = state.last_move == "refused" and acknowledges(reading)
         if (

@@ -270,7 +270,7 @@ FEE_CUES = phrases(
     "fee",
     "surcharge",
     "fuel",
-    # a charge named for when or how the job is done: "a $75 after-hours charge on top"
+    # a charge named for when or how the job is done: "a $40 weekend charge on top"
     "after hours charge",
     "afterhours charge",
     "emergency charge",
