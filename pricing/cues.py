@@ -8,6 +8,27 @@ from pricing.vocabulary import phrases, words
 
 #: Fees that are never the job itself, whatever the job: getting there, paperwork, set-up.
 TRAVEL_FEE_CUES = words("trip travel fuel dispatch callout permit setup set disposal mileage")
+#: Said in the job's description, these make it a job nobody prices under $100 (a roof, a
+#: floor): "thirty two fifty" for it is $3,250, not $32.50.
+BIG_JOBS = phrases(
+    "roof",
+    "roofing",
+    "reroof",
+    "reshingle",
+    "reshingled",
+    "shingles",
+    "siding",
+    "flooring",
+    "laminate",
+    "hardwood",
+    "remodel",
+    "renovation",
+    "repave",
+    "paving",
+)
+#: The price under discussion for a big job before any price is said.
+BIG_JOB_SCALE = 1000.0
+
 #: Said in the job's description, these make the job a diagnosis or an inspection: a
 #: diagnostic or inspection fee is then the job's price, not a fee on top of it.
 FEE_IS_JOB = phrases(
@@ -54,6 +75,8 @@ UPSELL = phrases(
     "also do",
     "also have",
     "also offer",
+    "can also",
+    "could also",
     "too",
     "as well",
     "plan",

@@ -12,7 +12,7 @@ from pricing import cues
 from pricing.conditions import fee_name, service_on_top
 from pricing.numbers import find_amounts, tokenize
 from pricing.reading import Kind, Mention, Reading, _find, _has, read_turn
-from pricing.vocabulary import phrases
+from pricing.vocabulary import STRONG_ACCEPT, WEAK_ACCEPT, phrases
 
 #: Words that say nothing about which item is meant.
 _FILLER = frozenset(
@@ -156,6 +156,7 @@ class Negotiation:
     described: bool = False  # the agent has said what the job is
     greeting_only: bool = False  # the agent never describes the job: its first word will do
     job_is_fee: bool = False  # the job is a diagnosis or an inspection
+    scale: float | None = None  # a big job's scale (a roof), before any price is said
     agent_numbers: set[float] = field(default_factory=set)  # an address, a year: not money
     offer: Deal | None = None  # the provider's offer on the table
     open_offers: dict[float, list[str]] = field(default_factory=dict)  # options said with it
@@ -177,6 +178,10 @@ class Negotiation:
     parts: list[float] = field(default_factory=list)  # the prices of the provider's last offer
     parts_are_first: bool = False  # ...and they were the first prices said for the job
     no_deal: bool = False  # the call was left without a deal (put off, declined)
+    #: What the provider's last turn did, when the agent's answer depends on it: "countered"
+    #: (a new price in answer to the agent's), "refused" (the agent's price turned down),
+    #: "extra" (something more offered after the deal); else "".
+    last_move: str = ""
     times_said: dict[float, int] = field(default_factory=dict)
     said_in_digits: set[float] = field(default_factory=set)
 
@@ -290,7 +295,9 @@ def pick_item(items: list[tuple[float, set[str]]], reading: Reading) -> float | 
     """The price of the one item the agent's turn picks, when several were priced: the one
     whose price it names, else the one whose words it uses ("they just want the TV done"),
     by the words that tell the items apart ("regular clean" / "deep clean": "the deep clean");
-    when it books them all ("could you do both for $300?"), the sum of their prices."""
+    when it books them all ("could you do both for $300?"), the first price named for one of
+    them, not their sum (a price the provider named for all of them together, "or two hundred
+    for both", is picked when the agent names it)."""
     named = [value for value, _ in items if any(m.value == value for m in reading.mentions)]
     if len(named) == 1:
         return named[0]
@@ -305,8 +312,13 @@ def pick_item(items: list[tuple[float, set[str]]], reading: Reading) -> float | 
     if len(matches) == 1:
         return matches[0]
     if _has(reading.tokens, _ALL_OF_THEM) and (len(items) == 2 or "both" not in reading.tokens):
-        return round(sum(value for value, _ in items), 2)
+        return items[0][0]
     return None
+
+
+def books_all(tokens: list[str]) -> bool:
+    """Whether the agent's words take all the items priced ("both", "all of them")."""
+    return _has(tokens, _ALL_OF_THEM)
 
 
 def retracted(text: str) -> str:
@@ -327,3 +339,24 @@ def retracted(text: str) -> str:
     if cut is None:
         return text
     return " ".join(tokens[cut[1] :])
+
+
+#: Words a bare yes is made of: "Okay.", "Alright then.", "Sure, okay."
+_BARE_YES = {w for phrase in WEAK_ACCEPT for w in phrase} | {"then", "all"}
+#: The agent's "no problem" acknowledges; after its price was turned down it accepts nothing.
+_ACKNOWLEDGE = phrases("no problem", "not a problem", "no worries")
+
+
+def bare_accept(reading: Reading) -> bool:
+    """Whether the turn is a yes and nothing else ("Okay.", "Alright then."): no price, no
+    question, no other word."""
+    words = [t for t in reading.tokens if t not in ".,;:!"]
+    return bool(words) and all(w in _BARE_YES for w in words) and not reading.mentions
+
+
+def acknowledges(reading: Reading) -> bool:
+    """Whether the turn's only yes is an acknowledgement ("alright, no problem"), with no
+    price named and no yes in so many words ("works", "deal")."""
+    tokens = reading.tokens
+    others = [p for p in STRONG_ACCEPT if p not in _ACKNOWLEDGE]
+    return _has(tokens, _ACKNOWLEDGE) and not _has(tokens, others) and not reading.mentions

@@ -60,7 +60,11 @@ supervisor"), even if the assistant then says "$450 pending their okay" and the 
 earlier agreement; a yes taken back in the same breath ("yeah one fifty, oh wait, let me check \
 with my boss") is no yes, and so is the assistant's own yes taken back ("actually, sorry, \
 they found someone cheaper, so we'll pass"). A plan or extra offered after the deal ("we also \
-have a maintenance plan, $149 a year") does not replace it unless the assistant accepts it.
+have a maintenance plan, $149 a year") does not replace it unless the assistant accepts it, \
+and the assistant putting that extra off ("I'll ask them about the sealant") \
+leaves the deal standing. A bare "Okay." to the price the provider came down to after the \
+assistant's counter accepts it; "alright, no problem then" after the provider turned the \
+assistant's counter down is a goodbye, not a yes to the provider's price.
 3. If no price was agreed, agreed_price is null: an offer turned down, a call that ended with \
 "let me think about it", "I'll call you back", "I'll pass that along", or a provider who \
 declined the job or put off the answer. The assistant's closings vary: "I need to think about \
@@ -72,12 +76,16 @@ schedule.", but "Okay, $160. I'll check with the homeowner and get back to you."
 heard before the assistant described the job (a greeting, a ticket or street number, years in \
 business), never a street number, a count, a year, a time of day, a size ("twelve thousand \
 BTU"), a model or refrigerant name ("R-410"), a phone number, nor the assistant's own budget or \
-counter. When several items were priced, it is the first price of the item that was booked \
-(or of both together, when both were booked). A price the provider names while turning the job \
+counter. When several items were priced, it is the first price of the item that was booked; \
+when both were booked, the first price named for one of them, not their total ("front door \
+$200, the back door $150" / "both for $330": 200), unless the provider named a price for both \
+together that the assistant took ("or two hundred for both" / "both for $200": 200). A \
+price the provider names while turning the job \
 down ("we're booked, normally it'd be $240") is still the first quote. A job price said in \
 parts that the assistant adds up ("two twenty plus forty for the roof cap" / "so $260 total?") \
 is that sum, but an extra service or a fee on top ("install one fifty plus thirty five to haul \
-the old one" / "$185 total") is not in the first quote (150), though it is in the deal. A \
+the old one" / "$185 total", "$180, and a $40 weekend charge on top") is not in the first \
+quote (150, 180), though it is in the deal. A \
 first price said per visit ("mow and edge, $60 a visit") is the job's price. A first price \
 misheard and put right ("$315?" / "no, three fifty three fifty", or "one fifteen, I mean one \
 fifty") is the figure put right; a price raised for a reason ("no, $210, the $190 was without \
@@ -95,7 +103,9 @@ inspection or maintenance visit (a tune-up, an annual check) is the job the assi
 about; a price "a year", "a month" or "a quarter" is a plan's rate, not the job's price.
 6. Read numbers as people say them: "one fifty" is 150, "one-seventy-five" is 175, "a buck \
 fifty" is 150, "two hundred even" is 200, "twelve hundred" is 1200, "$1,200" is 1200, "eighty \
-nine fifty" is 89.50, "two and a half grand" is 2500, "three and a half" in a talk about \
+nine fifty" is 89.50, "a hundred forty nine ninety five" is 149.95, "thirty two fifty" \
+is 3250 for a roof but 32.50 for a key, "two and a half grand" is 2500, "three and a half" \
+in a talk about \
 hundreds is 350, "six bills" is 600. "Fifty off" a price leaves the price minus fifty.
 7. Respond with ONLY the JSON object: numbers without "$" or commas.
 """

@@ -9,7 +9,7 @@ import math
 from pricing import cues, decisions
 from pricing.conditions import service_on_top
 from pricing.dialogue import Deal, Negotiation
-from pricing.reading import Kind, Mention, Reading, _has, read_turn
+from pricing.reading import Kind, Mention, Reading, _has, for_all, read_turn
 
 #: Words that say a price is the sum of those before it.
 _SUM_WORDS = {"so", "total", "altogether", "all", "comes", "makes", "together"}
@@ -17,12 +17,12 @@ _SUM_WORDS = {"so", "total", "altogether", "all", "comes", "makes", "together"}
 MONEY_WORDS = {"total", "price", "dollars", "bucks", "budget", "pay", "cost", "charge", "do"}
 
 
-def resolve(reading: Reading, reference: float | None) -> list[Mention]:
+def resolve(reading: Reading, reference: float | None, scale: float | None = None) -> list[Mention]:
     """The turn's job totals, read against the price under discussion (`reference`).
 
     "Fifty off" becomes the price it leaves; "six even" becomes 600 when the talk is of six
     hundred or so. A price said earlier in the same turn is the reference for what follows it
-    ("$140, but we have a $20 off coupon").
+    ("$140, but we have a $20 off coupon"). Before any price, `scale` (a big job's) stands in.
     """
     prices: list[Mention] = []
     for mention in reading.mentions:
@@ -30,9 +30,11 @@ def resolve(reading: Reading, reference: float | None) -> list[Mention]:
             mention.value = round(reference - mention.value, 2)
             mention.kind = Kind.TOTAL
             mention.derived = True
-        elif mention.amount.alternative is not None and reference is not None:
-            # "thirty two fifty" in a talk about $3,000 is 3,250, not $32.50
-            if _closer(mention.amount.alternative, mention.value, reference):
+        elif mention.amount.alternative is not None and (reference or scale):
+            # "thirty two fifty" in a talk about $3,000 is 3,250, not $32.50; so it is for a
+            # roof (a big job's `scale`) before any price is said
+            against = reference or scale or 1.0
+            if _closer(mention.amount.alternative, mention.value, against):
                 mention.value = mention.amount.alternative
         elif mention.kind is Kind.SHORT:
             hundreds = mention.value * 100
@@ -146,10 +148,12 @@ def on_table_not_fees(state: Negotiation, reading: Reading, totals: dict[float, 
 
 
 def sum_of_parts(
-    state: Negotiation, prices: list[Mention], on_table: dict[float, list[str]]
+    state: Negotiation, prices: list[Mention], on_table: dict[float, list[str]], items: bool
 ) -> None:
     """The agent adding up the prices the provider just gave ("parts are $40 and labor is
-    $110" / "So $150 total?"): the sum is the provider's price, said in parts."""
+    $110" / "So $150 total?"): the sum is the provider's price, said in parts. When the parts
+    are items the agent books together (`items`: "Okay, both for $350."), the sum is on the
+    table but the first quote stays the first item's price."""
     parts = state.parts
     for mention in prices:
         if mention.value in on_table or len(parts) < 2:
@@ -161,7 +165,7 @@ def sum_of_parts(
         ):
             state.offer = Deal(mention.value, state.offer_conditions())
             state.open_offers[mention.value] = on_table[mention.value] = state.offer.conditions
-            if state.parts_are_first:
+            if state.parts_are_first and not items:
                 state.first_quote = mention.value
             state.parts = []
             return
@@ -181,6 +185,23 @@ def without_components(prices: list[Mention], tokens: list[str]) -> list[Mention
                 if abs(sum(m.value for m in parts) - mention.value) < 0.005:
                     return [m for m in prices if not any(m is part for part in parts)]
     return prices
+
+
+def summed_items(prices: list[Mention], tokens: list[str]) -> list[Mention]:
+    """The items a price said as their sum for all of them adds up ("front door two hundred,
+    back door one fifty, so three fifty for both": 200 and 150), in the order said; none when
+    no price is said so. Parts of one job ("so $210 all in") are not items."""
+    for index, mention in enumerate(prices):
+        near = set(tokens[max(0, mention.amount.start - 3) : mention.amount.end + 3])
+        after = tokens[mention.amount.end : mention.amount.end + 2]
+        if not near & _SUM_WORDS or not for_all(after):
+            continue
+        before = prices[:index]
+        for size in range(2, len(before) + 1):
+            for parts in itertools.combinations(before, size):
+                if abs(sum(m.value for m in parts) - mention.value) < 0.005:
+                    return list(parts)
+    return []
 
 
 def takes_back(text: str, reading: Reading) -> bool:

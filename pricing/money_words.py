@@ -1,10 +1,55 @@
 """Which numbers in a turn are money: not a clock time, a phone number's digits, a size, a zip
-code, a street number or a year, judged from the words around each."""
+code, a street number or a year, judged from the words around each; a price said with its
+cents in words ("a hundred forty nine ninety five"); and whether "plus" adds money or means
+"more than" ("fifteen years plus")."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from pricing import vocabulary as v
-from pricing.numbers import UNITS, Amount
+from pricing.numbers import TEENS, TENS, UNITS, Amount
+
+
+def with_cents(amounts: list[Amount], tokens: list[str]) -> list[Amount]:
+    """The amounts, with a price in words and the cents said right after it read as one
+    ("a hundred forty nine ninety five", "one fifty nine ninety nine": 149.95, 159.99).
+
+    The cents join a whole price of $100 or more ending in 5 or 9 when they end in 5 or 9
+    too, the way prices are set; "one fifty ninety" stays two numbers."""
+    out: list[Amount] = []
+    for amount in amounts:
+        last = out[-1] if out else None
+        if last is not None and _cents_of(last, amount, tokens):
+            out[-1] = replace(last, value=last.value + amount.value / 100, end=amount.end)
+            continue
+        out.append(amount)
+    return out
+
+
+def _cents_of(whole: Amount, cents: Amount, tokens: list[str]) -> bool:
+    said = tokens[cents.start : cents.end]
+    return (
+        whole.shape in ("cardinal", "pair")
+        and cents.shape == "cardinal"
+        and cents.start == whole.end
+        and 100 <= whole.value < 10_000
+        and whole.value == int(whole.value)
+        and int(whole.value) % 10 in (5, 9)
+        and 10 <= cents.value <= 99
+        and int(cents.value) % 10 in (5, 9)
+        and all(t in TENS or t in TEENS or t in UNITS for t in said)
+    )
+
+
+def adds(tokens: list[str]) -> bool:
+    """Whether "plus" in `tokens` adds money on top ("$250 plus $40 for parts"), not "more
+    than" after a count ("fifteen years plus", "ten plus years")."""
+    return any(
+        token == "plus"
+        and not (i and (tokens[i - 1] in v.NOT_MONEY_AFTER or _is_number(tokens, i - 1)))
+        for i, token in enumerate(tokens)
+    )
 
 
 def is_money(amount: Amount, tokens: list[str]) -> bool:

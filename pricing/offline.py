@@ -39,7 +39,17 @@ from pricing import cues
 from pricing.base import PriceResult
 from pricing.conditions import repeated, tidy
 from pricing.confidence import assess
-from pricing.dialogue import Deal, Negotiation, describes_job, opens_call, pick_item, retracted
+from pricing.dialogue import (
+    Deal,
+    Negotiation,
+    acknowledges,
+    bare_accept,
+    books_all,
+    describes_job,
+    opens_call,
+    pick_item,
+    retracted,
+)
 from pricing.mentions import (
     MONEY_WORDS,
     add_ons,
@@ -51,6 +61,7 @@ from pricing.mentions import (
     resolve,
     said_as_dollars,
     sum_of_parts,
+    summed_items,
     takes_back,
     travel,
     visit_price_as_job,
@@ -103,12 +114,13 @@ class OfflinePriceExtractor:
 
     # The provider's side: offers, and answers to the agent's proposals.
     def _provider_turn(self, state: Negotiation, text: str, final: bool = False) -> None:
+        state.last_move = ""
         if not state.described:
             return  # a greeting: nothing said before the job is described is its price
         reading = read_turn("user", retracted(text), final)
         if reading.decline:
             # "we're fully booked; normally it'd be $240": still the provider's price for the job
-            named = resolve(reading, reference(state))
+            named = resolve(reading, reference(state), state.scale)
             if state.first_quote is None and named:
                 state.first_quote = named[0].value
             state.agreed = state.proposal = state.offer = None
@@ -124,7 +136,11 @@ class OfflinePriceExtractor:
                 mention.kind = Kind.PART  # read back: "twenty two oh seven north halsted"
         on_table_not_fees(state, reading, {})
         visit_price_as_job(state, reading)
-        prices = without_components(resolve(reading, reference(state)), reading.tokens)
+        resolved = resolve(reading, reference(state), state.scale)
+        prices = without_components(resolved, reading.tokens)
+        # "front door two hundred, back door one fifty, so three fifty for both": items, first
+        # priced at the first one's price
+        summed = summed_items(resolved, reading.tokens)
         state.heard(prices, reading)
         if _has(reading.tokens, cues.WAIVE):
             state.offer_fees = []  # "I'll waive the trip charge": the offer stands alone
@@ -140,6 +156,8 @@ class OfflinePriceExtractor:
             for m in prices
             if (proposal is None or m.value != proposal.value) and m.value != settled
         ]
+        if state.agreed is not None and new and _has(reading.tokens, cues.UPSELL):
+            state.last_move = "extra"  # something more offered after the deal, cheap or not
         if state.offer is not None and new:
             # "cut it in half, so twenty five": far below the job's price, it is a fee
             state.extras += [m.value for m in new if m.value < 0.4 * state.offer.value]
@@ -168,6 +186,7 @@ class OfflinePriceExtractor:
             }
             # "no, nine hundred": the same price again is no answer to the agent's no
             state.offer_turned_down = state.offer_turned_down and same
+            state.last_move = "countered" if proposal is not None else ""
             state.waiting = False
             # "two twenty plus forty for the roof cap": parts the agent may add up
             parts = [m.value for m in new] + add_ons(reading)
@@ -175,8 +194,8 @@ class OfflinePriceExtractor:
             state.parts_are_first = state.first_quote is None
             state.offer_fees = fees_on_top(reading, last)
             if state.first_quote is None:
-                state.first_quote = new[0].value
-                items = [m for m in new if not m.derived]
+                state.first_quote = (summed or new)[0].value
+                items = summed or [m for m in new if not m.derived]
                 state.items = (
                     [(m.value, state.item_words(reading, m)) for m in items]
                     if len(items) > 1
@@ -211,6 +230,7 @@ class OfflinePriceExtractor:
             state.agree(Deal(proposal.value, proposal.conditions + reading.conditions))
         elif reading.negative:
             state.proposal = None  # turned down: the provider's own offer stands
+            state.last_move = "refused"
 
     @staticmethod
     def _answer(state: Negotiation, reading: Reading, prices: list[Mention]) -> bool:
@@ -247,6 +267,8 @@ class OfflinePriceExtractor:
                 return
             state.described = True
             state.job_is_fee = _has(reading.tokens, cues.FEE_IS_JOB)
+            if _has(reading.tokens, cues.BIG_JOBS):
+                state.scale = cues.BIG_JOB_SCALE
         if state.job_is_fee:
             fees_as_job(reading)
         totals = state.totals()
@@ -256,6 +278,10 @@ class OfflinePriceExtractor:
             if pick is not None:
                 state.first_quote = pick
             state.items = []
+        if state.agreed is not None and state.last_move == "extra" and reading.defer:
+            # "we can also put in a dimmer for $70" / "let me check with the homeowner about
+            # the dimmer": the extra is put off, the deal stands
+            return
         if reading.closing_no_deal or reading.deliberate or withdraws(text, reading):
             self._no_deal(state)
             return
@@ -263,7 +289,7 @@ class OfflinePriceExtractor:
         if reading.defer and not reading.call_back and undecided:
             self._no_deal(state)
             return
-        prices = resolve(reading, reference(state))
+        prices = resolve(reading, reference(state), state.scale)
         lone_fee_as_job(state, prices)
         settled = state.agreed.value if state.agreed else None
         prices = without_alternatives(prices, settled)
@@ -283,7 +309,7 @@ class OfflinePriceExtractor:
         new = [m for m in prices if m.value not in on_table and m.value not in totals]
         new = [m for m in new if m.value != settled]
 
-        sum_of_parts(state, prices, on_table)
+        sum_of_parts(state, prices, on_table, books_all(reading.tokens))
         asked = [m for m in prices if m.question and (m.value in on_table or m.value in totals)]
         # "one thirty for the oven and fridge", said again after "sorry, say again?": the
         # question is asked again, and still needs the provider's yes
@@ -316,9 +342,14 @@ class OfflinePriceExtractor:
                 state.agree(Deal(value, terms, fees))
             return
         accepted = False
+        # "If the bracket is fine, $160." / "Okay.": a bare yes takes the price the provider
+        # came down to; "alright, no problem" to a counter turned down is only a goodbye
+        bare_yes = state.last_move == "countered" and bare_accept(reading)
+        polite = state.last_move == "refused" and acknowledges(reading)
         if (
             state.offer is not None
-            and reading.accept_strong
+            and (reading.accept_strong or bare_yes)
+            and not polite
             and state.agreed is None
             and not state.waiting
             # "Next week works. $150.": a yes to another price than the offer ("more than the

@@ -19,7 +19,7 @@ from pricing import cues, decisions
 from pricing import vocabulary as v
 from pricing.conditions import conditions_in
 from pricing.fragments import cuts_number
-from pricing.money_words import is_money
+from pricing.money_words import adds, is_money, with_cents
 from pricing.numbers import Amount, find_amounts, tokenize
 from pricing.questions import asked_back, is_cut_off, sentence_start, yes_cut_short
 
@@ -153,7 +153,7 @@ def read_turn(role: str, text: str, final: bool = False) -> Reading:
     words = [t for t in tokens if t not in ".,;:!?"]
     reading = Reading(role=role, tokens=tokens, mentions=[], clause_of=clause_of)
 
-    amounts = find_amounts(tokens)
+    amounts = with_cents(find_amounts(tokens), tokens)
     range_ends, scaled = _ranges(amounts, tokens)
     for amount in amounts:
         kind = Kind.RANGE if amount.start in range_ends else None
@@ -240,7 +240,7 @@ def _ranges(amounts: list[Amount], tokens: list[str]) -> tuple[set[int], set[int
         )
         short = first.value < 10 and second.value >= 100 and first.shape == "cardinal"
         # "dimmer sixty five or two hundred for both": an option for both items, no range
-        bundle = between == ["or"] and _for_all(tokens[second.end : second.end + 2])
+        bundle = between == ["or"] and for_all(tokens[second.end : second.end + 2])
         if (
             joined
             and not bundle
@@ -265,7 +265,7 @@ def _ranges(amounts: list[Amount], tokens: list[str]) -> tuple[set[int], set[int
     return ends, scaled
 
 
-def _for_all(after: list[str]) -> bool:
+def for_all(after: list[str]) -> bool:
     """Whether the words after a price make it the price of everything together."""
     return after[:1] in (["together"], ["combined"]) or after in (
         ["for", "both"],
@@ -355,7 +355,7 @@ def _tag_addons(reading: Reading) -> None:
     $150") is added on top, not a second offer."""
     for previous, mention in itertools.pairwise(reading.mentions):
         between = reading.tokens[previous.amount.end : mention.amount.start]
-        if previous.kind is Kind.TOTAL and mention.kind is Kind.TOTAL and "plus" in between:
+        if previous.kind is Kind.TOTAL and mention.kind is Kind.TOTAL and adds(between):
             mention.kind = Kind.ADDON
 
 

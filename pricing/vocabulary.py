@@ -279,6 +279,14 @@ FEE_CUES = phrases(
     "fee",
     "surcharge",
     "fuel",
+    # a charge named for when or how the job is done: "a $40 weekend charge on top"
+    "after hours charge",
+    "afterhours charge",
+    "emergency charge",
+    "weekend charge",
+    "holiday charge",
+    "overtime charge",
+    "rush charge",
 )
 #: A fee that "covers the whole thing" is the job's price.
 COVERAGE = phrases(

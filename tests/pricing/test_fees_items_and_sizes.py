@@ -217,15 +217,42 @@ def test_a_number_put_right_in_the_same_breath_is_read_as_put_right() -> None:
     assert (result.agreed_price, result.first_quote) == (140, 150)
 
 
-def test_both_items_booked_are_first_priced_at_their_sum() -> None:
+@pytest.mark.parametrize(
+    "priced",
+    [
+        "P: $200 for the front door and $150 for the back",
+        "P: front door two hundred back door one fifty so three fifty for both",
+    ],
+)
+def test_both_items_booked_are_first_priced_at_the_first_items_price(priced: str) -> None:
     result = read(
         "A: Hi, I'm calling for a homeowner who needs two doors rehung.",
-        "P: $200 for the front door and $150 for the back",
+        priced,
         "A: Could you do both for $300?",
         "P: $330 for both",
         "A: Okay, $330.",
     )
-    assert (result.agreed_price, result.first_quote) == (330, 350)
+    assert (result.agreed_price, result.first_quote) == (330, 200)
+
+
+def test_both_items_added_up_by_the_agent_are_first_priced_at_the_first_item() -> None:
+    result = read(
+        "A: Hi, I'm calling for a homeowner who needs two doors rehung.",
+        "P: $200 for the front door and $150 for the back",
+        "A: Okay, both for $350.",
+        "P: Both, $350, yes.",
+    )
+    assert (result.agreed_price, result.first_quote) == (350, 200)
+
+
+def test_a_price_for_both_together_is_the_first_quote_when_the_agent_takes_it() -> None:
+    result = read(
+        "A: Hi, I'm calling for a homeowner who needs two doors rehung.",
+        "P: front door two hundred back door one fifty or three hundred for both",
+        "A: Both for $300 then.",
+        "P: sure",
+    )
+    assert (result.agreed_price, result.first_quote) == (300, 300)
 
 
 def test_a_price_with_the_diagnostic_waived_is_the_jobs_price_not_the_fee() -> None:
