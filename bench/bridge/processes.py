@@ -218,6 +218,8 @@ def _service_env(
         "TWILIO_ACCOUNT_SID": twilio.account_sid,
         "TWILIO_AUTH_TOKEN": twilio.auth_token,
         "TWILIO_PHONE_NUMBER": CALLER_ID,
+        # Required with Twilio configured (the service refuses to start without it); unused here.
+        "VOICE_BACKEND_TOKEN": secrets.token_urlsafe(24),
         # Never called: calls end with Twilio's `stop`, so the service does not hang up.
         "TWILIO_API_BASE_URL": f"http://127.0.0.1:{free_port()}",
         "PUBLIC_BASE_URL": url,

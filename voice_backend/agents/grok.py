@@ -28,8 +28,8 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import aclosing
 from typing import Any
 
-from websockets.asyncio.client import ClientConnection
-from websockets.exceptions import ConnectionClosed
+from picows.websockets.asyncio.client import ClientConnection
+from picows.websockets.exceptions import ConnectionClosed
 
 from shared import metrics
 from shared.settings import AudioFormat

@@ -14,8 +14,13 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Final
 
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
+from picows.websockets.asyncio.client import ClientConnection, connect
+from picows.websockets.exceptions import (
+    ConnectionClosed,
+    InvalidHandshake,
+    InvalidStatus,
+    InvalidURI,
+)
 
 from shared.settings import AudioFormat
 from voice_backend.agents import grok_events as wire
