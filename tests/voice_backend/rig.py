@@ -18,7 +18,7 @@ from shared.storage.sql import SQLStore
 from tests.fakes.grok_realtime import FakeGrok
 from tests.fakes.twilio_rest import FakeTwilio
 from tests.support.access import OPERATOR, OPERATOR_KEY
-from tests.support.servers import bound_socket, free_port, serve
+from tests.support.servers import VOICE_WS, bound_socket, free_port, serve
 from voice_backend.app import create_app as create_voice
 
 CALLER_ID = "+15005550006"
@@ -130,7 +130,7 @@ async def running_rig(
         await stack.enter_async_context(fake_twilio.serve())
         sock, voice_url = bound_socket()
         settings = voice_settings(tmp, fake_twilio, fake_grok, voice_url, **overrides)
-        await stack.enter_async_context(serve(create_voice(settings), sock=sock))
+        await stack.enter_async_context(serve(create_voice(settings), sock=sock, ws=VOICE_WS))
         api_settings = load_settings(
             database_url=settings.database_url,
             call_backend_url=voice_url,
