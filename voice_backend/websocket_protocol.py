@@ -75,7 +75,8 @@ class PicowsProtocol(asyncio.Protocol):
         self.app = config.loaded_app
         self.loop = _loop or asyncio.get_event_loop()
         self.app_state = app_state
-        self.connections = server_state.connections
+        # uvicorn's set of open connections (typed for its own protocols): shutdown closes them.
+        self.connections: set[Any] = server_state.connections
         self.tasks = server_state.tasks
         self.transport: asyncio.Transport | None = None
         self.scope: dict[str, Any] = {}
@@ -322,7 +323,7 @@ class PicowsProtocol(asyncio.Protocol):
                 elif not self._close_sent:
                     self._deliver({"type": "websocket.receive", "bytes": data})
         elif kind is _CLOSE:
-            self._on_close(int(frame.get_close_code()), frame.get_close_reason())
+            self._on_close(cast(int, frame.get_close_code()), frame.get_close_reason())
 
     def _text(self, data: bytes) -> None:
         try:
@@ -353,7 +354,7 @@ class PicowsProtocol(asyncio.Protocol):
             self.transport.close()
 
 
-class _Listener(picows.WSListener):  # type: ignore[misc]
+class _Listener(picows.WSListener):
     """picows' callbacks, passed to the connection's protocol."""
 
     def __init__(self, protocol: PicowsProtocol) -> None:
