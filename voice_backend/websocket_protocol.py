@@ -13,6 +13,12 @@ Run it with `uvicorn voice_backend.app:app --ws voice_backend.websocket_protocol
 `websocket.connect`, `.receive` (text or bytes, fragments joined), `.disconnect` with the peer's
 close code; it sends `.accept`, `.send` and `.close`, and a close before accepting refuses the
 upgrade with HTTP 403. Pings are answered, and sent on uvicorn's `--ws-ping-interval`.
+
+Beyond ASGI, the scope's extension `DIRECT` (`{"connection": PicowsProtocol}`) lets an app that
+knows it skip the message queue on its hot path: `send_texts` writes text messages at once, in
+one write, and a `text_handler` takes text messages in the socket's callback while the app is
+waiting in `receive` with nothing queued (so the order of messages never changes); a message
+the handler declines (False) is queued as usual.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
+from collections.abc import Callable
 from typing import Any, Final, cast
 from urllib.parse import unquote
 
@@ -47,6 +54,9 @@ _FRAMES_LOG.setLevel(logging.WARNING)
 CLOSE_TIMEOUT: Final = 10.0
 #: Messages queued for an app that does not read: reading pauses above this, resumes below half.
 INBOX_HIGH: Final = 64
+
+#: The scope extension that gives the app this connection (see the module docstring).
+DIRECT: Final = "voice_backend.websocket_protocol"
 
 _TEXT: Final = picows.WSMsgType.TEXT
 _BINARY: Final = picows.WSMsgType.BINARY
@@ -92,6 +102,8 @@ class PicowsProtocol(asyncio.Protocol):
         self._fragments: list[bytes] = []
         self._fragment_type = _TEXT
         self._close_timer: asyncio.TimerHandle | None = None
+        #: Takes a text message now (see the module docstring); returns whether it did.
+        self.text_handler: Callable[[str], bool] | None = None
 
     # -- the handshake: uvicorn's transport, this protocol -------------------------------------
 
@@ -144,6 +156,7 @@ class PicowsProtocol(asyncio.Protocol):
                 for part in header.split(",")
             ],
             "state": self.app_state.copy(),
+            "extensions": {DIRECT: {"connection": self}},
         }
         self._inbox.append({"type": "websocket.connect"})
         task = self.loop.create_task(self._run_asgi())
@@ -269,6 +282,23 @@ class PicowsProtocol(asyncio.Protocol):
         else:
             raise RuntimeError(f"Unexpected ASGI message {kind!r} after sending 'websocket.close'.")
 
+    def send_texts(self, texts: tuple[str, ...]) -> None:
+        """Send text messages now, in one write; dropped once closing or closed."""
+        if self._ws is None or self._close_sent or self._gone:
+            return
+        parts: list[bytes] = []
+        for text in texts:  # RFC 6455 5.2: FIN + text opcode, unmasked (server to client)
+            data = text.encode()
+            size = len(data)
+            if size < 126:
+                parts.append(bytes((0x81, size)))
+            elif size < 1 << 16:
+                parts.append(b"\x81\x7e" + size.to_bytes(2, "big"))
+            else:
+                parts.append(b"\x81\x7f" + size.to_bytes(8, "big"))
+            parts.append(data)
+        self._ws.underlying_transport.write(b"".join(parts))
+
     def _deliver(self, message: dict[str, Any]) -> None:
         self._inbox.append(message)
         waiter = self._waiter
@@ -309,7 +339,10 @@ class PicowsProtocol(asyncio.Protocol):
                 self._fragment_type = kind
                 self._fragments = [frame.get_payload_as_bytes()]
             elif kind is _TEXT:
-                self._text(frame.get_payload_as_bytes())
+                try:
+                    self._text(frame.get_payload_as_utf8_text())
+                except UnicodeDecodeError:
+                    self._fail(1007, "invalid UTF-8")
             elif not self._close_sent:
                 self._deliver({"type": "websocket.receive", "bytes": frame.get_payload_as_bytes()})
         elif kind is _CONTINUATION:
@@ -319,20 +352,22 @@ class PicowsProtocol(asyncio.Protocol):
             elif frame.fin:
                 data, self._fragments = b"".join(self._fragments), []
                 if self._fragment_type is _TEXT:
-                    self._text(data)
+                    try:
+                        self._text(data.decode())
+                    except UnicodeDecodeError:
+                        self._fail(1007, "invalid UTF-8")
                 elif not self._close_sent:
                     self._deliver({"type": "websocket.receive", "bytes": data})
         elif kind is _CLOSE:
             self._on_close(cast(int, frame.get_close_code()), frame.get_close_reason())
 
-    def _text(self, data: bytes) -> None:
-        try:
-            text = data.decode()
-        except UnicodeDecodeError:
-            self._fail(1007, "invalid UTF-8")
+    def _text(self, text: str) -> None:
+        if self._close_sent:  # past our close, messages are dropped until the peer's
             return
-        if not self._close_sent:  # past our close, messages are dropped until the peer's
-            self._deliver({"type": "websocket.receive", "text": text})
+        handler = self.text_handler
+        if handler is not None and self._waiter is not None and not self._inbox and handler(text):
+            return
+        self._deliver({"type": "websocket.receive", "text": text})
 
     def _on_close(self, code: int, reason: str) -> None:
         assert self._ws is not None

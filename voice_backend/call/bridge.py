@@ -26,6 +26,7 @@ from voice_backend.agents.base import (
     AgentEvent,
     AgentFailed,
     AgentSaid,
+    DirectAudio,
     HangUpKind,
     HangUpRequested,
     ProviderSaid,
@@ -92,6 +93,7 @@ class CallBridge:
         self._ended = asyncio.Event()
         self._hung_up = False
         self._agent_start: asyncio.Task[None] | None = None
+        self._frames_in = 0  # media frames from Twilio
 
     # -- entry point -----------------------------------------------------------------------
 
@@ -188,9 +190,9 @@ class CallBridge:
                 for task in loops:
                     task.cancel()
         except* Exception as errors:  # a loop's bug must still end the call
-            for failure in errors.exceptions:
+            for failure in errors.exceptions[1:]:
                 logger.error("call loop failed", exc_info=failure)
-            self.end(EndReason.AGENT_FAILED, f"internal error: {errors.exceptions[0]!r}")
+            self._loop_failed(errors.exceptions[0])
 
     async def _discard_agent(self) -> None:
         """A refused stream: stop the model session opened for it."""
@@ -202,9 +204,54 @@ class CallBridge:
             with contextlib.suppress(Exception):
                 await self._agent.close()
 
+    def _direct_agent(self) -> DirectAudio | None:
+        """The agent, when it and the socket can move audio without a task switch."""
+        agent = self._agent
+        return agent if self._socket.direct and isinstance(agent, DirectAudio) else None
+
     async def _from_twilio(self) -> None:
+        direct = self._direct_agent()
+        if direct is None:
+            await self._read_twilio()
+            return
+        self._socket.listen(lambda text: self._take_twilio(direct, text))
+        try:
+            await self._read_twilio()
+        finally:
+            self._socket.listen(None)
+
+    def _take_twilio(self, agent: DirectAudio, text: str) -> bool:
+        """A frame in the socket's callback, while `_read_twilio` waits: media and marks are
+        handled here; anything else (or a mark that may end the call) is left to it."""
+        try:
+            event = wire.parse(text)
+        except wire.MalformedMessage:
+            return False  # counted and logged by the loop
+        try:
+            if type(event) is wire.Media:
+                self._frames_in += 1
+                if self._frames_in % FRAME_SAMPLE_EVERY != 1:
+                    agent.send_audio_b64_now(event.b64)
+                else:
+                    began = time.perf_counter()
+                    agent.send_audio_b64_now(event.b64)
+                    _TO_AGENT.observe(time.perf_counter() - began)
+                return True
+            if type(event) is wire.Mark and not self._ending.hang_up_pending:
+                self._playback.on_mark(event.name)
+                return True
+        except Exception as error:  # as a loop's bug in the task group: end the call
+            self._loop_failed(error)
+            return True
+        return False
+
+    def _loop_failed(self, error: BaseException) -> None:
+        logger.error("call loop failed", exc_info=error)
+        self.end(EndReason.AGENT_FAILED, f"internal error: {error!r}")
+
+    async def _read_twilio(self) -> None:
         assert self._agent is not None
-        agent, frames = self._agent, 0
+        agent = self._agent
         while True:
             try:
                 event = wire.parse(await self._socket.receive())
@@ -217,8 +264,8 @@ class CallBridge:
                 logger.warning("skipped a malformed frame from Twilio: %s", error)
                 continue
             if type(event) is wire.Media:
-                frames += 1
-                if frames % FRAME_SAMPLE_EVERY != 1:
+                self._frames_in += 1
+                if self._frames_in % FRAME_SAMPLE_EVERY != 1:
                     await agent.send_audio_b64(event.b64)
                 else:
                     began = time.perf_counter()
@@ -233,10 +280,17 @@ class CallBridge:
 
     async def _from_agent(self) -> None:
         assert self._agent is not None
-        async for event in self._agent.events():
-            await self._on_agent_event(event)
-            if self._ended.is_set():
-                return
+        direct = self._direct_agent()
+        if direct is not None:
+            direct.set_audio_sink(self._play_now)
+        try:
+            async for event in self._agent.events():
+                await self._on_agent_event(event)
+                if self._ended.is_set():
+                    return
+        finally:
+            if direct is not None:
+                direct.set_audio_sink(None)
         self.end(EndReason.AGENT_FAILED, "the agent's session closed")
 
     async def _on_agent_event(self, event: AgentEvent) -> None:
@@ -274,11 +328,40 @@ class CallBridge:
             self._live.turn_ended(self._transcript.turns())
 
     async def _play(self, audio: AgentAudio) -> None:
+        texts = self._to_play(audio)
+        if texts is None:
+            return
+        sampled = self._playback.marks_sent % FRAME_SAMPLE_EVERY == 1
+        began = time.perf_counter() if sampled else 0.0
+        await self._socket.send(*texts)
+        if sampled:
+            _TO_TWILIO.observe(time.perf_counter() - began)
+
+    def _play_now(self, audio: AgentAudio) -> None:
+        """The agent's audio in its socket's callback, while `_from_agent` waits: as `_play`,
+        written to Twilio at once."""
+        if self._ended.is_set():
+            return
+        try:
+            texts = self._to_play(audio)
+            if texts is None:
+                return
+            if self._playback.marks_sent % FRAME_SAMPLE_EVERY != 1:
+                self._socket.send_now(*texts)
+            else:
+                began = time.perf_counter()
+                self._socket.send_now(*texts)
+                _TO_TWILIO.observe(time.perf_counter() - began)
+        except Exception as error:  # as a loop's bug in the task group: end the call
+            self._loop_failed(error)
+
+    def _to_play(self, audio: AgentAudio) -> tuple[str, str] | None:
+        """The media and mark messages that play `audio` (accounted as sent), or `None`."""
         if self._playback.is_stale(audio.item_id):
-            return  # stale audio of a response the provider interrupted
+            return None  # stale audio of a response the provider interrupted
         nbytes = audio.nbytes
         if not nbytes:
-            return
+            return None
         now = time.monotonic()
         self._ending.agent_spoke(now)
         if self._first_audio_at is None:
@@ -288,11 +371,7 @@ class CallBridge:
             self._current_item = audio.item_id
             self._transcript.agent_started(audio.response_id or audio.item_id)
         name = self._playback.on_sent(audio.item_id, nbytes)
-        sampled = self._playback.marks_sent % FRAME_SAMPLE_EVERY == 1
-        began = time.perf_counter() if sampled else 0.0
-        await self._socket.send(self._messages.media(audio.b64), self._messages.mark(name))
-        if sampled:
-            _TO_TWILIO.observe(time.perf_counter() - began)
+        return self._messages.media(audio.b64), self._messages.mark(name)
 
     async def _on_mark(self, name: str) -> None:
         self._playback.on_mark(name)
