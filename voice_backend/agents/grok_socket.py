@@ -15,7 +15,7 @@ import logging
 import urllib.request
 from collections import deque
 from collections.abc import Callable
-from typing import Final
+from typing import Final, cast
 
 import picows
 
@@ -91,7 +91,7 @@ class GrokSocket(picows.WSListener):
                 self._push(data.decode() if text_type else data)
         elif kind is picows.WSMsgType.CLOSE:
             if self.close_code is None:
-                self.close_code = int(frame.get_close_code()) or 1005
+                self.close_code = cast(int, frame.get_close_code()) or 1005
                 self.close_reason = frame.get_close_reason()
             transport.send_close(picows.WSCloseCode.OK)  # nothing after a close already sent
             transport.disconnect()
