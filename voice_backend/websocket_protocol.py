@@ -24,7 +24,9 @@ the handler declines (False) is queued as usual.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import socket
 from collections import deque
 from collections.abc import Callable
 from typing import Any, Final, cast
@@ -196,6 +198,7 @@ class PicowsProtocol(asyncio.Protocol):
         self.transport.set_protocol(protocol)
         protocol.connection_made(self.transport)
         self._ws = protocol.transport  # before the request goes in: frames may follow it
+        no_quick_ack(self.transport)
         buffer = protocol.get_buffer(len(self._request))
         buffer[: len(self._request)] = self._request
         protocol.buffer_updated(len(self._request))
@@ -401,3 +404,13 @@ class _Listener(picows.WSListener):
 
     def on_ws_disconnected(self, transport: picows.WSTransport) -> None:
         self._protocol._lost(1006)
+
+
+def no_quick_ack(transport: asyncio.BaseTransport) -> None:
+    """Undo picows' TCP_QUICKACK: every message in would be acknowledged by a packet of its own;
+    with delayed acknowledgements they ride on the next message out (TCP_NODELAY stays on,
+    so nothing waits for them)."""
+    sock = transport.get_extra_info("socket")
+    if sock is not None and hasattr(socket, "TCP_QUICKACK"):
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 0)

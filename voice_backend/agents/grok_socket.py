@@ -19,6 +19,8 @@ from typing import Final, cast
 
 import picows
 
+from voice_backend.websocket_protocol import no_quick_ack
+
 #: picows logs each connection at INFO; the agent says what matters once.
 _LOG: Final = logging.getLogger("voice_backend.agents.grok_socket.picows")
 _LOG.setLevel(logging.WARNING)
@@ -64,6 +66,7 @@ class GrokSocket(picows.WSListener):
     def on_ws_connected(self, transport: picows.WSTransport) -> None:
         """The upgrade succeeded."""
         self._transport = transport
+        no_quick_ack(transport.underlying_transport)
 
     def on_ws_frame(self, transport: picows.WSTransport, frame: picows.WSFrame) -> None:
         """One frame from Grok."""

@@ -94,6 +94,7 @@ class CallBridge:
         self._hung_up = False
         self._agent_start: asyncio.Task[None] | None = None
         self._frames_in = 0  # media frames from Twilio
+        self._direct_audio: DirectAudio | None = None  # the agent, on the direct frame path
 
     # -- entry point -----------------------------------------------------------------------
 
@@ -214,31 +215,34 @@ class CallBridge:
         if direct is None:
             await self._read_twilio()
             return
-        self._socket.listen(lambda text: self._take_twilio(direct, text))
+        self._direct_audio = direct
+        self._socket.listen(self._take_twilio)
         try:
             await self._read_twilio()
         finally:
             self._socket.listen(None)
 
-    def _take_twilio(self, agent: DirectAudio, text: str) -> bool:
+    def _take_twilio(self, text: str) -> bool:
         """A frame in the socket's callback, while `_read_twilio` waits: media and marks are
         handled here; anything else (or a mark that may end the call) is left to it."""
+        peeked = wire.peek(text)
+        if peeked is None:
+            return False  # anything else, malformed frames too: the loop reads it
+        kind, value = peeked
+        agent = self._direct_audio
+        assert agent is not None
         try:
-            event = wire.parse(text)
-        except wire.MalformedMessage:
-            return False  # counted and logged by the loop
-        try:
-            if type(event) is wire.Media:
+            if kind == "media":
                 self._frames_in += 1
                 if self._frames_in % FRAME_SAMPLE_EVERY != 1:
-                    agent.send_audio_b64_now(event.b64)
+                    agent.send_audio_b64_now(value)
                 else:
                     began = time.perf_counter()
-                    agent.send_audio_b64_now(event.b64)
+                    agent.send_audio_b64_now(value)
                     _TO_AGENT.observe(time.perf_counter() - began)
                 return True
-            if type(event) is wire.Mark and not self._ending.hang_up_pending:
-                self._playback.on_mark(event.name)
+            if not self._ending.hang_up_pending:  # a mark
+                self._playback.on_mark(value)
                 return True
         except Exception as error:  # as a loop's bug in the task group: end the call
             self._loop_failed(error)
