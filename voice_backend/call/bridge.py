@@ -38,6 +38,7 @@ from voice_backend.agents.base import (
 from voice_backend.call import admission
 from voice_backend.call.admission import StreamRefused
 from voice_backend.call.ending import Ending, WatchdogStep
+from voice_backend.call.frame_path import _TO_AGENT, FRAME_SAMPLE_EVERY, FramePath
 from voice_backend.call.live import LiveTranscript
 from voice_backend.call.outcome import EndReason, agent_error_kind, final_update
 from voice_backend.call.playback import PlaybackTracker
@@ -52,10 +53,6 @@ logger = logging.getLogger(__name__)
 START_TIMEOUT_SECONDS = 10.0
 #: After hanging up, how long to wait for Twilio's `stop`.
 STOP_TIMEOUT_SECONDS = 5.0
-#: The first frame each way, then one in this many, has its pass-through time observed.
-FRAME_SAMPLE_EVERY = 50
-_TO_AGENT = metrics.FRAME_LATENCY.labels("to_agent")
-_TO_TWILIO = metrics.FRAME_LATENCY.labels("to_twilio")
 
 
 class CallState(StrEnum):
@@ -68,7 +65,7 @@ class CallState(StrEnum):
     ENDED = "ended"
 
 
-class CallBridge:
+class CallBridge(FramePath):
     """Bridges one Twilio media stream to one agent session."""
 
     def __init__(self, websocket: WebSocket, services: CallServices) -> None:
@@ -205,11 +202,6 @@ class CallBridge:
             with contextlib.suppress(Exception):
                 await self._agent.close()
 
-    def _direct_agent(self) -> DirectAudio | None:
-        """The agent, when it and the socket can move audio without a task switch."""
-        agent = self._agent
-        return agent if self._socket.direct and isinstance(agent, DirectAudio) else None
-
     async def _from_twilio(self) -> None:
         direct = self._direct_agent()
         if direct is None:
@@ -221,37 +213,6 @@ class CallBridge:
             await self._read_twilio()
         finally:
             self._socket.listen(None)
-
-    def _take_twilio(self, text: str) -> bool:
-        """A frame in the socket's callback, while `_read_twilio` waits: media and marks are
-        handled here; anything else (or a mark that may end the call) is left to it."""
-        peeked = wire.peek(text)
-        if peeked is None:
-            return False  # anything else, malformed frames too: the loop reads it
-        kind, value = peeked
-        agent = self._direct_audio
-        assert agent is not None
-        try:
-            if kind == "media":
-                self._frames_in += 1
-                if self._frames_in % FRAME_SAMPLE_EVERY != 1:
-                    agent.send_audio_b64_now(value)
-                else:
-                    began = time.perf_counter()
-                    agent.send_audio_b64_now(value)
-                    _TO_AGENT.observe(time.perf_counter() - began)
-                return True
-            if not self._ending.hang_up_pending:  # a mark
-                self._playback.on_mark(value)
-                return True
-        except Exception as error:  # as a loop's bug in the task group: end the call
-            self._loop_failed(error)
-            return True
-        return False
-
-    def _loop_failed(self, error: BaseException) -> None:
-        logger.error("call loop failed", exc_info=error)
-        self.end(EndReason.AGENT_FAILED, f"internal error: {error!r}")
 
     async def _read_twilio(self) -> None:
         assert self._agent is not None
@@ -330,52 +291,6 @@ class CallBridge:
         """Keep the transcript so far on the provider's row (written in the background)."""
         if self._live is not None:
             self._live.turn_ended(self._transcript.turns())
-
-    async def _play(self, audio: AgentAudio) -> None:
-        texts = self._to_play(audio)
-        if texts is None:
-            return
-        sampled = self._playback.marks_sent % FRAME_SAMPLE_EVERY == 1
-        began = time.perf_counter() if sampled else 0.0
-        await self._socket.send(*texts)
-        if sampled:
-            _TO_TWILIO.observe(time.perf_counter() - began)
-
-    def _play_now(self, audio: AgentAudio) -> None:
-        """The agent's audio in its socket's callback, while `_from_agent` waits: as `_play`,
-        written to Twilio at once."""
-        if self._ended.is_set():
-            return
-        try:
-            texts = self._to_play(audio)
-            if texts is None:
-                return
-            if self._playback.marks_sent % FRAME_SAMPLE_EVERY != 1:
-                self._socket.send_now(*texts)
-            else:
-                began = time.perf_counter()
-                self._socket.send_now(*texts)
-                _TO_TWILIO.observe(time.perf_counter() - began)
-        except Exception as error:  # as a loop's bug in the task group: end the call
-            self._loop_failed(error)
-
-    def _to_play(self, audio: AgentAudio) -> tuple[str, str] | None:
-        """The media and mark messages that play `audio` (accounted as sent), or `None`."""
-        if self._playback.is_stale(audio.item_id):
-            return None  # stale audio of a response the provider interrupted
-        nbytes = audio.nbytes
-        if not nbytes:
-            return None
-        now = time.monotonic()
-        self._ending.agent_spoke(now)
-        if self._first_audio_at is None:
-            self._first_audio_at = now
-            self._services.observe_first_audio(now - self._ending.started_at)
-        if audio.item_id != self._current_item:
-            self._current_item = audio.item_id
-            self._transcript.agent_started(audio.response_id or audio.item_id)
-        name = self._playback.on_sent(audio.item_id, nbytes)
-        return self._messages.media(audio.b64), self._messages.mark(name)
 
     async def _on_mark(self, name: str) -> None:
         self._playback.on_mark(name)
