@@ -121,16 +121,22 @@ def voice_settings(
 
 @asynccontextmanager
 async def running_rig(
-    tmp: Path, *, twilio_speed: float = 4.0, grok: FakeGrok | None = None, **overrides: Any
+    tmp: Path,
+    *,
+    twilio_speed: float = 4.0,
+    grok: FakeGrok | None = None,
+    ws: str = VOICE_WS,
+    **overrides: Any,
 ) -> AsyncIterator[Rig]:
-    """Start the fakes and both services; stop them all afterwards."""
+    """Start the fakes and both services; stop them all afterwards. `ws`: the voice service's
+    WebSocket implementation (production's by default; "auto" is uvicorn's own)."""
     async with AsyncExitStack() as stack:
         fake_grok = await stack.enter_async_context(grok or FakeGrok())
         fake_twilio = FakeTwilio(speed=twilio_speed)
         await stack.enter_async_context(fake_twilio.serve())
         sock, voice_url = bound_socket()
         settings = voice_settings(tmp, fake_twilio, fake_grok, voice_url, **overrides)
-        await stack.enter_async_context(serve(create_voice(settings), sock=sock, ws=VOICE_WS))
+        await stack.enter_async_context(serve(create_voice(settings), sock=sock, ws=ws))
         api_settings = load_settings(
             database_url=settings.database_url,
             call_backend_url=voice_url,
