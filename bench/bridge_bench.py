@@ -7,7 +7,9 @@ Who runs where
 --------------
 * The voice service under test runs alone in its own process: `python -m uvicorn
   voice_backend.app:app` with production's options (uvloop, httptools, no per-message
-  deflate, as in docker-compose.yml and `haggle serve`), configured through the
+  deflate, the service's own WebSocket protocol, as in docker-compose.yml and `haggle serve`;
+  the reference bridge of `--compare` runs on uvicorn's default WebSocket implementation, as
+  its sample would), configured through the
   environment: TELEPHONY=twilio, AGENT=grok, a SQLite file in a temp dir, silence and time limits
   far beyond the run. Its CPU time is read from /proc/<pid>/stat before and after the window.
 * The fake Grok (`tests.fakes.grok_realtime.FakeGrok(echo=True, vad=False, record_audio=False)`)

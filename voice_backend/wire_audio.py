@@ -14,14 +14,15 @@ import string
 from typing import Final
 
 #: Standard base64's characters and its padding, the only form either wire uses.
-_CHARACTERS: Final = string.ascii_letters + string.digits + "+/="
+_CHARACTERS: Final = (string.ascii_letters + string.digits + "+/=").encode("ascii")
 
 
 def is_base64(text: str) -> bool:
     """Whether `text` is padded standard base64, checked without decoding it (cheaper than
-    decoding: whole groups of four, its characters only, at most two `=` at the very end)."""
+    decoding: whole groups of four, its characters only, at most two `=` at the very end).
+    Such text needs no escaping inside a JSON string."""
     size = len(text)
-    if size % 4 or text.strip(_CHARACTERS):
+    if size % 4 or not text.isascii() or text.encode("ascii").translate(None, _CHARACTERS):
         return False
     padding = text.find("=")
     return padding == -1 or padding == size - 1 or (padding == size - 2 and text[-1] == "=")

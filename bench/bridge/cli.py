@@ -156,7 +156,12 @@ def _machine_options(parser: argparse.ArgumentParser) -> None:
 
 def _run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--log-level", default="info", choices=("debug", "info", "warning"))
-    parser.add_argument("--uvicorn-ws", default="auto", help="uvicorn's --ws (default auto)")
+    parser.add_argument(
+        "--uvicorn-ws",
+        help="uvicorn's --ws for the service and the reference alike (default: production's "
+        "for the service, voice_backend.websocket_protocol:PicowsProtocol; uvicorn's auto for "
+        "the reference)",
+    )
     parser.add_argument(
         "--compare",
         action="store_true",

@@ -126,6 +126,10 @@ REFERENCE_APP = "bench.reference_bridge:app"
 #: uvicorn's options as in production (docker-compose.yml, `haggle serve`).
 PRODUCTION_OPTIONS = ["--loop", "uvloop", "--http", "httptools"]
 PRODUCTION_OPTIONS += ["--ws-per-message-deflate", "false"]
+#: The WebSocket implementation each app runs on unless `--uvicorn-ws` names one for both: the
+#: voice service's own (production's), and uvicorn's default for the reference, as its sample
+#: would be run.
+DEFAULT_WS = {SERVICE_APP: "voice_backend.websocket_protocol:PicowsProtocol", REFERENCE_APP: "auto"}
 
 
 class ServiceProcess:
@@ -139,7 +143,7 @@ class ServiceProcess:
         twilio: Twilio,
         audio_format: str,
         log_level: str,
-        uvicorn_ws: str,
+        uvicorn_ws: str | None,
         trace_gc: bool = False,
         app: str = SERVICE_APP,
     ) -> None:
@@ -148,7 +152,7 @@ class ServiceProcess:
         self.log_path = workdir / "service.log"
         env = _service_env(database_url, grok, twilio, self.url, audio_format, log_level, workdir)
         uvicorn = [app, "--host", "127.0.0.1", "--port", str(self.port), *PRODUCTION_OPTIONS]
-        uvicorn += ["--ws", uvicorn_ws, "--log-level", log_level]
+        uvicorn += ["--ws", uvicorn_ws or DEFAULT_WS[app], "--log-level", log_level]
         if trace_gc:  # the same uvicorn, with the collector's pauses written to the log
             command = [sys.executable, "-c", _GC_TRACER, *uvicorn]
         else:
@@ -218,6 +222,8 @@ def _service_env(
         "TWILIO_ACCOUNT_SID": twilio.account_sid,
         "TWILIO_AUTH_TOKEN": twilio.auth_token,
         "TWILIO_PHONE_NUMBER": CALLER_ID,
+        # Required with Twilio configured (the service refuses to start without it); unused here.
+        "VOICE_BACKEND_TOKEN": secrets.token_urlsafe(24),
         # Never called: calls end with Twilio's `stop`, so the service does not hang up.
         "TWILIO_API_BASE_URL": f"http://127.0.0.1:{free_port()}",
         "PUBLIC_BASE_URL": url,

@@ -10,6 +10,7 @@ import numpy as np
 
 from bench.bridge.cpu import CPUS, autogroup
 from bench.bridge.measure import StepResult
+from bench.bridge.processes import DEFAULT_WS, REFERENCE_APP, SERVICE_APP
 
 
 def _ms(values: dict[str, float], key: str) -> str:
@@ -44,7 +45,7 @@ def print_header(args: argparse.Namespace) -> None:
         + ("; idle CPUs kept awake" if args.keep_awake else "")
     )
     print(
-        f"service: uvicorn {uvicorn.__version__} (--ws {args.uvicorn_ws}, websockets "
+        f"service: uvicorn {uvicorn.__version__} (--ws {_ws(args.uvicorn_ws)}, websockets "
         f"{websockets.__version__}), {loop}, LOG_LEVEL={args.log_level}; "
         f"Python {sys.version.split()[0]}"
     )
@@ -54,6 +55,12 @@ def print_header(args: argparse.Namespace) -> None:
         "started by the call's first measured echo (lost frames count as late)"
     )
     print()
+
+
+def _ws(chosen: str | None) -> str:
+    if chosen:
+        return f"{chosen} for both"
+    return f"{DEFAULT_WS[SERVICE_APP]}; reference: {DEFAULT_WS[REFERENCE_APP]}"
 
 
 COLUMNS = (

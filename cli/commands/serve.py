@@ -10,6 +10,9 @@ SERVICES = {
     "api": ("api.main:app", 8000),
     "voice": ("voice_backend.app:app", 6000),
 }
+#: Each service's WebSocket implementation: the voice service's media streams run on its own
+#: (compiled framing, see `voice_backend.websocket_protocol`); the job API has none.
+WEBSOCKETS = {"api": "auto", "voice": "voice_backend.websocket_protocol:PicowsProtocol"}
 
 
 def add_parsers(commands: argparse._SubParsersAction[Any]) -> None:
@@ -60,6 +63,7 @@ def _serve(args: argparse.Namespace) -> int:
         port=port,
         loop="uvloop",
         http="httptools",
+        ws=WEBSOCKETS[args.service],
         ws_per_message_deflate=False,
     )
     return 0

@@ -17,8 +17,14 @@ import httpx
 import uvicorn
 from starlette.types import ASGIApp
 
+from cli.commands.serve import SERVICES, WEBSOCKETS
+
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
+
+
+#: The voice service's WebSocket implementation, as production runs it (`haggle serve voice`).
+VOICE_WS = WEBSOCKETS["voice"]
 
 
 def free_port() -> int:
@@ -45,12 +51,16 @@ async def serve(
     *,
     lifespan: Literal["auto", "on", "off"] = "on",
     sock: socket.socket | None = None,
+    ws: str = "auto",
 ) -> AsyncIterator[str]:
-    """Run `app` under uvicorn on a loopback port in this event loop; yield its base URL."""
+    """Run `app` under uvicorn on a loopback port in this event loop; yield its base URL.
+    `ws`: uvicorn's WebSocket implementation (`VOICE_WS` for the voice service's own)."""
     if sock is None:
         sock, _ = bound_socket()
     port = sock.getsockname()[1]
-    config = uvicorn.Config(app, lifespan=lifespan, log_level="warning", ws_ping_interval=None)
+    config = uvicorn.Config(
+        app, lifespan=lifespan, log_level="warning", ws_ping_interval=None, ws=ws
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
@@ -70,7 +80,8 @@ async def serve(
 def uvicorn_process(
     target: str, env: dict[str, str], *, port: int | None = None
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """Run `uvicorn target` as a child process, as a user would; yield its URL and process."""
+    """Run `uvicorn target` as a child process, as a user would (with the service's WebSocket
+    implementation, as `haggle serve` runs it); yield its URL and process."""
     with uvicorn_processes(target, {"only": (env, port or free_port())}) as started:
         yield started["only"]
 
@@ -103,13 +114,14 @@ def uvicorn_processes(
 
 
 def _spawn(target: str, env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    ws = next((WEBSOCKETS[name] for name, (app, _) in SERVICES.items() if app == target), "auto")
     child_env = (
         {key: value for key, value in os.environ.items() if not key.startswith("HAGGLE_")}
         | {"HAGGLE_ENV_FILE": ""}
         | env
     )
     return subprocess.Popen(
-        [str(VENV_BIN / "uvicorn"), target, "--host", "127.0.0.1", "--port", str(port)],
+        [str(VENV_BIN / "uvicorn"), target, "--host", "127.0.0.1", "--port", str(port), "--ws", ws],
         cwd=REPO,
         env=child_env,
         stdout=subprocess.PIPE,

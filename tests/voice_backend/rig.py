@@ -18,7 +18,7 @@ from shared.storage.sql import SQLStore
 from tests.fakes.grok_realtime import FakeGrok
 from tests.fakes.twilio_rest import FakeTwilio
 from tests.support.access import OPERATOR, OPERATOR_KEY
-from tests.support.servers import bound_socket, free_port, serve
+from tests.support.servers import VOICE_WS, bound_socket, free_port, serve
 from voice_backend.app import create_app as create_voice
 
 CALLER_ID = "+15005550006"
@@ -121,16 +121,22 @@ def voice_settings(
 
 @asynccontextmanager
 async def running_rig(
-    tmp: Path, *, twilio_speed: float = 4.0, grok: FakeGrok | None = None, **overrides: Any
+    tmp: Path,
+    *,
+    twilio_speed: float = 4.0,
+    grok: FakeGrok | None = None,
+    ws: str = VOICE_WS,
+    **overrides: Any,
 ) -> AsyncIterator[Rig]:
-    """Start the fakes and both services; stop them all afterwards."""
+    """Start the fakes and both services; stop them all afterwards. `ws`: the voice service's
+    WebSocket implementation (production's by default; "auto" is uvicorn's own)."""
     async with AsyncExitStack() as stack:
         fake_grok = await stack.enter_async_context(grok or FakeGrok())
         fake_twilio = FakeTwilio(speed=twilio_speed)
         await stack.enter_async_context(fake_twilio.serve())
         sock, voice_url = bound_socket()
         settings = voice_settings(tmp, fake_twilio, fake_grok, voice_url, **overrides)
-        await stack.enter_async_context(serve(create_voice(settings), sock=sock))
+        await stack.enter_async_context(serve(create_voice(settings), sock=sock, ws=ws))
         api_settings = load_settings(
             database_url=settings.database_url,
             call_backend_url=voice_url,

@@ -8,7 +8,10 @@ import math
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from tests.fakes.twilio_rest import Line
+from tests.support.servers import VOICE_WS
 from tests.voice_backend.rig import running_rig
 from voice_backend.sim import ScriptedPhone, Silence, Until, tone
 
@@ -29,8 +32,11 @@ def _talker(*utterances: float) -> ScriptedPhone:
     return ScriptedPhone(script, hang_up_after_seconds=120)
 
 
-async def test_a_negotiated_call_end_to_end(tmp_path: Path) -> None:
-    async with running_rig(tmp_path) as rig:
+# On the service's own WebSocket protocol the frames take the direct path (no task switch);
+# on uvicorn's own implementation, plain ASGI: the call must go the same either way.
+@pytest.mark.parametrize("ws", [VOICE_WS, "auto"], ids=["direct-path", "plain-asgi"])
+async def test_a_negotiated_call_end_to_end(tmp_path: Path, ws: str) -> None:
+    async with running_rig(tmp_path, ws=ws) as rig:
         rig.twilio.lines[ACE[1]] = Line(phone=lambda: _talker(0.5, 0.6, 0.5))
         rig.grok.on_response("Hi, is this Ace Plumbing?", audio_ms=800)
         rig.grok.on_speech("yes this is ace plumbing")

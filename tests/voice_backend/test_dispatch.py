@@ -11,7 +11,7 @@ from shared.models import CallStatus, CallUpdate
 from shared.storage.sql import SQLStore
 from tests.fakes.grok_realtime import FakeGrok
 from tests.fakes.twilio_rest import FakeTwilio, Line
-from tests.support.servers import bound_socket, serve
+from tests.support.servers import VOICE_WS, bound_socket, serve
 from tests.voice_backend.rig import TOKEN, running_rig, voice_settings
 from voice_backend.app import create_app
 from voice_backend.sim import CallScenario, ScriptedPhone
@@ -94,7 +94,7 @@ async def test_restart_resumes_queued_calls_and_closes_out_calls_in_flight(
                 CallUpdate(call_status=CallStatus.IN_PROGRESS, call_sid="CA" + "1" * 32),
             )
             async with (
-                serve(create_app(settings), sock=sock),
+                serve(create_app(settings), sock=sock, ws=VOICE_WS),
                 httpx.AsyncClient(base_url=url) as client,
             ):
                 async with asyncio.timeout(30):

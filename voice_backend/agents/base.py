@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from shared.models import Provider
 from voice_backend.wire_audio import ItemAudio
@@ -149,6 +149,19 @@ class Agent(Protocol):
 
     async def close(self) -> None:
         """End the session (idempotent)."""
+
+
+@runtime_checkable
+class DirectAudio(Protocol):
+    """An agent whose audio can move without a task switch (`GrokAgent`): it takes provider
+    audio synchronously, and hands its own audio to a sink in its socket's callback."""
+
+    def send_audio_b64_now(self, mulaw_b64: str) -> None:
+        """`Agent.send_audio_b64`, done before returning."""
+
+    def set_audio_sink(self, sink: Callable[[AgentAudio], None] | None) -> None:
+        """Hand the agent's audio to `sink` as it arrives whenever the reader of `events()`
+        waits for its next event (the order of events is kept); `None`: all via `events()`."""
 
 
 #: Builds the agent for a provider's call.

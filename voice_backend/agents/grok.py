@@ -28,9 +28,6 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import aclosing
 from typing import Any
 
-from websockets.asyncio.client import ClientConnection
-from websockets.exceptions import ConnectionClosed
-
 from shared import metrics
 from shared.settings import AudioFormat
 from voice_backend.agents import grok_client_events as client
@@ -59,6 +56,7 @@ from voice_backend.agents.grok_session import (
     close_description,
     open_connection,
 )
+from voice_backend.agents.grok_socket import GrokSocket, GrokSocketClosed
 from voice_backend.agents.grok_transcripts import GrokTranscripts
 from voice_backend.audio import AudioConverter, converters_for, mulaw_ms, pcm24k_ms
 
@@ -102,12 +100,13 @@ class GrokAgent:
         self._from_grok: AudioConverter
         self._to_grok, self._from_grok = converters_for(AudioFormat(audio_format).value)
 
-        self._ws: ClientConnection | None = None
+        self._ws: GrokSocket | None = None
         self._ready = False  # session confirmed: caller audio may flow
         self._closing = False  # we are ending the session: a closed socket is expected
         self._failure: str | None = None
         self._optional_sent_at: float | None = None  # our last undocumented (optional) event
         self._iterating = False
+        self._audio_sink: Callable[[AgentAudio], None] | None = None
         self._pending: list[AgentEvent] = []  # domain events seen during the handshake
 
         self._words = GrokTranscripts(label)
@@ -132,6 +131,7 @@ class GrokAgent:
         if self._ws is not None or self._closing:
             raise AgentError("a GrokAgent can be started only once")
         self._ws = await open_connection(self._url, self._api_key, self._connect_timeout)
+        self.set_audio_sink(self._audio_sink)
         try:
             await self._configure(self._ws)
             self._ready = True
@@ -143,19 +143,46 @@ class GrokAgent:
 
     async def send_audio(self, mulaw: bytes) -> None:
         """Forward caller audio (μ-law 8 kHz); dropped before the session is ready or after it."""
-        if not self._ready or self._closing or not mulaw:
-            return
-        audio = self._to_grok.convert(mulaw)
-        if audio:  # the pcm24k resampler returns nothing while its filter fills
-            await self._send_text(client.audio_append(audio), "input_audio_buffer.append")
+        self._append(mulaw)
 
     async def send_audio_b64(self, mulaw_b64: str) -> None:
         """Forward caller audio as Twilio sent it (μ-law 8 kHz, base64): with `pcmu` the text
         goes to Grok as it came, otherwise it is decoded and converted as in `send_audio`."""
+        self.send_audio_b64_now(mulaw_b64)
+
+    def send_audio_b64_now(self, mulaw_b64: str) -> None:
+        """`send_audio_b64`, done before returning (the socket is written synchronously)."""
         if not self._passthrough:
-            await self.send_audio(binascii.a2b_base64(mulaw_b64))
+            self._append(binascii.a2b_base64(mulaw_b64))
         elif self._ready and not self._closing and mulaw_b64:
-            await self._send_text(client.audio_append_b64(mulaw_b64), "input_audio_buffer.append")
+            self._send_now(client.audio_append_b64(mulaw_b64), "input_audio_buffer.append")
+
+    def set_audio_sink(self, sink: Callable[[AgentAudio], None] | None) -> None:
+        """Hand the agent's audio to `sink` as it arrives, in the socket's callback, whenever
+        the reader of `events()` is waiting for its next event (so the order of events is
+        kept); otherwise, and with no sink, audio comes through `events()` as usual."""
+        self._audio_sink = sink
+        if self._ws is not None:
+            self._ws.sink = self._take_audio if sink is not None else None
+
+    def _append(self, mulaw: bytes) -> None:
+        if not self._ready or self._closing or not mulaw:
+            return
+        audio = self._to_grok.convert(mulaw)
+        if audio:  # the pcm24k resampler returns nothing while its filter fills
+            self._send_now(client.audio_append(audio), "input_audio_buffer.append")
+
+    def _take_audio(self, frame: str) -> bool:
+        """The socket's sink: an audio delta goes to the audio sink now; anything else is left
+        for `events()` (False)."""
+        parsed = wire.parse_server_event(frame)
+        sink = self._audio_sink
+        if type(parsed) is not wire.AudioDelta or sink is None:
+            return False
+        audio = self._on_audio(parsed)
+        if audio is not None:
+            sink(audio)
+        return True
 
     async def events(self) -> AsyncIterator[AgentEvent]:
         """Domain events until the session ends; a failure is reported as `AgentFailed` last."""
@@ -226,7 +253,7 @@ class GrokAgent:
 
     # --- Start-up -----------------------------------------------------------------------------
 
-    async def _configure(self, ws: ClientConnection) -> None:
+    async def _configure(self, ws: GrokSocket) -> None:
         await self._send(
             client.session_update(
                 voice=self._voice,
@@ -248,9 +275,10 @@ class GrokAgent:
 
     # --- Reading ------------------------------------------------------------------------------
 
-    async def _read(self, ws: ClientConnection) -> AsyncGenerator[AgentEvent, None]:
+    async def _read(self, ws: GrokSocket) -> AsyncGenerator[AgentEvent, None]:
         try:
-            async for frame in ws:
+            while True:
+                frame = await ws.recv()
                 if isinstance(frame, bytes):
                     logger.warning("[%s] ignoring a binary frame from Grok", self._label)
                     continue
@@ -264,7 +292,7 @@ class GrokAgent:
                     yield event
                 if self._failure is not None:
                     break
-        except ConnectionClosed:
+        except GrokSocketClosed:
             pass  # reported below, unless we closed it ourselves
         for event in self._words.flush_partials():
             yield event
@@ -384,11 +412,14 @@ class GrokAgent:
         await self._send_text(client.encode(event), event["type"])
 
     async def _send_text(self, text: str, kind: str) -> None:
+        self._send_now(text, kind)
+
+    def _send_now(self, text: str, kind: str) -> None:
         ws = self._ws
         if ws is None:
             return
         try:
-            await ws.send(text)
-        except ConnectionClosed:
+            ws.send(text)
+        except GrokSocketClosed:
             # The reader reports the lost session (AgentFailed); writers just stop.
             logger.debug("[%s] dropped %s: connection closed", self._label, kind)

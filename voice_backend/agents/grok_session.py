@@ -14,51 +14,51 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Final
 
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
+import picows
 
 from shared.settings import AudioFormat
 from voice_backend.agents import grok_events as wire
 from voice_backend.agents.base import AgentError
 from voice_backend.agents.grok_errors import ErrorKind, classify
+from voice_backend.agents.grok_socket import (
+    GrokSocket,
+    GrokSocketClosed,
+    GrokSocketRefused,
+    connect,
+)
 
 logger = logging.getLogger(__name__)
 
 #: The wire format of each audio format setting.
 WIRE_FORMATS: Final = {AudioFormat.PCMU: wire.PCMU, AudioFormat.PCM24K: wire.PCM24K}
-_CLOSE_TIMEOUT_SECONDS: Final = 2.0
 #: Audio deltas are small, but one oversized frame must not kill a live call.
 _MAX_FRAME_BYTES: Final = 16 * 1024 * 1024
 
 
-async def open_connection(url: str, api_key: str, open_seconds: float) -> ClientConnection:
-    """Connect to Grok Realtime at `url` (the key goes in the Bearer header only).
+async def open_connection(url: str, api_key: str, open_seconds: float) -> GrokSocket:
+    """Connect to Grok Realtime at `url` (the key goes in the Bearer header only; no
+    per-message deflate: base64 audio barely compresses, and it would cost every frame).
 
     Raises `AgentError` when Grok refuses (an HTTP status), does not answer within
     `open_seconds`, or cannot be reached.
     """
     try:
         return await connect(
-            url,
-            additional_headers={"Authorization": f"Bearer {api_key}"},
-            open_timeout=open_seconds,
-            close_timeout=_CLOSE_TIMEOUT_SECONDS,
-            max_size=_MAX_FRAME_BYTES,
-            # Base64 audio barely compresses; deflate would only cost CPU on every frame.
-            compression=None,
+            url, {"Authorization": f"Bearer {api_key}"}, open_seconds, _MAX_FRAME_BYTES
         )
-    except InvalidStatus as error:
-        status = error.response.status_code
-        hint = " (check XAI_API_KEY)" if status in (401, 403) else ""
-        raise AgentError(f"Grok Realtime refused the connection: HTTP {status}{hint}") from None
+    except GrokSocketRefused as error:
+        hint = " (check XAI_API_KEY)" if error.status in (401, 403) else ""
+        raise AgentError(
+            f"Grok Realtime refused the connection: HTTP {error.status}{hint}"
+        ) from None
     except TimeoutError:
         raise AgentError(f"Grok Realtime did not answer within {open_seconds:g} s") from None
-    except (OSError, InvalidHandshake, InvalidURI) as error:
+    except (OSError, picows.WSError, ValueError) as error:
         raise AgentError(f"cannot reach Grok Realtime: {error}") from None
 
 
 async def await_confirmation(
-    ws: ClientConnection,
+    ws: GrokSocket,
     confirm_seconds: float,
     on_other: Callable[[wire.ServerEvent], Awaitable[None]],
 ) -> wire.SessionUpdated:
@@ -72,7 +72,7 @@ async def await_confirmation(
             while True:
                 try:
                     frame = await ws.recv()
-                except ConnectionClosed:
+                except GrokSocketClosed:
                     raise AgentError(
                         f"Grok closed the connection before confirming the session "
                         f"({close_description(ws)})"
@@ -105,7 +105,7 @@ def check_formats(asked: wire.WireFormat, confirmed: wire.SessionUpdated) -> boo
     )
 
 
-def close_description(ws: ClientConnection) -> str:
+def close_description(ws: GrokSocket) -> str:
     """How the server closed `ws`: its close code and reason."""
     code = ws.close_code if ws.close_code is not None else 1006
     reason = ws.close_reason or ""

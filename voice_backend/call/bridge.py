@@ -26,6 +26,7 @@ from voice_backend.agents.base import (
     AgentEvent,
     AgentFailed,
     AgentSaid,
+    DirectAudio,
     HangUpKind,
     HangUpRequested,
     ProviderSaid,
@@ -37,6 +38,7 @@ from voice_backend.agents.base import (
 from voice_backend.call import admission
 from voice_backend.call.admission import StreamRefused
 from voice_backend.call.ending import Ending, WatchdogStep
+from voice_backend.call.frame_path import _TO_AGENT, FRAME_SAMPLE_EVERY, FramePath
 from voice_backend.call.live import LiveTranscript
 from voice_backend.call.outcome import EndReason, agent_error_kind, final_update
 from voice_backend.call.playback import PlaybackTracker
@@ -53,10 +55,6 @@ START_TIMEOUT_SECONDS = 10.0
 STOP_TIMEOUT_SECONDS = 5.0
 #: After the line closes, how long the provider's last words may take to be transcribed.
 HEAR_OUT_SECONDS = 5.0
-#: The first frame each way, then one in this many, has its pass-through time observed.
-FRAME_SAMPLE_EVERY = 50
-_TO_AGENT = metrics.FRAME_LATENCY.labels("to_agent")
-_TO_TWILIO = metrics.FRAME_LATENCY.labels("to_twilio")
 
 
 class CallState(StrEnum):
@@ -69,7 +67,7 @@ class CallState(StrEnum):
     ENDED = "ended"
 
 
-class CallBridge:
+class CallBridge(FramePath):
     """Bridges one Twilio media stream to one agent session."""
 
     def __init__(self, websocket: WebSocket, services: CallServices) -> None:
@@ -94,6 +92,8 @@ class CallBridge:
         self._ended = asyncio.Event()
         self._hung_up = False
         self._agent_start: asyncio.Task[None] | None = None
+        self._frames_in = 0  # media frames from Twilio
+        self._direct_audio: DirectAudio | None = None  # the agent, on the direct frame path
 
     # -- entry point -----------------------------------------------------------------------
 
@@ -190,9 +190,9 @@ class CallBridge:
                 for task in loops:
                     task.cancel()
         except* Exception as errors:  # a loop's bug must still end the call
-            for failure in errors.exceptions:
+            for failure in errors.exceptions[1:]:
                 logger.error("call loop failed", exc_info=failure)
-            self.end(EndReason.AGENT_FAILED, f"internal error: {errors.exceptions[0]!r}")
+            self._loop_failed(errors.exceptions[0])
 
     async def _discard_agent(self) -> None:
         """A refused stream: stop the model session opened for it."""
@@ -205,8 +205,20 @@ class CallBridge:
                 await self._agent.close()
 
     async def _from_twilio(self) -> None:
+        direct = self._direct_agent()
+        if direct is None:
+            await self._read_twilio()
+            return
+        self._direct_audio = direct
+        self._socket.listen(self._take_twilio)
+        try:
+            await self._read_twilio()
+        finally:
+            self._socket.listen(None)
+
+    async def _read_twilio(self) -> None:
         assert self._agent is not None
-        agent, frames = self._agent, 0
+        agent = self._agent
         while True:
             try:
                 event = wire.parse(await self._socket.receive())
@@ -219,8 +231,8 @@ class CallBridge:
                 logger.warning("skipped a malformed frame from Twilio: %s", error)
                 continue
             if type(event) is wire.Media:
-                frames += 1
-                if frames % FRAME_SAMPLE_EVERY != 1:
+                self._frames_in += 1
+                if self._frames_in % FRAME_SAMPLE_EVERY != 1:
                     await agent.send_audio_b64(event.b64)
                 else:
                     began = time.perf_counter()
@@ -235,10 +247,17 @@ class CallBridge:
 
     async def _from_agent(self) -> None:
         assert self._agent is not None
-        async for event in self._agent.events():
-            await self._on_agent_event(event)
-            if self._ended.is_set():
-                return
+        direct = self._direct_agent()
+        if direct is not None:
+            direct.set_audio_sink(self._play_now)
+        try:
+            async for event in self._agent.events():
+                await self._on_agent_event(event)
+                if self._ended.is_set():
+                    return
+        finally:
+            if direct is not None:
+                direct.set_audio_sink(None)
         self.end(EndReason.AGENT_FAILED, "the agent's session closed")
 
     async def _on_agent_event(self, event: AgentEvent) -> None:
@@ -274,27 +293,6 @@ class CallBridge:
         """Keep the transcript so far on the provider's row (written in the background)."""
         if self._live is not None:
             self._live.turn_ended(self._transcript.turns())
-
-    async def _play(self, audio: AgentAudio) -> None:
-        if self._playback.is_stale(audio.item_id):
-            return  # stale audio of a response the provider interrupted
-        nbytes = audio.nbytes
-        if not nbytes:
-            return
-        now = time.monotonic()
-        self._ending.agent_spoke(now)
-        if self._first_audio_at is None:
-            self._first_audio_at = now
-            self._services.observe_first_audio(now - self._ending.started_at)
-        if audio.item_id != self._current_item:
-            self._current_item = audio.item_id
-            self._transcript.agent_started(audio.response_id or audio.item_id)
-        name = self._playback.on_sent(audio.item_id, nbytes)
-        sampled = self._playback.marks_sent % FRAME_SAMPLE_EVERY == 1
-        began = time.perf_counter() if sampled else 0.0
-        await self._socket.send(self._messages.media(audio.b64), self._messages.mark(name))
-        if sampled:
-            _TO_TWILIO.observe(time.perf_counter() - began)
 
     async def _on_mark(self, name: str) -> None:
         self._playback.on_mark(name)

@@ -57,7 +57,9 @@ class PlaybackTracker:
         name = f"m{self.marks_sent}"
         self._marks.append(_PendingMark(name, item_id, nbytes))
         self._pending_names.add(name)
-        self._first_sent_at.setdefault(item_id or "", self._clock())
+        key = item_id or ""
+        if key not in self._first_sent_at:
+            self._first_sent_at[key] = self._clock()
         return name
 
     def on_mark(self, name: str) -> None:

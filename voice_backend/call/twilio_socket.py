@@ -2,16 +2,22 @@
 
 Media Streams sends text only, so a binary frame is a malformed message; what the bridge sends
 (media, its mark, a clear) goes out in order, never interleaved with another task's frames.
+
+On the voice service's own WebSocket protocol (`voice_backend.websocket_protocol`) the socket is
+`direct`: sends are written at once (media and its mark in one write), and a handler may take
+frames in the socket's callback (`listen`); on any other ASGI server it is plain ASGI.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from voice_backend.twilio import media as wire
+from voice_backend.websocket_protocol import DIRECT, PicowsProtocol
 
 
 class TwilioSocket:
@@ -20,6 +26,14 @@ class TwilioSocket:
     def __init__(self, websocket: WebSocket) -> None:
         self._ws = websocket
         self._send_lock = asyncio.Lock()
+        extension = (websocket.scope.get("extensions") or {}).get(DIRECT) or {}
+        connection = extension.get("connection")
+        self._direct = connection if isinstance(connection, PicowsProtocol) else None
+
+    @property
+    def direct(self) -> bool:
+        """Whether `send_now` and `listen` are available."""
+        return self._direct is not None
 
     async def receive(self) -> str:
         """The next text frame; `WebSocketDisconnect` when Twilio closed the stream."""
@@ -31,9 +45,23 @@ class TwilioSocket:
             raise wire.MalformedMessage("binary frame")
         return str(text)
 
+    def listen(self, handler: Callable[[str], bool] | None) -> None:
+        """(`direct` only) Let `handler` take text frames as they arrive while `receive` is
+        waiting with nothing queued; a frame it declines (False) comes through `receive`."""
+        assert self._direct is not None
+        self._direct.text_handler = handler
+
+    def send_now(self, *texts: str) -> None:
+        """(`direct` only) Send text frames now, in one write; a closed socket drops them."""
+        assert self._direct is not None
+        self._direct.send_texts(texts)
+
     async def send(self, *texts: str) -> None:
         """Send text frames in order, none interleaved with another task's; a closed socket
         drops them."""
+        if self._direct is not None:
+            self._direct.send_texts(texts)
+            return
         if self._ws.application_state != WebSocketState.CONNECTED:
             return
         async with self._send_lock:

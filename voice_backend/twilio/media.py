@@ -146,6 +146,30 @@ def parse(frame: str | bytes) -> TwilioEvent | None:
     return None
 
 
+def peek(frame: str | bytes) -> tuple[str, str] | None:
+    """The lean read of the two messages a call gets every 20 ms, with no object built:
+    ("media", its base64 payload, checked with `is_base64`) or ("mark", its name); `None` for
+    anything else, malformed or not (read it with `parse`)."""
+    try:
+        data = orjson.loads(frame)
+    except orjson.JSONDecodeError:
+        return None
+    if type(data) is not dict:
+        return None
+    event = data.get("event")
+    if event == "media":
+        media = data.get("media")
+        payload = media.get("payload") if type(media) is dict else None
+        if type(payload) is str and is_base64(payload):
+            return "media", payload
+    elif event == "mark":
+        mark = data.get("mark")
+        name = mark.get("name") if type(mark) is dict else None
+        if type(name) is str and name:
+            return "mark", name
+    return None
+
+
 def _parse_media(data: dict[str, Any]) -> Media:
     media = data.get("media")
     payload = media.get("payload") if type(media) is dict else None

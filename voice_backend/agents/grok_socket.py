@@ -1,0 +1,187 @@
+"""The Grok Realtime WebSocket, on picows: compiled framing, and no task switch per frame when
+the reader is waiting.
+
+Frames are queued for `recv` as usual. A `sink` may take them instead, synchronously, in the
+callback that read them off the socket, but only while the reader is blocked in `recv` with
+nothing queued: then handling the frame at once is exactly what the reader would do next, so
+the order of events never changes. The bridge uses it for audio deltas, the one frame a call
+gets fifty times a second. Sends are synchronous (picows writes straight to the socket).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import urllib.request
+from collections import deque
+from collections.abc import Callable
+from typing import Final, cast
+
+import picows
+
+from voice_backend.websocket_protocol import no_quick_ack
+
+#: picows logs each connection at INFO; the agent says what matters once.
+_LOG: Final = logging.getLogger("voice_backend.agents.grok_socket.picows")
+_LOG.setLevel(logging.WARNING)
+#: Keep-alive: a ping after this long without a frame; no pong within it closes (as websockets).
+PING_SECONDS: Final = 20.0
+CLOSE_SECONDS: Final = 2.0
+
+
+class GrokSocketClosed(Exception):
+    """The connection is closed (by either side); `GrokSocket.close_code` says how."""
+
+
+class GrokSocketRefused(Exception):
+    """The server answered the upgrade with an HTTP status other than 101."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(f"HTTP {status}")
+        self.status = status
+
+
+#: Takes one text frame; returns whether it handled it (otherwise it is queued for `recv`).
+Sink = Callable[[str], bool]
+
+
+class GrokSocket(picows.WSListener):
+    """One client connection: text frames in order, by `recv` or the `sink`."""
+
+    def __init__(self, max_message_bytes: int) -> None:
+        super().__init__()
+        self._transport: picows.WSTransport | None = None
+        self._queue: deque[str | bytes] = deque()
+        self._waiter: asyncio.Future[None] | None = None
+        self._fragments: list[bytes] = []
+        self._fragment_type = picows.WSMsgType.TEXT
+        self._max_message_bytes = max_message_bytes
+        self._closed = False
+        self.close_code: int | None = None
+        self.close_reason = ""
+        self.sink: Sink | None = None
+
+    # -- picows callbacks --------------------------------------------------------------------
+
+    def on_ws_connected(self, transport: picows.WSTransport) -> None:
+        """The upgrade succeeded."""
+        self._transport = transport
+        no_quick_ack(transport.underlying_transport)
+
+    def on_ws_frame(self, transport: picows.WSTransport, frame: picows.WSFrame) -> None:
+        """One frame from Grok."""
+        kind = frame.msg_type
+        if kind is picows.WSMsgType.TEXT and frame.fin:
+            text = frame.get_payload_as_utf8_text()
+            sink = self.sink
+            if sink is not None and self._waiter is not None and not self._queue and sink(text):
+                return
+            self._push(text)
+        elif kind is picows.WSMsgType.BINARY and frame.fin:
+            self._push(frame.get_payload_as_bytes())
+        elif kind is picows.WSMsgType.TEXT or kind is picows.WSMsgType.BINARY:
+            self._fragment_type = kind
+            self._fragments = [frame.get_payload_as_bytes()]
+        elif kind is picows.WSMsgType.CONTINUATION:
+            self._fragments.append(frame.get_payload_as_bytes())
+            if sum(len(part) for part in self._fragments) > self._max_message_bytes:
+                self._fragments = []
+                transport.send_close(picows.WSCloseCode.MESSAGE_TOO_BIG)
+                transport.disconnect()
+            elif frame.fin:
+                data, self._fragments = b"".join(self._fragments), []
+                text_type = self._fragment_type is picows.WSMsgType.TEXT
+                self._push(data.decode() if text_type else data)
+        elif kind is picows.WSMsgType.CLOSE:
+            if self.close_code is None:
+                self.close_code = cast(int, frame.get_close_code()) or 1005
+                self.close_reason = frame.get_close_reason()
+            transport.send_close(picows.WSCloseCode.OK)  # nothing after a close already sent
+            transport.disconnect()
+
+    def on_ws_disconnected(self, transport: picows.WSTransport) -> None:
+        """The TCP connection is gone."""
+        self._closed = True
+        if self.close_code is None:
+            self.close_code = 1006
+        self._wake()
+
+    # -- the agent's side --------------------------------------------------------------------
+
+    async def recv(self) -> str | bytes:
+        """The next message; `GrokSocketClosed` once the connection is closed and drained."""
+        while not self._queue:
+            if self._closed:
+                raise GrokSocketClosed
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        return self._queue.popleft()
+
+    def send(self, text: str) -> None:
+        """Send a text frame now; `GrokSocketClosed` if the connection is closed."""
+        if self._closed or self._transport is None or self._transport.is_close_frame_sent:
+            raise GrokSocketClosed
+        self._transport.send(picows.WSMsgType.TEXT, text.encode())
+
+    async def close(self) -> None:
+        """Close (1000) and wait briefly for the server's close; safe to call again."""
+        transport = self._transport
+        if transport is None or self._closed:
+            return
+        transport.send_close(picows.WSCloseCode.OK)
+        try:
+            async with asyncio.timeout(CLOSE_SECONDS):
+                await transport.wait_disconnected()
+        except TimeoutError:
+            transport.disconnect(graceful=False)
+
+    def _push(self, message: str | bytes) -> None:
+        self._queue.append(message)
+        self._wake()
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+
+async def connect(
+    url: str, headers: dict[str, str], open_seconds: float, max_message_bytes: int
+) -> GrokSocket:
+    """Open a `GrokSocket`; `GrokSocketRefused` for an HTTP status, `TimeoutError` past
+    `open_seconds`, `OSError` or `picows.WSError` when the server cannot be reached or spoken to.
+    The environment's proxy settings apply, as they did with websockets."""
+    async with asyncio.timeout(open_seconds):
+        try:
+            _transport, listener = await picows.ws_connect(
+                lambda: GrokSocket(max_message_bytes),
+                url,
+                websocket_handshake_timeout=open_seconds,
+                logger_name=_LOG,
+                enable_auto_ping=True,
+                auto_ping_idle_timeout=PING_SECONDS,
+                auto_ping_reply_timeout=PING_SECONDS,
+                max_frame_size=max_message_bytes,
+                extra_headers=headers,
+                proxy=_proxy_for(url),
+            )
+        except picows.WSHandshakeError as error:
+            if error.response is not None and error.response.status != 101:
+                raise GrokSocketRefused(int(error.response.status)) from None
+            raise
+    assert isinstance(listener, GrokSocket)
+    return listener
+
+
+def _proxy_for(url: str) -> str | None:
+    """The proxy the environment names for `url` (`wss_proxy`/`https_proxy`, `no_proxy`)."""
+    secure = url.startswith("wss:")
+    proxies = urllib.request.getproxies()
+    proxy = proxies.get("wss" if secure else "ws") or proxies.get("https" if secure else "http")
+    host = url.split("://", 1)[-1].split("/", 1)[0].split("?", 1)[0]
+    if proxy is None or urllib.request.proxy_bypass(host.rsplit(":", 1)[0]):
+        return None
+    return proxy
