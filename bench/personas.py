@@ -23,6 +23,7 @@ import asyncio
 import json
 import logging
 import re
+import secrets
 import sys
 import tempfile
 import time
@@ -49,7 +50,7 @@ _EXPECTED = {
     PersonaKind.BUSY: "busy",
     PersonaKind.NO_ANSWER: "no_answer",
     PersonaKind.VOICEMAIL: "voicemail",
-    PersonaKind.DECLINES: "no_agreement",
+    PersonaKind.DECLINES: "declined",
 }
 #: Each trade's job, as a homeowner would write it.
 JOBS = {
@@ -156,7 +157,11 @@ async def _run_seed(
             xai_api_host=f"127.0.0.1:{free_port()}",
         )
         voice_app = create_voice(settings)
-        api_settings = load_settings(database_url=settings.database_url, call_backend_url=voice_url)
+        # The job API admits only a credential: an operator key made up for this run.
+        operator = f"hgl_bench-{secrets.token_hex(16)}"
+        api_settings = load_settings(
+            database_url=settings.database_url, call_backend_url=voice_url, haggle_api_key=operator
+        )
         by_trade: dict[str, list[str]] = {}
         for key in keys:
             by_trade.setdefault(personas[key].trade, []).append(key)
@@ -164,7 +169,9 @@ async def _run_seed(
         async with (
             serve(voice_app, sock=sock),
             serve(create_api(api_settings)) as api_url,
-            httpx.AsyncClient(base_url=api_url, timeout=30) as api,
+            httpx.AsyncClient(
+                base_url=api_url, timeout=30, headers={"Authorization": f"Bearer {operator}"}
+            ) as api,
         ):
             services = voice_app.state.services
             recorder = Recorder(services.agent_factory)
@@ -236,6 +243,17 @@ def _report(
         transcript=row.get("call_transcript") or "",
     )
     agent = recorder.agents.get(row["id"])
+    events: list[tuple[float, str, str]] = []
+    if phone:
+        events += [(line.started_at, "provider says", line.text) for line in phone.said]
+        events += [
+            (line.ended_at or line.started_at, "provider heard", line.text)
+            for line in phone.understood
+        ]
+    if agent:
+        events += [(at, "agent says", text) for at, text in agent.said]
+        events += [(at, "agent heard (start)", text) for at, text in agent.heard]
+    report.timeline = sorted(events)
     measure(
         report,
         list(phone.said) if phone else [],
@@ -287,6 +305,11 @@ def main() -> int:
     parser.add_argument(
         "--transcripts", action="store_true", help="print each call's transcript too"
     )
+    parser.add_argument(
+        "--timeline",
+        action="store_true",
+        help="with --transcripts: also each line said and heard, at its line time",
+    )
     args = parser.parse_args()
     # Importing the voice service configured logging from the environment: keep the report
     # readable.
@@ -298,6 +321,9 @@ def main() -> int:
         for r in reports:
             print(f"\n{r.persona} (seed {r.seed}, budget {money(r.budget)}): {r.outcome}")
             print(r.transcript)
+            if args.timeline:
+                for at, who, text in r.timeline:
+                    print(f"  {at:7.2f}  {who:<20} {text}")
             for said, got in r.misheard_prices:
                 print(f"  price misheard: said {said!r}, heard {got!r}")
         print()

@@ -321,10 +321,14 @@ class PersonaMind:
     def _goodbye(self, heard: str, words: list[str]) -> PersonaTurn:
         lowest = self.persona.lowest_price
         if has(words, *_AGREED_CLOSING) and self._price is not None and lowest is not None:
-            # No price named: the deal is the one on the table, its own price.
+            # The deal is the price it said yes to; without one, a price named in the closing,
+            # else its own price on the table. (A closing names no price as a rule: a number
+            # heard in it is more likely a misheard word than a new offer.)
             named = self._offer_in(heard)
-            price = named if named is not None else self._price
-            if price is not None and price >= lowest:
+            price = self._accepted
+            if price is None:
+                price = named if named is not None else self._price
+            if price >= lowest:
                 self.agreed_price = price
         if self.agreed_price is not None:
             return self._hang_up("Sounds good, talk to you soon. Bye.")

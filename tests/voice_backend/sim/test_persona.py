@@ -276,6 +276,16 @@ def test_says_goodbye_after_the_agents_closing_and_keeps_the_deal() -> None:
     assert turn.hang_up and walked.agreed_price is None
 
 
+def test_keeps_the_price_it_said_yes_to_when_the_closing_is_misheard_with_a_number() -> None:
+    """The agent's closing names no price; a recogniser can still hear one in it ("perfect
+    thank you" as "for that it's two"): the deal stays the price the persona agreed to."""
+    mind = quoted(human())
+    assert mind.reply("could you do one hundred forty dollars").text is not None
+    assert mind.reply("great so we will go with one hundred forty dollars is that right").text
+    turn = mind.reply("for that it's one twenty you for your help i will reach out to you again")
+    assert turn.hang_up and mind.agreed_price == 140
+
+
 def test_asked_to_repeat_says_its_line_again() -> None:
     mind = quoted(human())
     first = mind.reply("could you do one hundred dollars")
