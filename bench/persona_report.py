@@ -49,6 +49,8 @@ class CallReport:
     prices_heard: int = 0
     unclear_run: int = 0
     seconds: float = 0.0
+    #: How long the call lasted, in line time (0 for one nobody picked up).
+    call_seconds: float = 0.0
     transcript: str = ""
     #: (line seconds, who, text): what each side said and heard, in time order.
     timeline: list[tuple[float, str, str]] = field(default_factory=list)
@@ -166,8 +168,9 @@ def _over_floor(reports: list[CallReport]) -> str:
     return f"${statistics.mean(over):.0f}" if over else "-"
 
 
-def summarise(reports: list[CallReport], wall: float) -> list[str]:
-    """The report as lines: a row per persona over its runs, then the overall figures."""
+def summarise(reports: list[CallReport], wall: float, cpu: float | None = None) -> list[str]:
+    """The report as lines: a row per persona over its runs, then the overall figures
+    (`cpu`: the CPU seconds the whole run took, both services and their workers)."""
     by_persona: dict[str, list[CallReport]] = defaultdict(list)
     for report in reports:
         by_persona[report.persona].append(report)
@@ -222,6 +225,12 @@ def summarise(reports: list[CallReport], wall: float) -> list[str]:
         f"{max((r.unclear_run for r in reports), default=0)}",
         f"wall time: {wall:.0f} s",
     ]
+    minutes = sum(r.call_seconds for r in reports) / 60
+    if cpu is not None and minutes:
+        lines.append(
+            f"CPU: {cpu / minutes:.1f} s per call-minute (both ends of every call, both "
+            f"services), {cpu:.0f} s over {minutes:.1f} call-minutes"
+        )
     return lines
 
 
