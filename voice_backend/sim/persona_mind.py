@@ -106,6 +106,7 @@ class PersonaMind:
         self._accepted: float | None = None
         self._price_asked = False
         self._confused = 0
+        self._declined = False
         self._last = ""
         self.agreed_price: float | None = None
         self.hung_up = False
@@ -154,8 +155,12 @@ class PersonaMind:
             if set(words) & (_IDENTITY_ASK | set(_words(persona.name))):
                 return self._say(self._identify())
         if persona.kind is PersonaKind.DECLINES:
-            line = persona.decline_line or "Sorry, we don't do that kind of work."
-            return self._hang_up(line)
+            if self._declined:  # asked again, rather than a goodbye
+                return self._hang_up("Sorry, we can't help you with that. Bye.")
+            # It waits for the caller's goodbye, as people do, rather than hang up on its
+            # own words (the caller would not hear the end of them).
+            self._declined = True
+            return self._say(persona.decline_line or "Sorry, we don't do that kind of work.")
         if self._step is _Step.QUOTED:
             return self._haggle(heard, words)
         if set(words) & _PARTS_ASK:

@@ -165,14 +165,23 @@ def test_says_yes_to_its_name_even_misheard() -> None:
         assert turn.text is not None and re.match(r"^(Yes|Yeah)", turn.text), question
 
 
-def test_a_declining_persona_turns_the_job_down_and_hangs_up() -> None:
+def test_a_declining_persona_turns_the_job_down_and_hangs_up_after_the_goodbye() -> None:
     mind = PersonaMind(PERSONAS["sparks_electric"])
     mind.greeting()
     mind.reply("hi is this sparks electric")
     turn = mind.reply("great i'm calling for a homeowner the toilet keeps running")
-    assert turn.hang_up and turn.text is not None
+    assert not turn.hang_up and turn.text is not None
     assert read_turn("user", heard(turn.text)).decline
+    bye = mind.reply(heard(f"Okay, no problem. {CLOSING_NO_AGREEMENT}"))
+    assert bye.hang_up and bye.text is not None and "bye" in bye.text.lower()
     assert mind.reply("okay") == PersonaTurn(None, hang_up=True)
+
+    asked_again = PersonaMind(PERSONAS["sparks_electric"])
+    asked_again.greeting()
+    asked_again.reply("hi is this sparks electric")
+    asked_again.reply("great i'm calling for a homeowner the toilet keeps running")
+    turn = asked_again.reply("could you give me a rough price for the job")
+    assert turn.hang_up and turn.text is not None
 
 
 # Before the price.
