@@ -238,6 +238,19 @@ def test_a_price_many_times_the_last_one_is_checked_before_it_ends_the_call() ->
     assert not turn.hang_up and call.policy.offer == 95
 
 
+def test_a_checked_price_said_again_as_a_refusal_is_not_a_yes() -> None:
+    """The provider's "Sorry, four fifty is my price" heard as "sorry forty is my price" twice: the
+    agent does not take forty dollars for a yes; the price it heard before stands."""
+    call = Call()
+    call.to_price()
+    call.say("i can do four fifty")
+    check = call.say("sorry forty is my price")
+    assert check == AgentTurn("Just to confirm, did you say forty dollars?")
+    turn = call.say("sorry forty is my price")
+    assert call.policy.offer == 450 and call.policy.agreed_price is None
+    assert "forty dollars" not in turn.text
+
+
 def test_a_price_below_its_own_counter_is_checked_first() -> None:
     call = Call()
     call.to_price()
