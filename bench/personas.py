@@ -127,7 +127,12 @@ async def _run_job(
     (await api.post(f"/api/start-calls/{job_id}")).raise_for_status()
     async with asyncio.timeout(within):
         while True:
-            rows: list[dict[str, Any]] = (await api.get(f"/api/providers/{job_id}/status")).json()
+            response = await api.get(f"/api/providers/{job_id}/status")
+            if response.status_code == 429:  # every job polls with the one key: slow down
+                await asyncio.sleep(float(response.headers.get("Retry-After", "1")))
+                continue
+            response.raise_for_status()
+            rows: list[dict[str, Any]] = response.json()
             if all(row["call_status"] in ("completed", "failed") for row in rows):
                 break
             await asyncio.sleep(0.5)
