@@ -69,14 +69,12 @@ _prepare_lock = threading.Lock()
 #: but lost, or heard as a "d". Without them "sixty" is heard as "eighty" or "fifty" in every
 #: shipped voice; with them, 107 of 112 prices of "one hundred twenty dollars" to "ninety five
 #: dollars" in seven voices are heard right, against 92 (none of "fifty" and "five" without
-#: their "f": that made "ninety five" into "nine fifty five"). "Parts" loses its "s" too, and
-#: was heard as "part is", "charge are", "hour" in the agent's questions about them.
+#: their "f": that made "ninety five" into "nine fifty five").
 _VARIANTS: Final = {
     "forty": ("F AO R D IY",),
     "eighty": ("EY D IY",),
     "sixty": ("IH K S T IY", "D IH K S T IY", "D IH K S IY"),
     "seventy": ("EH V AH N T IY", "D EH V AH N T IY"),
-    "parts": ("P AA R T",),
 }
 
 

@@ -277,8 +277,7 @@ class Bargain:
             self._asked_parts = True
             self._offer, self._offer_conditions = price, list(conditions)
             self._stage = Stage.PARTS
-            # Worded to be heard on a phone line: "the parts be" is misheard in most voices.
-            return self._say("Okay. Roughly how much are the parts?")
+            return self._say("Okay. About how much would the parts be?")
         self._restates += 1
         if self._restates > _MAX_RESTATES:
             return self._no_deal("Sorry, the line is bad.")

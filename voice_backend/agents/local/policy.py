@@ -304,7 +304,7 @@ class NegotiationPolicy(Bargain):
         if self._stage is Stage.CAN_HELP:
             return "Can you help with that?"
         if self._stage is Stage.PARTS:
-            return "Roughly how much are the parts?"
+            return "About how much would the parts be?"
         if self._stage is Stage.CONFIRMING and self._deal is not None:
             return f"So that's {spoken_dollars(self._deal[0])}, right?"
         if self._stage is Stage.NEGOTIATING and self._counter is not None:
