@@ -15,6 +15,7 @@ from typing import Any
 
 from pricing.numbers import find_amounts, tokenize
 from shared.money import amount as plain_amount
+from shared.money import spoken_number
 
 __all__ = ["CallReport", "measure", "summarise", "unclear_run"]
 
@@ -48,7 +49,11 @@ class CallReport:
     prices_heard: int = 0
     unclear_run: int = 0
     seconds: float = 0.0
+    #: How long the call lasted, in line time (0 for one nobody picked up).
+    call_seconds: float = 0.0
     transcript: str = ""
+    #: (line seconds, who, text): what each side said and heard, in time order.
+    timeline: list[tuple[float, str, str]] = field(default_factory=list)
     misheard_prices: list[tuple[str, str]] = field(default_factory=list)
 
     @property
@@ -57,8 +62,30 @@ class CallReport:
         return self.outcome == self.designed
 
 
+#: One spelling for words written two ways (the recogniser's dictionary has both).
+_SAME_WORD = {"ok": ["okay"], "alright": ["all", "right"], "goodbye": ["good", "bye"]}
+_DOLLARS = re.compile(r"\$\s?(\d[\d,]*(?:\.\d+)?)")
+_DIGITS = re.compile(r"\d[\d,]*")
+
+
+def _spelled(match: re.Match[str]) -> str:
+    return f" {spoken_number(int(match.group(0).replace(',', '')))} "
+
+
 def _words(text: str) -> list[str]:
-    return re.sub(r"[^a-z0-9' ]", " ", text.lower().replace("-", " ")).split()
+    """`text` as the words compared for the word error rate, the same way on both sides:
+    lowercase, punctuation and hyphens dropped (apostrophes kept: "that's" is one word), a
+    sum in digits said in words ("$150" → "one hundred fifty dollars", "94110" → "ninety four
+    thousand one hundred ten"), and the words spelt two ways spelt one way ("ok" → "okay",
+    "alright" → "all right", "goodbye" → "good bye")."""
+    text = _DOLLARS.sub(lambda m: f" {m.group(1)} dollars ", text.lower())
+    text = _DIGITS.sub(_spelled, text.replace("-", " "))
+    out: list[str] = []
+    for word in re.sub(r"[^a-z' ]", " ", text).split():
+        word = word.strip("'")
+        if word:
+            out += _SAME_WORD.get(word, [word])
+    return out
 
 
 def _edit_distance(reference: list[str], hypothesis: list[str]) -> int:
@@ -141,8 +168,9 @@ def _over_floor(reports: list[CallReport]) -> str:
     return f"${statistics.mean(over):.0f}" if over else "-"
 
 
-def summarise(reports: list[CallReport], wall: float) -> list[str]:
-    """The report as lines: a row per persona over its runs, then the overall figures."""
+def summarise(reports: list[CallReport], wall: float, cpu: float | None = None) -> list[str]:
+    """The report as lines: a row per persona over its runs, then the overall figures
+    (`cpu`: the CPU seconds the whole run took, both services and their workers)."""
     by_persona: dict[str, list[CallReport]] = defaultdict(list)
     for report in reports:
         by_persona[report.persona].append(report)
@@ -197,6 +225,12 @@ def summarise(reports: list[CallReport], wall: float) -> list[str]:
         f"{max((r.unclear_run for r in reports), default=0)}",
         f"wall time: {wall:.0f} s",
     ]
+    minutes = sum(r.call_seconds for r in reports) / 60
+    if cpu is not None and minutes:
+        lines.append(
+            f"CPU: {cpu / minutes:.1f} s per call-minute (both ends of every call, both "
+            f"services), {cpu:.0f} s over {minutes:.1f} call-minutes"
+        )
     return lines
 
 

@@ -13,12 +13,12 @@ from voice_backend.agents.local import NegotiationPolicy
 from voice_backend.sim.persona import Persona
 from voice_backend.sim.persona_mind import PersonaMind
 
-__all__ = ["text_call"]
+__all__ = ["heard_as_text", "policy_for", "text_call"]
 
 _MAX_TURNS = 60
 
 
-def _heard(text: str) -> str:
+def heard_as_text(text: str) -> str:
     """Text as a recogniser hands it over: lowercase words, no punctuation."""
     cleaned = "".join(
         c if c.isalnum() or c in "' " else " " for c in text.lower().replace("-", " ")
@@ -26,12 +26,9 @@ def _heard(text: str) -> str:
     return " ".join(cleaned.split())
 
 
-def text_call(persona: Persona, problem: str, budget: float | None) -> float | None:
-    """The job price the policy agrees on with `persona` in text (None: no deal)."""
-    mind = PersonaMind(persona, job=problem)
-    if not mind.answers:
-        return None
-    policy = NegotiationPolicy(
+def policy_for(persona: Persona, problem: str, budget: float | None) -> NegotiationPolicy:
+    """The agent's policy for a call to `persona` about `problem` at `budget`."""
+    return NegotiationPolicy(
         Provider(
             id=1,
             job_id="text",
@@ -43,19 +40,27 @@ def text_call(persona: Persona, problem: str, budget: float | None) -> float | N
             max_price=budget,
         )
     )
+
+
+def text_call(persona: Persona, problem: str, budget: float | None) -> float | None:
+    """The job price the policy agrees on with `persona` in text (None: no deal)."""
+    mind = PersonaMind(persona, job=problem)
+    if not mind.answers:
+        return None
+    policy = policy_for(persona, problem, budget)
     said: str | None = mind.greeting()
     for _ in range(_MAX_TURNS):
-        agent = policy.reply(_heard(said)) if said else policy.on_silence()
+        agent = policy.reply(heard_as_text(said)) if said else policy.on_silence()
         if agent is None or agent.hang_up:
             if agent is not None and agent.text:
-                mind.reply(_heard(agent.text))
+                mind.reply(heard_as_text(agent.text))
             break
-        turn = mind.reply(_heard(agent.text)) if agent.text else None
+        turn = mind.reply(heard_as_text(agent.text)) if agent.text else None
         if turn is None:
             break
         if turn.hang_up:
             if turn.text:
-                policy.reply(_heard(turn.text))
+                policy.reply(heard_as_text(turn.text))
             break
         said = turn.text
     return policy.agreed_price

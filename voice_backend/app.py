@@ -116,6 +116,19 @@ def _sim_telephony(settings: Settings, signing_token: str) -> TelephonyPort:
     )
 
 
+def _warm_speech(settings: Settings) -> asyncio.Future[None] | None:
+    """With speech on this machine (the local agent, or simulated providers), start loading
+    the recogniser and its worker processes now, in the background: the first calls would
+    otherwise wait on it (seconds, with the decoding threads holding the event loop)."""
+    if settings.agent is not AgentKind.LOCAL and settings.telephony is not Telephony.SIM:
+        return None
+    from voice_backend.speech import speech_executor
+    from voice_backend.speech.asr import get_recognizer
+
+    loop = asyncio.get_running_loop()
+    return loop.run_in_executor(speech_executor(), get_recognizer().warm_up)
+
+
 def _job_webhook(settings: Settings) -> JobWebhook | None:
     secret = Settings.secret(settings.job_webhook_secret)
     if not settings.job_webhook_url or not secret:
@@ -199,9 +212,12 @@ def create_app(settings: Settings) -> FastAPI:
         results.start()
         await dispatcher.start()
         after_call.start()
+        warming = _warm_speech(settings)
         try:
             yield
         finally:
+            if warming is not None:
+                warming.cancel()
             await dispatcher.stop()
             await after_call.stop()
             for bridge in registry.all():

@@ -106,6 +106,7 @@ class PersonaMind:
         self._accepted: float | None = None
         self._price_asked = False
         self._confused = 0
+        self._declined = False
         self._last = ""
         self.agreed_price: float | None = None
         self.hung_up = False
@@ -154,8 +155,12 @@ class PersonaMind:
             if set(words) & (_IDENTITY_ASK | set(_words(persona.name))):
                 return self._say(self._identify())
         if persona.kind is PersonaKind.DECLINES:
-            line = persona.decline_line or "Sorry, we don't do that kind of work."
-            return self._hang_up(line)
+            if self._declined:  # asked again, rather than a goodbye
+                return self._hang_up("Sorry, we can't help you with that. Bye.")
+            # It waits for the caller's goodbye, as people do, rather than hang up on its
+            # own words (the caller would not hear the end of them).
+            self._declined = True
+            return self._say(persona.decline_line or "Sorry, we don't do that kind of work.")
         if self._step is _Step.QUOTED:
             return self._haggle(heard, words)
         if set(words) & _PARTS_ASK:
@@ -321,10 +326,14 @@ class PersonaMind:
     def _goodbye(self, heard: str, words: list[str]) -> PersonaTurn:
         lowest = self.persona.lowest_price
         if has(words, *_AGREED_CLOSING) and self._price is not None and lowest is not None:
-            # No price named: the deal is the one on the table, its own price.
+            # The deal is the price it said yes to; without one, a price named in the closing,
+            # else its own price on the table. (A closing names no price as a rule: a number
+            # heard in it is more likely a misheard word than a new offer.)
             named = self._offer_in(heard)
-            price = named if named is not None else self._price
-            if price is not None and price >= lowest:
+            price = self._accepted
+            if price is None:
+                price = named if named is not None else self._price
+            if price >= lowest:
                 self.agreed_price = price
         if self.agreed_price is not None:
             return self._hang_up("Sounds good, talk to you soon. Bye.")

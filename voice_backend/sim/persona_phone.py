@@ -32,6 +32,8 @@ __all__ = ["Line", "PersonaPhone", "PhoneTiming"]
 logger = logging.getLogger(__name__)
 
 _BEEP: Final = tone(1000, 0.5, 0.5)
+#: After the line goes dead, how long (wall time) the persona may take to hear the last words.
+_HEAR_OUT_SECONDS: Final = 30.0
 
 
 @dataclass(frozen=True)
@@ -162,8 +164,10 @@ class PersonaPhone:
             if self._worker is None:
                 self._worker = asyncio.get_running_loop().create_task(self._answer())
         self._line_dead = True
+        # Generous: on a loaded machine the last decode can take seconds, and without it a
+        # deal closed on the line is not the persona's.
         with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(10):
+            async with asyncio.timeout(_HEAR_OUT_SECONDS):
                 await self._utterances.join()
         self.close()
 

@@ -16,10 +16,10 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-__all__ = ["build_arpa", "filter_dictionary", "read_dictionary_words"]
+__all__ = ["add_pronunciations", "build_arpa", "filter_dictionary", "read_dictionary_words"]
 
 _BOS, _EOS = "<s>", "</s>"
 #: Probability mass given to the corpus's vocabulary beyond the counts, for unigrams.
@@ -125,3 +125,25 @@ def filter_dictionary(path: Path, words: set[str]) -> str:
             if head and _ALTERNATIVE.sub("", head[0]) in words:
                 kept.append(line.rstrip("\n"))
     return "\n".join(kept) + "\n"
+
+
+def add_pronunciations(dictionary: str, variants: Mapping[str, Iterable[str]]) -> str:
+    """`dictionary` (a PocketSphinx dictionary's text) with more pronunciations of its words:
+    each of `variants` (word → phones) it lacks, as the word's next alternative (`word(2)`).
+    Words the dictionary does not have are left out, as the model cannot say them."""
+    known: dict[str, list[str]] = defaultdict(list)
+    for line in dictionary.splitlines():
+        head, _, phones = line.partition(" ")
+        if phones:
+            known[_ALTERNATIVE.sub("", head)].append(" ".join(phones.split()))
+    added: list[str] = []
+    for word, pronunciations in variants.items():
+        if word not in known:
+            continue
+        for phones in pronunciations:
+            phones = " ".join(phones.split())
+            if phones not in known[word]:
+                known[word].append(phones)
+                added.append(f"{word}({len(known[word])}) {phones}")
+    text = dictionary if dictionary.endswith("\n") or not dictionary else dictionary + "\n"
+    return text + "".join(f"{line}\n" for line in added)

@@ -165,14 +165,23 @@ def test_says_yes_to_its_name_even_misheard() -> None:
         assert turn.text is not None and re.match(r"^(Yes|Yeah)", turn.text), question
 
 
-def test_a_declining_persona_turns_the_job_down_and_hangs_up() -> None:
+def test_a_declining_persona_turns_the_job_down_and_hangs_up_after_the_goodbye() -> None:
     mind = PersonaMind(PERSONAS["sparks_electric"])
     mind.greeting()
     mind.reply("hi is this sparks electric")
     turn = mind.reply("great i'm calling for a homeowner the toilet keeps running")
-    assert turn.hang_up and turn.text is not None
+    assert not turn.hang_up and turn.text is not None
     assert read_turn("user", heard(turn.text)).decline
+    bye = mind.reply(heard(f"Okay, no problem. {CLOSING_NO_AGREEMENT}"))
+    assert bye.hang_up and bye.text is not None and "bye" in bye.text.lower()
     assert mind.reply("okay") == PersonaTurn(None, hang_up=True)
+
+    asked_again = PersonaMind(PERSONAS["sparks_electric"])
+    asked_again.greeting()
+    asked_again.reply("hi is this sparks electric")
+    asked_again.reply("great i'm calling for a homeowner the toilet keeps running")
+    turn = asked_again.reply("could you give me a rough price for the job")
+    assert turn.hang_up and turn.text is not None
 
 
 # Before the price.
@@ -274,6 +283,16 @@ def test_says_goodbye_after_the_agents_closing_and_keeps_the_deal() -> None:
     walked = quoted(human())
     turn = walked.reply(heard(f"I understand. {CLOSING_NO_AGREEMENT}"))
     assert turn.hang_up and walked.agreed_price is None
+
+
+def test_keeps_the_price_it_said_yes_to_when_the_closing_is_misheard_with_a_number() -> None:
+    """The agent's closing names no price; a recogniser can still hear one in it ("perfect
+    thank you" as "for that it's two"): the deal stays the price the persona agreed to."""
+    mind = quoted(human())
+    assert mind.reply("could you do one hundred forty dollars").text is not None
+    assert mind.reply("great so we will go with one hundred forty dollars is that right").text
+    turn = mind.reply("for that it's one twenty you for your help i will reach out to you again")
+    assert turn.hang_up and mind.agreed_price == 140
 
 
 def test_asked_to_repeat_says_its_line_again() -> None:

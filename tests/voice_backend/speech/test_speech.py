@@ -9,10 +9,12 @@ from collections import Counter, defaultdict
 
 import pytest
 
+from pricing.reading import Kind, read_turn
 from voice_backend.agents.local import AGENT_VOICE
 from voice_backend.audio import TWILIO_RATE, mulaw_to_pcm16
+from voice_backend.sim.persona import load_personas
 from voice_backend.speech import corpus, lm
-from voice_backend.speech.asr import Expect, get_recognizer
+from voice_backend.speech.asr import Expect, SpeechRecognizer, get_recognizer
 from voice_backend.speech.expect import topics
 from voice_backend.speech.tts import SpeechSynthesizer, Voice
 from voice_backend.speech.vad import SpeechEnded, SpeechStarted, UtteranceDetector
@@ -152,3 +154,36 @@ def test_each_expectation_leans_its_model_towards_its_topics() -> None:
         sum("hundred" in s for s in boosted.elements())
         < sum("hundred" in s for s in even.elements()) / 4
     )
+
+
+def _total(text: str) -> list[float]:
+    return [m.value for m in read_turn("user", text).mentions if m.kind is Kind.TOTAL]
+
+
+def test_a_price_said_by_a_provider_is_heard_as_that_price_when_a_price_is_expected() -> None:
+    """Quotes as the shipped plumbers say them, in their own voices, heard by the agent's
+    recogniser in the price state: every price right ("sixty" included, whose "s" the phone
+    line all but loses)."""
+    personas = load_personas()
+    said = [
+        ("valley_drain", "We can do that for one hundred sixty dollars.", 160),
+        ("valley_drain", "I could do ninety five dollars plus parts.", 95),
+        ("ace_plumbing", "That would be one forty.", 140),
+        ("premier_plumbing", "Best I can do is two fifteen.", 215),
+        ("quick_fix", "For that it's one sixty five.", 165),
+        ("firm_flow", "That would be two hundred forty dollars.", 240),
+    ]
+    tts, recogniser = SpeechSynthesizer(), SpeechRecognizer(decoders=1)
+    for key, text, price in said:
+        persona = personas[key]
+        voice = Voice(persona.voice, persona.speaking_rate, persona.pitch)
+        heard = recogniser.transcribe(mulaw_to_pcm16(tts.synthesize(text, voice)), Expect.PRICE)
+        assert _total(heard) == [price], (key, text, heard)
+
+
+def test_the_dictionary_gets_the_flapped_t_of_forty_and_eighty() -> None:
+    dictionary = "eighty EY T IY\nforty F AO R T IY\nforty(2) F AO R D IY\n"
+    added = lm.add_pronunciations(
+        dictionary, {"eighty": ["EY D IY"], "forty": ["F AO R D IY"], "ninety": ["N AY N D IY"]}
+    )
+    assert added == dictionary + "eighty(2) EY D IY\n"

@@ -116,6 +116,8 @@ class LocalAgent:
         self._hang_up_at: float | None = None
         #: (line seconds, text) of each utterance heard, for measurements.
         self.heard: list[tuple[float, str]] = []
+        #: (line seconds its audio starts playing, text) of each thing it said.
+        self.said: list[tuple[float, str]] = []
 
     # --- Agent protocol -----------------------------------------------------------------------
 
@@ -298,6 +300,7 @@ class LocalAgent:
             for start in range(0, len(audio), _CHUNK_BYTES):
                 await self._emit(AgentAudio(audio[start : start + _CHUNK_BYTES], item, response))
             now = self._detector.seconds
+            self.said.append((max(now, self._audio_until), text))
             self._audio_until = max(now, self._audio_until) + len(audio) / TWILIO_RATE
             logger.debug("[%s] says: %s", self._label, text)
             await self._emit(AgentSaid(text, item, response))

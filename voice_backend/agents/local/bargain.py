@@ -171,10 +171,13 @@ class Bargain:
         previous = self._offer
         below_counter = self._counter is not None and price < self._counter - 0.5
         plunged = previous is not None and price < 0.5 * previous
+        # Nobody triples their price in the middle of a haggle ("ninety five" heard as "nine
+        # eighty five"): a word was misheard.
+        soared = previous is not None and price > 3 * previous
         # The deal said back ("so, one forty five?") answered with a lower price: nobody comes
         # down on a price already taken, so a word was most likely misheard.
         lower_than_taken = refusing and previous is not None and price < previous - 0.5
-        if (below_counter or plunged or lower_than_taken) and not confirmed:
+        if (below_counter or plunged or soared or lower_than_taken) and not confirmed:
             # Nobody asks for less than the agent offered: most likely a word was misheard.
             self._checking = (price, list(conditions))
             self._checks += 1

@@ -233,6 +233,10 @@ class NegotiationPolicy(Bargain):
         reading = heard.reading
         if heard.prices:
             said = heard.prices[-1][0]
+            if abs(said - asked) < 0.5 and reading.negative and self._offer is not None:
+                # "Sorry, forty is my price": the same words misheard the same way again
+                # ("four fifty"), said as a refusal; not a yes to a price nobody asks for.
+                return self._no_budge()
             if abs(said - asked) < 0.5:
                 return self._consider(said, reading.conditions or conditions, confirmed=True)
             if self._checks >= _MAX_CHECKS:

@@ -225,6 +225,32 @@ def test_a_different_price_to_the_deal_said_back_is_taken_as_their_price() -> No
     agree(call, turn, 145)
 
 
+def test_a_price_many_times_the_last_one_is_checked_before_it_ends_the_call() -> None:
+    """ "Ninety five" heard as "nine eighty five" once the provider is at ninety five: the
+    agent asks, rather than walk away from a deal within the budget."""
+    call = Call()
+    call.to_price()
+    call.say("one sixty plus a thirty dollar trip charge")
+    call.say("i can't do eighty dollars but i could do ninety five dollars plus parts")
+    check = call.say("okay you got it nine eighty five dollars plus parts")
+    assert check == AgentTurn("Just to confirm, did you say nine hundred eighty five dollars?")
+    turn = call.say("no ninety five dollars plus parts")
+    assert not turn.hang_up and call.policy.offer == 95
+
+
+def test_a_checked_price_said_again_as_a_refusal_is_not_a_yes() -> None:
+    """The provider's "Sorry, four fifty is my price" heard as "sorry forty is my price" twice: the
+    agent does not take forty dollars for a yes; the price it heard before stands."""
+    call = Call()
+    call.to_price()
+    call.say("i can do four fifty")
+    check = call.say("sorry forty is my price")
+    assert check == AgentTurn("Just to confirm, did you say forty dollars?")
+    turn = call.say("sorry forty is my price")
+    assert call.policy.offer == 450 and call.policy.agreed_price is None
+    assert "forty dollars" not in turn.text
+
+
 def test_a_price_below_its_own_counter_is_checked_first() -> None:
     call = Call()
     call.to_price()
