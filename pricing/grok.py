@@ -51,7 +51,9 @@ mid-way is a question: it is a deal only if the provider then says yes. If the p
 answers it ("sorry, what was that?", "hello?", hangs up), agreed_price is null; the assistant \
 saying the price again after "say again?" is the same question, still unanswered. A yes that \
 trails into a sentence cut off mid-way, or into a word the hang-up cut of any length ("uh \
-yeah i think we c", "yeah i think one sev", "sure that wor"), is no answer, and neither is a \
+yeah i think we c", "yeah i think one sev"), is no answer; a yes that is a whole answer on its \
+own ("sure", "yes", "okay", "deal", "sounds good") before the cut ("okay it shou") is still a \
+yes. Neither is a \
 yes that waits on someone else ("I think $450 works, but I need to confirm with my \
 supervisor"), even if the assistant then says "$450 pending their okay" and the provider says \
 "okay".
@@ -64,7 +66,10 @@ have a maintenance plan, $149 a year") does not replace it unless the assistant 
 and the assistant putting that extra off ("I'll ask them about the sealant") \
 leaves the deal standing. A bare "Okay." to the price the provider came down to after the \
 assistant's counter accepts it; "alright, no problem then" after the provider turned the \
-assistant's counter down is a goodbye, not a yes to the provider's price.
+assistant's counter down is a goodbye, not a yes to the provider's price. The assistant's \
+counter asked without a question mark ("would ninety work") that the provider accepts ("yes \
+ninety is fine") is the deal unless the assistant then declines or puts it off; a "thanks" \
+after it closes it.
 3. If no price was agreed, agreed_price is null: an offer turned down, a call that ended with \
 "let me think about it", "I'll call you back", "I'll pass that along", or a provider who \
 declined the job or put off the answer. The assistant's closings vary: "I need to think about \

@@ -345,9 +345,19 @@ def _proposal(mention: Mention, tokens: list[str], clause_of: list[int]) -> bool
     window = tokens[max(0, mention.amount.start - 8) : mention.amount.end + 3]
     if _has(window, v.PROPOSAL_CUES):
         return True
+    # "would sixty work", "could ninety do": a question asked without its question mark
+    before = tokens[mention.amount.start - 1] if mention.amount.start else ""
+    after = tokens[mention.amount.end] if mention.amount.end < len(tokens) else ""
+    if before in _ASKING_MODALS and after in _WORKS:
+        return True
     rest = tokens[mention.amount.end :]
     stop = next((i for i, t in enumerate(rest) if t in ".!?"), len(rest))
     return stop < len(rest) and rest[stop] == "?"
+
+
+#: "would sixty work": a modal just before a price, and one of `_WORKS` just after it, asks.
+_ASKING_MODALS = v.words("would could can will does")
+_WORKS = v.words("work do")
 
 
 def _tag_addons(reading: Reading) -> None:
