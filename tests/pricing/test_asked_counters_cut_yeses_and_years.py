@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import pytest
 
+from pricing.fragments import without_restarts
+from pricing.numbers import tokenize
 from tests.pricing.test_deal_rules import HELLO, JOB, read
 
 QUOTED = (HELLO, "P: ace plumbing", JOB, "P: the cartridge swap is ninety")
@@ -59,3 +61,27 @@ def test_a_yes_softened_or_put_off_before_the_cut_is_no_yes(answer: str) -> None
     result = read(*COUNTER, answer)
     assert result.agreed_price is None
     assert result.first_quote == 90
+
+
+@pytest.mark.parametrize(
+    ("quote", "price"),
+    [
+        ("P: the cartridge swap uh one fo forty", 140),
+        ("P: for that two hundred and sev seventy", 270),
+        ("P: yeah a new valve is one thir thirty installed", 130),
+    ],
+)
+def test_a_number_word_cut_and_said_again_at_once_is_said_once(quote: str, price: int) -> None:
+    assert read(HELLO, "P: ace plumbing", JOB, quote).first_quote == price
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("one twenty fi five", ["one", "twenty", "five"]),
+        ("nine ninety", ["nine", "ninety"]),  # a whole number word is no restart
+        ("six sixteen", ["six", "sixteen"]),
+    ],
+)
+def test_only_a_cut_word_before_the_word_it_starts_is_dropped(text: str, kept: list[str]) -> None:
+    assert without_restarts(tokenize(text)) == kept
