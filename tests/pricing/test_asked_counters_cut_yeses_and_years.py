@@ -9,7 +9,8 @@ from __future__ import annotations
 import pytest
 
 from pricing.fragments import without_restarts
-from pricing.numbers import tokenize
+from pricing.money_words import is_money
+from pricing.numbers import find_amounts, tokenize
 from tests.pricing.test_deal_rules import HELLO, JOB, read
 
 QUOTED = (HELLO, "P: ace plumbing", JOB, "P: the cartridge swap is ninety")
@@ -85,3 +86,39 @@ def test_a_number_word_cut_and_said_again_at_once_is_said_once(quote: str, price
 )
 def test_only_a_cut_word_before_the_word_it_starts_is_dropped(text: str, kept: list[str]) -> None:
     assert without_restarts(tokenize(text)) == kept
+
+
+@pytest.mark.parametrize(
+    ("job", "quote", "price"),
+    [
+        (
+            "A: Hi, I'm an AI assistant calling for a homeowner in 94107. Their dryer from "
+            "twenty eighteen won't heat. Can you fix it?",
+            "P: a twenty eighteen dryer that's likely the element eighty five",
+            85,
+        ),
+        (
+            "A: Hi, I'm an AI assistant calling for a homeowner in 94107. Their kitchen sink "
+            "drain is slow. Can you clear it?",
+            "P: in their nineteen ninety eight house id guess roots one forty",
+            140,
+        ),
+    ],
+)
+def test_a_year_said_as_words_before_a_thing_is_no_price(job: str, quote: str, price: int) -> None:
+    assert read(HELLO, "P: ace plumbing", job, quote).first_quote == price
+
+
+@pytest.mark.parametrize(
+    ("text", "money"),
+    [
+        ("a twenty fifteen washer", False),
+        ("their nineteen ninety eight roof", False),
+        ("it's nineteen fifty for the roof", True),  # a price said before what it is for
+        ("a twenty fifteen total", True),  # "total" is no thing a year dates
+    ],
+)
+def test_a_year_is_told_from_a_price_by_the_thing_after_it(text: str, money: bool) -> None:
+    tokens = tokenize(text)
+    amount = find_amounts(tokens)[0]
+    assert is_money(amount, tokens) is money
