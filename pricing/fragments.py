@@ -76,11 +76,8 @@ def cuts_number(tokens: list[str]) -> bool:
 def without_restarts(tokens: list[str]) -> list[str]:
     """`tokens` without the words cut off and said again at once: a fragment right before the
     number word it starts ("one twenty fi five": one twenty-five; "two thir thirty")."""
-    return [
-        token
-        for token, following in zip(tokens, [*tokens[1:], ""], strict=True)
-        if not _restarted(token, following)
-    ]
+    following = [*tokens[1:], ""]
+    return [token for i, token in enumerate(tokens) if not _restarted(token, following[i])]
 
 
 def _restarted(token: str, following: str) -> bool:
