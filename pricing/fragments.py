@@ -2,7 +2,8 @@
 
 Speech-to-text writes what it heard of a word the line cut ("yeah i think one sev", "sure that
 wor", "yeah that's ri"): a stretch of letters that is no English word but the start of one. A
-yes that trails into such a fragment is no yes, whatever the fragment's length. Finished words
+yes that leads into such a fragment is no yes, whatever the fragment's length, unless it was
+a whole answer before the cut ("sure that wor": see `questions.py`). Finished words
 ("yep", "sure", "gotcha", "bud") are in the English dictionary of `pyspellchecker`, a
 frequency list of about 160,000 words, loaded once, the first time a call ends on a word the
 reader's own vocabulary does not know. A fragment said inside a price and then said whole at

@@ -79,7 +79,8 @@ a price was accepted ends with agreement; so does "Okay, $160. I'll get back to 
 schedule.", but "Okay, $160. I'll check with the homeowner and get back to you." does not.
 4. The first quote is the provider's first price for the job itself. It is never a number \
 heard before the assistant described the job (a greeting, a ticket or street number, years in \
-business), never a street number, a count, a year, a time of day, a size ("twelve thousand \
+business), never a street number, a count, a year (said as words before the thing it dates \
+too: "a twenty fifteen washer" is 2015, not $20.15), a time of day, a size ("twelve thousand \
 BTU"), a model or refrigerant name ("R-410"), a phone number, nor the assistant's own budget or \
 counter. When several items were priced, it is the first price of the item that was booked; \
 when both were booked, the first price named for one of them, not their total ("front door \
@@ -93,7 +94,8 @@ the old one" / "$185 total", "$180, and a $40 weekend charge on top") is not in 
 quote (150, 180), though it is in the deal. A \
 first price said per visit ("mow and edge, $60 a visit") is the job's price. A first price \
 misheard and put right ("$315?" / "no, three fifty three fifty", or "one fifteen, I mean one \
-fifty") is the figure put right; a price raised for a reason ("no, $210, the $190 was without \
+fifty") is the figure put right, and a number word cut and said again at once ("one twenty \
+fi five") is said once (125); a price raised for a reason ("no, $210, the $190 was without \
 the flange") leaves the first figure as the first quote.
 5. An hourly rate or a price range is not an agreed price unless a total for the job was \
 agreed. A trip, dispatch, fuel or permit fee is not the job's price; a mandatory fee the \
