@@ -2,10 +2,12 @@
 
 Speech-to-text writes what it heard of a word the line cut ("yeah i think one sev", "sure that
 wor", "yeah that's ri"): a stretch of letters that is no English word but the start of one. A
-yes that trails into such a fragment is no yes, whatever the fragment's length. Finished words
+yes that leads into such a fragment is no yes, whatever the fragment's length, unless it was
+a whole answer before the cut ("sure that wor": see `questions.py`). Finished words
 ("yep", "sure", "gotcha", "bud") are in the English dictionary of `pyspellchecker`, a
 frequency list of about 160,000 words, loaded once, the first time a call ends on a word the
-reader's own vocabulary does not know.
+reader's own vocabulary does not know. A fragment said inside a price and then said whole at
+once ("one twenty fi five") is a restart: the word after it is the word meant.
 """
 
 from __future__ import annotations
@@ -70,6 +72,23 @@ def cuts_number(tokens: list[str]) -> bool:
     or more; "i can do two tw"): the price being said is unknown."""
     word = tokens[-1] if tokens else ""
     return is_fragment(word) and any(number.startswith(word) for number in _NUMBER_WORDS)
+
+
+def without_restarts(tokens: list[str]) -> list[str]:
+    """`tokens` without the words cut off and said again at once: a fragment right before the
+    number word it starts ("one twenty fi five": one twenty-five; "two thir thirty")."""
+    following = [*tokens[1:], ""]
+    return [token for i, token in enumerate(tokens) if not _restarted(token, following[i])]
+
+
+def _restarted(token: str, following: str) -> bool:
+    """Whether `token` is the start of the number word `following`, cut off and said again."""
+    return (
+        following in _NUMBER_WORDS
+        and following != token
+        and following.startswith(token)
+        and is_fragment(token)
+    )
 
 
 @cache

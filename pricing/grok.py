@@ -51,7 +51,9 @@ mid-way is a question: it is a deal only if the provider then says yes. If the p
 answers it ("sorry, what was that?", "hello?", hangs up), agreed_price is null; the assistant \
 saying the price again after "say again?" is the same question, still unanswered. A yes that \
 trails into a sentence cut off mid-way, or into a word the hang-up cut of any length ("uh \
-yeah i think we c", "yeah i think one sev", "sure that wor"), is no answer, and neither is a \
+yeah i think we c", "yeah i think one sev"), is no answer; a yes that is a whole answer on its \
+own ("sure", "yes", "okay", "deal", "sounds good") before the cut ("okay it shou") is still a \
+yes. Neither is a \
 yes that waits on someone else ("I think $450 works, but I need to confirm with my \
 supervisor"), even if the assistant then says "$450 pending their okay" and the provider says \
 "okay".
@@ -64,7 +66,10 @@ have a maintenance plan, $149 a year") does not replace it unless the assistant 
 and the assistant putting that extra off ("I'll ask them about the sealant") \
 leaves the deal standing. A bare "Okay." to the price the provider came down to after the \
 assistant's counter accepts it; "alright, no problem then" after the provider turned the \
-assistant's counter down is a goodbye, not a yes to the provider's price.
+assistant's counter down is a goodbye, not a yes to the provider's price. The assistant's \
+counter asked without a question mark ("would ninety work") that the provider accepts ("yes \
+ninety is fine") is the deal unless the assistant then declines or puts it off; a "thanks" \
+after it closes it.
 3. If no price was agreed, agreed_price is null: an offer turned down, a call that ended with \
 "let me think about it", "I'll call you back", "I'll pass that along", or a provider who \
 declined the job or put off the answer. The assistant's closings vary: "I need to think about \
@@ -74,7 +79,8 @@ a price was accepted ends with agreement; so does "Okay, $160. I'll get back to 
 schedule.", but "Okay, $160. I'll check with the homeowner and get back to you." does not.
 4. The first quote is the provider's first price for the job itself. It is never a number \
 heard before the assistant described the job (a greeting, a ticket or street number, years in \
-business), never a street number, a count, a year, a time of day, a size ("twelve thousand \
+business), never a street number, a count, a year (said as words before the thing it dates \
+too: "a twenty fifteen washer" is 2015, not $20.15), a time of day, a size ("twelve thousand \
 BTU"), a model or refrigerant name ("R-410"), a phone number, nor the assistant's own budget or \
 counter. When several items were priced, it is the first price of the item that was booked; \
 when both were booked, the first price named for one of them, not their total ("front door \
@@ -88,7 +94,8 @@ the old one" / "$185 total", "$180, and a $40 weekend charge on top") is not in 
 quote (150, 180), though it is in the deal. A \
 first price said per visit ("mow and edge, $60 a visit") is the job's price. A first price \
 misheard and put right ("$315?" / "no, three fifty three fifty", or "one fifteen, I mean one \
-fifty") is the figure put right; a price raised for a reason ("no, $210, the $190 was without \
+fifty") is the figure put right, and a number word cut and said again at once ("one twenty \
+fi five") is said once (125); a price raised for a reason ("no, $210, the $190 was without \
 the flange") leaves the first figure as the first quote.
 5. An hourly rate or a price range is not an agreed price unless a total for the job was \
 agreed. A trip, dispatch, fuel or permit fee is not the job's price; a mandatory fee the \

@@ -90,6 +90,8 @@ def is_money(amount: Amount, tokens: list[str]) -> bool:
             before in v.YEAR_BEFORE or (amount.shape == "digits" and before not in v.PRICE_BEFORE)
         ):
             return False
+        if _year_of_a_thing(amount, before, after):
+            return False
         if before in v.TIME_BEFORE and _time_shaped(amount):
             window = set(tokens[max(0, amount.start - 5) : amount.start - 1])
             if window & v.TIME_CONTEXT or after in v.TIME_AFTER:
@@ -125,6 +127,16 @@ def _is_number(tokens: list[str], index: int) -> bool:
         return False
     word = tokens[index]
     return word[:1].isdigit() or word in UNITS or word in ("hundred", "thousand")
+
+
+def _year_of_a_thing(amount: Amount, before: str, after: str) -> bool:
+    """Whether a number said in two parts is the year of the thing named right after it: "a
+    twenty fifteen washer" (2015, not $20.15), "their nineteen ninety eight house"."""
+    if amount.shape != "pair" or amount.head not in (19, 20):
+        return False
+    year = amount.alternative or amount.value
+    dated = before in v.YEAR_DETERMINERS or before in v.YEAR_BEFORE
+    return 1900 <= year <= 2035 and dated and after in v.YEAR_THINGS
 
 
 def _time_shaped(amount: Amount) -> bool:

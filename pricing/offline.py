@@ -8,9 +8,10 @@ It follows the negotiation turn by turn, as a person reading the transcript woul
   "$220 works") makes it the deal; asking it back ("so $140, right?") is a question that
   needs the provider's yes, and a question never answered is no deal (asked again after "say
   again?", it is still the question); a yes cut off mid-sentence ("uh yeah i think we c") or
-  waiting on someone else ("pending their okay") is no yes;
-* the agent's price (a counter-offer, a budget) is a *proposal*; it is the deal only if the
-  provider accepts it ("yeah, I can do one fifty");
+  waiting on someone else ("pending their okay") is no yes, but a whole yes before the cut
+  ("sure that wor") is one;
+* the agent's price (a counter-offer, a budget, "would sixty work") is a *proposal*; it is
+  the deal only if the provider accepts it ("yeah, I can do one fifty");
 * a later offer replaces an earlier one, even after a deal, but a plan or an extra offered
   after it ("we also do a yearly plan") does not; a yes taken back in the same breath ("yeah
   one fifty fine, oh wait, I'm booked out"), or the agent's own ("actually, sorry, they found

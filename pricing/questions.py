@@ -6,7 +6,7 @@ marks each price and each yes."""
 
 from __future__ import annotations
 
-from pricing import cues
+from pricing import cues, decisions
 from pricing import vocabulary as v
 from pricing.fragments import is_fragment
 
@@ -80,6 +80,8 @@ def yes_cut_short(tokens: list[str], cut_off: bool) -> bool:
         return False
     rest = tokens[max(found) :]
     said = [t for t in rest if t not in ".,;:!?"]
+    if _answered_first(tokens):
+        return False  # "sure, that wor": the yes was whole before the line cut what followed
     # "great, what's the addr—": the yes was given, and the talk moved on
     moved_on = bool(said) and said[0].split("'")[0] in _ASKING
     return len(said) >= 2 and not moved_on and not any(t in ".!?" for t in rest)
@@ -87,3 +89,28 @@ def yes_cut_short(tokens: list[str], cut_off: bool) -> bool:
 
 #: A sentence starting with these after a yes asks about what comes next.
 _ASKING = v.words("what when where which who how")
+
+
+#: A yes that is a whole answer to "could you do $150?" on its own; "yeah", "right" often only
+#: lead into what the speaker goes on to say ("yeah i think we c").
+_WHOLE_YES = v.phrases(
+    "sure", "yes", "okay", "ok", "deal", "sounds good", "absolutely", "of course"
+)
+#: Words that put off or soften what follows the yes: the sentence cut off was no yes.
+_SOFTENERS = v.phrases("i think", "think", "i guess", "guess", "but", "let me", "probably")
+_OPENERS = v.words("uh um oh well hmm , .")
+
+
+def _answered_first(tokens: list[str]) -> bool:
+    """Whether the turn opens with a whole yes ("sure", "okay", "sounds good", after an "uh")
+    and goes on with nothing that hedges or puts it off ("sure that wor", not "okay i think
+    we c" or "okay let me ch")."""
+    start = 0
+    while start < len(tokens) and tokens[start] in _OPENERS:
+        start += 1
+    opening = next((p for p in _WHOLE_YES if tuple(tokens[start : start + len(p)]) == p), None)
+    if opening is None:
+        return False
+    rest = tokens[start + len(opening) :]
+    hedged = [*_SOFTENERS, *decisions.HEDGES, *decisions.DEFER]
+    return not v.has(rest, hedged)

@@ -18,7 +18,7 @@ from enum import StrEnum
 from pricing import cues, decisions
 from pricing import vocabulary as v
 from pricing.conditions import conditions_in
-from pricing.fragments import cuts_number
+from pricing.fragments import cuts_number, without_restarts
 from pricing.money_words import adds, is_money, with_cents
 from pricing.numbers import Amount, find_amounts, tokenize
 from pricing.questions import asked_back, is_cut_off, sentence_start, yes_cut_short
@@ -145,7 +145,8 @@ def _nearest(mentions: list[Mention], index: int, clause: int, reach: int) -> Me
 def read_turn(role: str, text: str, final: bool = False) -> Reading:
     """Read one turn of a call (`role` is `assistant` for our agent, `user` for the provider;
     `final` when it is the provider's last turn, which a hang-up may have cut mid-word)."""
-    tokens = tokenize(text)
+    # "one twenty fi five": a number word cut off and said again is said once
+    tokens = without_restarts(tokenize(text))
     cut_off = is_cut_off(text, final)
     price_cut = final and cut_off and cuts_number(tokens)
     plain = _strip_idioms(tokens)
@@ -345,9 +346,19 @@ def _proposal(mention: Mention, tokens: list[str], clause_of: list[int]) -> bool
     window = tokens[max(0, mention.amount.start - 8) : mention.amount.end + 3]
     if _has(window, v.PROPOSAL_CUES):
         return True
+    # "would sixty work", "could ninety do": a question asked without its question mark
+    before = tokens[mention.amount.start - 1] if mention.amount.start else ""
+    after = tokens[mention.amount.end] if mention.amount.end < len(tokens) else ""
+    if before in _ASKING_MODALS and after in _WORKS:
+        return True
     rest = tokens[mention.amount.end :]
     stop = next((i for i, t in enumerate(rest) if t in ".!?"), len(rest))
     return stop < len(rest) and rest[stop] == "?"
+
+
+#: "would sixty work": a modal just before a price, and one of `_WORKS` just after it, asks.
+_ASKING_MODALS = v.words("would could can will does")
+_WORKS = v.words("work do")
 
 
 def _tag_addons(reading: Reading) -> None:

@@ -237,6 +237,14 @@ NOT_MONEY_BEFORE = words(
     "number apartment apt unit suite ste model zip room route highway exit code ext r"
 )
 YEAR_BEFORE = {"since", "in", "from", "year", "back", "of"}
+#: Things a year is said before ("a twenty fifteen washer", "their nineteen ninety eight house").
+YEAR_THINGS = words(
+    "washer dryer fridge refrigerator dishwasher oven stove range microwave freezer furnace "
+    "boiler heater unit model roof house home building car truck van suv vehicle sedan "
+    "mower condo deck pool kitchen bathroom system"
+)
+#: Said before a year and the thing it dates: an article or a possessive.
+YEAR_DETERMINERS = words("a an the my your their his her our its this that")
 PRICE_BEFORE = words(
     "for is be do charge charges costs cost about around runs run it's its only just at "
     "price quote total maybe like"

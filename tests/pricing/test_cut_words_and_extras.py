@@ -18,9 +18,9 @@ COUNTER = (HELLO, "P: ace", JOB, "P: new cartridge two forty", "A: Could you do 
     "answer",
     [
         "P: yeah i think two ten wor",
-        "P: sure that wor",
         "P: yeah that's ri",
-        "P: Sure, that wor",
+        "P: okay i think we c",  # a hedge after the yes, cut: what it led to is unknown
+        "P: sure let me ch",
         "P: yeah two ten fi",  # the price itself cut: two ten, or two fifteen
         "P: okay i can do two tw",
     ],

@@ -1,0 +1,124 @@
+"""Rules added after blind set 3's frozen third was seen, each on a short call written for it:
+the agent's counter asked without a question mark and accepted by the provider is the deal, a
+whole yes before a word the hang-up cut is still a yes, a word cut inside a spoken price is
+completed by the word after it, and a year said as words before a thing is no price. `A:` is
+our agent, `P:` the provider."""
+
+from __future__ import annotations
+
+import pytest
+
+from pricing.fragments import without_restarts
+from pricing.money_words import is_money
+from pricing.numbers import find_amounts, tokenize
+from tests.pricing.test_deal_rules import HELLO, JOB, read
+
+QUOTED = (HELLO, "P: ace plumbing", JOB, "P: the cartridge swap is ninety")
+
+
+@pytest.mark.parametrize(
+    "counter", ["A: would seventy work", "A: could seventy do", "A: will seventy work for you"]
+)
+def test_the_agents_counter_asked_without_a_question_mark_and_accepted_is_the_deal(
+    counter: str,
+) -> None:
+    result = read(*QUOTED, counter, "P: yes seventy is fine", "A: thank you marco", "P: sure")
+    assert result.agreed_price == 70
+    assert result.first_quote == 90
+
+
+def test_the_accepted_counter_put_off_by_the_agent_is_no_deal() -> None:
+    result = read(
+        *QUOTED,
+        "A: would seventy work",
+        "P: yes seventy is fine",
+        "A: let me check with the homeowner and call you back",
+        "P: okay",
+    )
+    assert result.agreed_price is None
+
+
+def test_a_number_said_without_asking_is_still_no_counter() -> None:
+    # "the house is seventy years old": no counter, so the provider's price stays the offer
+    result = read(*QUOTED, "A: the house is seventy years old", "P: yeah")
+    assert result.agreed_price is None
+    assert result.first_quote == 90
+
+
+COUNTER = (*QUOTED, "A: Could you do $75?")
+
+
+@pytest.mark.parametrize(
+    "answer", ["P: okay it shou", "P: yes we can sch", "P: uh sounds good see you tomor"]
+)
+def test_a_whole_yes_before_a_word_the_hang_up_cut_is_still_a_yes(answer: str) -> None:
+    assert read(*COUNTER, answer).agreed_price == 75
+
+
+@pytest.mark.parametrize(
+    "answer", ["P: uh yeah i think we c", "P: okay but the materi", "P: sure let me chec"]
+)
+def test_a_yes_softened_or_put_off_before_the_cut_is_no_yes(answer: str) -> None:
+    result = read(*COUNTER, answer)
+    assert result.agreed_price is None
+    assert result.first_quote == 90
+
+
+@pytest.mark.parametrize(
+    ("quote", "price"),
+    [
+        ("P: the cartridge swap uh one fo forty", 140),
+        ("P: for that two hundred and sev seventy", 270),
+        ("P: yeah a new valve is one thir thirty installed", 130),
+    ],
+)
+def test_a_number_word_cut_and_said_again_at_once_is_said_once(quote: str, price: int) -> None:
+    assert read(HELLO, "P: ace plumbing", JOB, quote).first_quote == price
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("one twenty fi five", ["one", "twenty", "five"]),
+        ("nine ninety", ["nine", "ninety"]),  # a whole number word is no restart
+        ("six sixteen", ["six", "sixteen"]),
+    ],
+)
+def test_only_a_cut_word_before_the_word_it_starts_is_dropped(text: str, kept: list[str]) -> None:
+    assert without_restarts(tokenize(text)) == kept
+
+
+@pytest.mark.parametrize(
+    ("job", "quote", "price"),
+    [
+        (
+            "A: Hi, I'm an AI assistant calling for a homeowner in 94107. Their dryer from "
+            "twenty eighteen won't heat. Can you fix it?",
+            "P: a twenty eighteen dryer that's likely the element eighty five",
+            85,
+        ),
+        (
+            "A: Hi, I'm an AI assistant calling for a homeowner in 94107. Their kitchen sink "
+            "drain is slow. Can you clear it?",
+            "P: in their nineteen ninety eight house id guess roots one forty",
+            140,
+        ),
+    ],
+)
+def test_a_year_said_as_words_before_a_thing_is_no_price(job: str, quote: str, price: int) -> None:
+    assert read(HELLO, "P: ace plumbing", job, quote).first_quote == price
+
+
+@pytest.mark.parametrize(
+    ("text", "money"),
+    [
+        ("a twenty fifteen washer", False),
+        ("their nineteen ninety eight roof", False),
+        ("it's nineteen fifty for the roof", True),  # a price said before what it is for
+        ("a twenty fifteen total", True),  # "total" is no thing a year dates
+    ],
+)
+def test_a_year_is_told_from_a_price_by_the_thing_after_it(text: str, money: bool) -> None:
+    tokens = tokenize(text)
+    amount = find_amounts(tokens)[0]
+    assert is_money(amount, tokens) is money
