@@ -19,7 +19,7 @@ from typing import Final, cast
 
 import picows
 
-from voice_backend.websocket_protocol import no_quick_ack
+from voice_backend.socket_options import no_quick_ack
 
 #: picows logs each connection at INFO; the agent says what matters once.
 _LOG: Final = logging.getLogger("voice_backend.agents.grok_socket.picows")
