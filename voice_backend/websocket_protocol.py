@@ -6,7 +6,8 @@ cost per message is most of the bridge's cost. uvicorn's own implementations par
 Python and pause and resume reading around every message; this one does the opening handshake
 as they do (websockets' sans-I/O `ServerProtocol` checks the upgrade, the ASGI app decides),
 then hands the socket to `picows`, whose frame parser and writer are compiled, and queues each
-message for the app without pausing the socket.
+message for the app without pausing the socket. The scope, the refusals and the picows protocol
+that takes over are built in `websocket_handshake`.
 
 Run it with `uvicorn voice_backend.app:app --ws voice_backend.websocket_protocol:PicowsProtocol`
 (docker-compose and `haggle serve voice` do). What the app sees is plain ASGI `websocket`:
@@ -24,33 +25,31 @@ the handler declines (False) is queued as usual.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import socket
 from collections import deque
 from collections.abc import Callable
 from typing import Any, Final, cast
-from urllib.parse import unquote
 
 import picows
-from picows.picows import WSProtocol  # type: ignore[attr-defined]
 from uvicorn.config import Config
 from uvicorn.protocols.utils import (
     ClientDisconnected,
     get_client_addr,
-    get_local_addr,
     get_path_with_query_string,
-    get_remote_addr,
-    is_ssl,
 )
 from uvicorn.server import ServerState
 from websockets.http11 import Request
 from websockets.server import ServerProtocol
 
+from voice_backend.socket_options import no_quick_ack
+from voice_backend.websocket_handshake import (
+    FORBIDDEN,
+    SERVER_ERROR,
+    picows_protocol,
+    websocket_scope,
+)
+
 logger = logging.getLogger("uvicorn.error")
-#: picows logs every accepted connection at INFO; the access line below says it once already.
-_FRAMES_LOG: Final = logging.getLogger("voice_backend.websocket_protocol.picows")
-_FRAMES_LOG.setLevel(logging.WARNING)
 
 #: Seconds to wait for the peer's closing frame after ours before dropping the connection.
 CLOSE_TIMEOUT: Final = 10.0
@@ -64,11 +63,6 @@ _TEXT: Final = picows.WSMsgType.TEXT
 _BINARY: Final = picows.WSMsgType.BINARY
 _CONTINUATION: Final = picows.WSMsgType.CONTINUATION
 _CLOSE: Final = picows.WSMsgType.CLOSE
-_FORBIDDEN: Final = b"HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
-_SERVER_ERROR: Final = (
-    b"HTTP/1.1 500 Internal Server Error\r\ncontent-type: text/plain; charset=utf-8\r\n"
-    b"content-length: 21\r\nconnection: close\r\n\r\nInternal Server Error"
-)
 
 
 class PicowsProtocol(asyncio.Protocol):
@@ -135,31 +129,8 @@ class PicowsProtocol(asyncio.Protocol):
             self.transport.write(b"".join(self._handshake.data_to_send()))
             self.transport.close()
             return
-        path, _, query = request.path.partition("?")
-        root = self.config.root_path
-        self.scope = {
-            "type": "websocket",
-            "asgi": {"version": self.config.asgi_version, "spec_version": "2.4"},
-            "http_version": "1.1",
-            "scheme": "wss" if is_ssl(self.transport) else "ws",
-            "server": get_local_addr(self.transport),
-            "client": get_remote_addr(self.transport),
-            "root_path": root,
-            "path": root + unquote(path),
-            "raw_path": root.encode("ascii") + path.encode("ascii"),
-            "query_string": query.encode("ascii"),
-            "headers": [
-                (name.lower().encode("ascii"), value.encode("latin-1"))
-                for name, value in request.headers.raw_items()
-            ],
-            "subprotocols": [
-                part.strip()
-                for header in request.headers.get_all("Sec-WebSocket-Protocol")
-                for part in header.split(",")
-            ],
-            "state": self.app_state.copy(),
-            "extensions": {DIRECT: {"connection": self}},
-        }
+        direct = {DIRECT: {"connection": self}}
+        self.scope = websocket_scope(self.config, self.transport, request, self.app_state, direct)
         self._inbox.append({"type": "websocket.connect"})
         task = self.loop.create_task(self._run_asgi())
         task.add_done_callback(self.tasks.discard)
@@ -168,33 +139,7 @@ class PicowsProtocol(asyncio.Protocol):
     def _accept(self, message: dict[str, Any]) -> None:
         """The app accepted: picows answers the upgrade and reads frames from now on."""
         assert self.transport is not None
-        headers: list[tuple[str, str]] = [
-            (name.decode("latin-1"), value.decode("latin-1"))
-            for name, value in message.get("headers") or []
-        ]
-        if message.get("subprotocol"):
-            headers.append(("Sec-WebSocket-Protocol", message["subprotocol"]))
-        response = picows.WSUpgradeResponse.create_101_response(headers or None)
-        listener = _Listener(self)
-        ping_every = self.config.ws_ping_interval
-        reply_within = self.config.ws_ping_timeout or ping_every
-        protocol = WSProtocol(
-            None,  # host and port: a client's
-            None,  # path: a client's
-            False,  # the server's side
-            lambda _request: picows.WSUpgradeResponseWithListener(response, listener),
-            _FRAMES_LOG,
-            True,  # an exception in the listener closes the connection (1011)
-            None,  # no handshake timeout: the request is all here
-            ping_every is not None,
-            ping_every or 20.0,
-            min(reply_within or 20.0, ping_every or 20.0),
-            picows.WSAutoPingStrategy.PING_WHEN_IDLE,
-            True,  # answer pings
-            self.config.ws_max_size,
-            None,
-            max(4096, len(self._request) + 256),
-        )
+        protocol = picows_protocol(self.config, message, _Listener(self), len(self._request))
         self.transport.set_protocol(protocol)
         protocol.connection_made(self.transport)
         self._ws = protocol.transport  # before the request goes in: frames may follow it
@@ -232,13 +177,13 @@ class PicowsProtocol(asyncio.Protocol):
         except BaseException:
             logger.exception("Exception in ASGI application\n")
             if self._ws is None and not self._close_sent:
-                self._refuse(_SERVER_ERROR, 500)
+                self._refuse(SERVER_ERROR, 500)
             elif not self._close_sent:
                 self._close(1011, "")
             return
         if self._ws is None and not self._close_sent:
             logger.error("ASGI callable returned without sending handshake.")
-            self._refuse(_SERVER_ERROR, 500)
+            self._refuse(SERVER_ERROR, 500)
         elif not self._close_sent:
             self._close(1000, "")
 
@@ -275,7 +220,7 @@ class PicowsProtocol(asyncio.Protocol):
             if kind == "websocket.accept":
                 self._accept(message)
             elif kind == "websocket.close":
-                self._refuse(_FORBIDDEN, 403)
+                self._refuse(FORBIDDEN, 403)
             else:
                 raise RuntimeError(
                     f"Expected 'websocket.accept' or 'websocket.close', got {kind!r}"
@@ -404,13 +349,3 @@ class _Listener(picows.WSListener):
 
     def on_ws_disconnected(self, transport: picows.WSTransport) -> None:
         self._protocol._lost(1006)
-
-
-def no_quick_ack(transport: asyncio.BaseTransport) -> None:
-    """Undo picows' TCP_QUICKACK: every message in would be acknowledged by a packet of its own;
-    with delayed acknowledgements they ride on the next message out (TCP_NODELAY stays on,
-    so nothing waits for them)."""
-    sock = transport.get_extra_info("socket")
-    if sock is not None and hasattr(socket, "TCP_QUICKACK"):
-        with contextlib.suppress(OSError):
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 0)

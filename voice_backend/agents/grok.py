@@ -2,7 +2,8 @@
 
 `GrokAgent` speaks the bridge's `Agent` protocol on one side and xAI's realtime events on the
 other. Wire events are parsed in `grok_events` and translated here into domain events; the
-session is opened and checked in `grok_session`, and the words assembled in `grok_transcripts`.
+session is opened and checked in `grok_session`, the words assembled in `grok_transcripts`, and
+the agent's audio counted and converted in `grok_speech`.
 
 What it takes care of, so the bridge does not have to:
 
@@ -23,12 +24,10 @@ from __future__ import annotations
 import binascii
 import json
 import logging
-import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import aclosing
 from typing import Any
 
-from shared import metrics
 from shared.settings import AudioFormat
 from voice_backend.agents import grok_client_events as client
 from voice_backend.agents import grok_events as wire
@@ -43,11 +42,7 @@ from voice_backend.agents.base import (
     ResponseDone,
     WrapUp,
 )
-from voice_backend.agents.grok_errors import (
-    OPTIONAL_REPLY_SECONDS,
-    ErrorKind,
-    classify,
-)
+from voice_backend.agents.grok_errors import ErrorWatch
 from voice_backend.agents.grok_notes import END_CALL_OUTPUT, goodbye_note, hang_up_kind
 from voice_backend.agents.grok_session import (
     WIRE_FORMATS,
@@ -57,6 +52,7 @@ from voice_backend.agents.grok_session import (
     open_connection,
 )
 from voice_backend.agents.grok_socket import GrokSocket, GrokSocketClosed
+from voice_backend.agents.grok_speech import GrokSpeech
 from voice_backend.agents.grok_transcripts import GrokTranscripts
 from voice_backend.audio import AudioConverter, converters_for, mulaw_ms, pcm24k_ms
 
@@ -91,29 +87,25 @@ class GrokAgent:
         self._format = WIRE_FORMATS[AudioFormat(audio_format)]
         # μ-law both ways: base64 audio passes between Twilio and Grok as it came.
         self._passthrough = self._format == wire.PCMU
-        self._wire_ms: Callable[[int], float] = mulaw_ms if self._format == wire.PCMU else pcm24k_ms
         self._connect_timeout = connect_timeout
         self._session_timeout = session_timeout
         self._label = label
 
         self._to_grok: AudioConverter
-        self._from_grok: AudioConverter
-        self._to_grok, self._from_grok = converters_for(AudioFormat(audio_format).value)
+        self._to_grok, from_grok = converters_for(AudioFormat(audio_format).value)
 
         self._ws: GrokSocket | None = None
         self._ready = False  # session confirmed: caller audio may flow
         self._closing = False  # we are ending the session: a closed socket is expected
         self._failure: str | None = None
-        self._optional_sent_at: float | None = None  # our last undocumented (optional) event
+        self._errors = ErrorWatch(label)
         self._iterating = False
         self._audio_sink: Callable[[AgentAudio], None] | None = None
         self._pending: list[AgentEvent] = []  # domain events seen during the handshake
 
         self._words = GrokTranscripts(label)
-        # Agent speech: audio per item (model-side ms).
-        self._item_ms: dict[str, float] = {}
-        self._truncated: set[str] = set()
-        self._last_audio: tuple[str | None, str | None] | None = None
+        wire_ms = mulaw_ms if self._passthrough else pcm24k_ms
+        self._speech = GrokSpeech(from_grok, self._passthrough, wire_ms)
         self._hangup_requested = False
         self._goodbye_requested = False
         # Grok runs one response at a time: asking while one runs is refused, so we defer.
@@ -179,7 +171,7 @@ class GrokAgent:
         sink = self._audio_sink
         if type(parsed) is not wire.AudioDelta or sink is None:
             return False
-        audio = self._on_audio(parsed)
+        audio = self._speech.audio(parsed)
         if audio is not None:
             sink(audio)
         return True
@@ -210,17 +202,12 @@ class GrokAgent:
         """
         if not self._ready or self._closing:
             return
-        sent_ms = self._item_ms.get(item_id)
-        if sent_ms is None:
+        end_ms = self._speech.truncate(item_id, audio_end_ms)
+        if end_ms is None:
             logger.debug("[%s] no audio of item %s to truncate", self._label, item_id)
             return
-        end_ms = max(0, min(int(audio_end_ms), int(sent_ms)))
-        self._truncated.add(item_id)
-        # The bridge cleared Twilio's buffer: what the filter still holds must not play later.
-        self._from_grok.reset()
-        self._last_audio = None
         # Not among xAI's documented client events: an error answering it never ends the call.
-        self._optional_sent_at = time.monotonic()
+        self._errors.optional_sent()
         await self._send(client.truncate(item_id, end_ms))
 
     async def request_goodbye(self, reason: WrapUp) -> None:
@@ -284,7 +271,7 @@ class GrokAgent:
                     continue
                 parsed = wire.parse_server_event(frame)
                 if type(parsed) is wire.AudioDelta:  # the frame path: no list, no match
-                    audio = self._on_audio(parsed)
+                    audio = self._speech.audio(parsed)
                     if audio is not None:
                         yield audio
                     continue
@@ -308,7 +295,7 @@ class GrokAgent:
     async def _translate(self, event: wire.ServerEvent) -> list[AgentEvent]:
         match event:
             case wire.AudioDelta():
-                audio = self._on_audio(event)
+                audio = self._speech.audio(event)
                 return [audio] if audio is not None else []
             case wire.TranscriptDelta():
                 self._words.agent_delta(event)
@@ -329,33 +316,20 @@ class GrokAgent:
             case wire.FunctionCall():
                 return await self._on_function_call(event)
             case wire.ServerError():
-                self._on_error(event)
+                self._failure = self._errors.failure(event) or self._failure
             case wire.Truncated():
-                self._optional_sent_at = None  # answered: a later error is about something else
+                self._errors.optional_answered()
             case wire.Malformed():
                 logger.warning(
                     "[%s] unreadable Grok event %s: %s", self._label, event.type, event.reason
                 )
         return []  # lifecycle chatter, pings and unknown types need nothing
 
-    def _on_audio(self, event: wire.AudioDelta) -> AgentAudio | None:
-        item = event.item_id
-        if item is not None and item in self._truncated:
-            return None  # in flight when the caller interrupted: playing it would be stale
-        if item is not None:
-            self._item_ms[item] = self._item_ms.get(item, 0.0) + self._wire_ms(event.nbytes)
-        self._last_audio = (item, event.response_id)
-        if self._passthrough:  # μ-law already: Twilio gets the base64 text as Grok sent it
-            return AgentAudio(None, item, event.response_id, b64=event.b64) if event else None
-        mulaw = self._from_grok.convert(event.audio)
-        return AgentAudio(mulaw, item, event.response_id) if mulaw else None
-
     async def _on_response_done(self, event: wire.ResponseDone) -> list[AgentEvent]:
         events: list[AgentEvent] = []
-        tail = self._from_grok.flush()  # pcm24k: the filter's last few ms end this turn
-        if tail and self._last_audio is not None:
-            events.append(AgentAudio(tail, *self._last_audio))
-        self._last_audio = None
+        tail = self._speech.response_over()  # pcm24k: the filter's last few ms end this turn
+        if tail is not None:
+            events.append(tail)
         events.extend(self._words.response_over(event.response_id))
         events.append(ResponseDone(event.response_id))
         self._response_active = False
@@ -382,23 +356,6 @@ class GrokAgent:
         reason = event.argument("reason")
         logger.info("[%s] Grok asked to end the call", self._label)
         return [HangUpRequested(event.call_id, reason, hang_up_kind(reason))]
-
-    def _on_error(self, event: wire.ServerError) -> None:
-        sent = self._optional_sent_at
-        recent = sent is not None and time.monotonic() - sent <= OPTIONAL_REPLY_SECONDS
-        kind = classify(event, optional_unanswered=recent)
-        metrics.GROK_ERRORS.labels(kind.value).inc()
-        if kind is ErrorKind.BENIGN:
-            logger.debug("[%s] ignoring Grok error %s", self._label, event.describe())
-        elif kind is ErrorKind.OPTIONAL:
-            if recent:
-                self._optional_sent_at = None  # answered
-            logger.warning(
-                "[%s] Grok refused an optional event or field: %s", self._label, event.describe()
-            )
-        else:
-            logger.error("[%s] Grok session failed: %s", self._label, event.describe())
-            self._failure = f"Grok error {event.describe()}"
 
     # --- Writing ------------------------------------------------------------------------------
 

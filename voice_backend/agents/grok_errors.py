@@ -18,10 +18,15 @@ working must not leave the provider talking to silence.
 
 from __future__ import annotations
 
+import logging
+import time
 from enum import StrEnum
 from typing import Final
 
+from shared import metrics
 from voice_backend.agents import grok_events as wire
+
+logger = logging.getLogger("voice_backend.agents.grok")
 
 #: Errors that only mean a race we lose harmlessly: the session is fine.
 BENIGN_ERROR_CODES: Final = frozenset(
@@ -81,3 +86,39 @@ def classify(error: wire.ServerError, *, optional_unanswered: bool = False) -> E
     if optional_unanswered or error.type in _REJECTS_ONE_EVENT:
         return ErrorKind.OPTIONAL
     return ErrorKind.FATAL
+
+
+class ErrorWatch:
+    """Judges one session's errors: remembers when we last sent an optional event, counts each
+    error in `haggle_grok_errors_total`, logs it under `label`, and says when the call must end."""
+
+    def __init__(self, label: str) -> None:
+        self._label = label
+        self._optional_sent_at: float | None = None  # our last undocumented (optional) event
+
+    def optional_sent(self) -> None:
+        """We just sent an optional event: an unexplained rejection soon after answers it."""
+        self._optional_sent_at = time.monotonic()
+
+    def optional_answered(self) -> None:
+        """Grok answered the optional event: a later error is about something else."""
+        self._optional_sent_at = None
+
+    def failure(self, event: wire.ServerError) -> str | None:
+        """Why the session failed, when `event` ends it; None when the call goes on."""
+        sent = self._optional_sent_at
+        recent = sent is not None and time.monotonic() - sent <= OPTIONAL_REPLY_SECONDS
+        kind = classify(event, optional_unanswered=recent)
+        metrics.GROK_ERRORS.labels(kind.value).inc()
+        if kind is ErrorKind.BENIGN:
+            logger.debug("[%s] ignoring Grok error %s", self._label, event.describe())
+        elif kind is ErrorKind.OPTIONAL:
+            if recent:
+                self._optional_sent_at = None  # answered
+            logger.warning(
+                "[%s] Grok refused an optional event or field: %s", self._label, event.describe()
+            )
+        else:
+            logger.error("[%s] Grok session failed: %s", self._label, event.describe())
+            return f"Grok error {event.describe()}"
+        return None

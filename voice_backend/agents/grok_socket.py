@@ -5,7 +5,10 @@ Frames are queued for `recv` as usual. A `sink` may take them instead, synchrono
 callback that read them off the socket, but only while the reader is blocked in `recv` with
 nothing queued: then handling the frame at once is exactly what the reader would do next, so
 the order of events never changes. The bridge uses it for audio deltas, the one frame a call
-gets fifty times a second. Sends are synchronous (picows writes straight to the socket).
+gets fifty times a second. Sends are synchronous (picows writes straight to the socket), so
+they do not wait for the socket to drain: if Grok stops reading, what it has not taken waits in
+memory, and past `MAX_UNSENT_BYTES` the connection counts as failed (it is dropped, and the
+reader sees it closed) rather than let the backlog grow without bound.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from typing import Final, cast
 
 import picows
 
-from voice_backend.websocket_protocol import no_quick_ack
+from voice_backend.socket_options import no_quick_ack
 
 #: picows logs each connection at INFO; the agent says what matters once.
 _LOG: Final = logging.getLogger("voice_backend.agents.grok_socket.picows")
@@ -27,6 +30,13 @@ _LOG.setLevel(logging.WARNING)
 #: Keep-alive: a ping after this long without a frame; no pong within it closes (as websockets).
 PING_SECONDS: Final = 20.0
 CLOSE_SECONDS: Final = 2.0
+#: Bytes written but not yet taken by the socket past which a stalled Grok fails the session:
+#: about a minute of caller audio (μ-law in base64 JSON).
+MAX_UNSENT_BYTES: Final = 1 << 20
+#: The close reason a stalled connection reports.
+STALLED: Final = "Grok stopped reading: unsent data past the limit"
+
+logger = logging.getLogger(__name__)
 
 
 class GrokSocketClosed(Exception):
@@ -121,10 +131,36 @@ class GrokSocket(picows.WSListener):
         return self._queue.popleft()
 
     def send(self, text: str) -> None:
-        """Send a text frame now; `GrokSocketClosed` if the connection is closed."""
-        if self._closed or self._transport is None or self._transport.is_close_frame_sent:
+        """Send a text frame now; `GrokSocketClosed` if the connection is closed, or once more
+        than `MAX_UNSENT_BYTES` wait unsent (then the connection is dropped as failed)."""
+        transport = self._transport
+        if self._closed or transport is None or transport.is_close_frame_sent:
             raise GrokSocketClosed
-        self._transport.send(picows.WSMsgType.TEXT, text.encode())
+        if transport.underlying_transport.get_write_buffer_size() > MAX_UNSENT_BYTES:
+            self._stalled(transport)
+            raise GrokSocketClosed
+        transport.send(picows.WSMsgType.TEXT, text.encode())
+
+    @property
+    def unsent_bytes(self) -> int:
+        """Bytes written to the connection that the socket has not taken yet."""
+        transport = self._transport
+        if transport is None or self._closed:
+            return 0
+        return int(transport.underlying_transport.get_write_buffer_size())
+
+    def _stalled(self, transport: picows.WSTransport) -> None:
+        """Grok stopped taking our data: drop the connection now (a graceful close would wait
+        for the backlog to drain), so the reader reports the session lost."""
+        logger.warning(
+            "Grok stopped reading: over %d bytes unsent, dropping the connection", MAX_UNSENT_BYTES
+        )
+        self._closed = True
+        if self.close_code is None:
+            self.close_code = 1006
+            self.close_reason = STALLED
+        transport.disconnect(graceful=False)
+        self._wake()
 
     async def close(self) -> None:
         """Close (1000) and wait briefly for the server's close; safe to call again."""

@@ -1,0 +1,65 @@
+"""The agent's speech as it comes from Grok: its audio per item, converted for the phone line,
+and what barge-in truncation needs.
+
+`GrokSpeech` counts the audio the model sent for each item (in the model's milliseconds, so a
+truncation can be clamped to it), drops the audio of an item the caller interrupted that was
+still in flight, and, under `pcm24k`, converts each delta with the stateful resampler and hands
+back its last few ms when a response is over. With `pcmu` the base64 text passes as Grok sent it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from voice_backend.agents import grok_events as wire
+from voice_backend.agents.base import AgentAudio
+from voice_backend.audio import AudioConverter
+
+
+class GrokSpeech:
+    """The audio of one Grok session's responses, on its way to the caller."""
+
+    def __init__(
+        self, from_grok: AudioConverter, passthrough: bool, wire_ms: Callable[[int], float]
+    ) -> None:
+        self._from_grok = from_grok
+        self._passthrough = passthrough  # μ-law both ways: no conversion
+        self._wire_ms = wire_ms  # milliseconds of audio in so many bytes of the wire format
+        self._item_ms: dict[str, float] = {}  # audio Grok sent per item (model-side ms)
+        self._truncated: set[str] = set()
+        self._last_audio: tuple[str | None, str | None] | None = None
+
+    def audio(self, event: wire.AudioDelta) -> AgentAudio | None:
+        """The caller-side audio of one delta; None when there is nothing to play (a truncated
+        item's, or the resampler still filling)."""
+        item = event.item_id
+        if item is not None and item in self._truncated:
+            return None  # in flight when the caller interrupted: playing it would be stale
+        if item is not None:
+            self._item_ms[item] = self._item_ms.get(item, 0.0) + self._wire_ms(event.nbytes)
+        self._last_audio = (item, event.response_id)
+        if self._passthrough:  # μ-law already: Twilio gets the base64 text as Grok sent it
+            return AgentAudio(None, item, event.response_id, b64=event.b64) if event else None
+        mulaw = self._from_grok.convert(event.audio)
+        return AgentAudio(mulaw, item, event.response_id) if mulaw else None
+
+    def truncate(self, item_id: str, audio_end_ms: int) -> int | None:
+        """The caller heard only `audio_end_ms` of `item_id`: its later audio is dropped, and
+        the end to tell Grok is returned, clamped to what Grok sent for the item (None when it
+        sent none, and there is nothing to truncate)."""
+        sent_ms = self._item_ms.get(item_id)
+        if sent_ms is None:
+            return None
+        self._truncated.add(item_id)
+        # The bridge cleared Twilio's buffer: what the filter still holds must not play later.
+        self._from_grok.reset()
+        self._last_audio = None
+        return max(0, min(int(audio_end_ms), int(sent_ms)))
+
+    def response_over(self) -> AgentAudio | None:
+        """A response is done: under `pcm24k`, the filter's last few ms end the turn."""
+        tail = self._from_grok.flush()
+        last, self._last_audio = self._last_audio, None
+        if tail and last is not None:
+            return AgentAudio(tail, *last)
+        return None
