@@ -24,7 +24,7 @@ from shared.models import CallStatus, CallUpdate, Outcome, TranscriptTurn, utcno
 from shared.settings import load_settings
 from shared.storage.sql import SQLStore
 from tests.support.access import OPERATOR, OPERATOR_KEY
-from tests.support.servers import serve
+from tests.support.servers import free_port, serve
 from tests.web.conftest import assert_accessible, homeowner, new_page, shot, sign_in
 
 NAMES = ("Busy Bee", "Away Rooter", "Flaky Pipes", "Roof Only Co")
@@ -33,7 +33,10 @@ NAMES = ("Busy Bee", "Away Rooter", "Flaky Pipes", "Roof Only Co")
 @pytest.fixture
 async def site(tmp_path: Path) -> AsyncIterator[tuple[str, SQLStore, str, list[int]]]:
     settings = load_settings(
-        database_url=f"sqlite:///{tmp_path / 'haggle.db'}", haggle_api_key=OPERATOR_KEY
+        database_url=f"sqlite:///{tmp_path / 'haggle.db'}",
+        haggle_api_key=OPERATOR_KEY,
+        # No voice service: a closed port (never whatever answers on the default 6000 here).
+        call_backend_url=f"http://127.0.0.1:{free_port()}",
     )
     store = SQLStore(settings.database_url)
     await store.open()

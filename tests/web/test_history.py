@@ -19,7 +19,7 @@ from shared.models import CallStatus, CallUpdate, Outcome, TranscriptTurn
 from shared.settings import load_settings
 from shared.storage.sql import SQLStore
 from tests.support.access import OPERATOR, OPERATOR_KEY
-from tests.support.servers import serve
+from tests.support.servers import free_port, serve
 from tests.web.conftest import assert_accessible, homeowner, new_page, shot, sign_in
 
 
@@ -66,7 +66,10 @@ AGREED = ["Hi, is this the shop?", "yes", "How much?", "two hundred", "One sixty
 @pytest.fixture
 async def site(tmp_path: Path) -> AsyncIterator[tuple[str, SQLStore, list[dict]]]:
     settings = load_settings(
-        database_url=f"sqlite:///{tmp_path / 'haggle.db'}", haggle_api_key=OPERATOR_KEY
+        database_url=f"sqlite:///{tmp_path / 'haggle.db'}",
+        haggle_api_key=OPERATOR_KEY,
+        # No voice service: a closed port (never whatever answers on the default 6000 here).
+        call_backend_url=f"http://127.0.0.1:{free_port()}",
     )
     store = SQLStore(settings.database_url)
     await store.open()
