@@ -136,7 +136,9 @@ async def test_instances_on_one_database_share_the_cap_and_the_rate(
         # about 0 and the nine dials would span 0.2 s. (A single gap can shrink on a busy
         # machine: a ticket reaches its taker late, the next one on time.)
         assert statistics.median(gaps) > 0.05, gaps
-        assert taken[-1] - taken[0] >= 0.75, gaps
+        # Eight gaps of 0.1 s: 0.8 s on time, ~0.2 s with a slot each; a late first ticket on a
+        # busy machine shortens one gap, so the bar sits between the two.
+        assert taken[-1] - taken[0] >= 0.6, gaps
     finally:
         for each in stores:
             await each.close()
