@@ -13,7 +13,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from pricing.numbers import find_amounts, tokenize
+from pricing.numbers import find_amounts
+from pricing.tokens import tokenize
 from shared.money import amount as plain_amount
 from shared.money import spoken_number
 

@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 
 from pricing import cues
 from pricing.conditions import fee_name, service_on_top
-from pricing.numbers import find_amounts, tokenize
+from pricing.numbers import find_amounts
 from pricing.reading import Kind, Mention, Reading, _find, _has, read_turn
+from pricing.tokens import tokenize
 from pricing.vocabulary import STRONG_ACCEPT, WEAK_ACCEPT, phrases
 
 #: Words that say nothing about which item is meant.

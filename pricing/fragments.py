@@ -18,7 +18,7 @@ from functools import cache
 from spellchecker import SpellChecker
 
 from pricing import vocabulary as v
-from pricing.numbers import TEENS, TENS, UNITS
+from pricing.tokens import TEENS, TENS, UNITS
 
 #: Words a cut fragment may be the start of: the number words, and the English words at least
 #: this frequent in the dictionary's counts (about the 6,000 most common).

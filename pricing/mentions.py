@@ -9,7 +9,8 @@ import math
 from pricing import cues, decisions
 from pricing.conditions import service_on_top
 from pricing.dialogue import Deal, Negotiation
-from pricing.reading import Kind, Mention, Reading, _has, for_all, read_turn
+from pricing.ranges import for_all
+from pricing.reading import Kind, Mention, Reading, _has, read_turn
 
 #: Words that say a price is the sum of those before it.
 _SUM_WORDS = {"so", "total", "altogether", "all", "comes", "makes", "together"}

@@ -8,7 +8,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from pricing import vocabulary as v
-from pricing.numbers import TEENS, TENS, UNITS, Amount
+from pricing.numbers import Amount
+from pricing.tokens import TEENS, TENS, UNITS
 
 
 def with_cents(amounts: list[Amount], tokens: list[str]) -> list[Amount]:

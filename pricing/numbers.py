@@ -24,48 +24,8 @@ import re
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from pricing.tokens import DIGIT_WORDS, MONEY_AFTER, SCALES, TEENS, TENS, UNITS, tokenize
 from shared.words import word_set
-
-UNITS = {
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-}
-TEENS = {
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-    "thirteen": 13,
-    "fourteen": 14,
-    "fifteen": 15,
-    "sixteen": 16,
-    "seventeen": 17,
-    "eighteen": 18,
-    "nineteen": 19,
-}
-TENS = {
-    "twenty": 20,
-    "thirty": 30,
-    "forty": 40,
-    "fourty": 40,
-    "fifty": 50,
-    "sixty": 60,
-    "seventy": 70,
-    "eighty": 80,
-    "ninety": 90,
-}
-#: Words that say the number is money when they follow it.
-MONEY_AFTER = {"dollars", "dollar", "bucks", "buck", "even", "flat", "cents"}
-#: Words that say a single digit is read out on its own (phone numbers, codes).
-DIGIT_WORDS = {"zero", "oh", *UNITS}
-#: Words that multiply what comes before them.
-_SCALES = {"hundred", "thousand", "grand"}
 
 #: "one" after these is a pronoun ("an easy one", "the other one"), not a number.
 _PRONOUN_ONE_BEFORE = word_set(
@@ -73,37 +33,8 @@ _PRONOUN_ONE_BEFORE = word_set(
     "another same last next only right wrong nice tough hard cheap standard basic no any the"
 )
 
-_TOKEN = re.compile(
-    r"\d{1,2}:\d{2}"  # a clock time
-    r"|\$?\d{1,3}(?:,\d{3})+(?:\.\d+)?k?"  # 1,200 / $2,450.00
-    r"|\$?\d+(?:\.\d+)?k?"  # 150 / $89.50 / 2k
-    r"|[a-z]+(?:'[a-z]+)*"  # words, with their apostrophes
-    r"|[.,;:!?]"  # punctuation: clause boundaries for the reader
-    r"|\$|%"
-)
 _DIGITS = re.compile(r"^(\$)?(\d[\d,]*(?:\.\d+)?)(k)?$")
 _CLOCK = re.compile(r"^\d{1,2}:\d{2}$")
-
-
-def tokenize(text: str) -> list[str]:
-    """Lowercase tokens of one line: words, digit groups (with their `$`), punctuation.
-
-    Hyphens between words become spaces (`one-seventy-five`), between digits `to`
-    (`150-250`); `/hr` becomes `per hour`; a `'s` on a number is split off (`two hundred's`).
-    """
-    text = text.lower().replace("\u2019", "'").replace("\u2018", "'")
-    text = re.sub(r"(\d)\s*[-\u2013\u2014]\s*\$?(\d)", r"\1 to \2", text)
-    text = re.sub(r"(?<=[a-z0-9])[-\u2013](?=[a-z0-9])", " ", text)
-    text = re.sub(r"\s*/\s*(hr|hour)\b", " per hour", text)
-    text = re.sub(r"[\u2013\u2014]", ",", text)
-    tokens: list[str] = []
-    for token in _TOKEN.findall(text):
-        stem, _, suffix = token.partition("'")
-        if suffix == "s" and (stem in UNITS or stem in TEENS or stem in TENS or stem in _SCALES):
-            tokens.extend([stem, "'s"])
-        else:
-            tokens.append(token)
-    return tokens
 
 
 @dataclass(frozen=True)
@@ -155,7 +86,7 @@ def _second_group(tokens: list[str], i: int) -> tuple[int, int] | None:
         return None
     # "one fifty hundred" is not a thing; "two twenty five" is 225, and that is what `_small`
     # already returned for "twenty five".
-    if small[1] < len(tokens) and tokens[small[1]] in _SCALES:
+    if small[1] < len(tokens) and tokens[small[1]] in SCALES:
         return None
     return small
 
@@ -179,7 +110,7 @@ def _and_small(tokens: list[str], j: int) -> bool:
     if j + 1 >= len(tokens) or tokens[j] != "and":
         return False
     small = _small(tokens, j + 1)
-    return small is not None and not (small[1] < len(tokens) and tokens[small[1]] in _SCALES)
+    return small is not None and not (small[1] < len(tokens) and tokens[small[1]] in SCALES)
 
 
 def _cardinal(tokens: list[str], i: int) -> tuple[float, int, int | None] | None:
@@ -193,7 +124,7 @@ def _cardinal(tokens: list[str], i: int) -> tuple[float, int, int | None] | None
     total = 0.0
     current: float | None = None
     scaled = False
-    if tokens[j] in ("a", "an") and j + 1 < n and tokens[j + 1] in _SCALES:
+    if tokens[j] in ("a", "an") and j + 1 < n and tokens[j + 1] in SCALES:
         current = 1
         j += 1
     while j < n:
@@ -313,7 +244,7 @@ def _amount_at(tokens: list[str], i: int) -> Amount | None:
             return _with_markers(tokens, i, tail[1], 100 + tail[0], True, "buck", 1, tail[0])
         return None
 
-    if word in ("a", "an") and not (i + 1 < n and tokens[i + 1] in _SCALES):
+    if word in ("a", "an") and not (i + 1 < n and tokens[i + 1] in SCALES):
         return None
     if _is_pronoun_one(tokens, i):
         return None
@@ -326,7 +257,7 @@ def _amount_at(tokens: list[str], i: int) -> Amount | None:
     if head is not None and 1 <= head <= 9:
         if tokens[end : end + 3] in (["and", "a", "quarter"], ["and", "a", "half"]):
             after = tokens[end + 3] if end + 3 < n else ""
-            if after not in _SCALES:
+            if after not in SCALES:
                 extra = 25 if tokens[end + 2] == "quarter" else 50
                 return _with_markers(
                     tokens, i, end + 3, head * 100 + extra, False, "cardinal", None, None

@@ -20,8 +20,10 @@ from pricing import vocabulary as v
 from pricing.conditions import conditions_in
 from pricing.fragments import cuts_number, without_restarts
 from pricing.money_words import adds, is_money, with_cents
-from pricing.numbers import Amount, find_amounts, tokenize
+from pricing.numbers import Amount, find_amounts
 from pricing.questions import asked_back, is_cut_off, sentence_start, yes_cut_short
+from pricing.ranges import range_ends_in
+from pricing.tokens import tokenize
 
 
 class Kind(StrEnum):
@@ -155,7 +157,7 @@ def read_turn(role: str, text: str, final: bool = False) -> Reading:
     reading = Reading(role=role, tokens=tokens, mentions=[], clause_of=clause_of)
 
     amounts = with_cents(find_amounts(tokens), tokens)
-    range_ends, scaled = _ranges(amounts, tokens)
+    range_ends, scaled = range_ends_in(amounts, tokens)
     for amount in amounts:
         kind = Kind.RANGE if amount.start in range_ends else None
         value = amount.value
@@ -226,53 +228,6 @@ def _accepts(tokens: list[str], mentions: list[Mention]) -> list[int]:
         for i in _find(tokens, phrase)
         if phrase != ("it", "is") or i in ends
     ]
-
-
-def _ranges(amounts: list[Amount], tokens: list[str]) -> tuple[set[int], set[int]]:
-    """The amounts that are ends of a range, and those among them said without their hundreds
-    ("two" in "two to four hundred"), by start index."""
-    ends: set[int] = set()
-    scaled: set[int] = set()
-    for first, second in itertools.pairwise(amounts):
-        between = tokens[first.end : second.start]
-        before = tokens[first.start - 1] if first.start else ""
-        joined = between in (["to"], ["or"], ["through"]) or (
-            between == ["and"] and before == "between"
-        )
-        short = first.value < 10 and second.value >= 100 and first.shape == "cardinal"
-        # "dimmer sixty five or two hundred for both": an option for both items, no range
-        bundle = between == ["or"] and for_all(tokens[second.end : second.end + 2])
-        if (
-            joined
-            and not bundle
-            and (first.value < second.value or short)
-            and is_money(second, tokens)
-        ):
-            ends |= {first.start, second.start}
-            if short:
-                scaled.add(first.start)
-    # "could be ninety, could be four hundred"
-    leads = [
-        a
-        for a in amounts
-        if a.start >= 2
-        and tokens[a.start - 2] in v.RANGE_LEADS
-        and tokens[a.start - 1] == "be"
-        and a.value >= 20
-        and is_money(a, tokens)
-    ]
-    if len(leads) >= 2:
-        ends |= {a.start for a in leads}
-    return ends, scaled
-
-
-def for_all(after: list[str]) -> bool:
-    """Whether the words after a price make it the price of everything together."""
-    return after[:1] in (["together"], ["combined"]) or after in (
-        ["for", "both"],
-        ["for", "all"],
-        ["for", "everything"],
-    )
 
 
 def _short_price(amount: Amount, tokens: list[str], clause_of: list[int]) -> bool:

@@ -2,7 +2,7 @@
 
 Keyword lists are written as one string (`word_set("yes yeah yep")`, `phrases("hold on; one
 sec")`) and matched against a turn's words, in order, as consecutive words. Tokenising is the
-caller's (`pricing.numbers.tokenize` for speech): this module only sees the tokens.
+caller's (`pricing.tokens.tokenize` for speech): this module only sees the tokens.
 """
 
 from __future__ import annotations

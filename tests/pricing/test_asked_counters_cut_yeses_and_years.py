@@ -10,7 +10,8 @@ import pytest
 
 from pricing.fragments import without_restarts
 from pricing.money_words import is_money
-from pricing.numbers import find_amounts, tokenize
+from pricing.numbers import find_amounts
+from pricing.tokens import tokenize
 from tests.pricing.test_deal_rules import HELLO, JOB, read
 
 QUOTED = (HELLO, "P: ace plumbing", JOB, "P: the cartridge swap is ninety")

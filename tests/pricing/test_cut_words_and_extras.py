@@ -8,7 +8,8 @@ from __future__ import annotations
 import pytest
 
 from pricing.fragments import is_fragment
-from pricing.numbers import find_amounts, tokenize
+from pricing.numbers import find_amounts
+from pricing.tokens import tokenize
 from tests.pricing.test_deal_rules import AGREED, HELLO, JOB, read
 
 COUNTER = (HELLO, "P: ace", JOB, "P: new cartridge two forty", "A: Could you do $210?")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pricing.numbers import find_amounts, parse_money, tokenize
+from pricing.numbers import find_amounts, parse_money
+from pricing.tokens import tokenize
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from pricing.numbers import find_amounts, tokenize
+from pricing.numbers import find_amounts
 from pricing.reading import read_turn
+from pricing.tokens import tokenize
 from tests.pricing.test_deal_rules import read
 
 

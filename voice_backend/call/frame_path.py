@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 
 from shared import metrics
 from voice_backend.agents.base import Agent, AgentAudio, DirectAudio
@@ -46,9 +47,8 @@ class FramePath:
     _frames_in: int
     _direct_audio: DirectAudio | None
 
-    def end(self, reason: EndReason, detail: str | None = None) -> None:
-        """End the call (`CallBridge.end`)."""
-        raise NotImplementedError
+    #: Ends the call: `CallBridge.end`.
+    end: Callable[[EndReason, str | None], None]
 
     def _direct_agent(self) -> DirectAudio | None:
         """The agent, when it and the socket can move audio without a task switch."""

@@ -15,8 +15,8 @@ import random
 from dataclasses import dataclass
 from enum import StrEnum
 
-from pricing.numbers import tokenize
 from pricing.reading import Kind, read_turn
+from pricing.tokens import tokenize
 from shared.money import price_shorthand, spoken_number
 from shared.words import has, phrases, plain_words, word_set
 from voice_backend.sim.job_words import the_thing

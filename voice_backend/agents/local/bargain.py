@@ -8,7 +8,7 @@ The arithmetic of the counters is in `budget.py`.
 
 from __future__ import annotations
 
-from pricing.numbers import tokenize
+from pricing.tokens import tokenize
 from shared.closings import CLOSING_AGREED, CLOSING_NO_AGREEMENT
 from shared.models import Outcome, Provider
 from shared.money import spoken_dollars

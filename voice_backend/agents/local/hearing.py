@@ -11,8 +11,8 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from pricing.numbers import tokenize
 from pricing.reading import Kind, Reading, read_turn
+from pricing.tokens import tokenize
 from shared.words import has, plain_words
 from voice_backend.agents.local.phrases import (
     AUX,

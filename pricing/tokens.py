@@ -1,0 +1,81 @@
+"""Speech and text as tokens, and the number words the price reader knows.
+
+`tokenize` turns one line (typed, or as speech-to-text gives it) into lowercase tokens; the
+word tables say what each number word is worth. `pricing.numbers` reads amounts from them.
+"""
+
+from __future__ import annotations
+
+import re
+
+UNITS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+}
+TEENS = {
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+}
+TENS = {
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fourty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+}
+#: Words that say the number is money when they follow it.
+MONEY_AFTER = {"dollars", "dollar", "bucks", "buck", "even", "flat", "cents"}
+#: Words that say a single digit is read out on its own (phone numbers, codes).
+DIGIT_WORDS = {"zero", "oh", *UNITS}
+#: Words that multiply what comes before them.
+SCALES = {"hundred", "thousand", "grand"}
+
+
+_TOKEN = re.compile(
+    r"\d{1,2}:\d{2}"  # a clock time
+    r"|\$?\d{1,3}(?:,\d{3})+(?:\.\d+)?k?"  # 1,200 / $2,450.00
+    r"|\$?\d+(?:\.\d+)?k?"  # 150 / $89.50 / 2k
+    r"|[a-z]+(?:'[a-z]+)*"  # words, with their apostrophes
+    r"|[.,;:!?]"  # punctuation: clause boundaries for the reader
+    r"|\$|%"
+)
+
+
+def tokenize(text: str) -> list[str]:
+    """Lowercase tokens of one line: words, digit groups (with their `$`), punctuation.
+
+    Hyphens between words become spaces (`one-seventy-five`), between digits `to`
+    (`150-250`); `/hr` becomes `per hour`; a `'s` on a number is split off (`two hundred's`).
+    """
+    text = text.lower().replace("\u2019", "'").replace("\u2018", "'")
+    text = re.sub(r"(\d)\s*[-\u2013\u2014]\s*\$?(\d)", r"\1 to \2", text)
+    text = re.sub(r"(?<=[a-z0-9])[-\u2013](?=[a-z0-9])", " ", text)
+    text = re.sub(r"\s*/\s*(hr|hour)\b", " per hour", text)
+    text = re.sub(r"[\u2013\u2014]", ",", text)
+    tokens: list[str] = []
+    for token in _TOKEN.findall(text):
+        stem, _, suffix = token.partition("'")
+        if suffix == "s" and (stem in UNITS or stem in TEENS or stem in TENS or stem in SCALES):
+            tokens.extend([stem, "'s"])
+        else:
+            tokens.append(token)
+    return tokens
