@@ -213,7 +213,7 @@ class SQLiteVersion:
 
         try:
             if self._connection is None:
-                self._connection = await aiosqlite.connect(self._path)
+                self._connection = await aiosqlite.connect(self._path, uri=True)
             async with self._connection.execute("PRAGMA data_version") as cursor:
                 row = await cursor.fetchone()
         except aiosqlite.Error as error:
@@ -242,13 +242,13 @@ SUPABASE_INTERVAL = 2.0
 def make_change_feed(store: Store) -> ChangeFeed:
     """The change feed that fits the store's backend (not started)."""
     from shared.storage.sql import SQLStore, asyncpg_dsn
-    from shared.storage.sqlite_file import sqlite_path
+    from shared.storage.sqlite_file import SqliteFile, sqlite_path
 
     if isinstance(store, SQLStore):
         if store.is_sqlite:
             path = sqlite_path(store.url)
             if path is not None:
-                version = SQLiteVersion(str(path))
+                version = SQLiteVersion(SqliteFile(path).existing_uri)
                 return PollingFeed(
                     store,
                     interval=SQLITE_INTERVAL,

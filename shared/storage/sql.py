@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -86,7 +87,11 @@ class SQLStore(Store):
         """Connect, and bring the schema to the newest revision (see `migrate`)."""
         url, connect_args = async_url(self._url)
         if self._file is not None:
-            self._file.path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                await asyncio.to_thread(self._file.create)
+            except OSError as error:
+                raise StoreError(f"cannot open the database: {error}") from error
+            url = f"sqlite+aiosqlite:///{self._file.existing_uri}&uri=true"
         self._engine = create_async_engine(url, connect_args=connect_args, pool_pre_ping=True)
         if self.is_sqlite:
             event.listen(self._engine.sync_engine, "connect", _set_sqlite_pragmas)

@@ -8,9 +8,10 @@ another file or none.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from shared.storage.base import StoreError
 
@@ -35,6 +36,19 @@ class SqliteFile:
     def lock_file(self) -> Path:
         """The lock file schema upgrades take, beside the database."""
         return self.path.with_name(self.path.name + ".migrate-lock")
+
+    @property
+    def existing_uri(self) -> str:
+        """An SQLite URI that opens the file only if it exists (`mode=rw`): a connection
+        opened after the file was moved or deleted fails instead of leaving a new empty
+        database at the path."""
+        return f"file:{quote(str(self.path.resolve()))}?mode=rw"
+
+    def create(self) -> None:
+        """Make the directory and an empty database file if there is none yet."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileExistsError), open(self.path, "xb"):
+            pass  # an empty file is an empty SQLite database
 
     def remember(self) -> None:
         """Take the file's identity now (once the database is open)."""
