@@ -7,7 +7,7 @@ import itertools
 import math
 
 from pricing import cues, decisions
-from pricing.conditions import service_on_top
+from pricing.conditions import fee_name, service_on_top
 from pricing.dialogue import Deal, Negotiation
 from pricing.ranges import for_all
 from pricing.reading import Kind, Mention, Reading, _has, read_turn
@@ -227,3 +227,33 @@ def said_as_dollars(mention: Mention, tokens: list[str]) -> bool:
     """Whether the price was said with "$", "dollars" or "bucks"."""
     said = tokens[mention.amount.start : mention.amount.end]
     return any(t.startswith("$") or t in ("dollars", "dollar", "bucks", "buck") for t in said)
+
+
+def asked_fees(
+    deal: Deal, asked: Mention, reading: Reading, totals: dict[float, list[str]]
+) -> Deal:
+    """The job's price the agent asks to confirm, with the fees it names by their amount on top
+    ("so ninety five, plus parts, plus the thirty dollar trip fee. Is that right?"): the
+    provider's yes agrees to them too. A price that already holds its fees is left as it is."""
+    if asked.value in totals:
+        return deal
+    fees = [m for m in reading.mentions if m.value in fees_on_top(reading, asked)]
+    if not fees:
+        return deal
+    names = [fee_name(reading.tokens, m.amount.start, m.amount.end) for m in fees]
+    terms = deal.conditions + [f"plus {name}" for name in names if name]
+    extra = sum(m.value for m in fees)
+    return Deal(round(deal.value + extra, 2), terms, extra)
+
+
+def waived(deal: Deal, reading: Reading) -> Deal:
+    """`deal` without the fees the agent asked on top of it, when the provider's yes waives
+    them ("yes, and we'll waive the trip fee"): the job's price, with the waiver said."""
+    terms = [c for c in deal.conditions if not (c.startswith("plus ") and _names_fee(c))]
+    terms += [c for c in reading.conditions if c.endswith("waived")]
+    return Deal(round(deal.value - deal.fees, 2), terms)
+
+
+def _names_fee(condition: str) -> bool:
+    words = condition.split()
+    return fee_name(words, 1, len(words)) is not None

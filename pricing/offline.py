@@ -20,7 +20,9 @@ It follows the negotiation turn by turn, as a person reading the transcript woul
   or a provider declining the job leaves no deal;
 * hourly rates, ranges, trip and permit fees are not a job price unless a total is agreed; a
   mandatory fee the agent accepts with the job ("so $190 total with the trip charge") is part
-  of the deal, and so is a fee said "plus" the offer when the agent accepts it in words; a
+  of the deal, and so is a fee said "plus" the offer when the agent accepts it in words, or
+  names it by its amount when asking the price back ("ninety five, plus the thirty dollar trip
+  fee. Is that right?") and the provider says yes without waiving it; a
   diagnostic, inspection or maintenance-visit fee is the job's price when that is the job;
 * numbers the agent said that are not money (an address, the year the house was built) are not
   prices when the provider reads them back;
@@ -54,6 +56,7 @@ from pricing.dialogue import (
 from pricing.mentions import (
     MONEY_WORDS,
     add_ons,
+    asked_fees,
     fees_as_job,
     fees_on_top,
     lone_fee_as_job,
@@ -66,6 +69,7 @@ from pricing.mentions import (
     takes_back,
     travel,
     visit_price_as_job,
+    waived,
     withdraws,
     without_alternatives,
     without_components,
@@ -238,12 +242,15 @@ class OfflinePriceExtractor:
         """The provider's answer to the agent's question to confirm; True when it is dealt
         with. "Sorry, what was that?" or talk of something else leaves it unanswered."""
         value = state.confirming
+        deal = state.proposal or Deal(value or 0)
+        if deal.fees and _has(reading.tokens, cues.WAIVE):
+            deal = waived(deal, reading)  # "sure, and I'll waive the trip fee"
+        asked = {value, deal.value}  # the job's price, or the total with its fees
         named = [m.value for m in prices]
         said = [m.value for m in prices if not _cut(m, reading)]
-        yes = (reading.accept_weak and not reading.negative) or value in said
-        if yes and all(v == value for v in named):
-            deal = state.proposal or Deal(value or 0)
-            state.agree(Deal(deal.value, deal.conditions + reading.conditions))
+        yes = (reading.accept_weak and not reading.negative) or bool(asked & set(said))
+        if yes and all(v in asked for v in named):
+            state.agree(Deal(deal.value, deal.conditions + reading.conditions, deal.fees))
             state.confirming = None
             state.confirmed = True
             return True
@@ -320,7 +327,8 @@ class OfflinePriceExtractor:
             value = asked[-1].value
             state.confirming = value
             # the terms are the provider's, as first said; the agent only asks them back
-            state.proposal = Deal(value, on_table.get(value, []) + totals.get(value, []))
+            terms = on_table.get(value, []) + totals.get(value, [])
+            state.proposal = asked_fees(Deal(value, terms), asked[-1], reading, totals)
             return
         named = [
             m

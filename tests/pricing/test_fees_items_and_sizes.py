@@ -295,3 +295,50 @@ def test_a_price_changed_after_the_deal_for_the_same_job_reopens_it() -> None:
     )
     assert read(*lines, "A: Okay, $250 works.").agreed_price == 250
     assert read(*lines, "A: They'll have to think about it.").agreed_price is None
+
+
+def test_a_fee_the_agent_names_by_its_amount_when_asking_back_joins_the_deal() -> None:
+    result = read(
+        "A: Hi, I'm calling for a homeowner whose garage door opener stopped working.",
+        "P: opener repair is one forty and there's a twenty five dollar service fee",
+        "A: Could you do one twenty?",
+        "P: one thirty plus parts",
+        "A: So one thirty, plus parts, plus the twenty five dollar service fee. Correct?",
+        "P: yep that's right",
+        AGREED,
+    )
+    assert (result.agreed_price, result.first_quote) == (155, 140)
+    assert "service fee" in (result.conditions or "")
+    assert "parts" in (result.conditions or "")
+
+
+def test_a_fee_asked_back_and_confirmed_in_a_spoken_call_joins_the_deal() -> None:
+    # the demo's shape: the provider confirms the job's price alone, the fee was named back
+    result = read(
+        "A: Hi, I'm calling for a homeowner who needs their dryer repaired. It won't heat.",
+        "P: we can do that for one hundred sixty dollars that thirty dollars trip charge",
+        "A: That's more than I hoped. Could you do eighty dollars, plus the trip fee?",
+        "P: i can do eighty dollars i could do ninety five dollars the hour",
+        "A: Others came in lower. Could you do eighty five dollars, plus the trip fee?",
+        "P: sorry ninety five dollars plus parts is that the best i can do",
+        "A: Okay. About how much would the parts be?",
+        "P: okay you got it ninety five dollars plus parts",
+        "A: So ninety five dollars, plus parts, plus the thirty dollar trip fee. Is that right?",
+        "P: alright ninety five dollars with the dollars",
+        AGREED,
+    )
+    assert (result.agreed_price, result.first_quote) == (125, 160)
+    assert "trip fee" in (result.conditions or "")
+    assert "parts" in (result.conditions or "")
+
+
+def test_a_fee_asked_back_but_waived_in_the_yes_is_not_added() -> None:
+    result = read(
+        "A: Hi, I'm calling for a homeowner whose garage door opener stopped working.",
+        "P: one thirty and a twenty five dollar service call",
+        "A: So one thirty, plus the twenty five dollar service call. Is that right?",
+        "P: yeah and i'll waive the service call for you",
+        AGREED,
+    )
+    assert (result.agreed_price, result.first_quote) == (130, 130)
+    assert "plus service call" not in (result.conditions or "")
