@@ -257,3 +257,35 @@ def waived(deal: Deal, reading: Reading) -> Deal:
 def _names_fee(condition: str) -> bool:
     words = condition.split()
     return fee_name(words, 1, len(words)) is not None
+
+
+def own_price(reading: Reading, proposal: Deal | None, prices: list[Mention]) -> Mention | None:
+    """The price a provider's yes to the agent's proposal names instead of the proposal's
+    ("okay you got it, one thirty bucks" to "could you do $150?"), if it names one: a whole,
+    firm yes naming one price, near enough the proposal to be the job's price."""
+    if proposal is None or not reading.accept_weak or reading.negative:
+        return None
+    if reading.hedge or reading.defer or reading.cut_off:
+        return None
+    named = [m for m in prices if not m.conditional and not m.question]
+    if len(named) != 1 or named[0].value == proposal.value:
+        return None
+    near = 0.5 * proposal.value <= named[0].value <= 1.5 * proposal.value
+    return named[0] if near else None
+
+
+def drop_fees(
+    state: Negotiation, reading: Reading, prices: list[Mention], new: list[Mention]
+) -> tuple[list[Mention], Mention | None]:
+    """A provider's new prices without those far below the offer on the table ("cut it in
+    half, so twenty five": a fee, kept in `state.extras`), and the price the provider's yes
+    names instead of the agent's proposal when it was one of them ("okay you got it, one
+    thirty bucks" to the agent's $150, after "four thirty" was read as a $430 offer): near the
+    proposal, it is the job's price, not a fee."""
+    if state.offer is None or not new:
+        return new, None
+    fees = [m for m in new if m.value < 0.4 * state.offer.value]
+    own = own_price(reading, state.proposal, prices)
+    dropped = own if own in fees else None
+    state.extras += [m.value for m in fees if m is not dropped]
+    return [m for m in new if m not in fees], dropped

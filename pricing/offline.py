@@ -11,7 +11,9 @@ It follows the negotiation turn by turn, as a person reading the transcript woul
   waiting on someone else ("pending their okay") is no yes, but a whole yes before the cut
   ("sure that wor") is one;
 * the agent's price (a counter-offer, a budget, "would sixty work") is a *proposal*; it is
-  the deal only if the provider accepts it ("yeah, I can do one fifty");
+  the deal only if the provider accepts it ("yeah, I can do one fifty"); a yes naming another
+  price ("okay you got it, one thirty") agrees to the price named, and a price asked back
+  after a deal and confirmed replaces it (the last price both sides confirmed wins);
 * a later offer replaces an earlier one, even after a deal, but a plan or an extra offered
   after it ("we also do a yearly plan") does not; a yes taken back in the same breath ("yeah
   one fifty fine, oh wait, I'm booked out"), or the agent's own ("actually, sorry, they found
@@ -57,6 +59,7 @@ from pricing.mentions import (
     MONEY_WORDS,
     add_ons,
     asked_fees,
+    drop_fees,
     fees_as_job,
     fees_on_top,
     lone_fee_as_job,
@@ -163,10 +166,13 @@ class OfflinePriceExtractor:
         ]
         if state.agreed is not None and new and _has(reading.tokens, cues.UPSELL):
             state.last_move = "extra"  # something more offered after the deal, cheap or not
-        if state.offer is not None and new:
-            # "cut it in half, so twenty five": far below the job's price, it is a fee
-            state.extras += [m.value for m in new if m.value < 0.4 * state.offer.value]
-            new = [m for m in new if m.value >= 0.4 * state.offer.value]
+        new, dropped = drop_fees(state, reading, prices, new)
+        if dropped is not None and state.agreed is None:
+            # the provider's yes names its own price: that is the price it agreed to
+            state.offer = Deal(dropped.value, reading.conditions)
+            state.open_offers, state.proposal = {dropped.value: reading.conditions}, None
+            state.agree(Deal(dropped.value, reading.conditions))
+            return
         if not prices and state.offer is None:
             fees = [m for m in reading.mentions if m.kind is Kind.FEE and not travel(m, reading)]
             if len(fees) == 1:
@@ -322,7 +328,12 @@ class OfflinePriceExtractor:
         # "one thirty for the oven and fridge", said again after "sorry, say again?": the
         # question is asked again, and still needs the provider's yes
         asked += [m for m in prices if state.confirming is not None and m.value == state.confirming]
-        if asked and state.agreed is None:
+        # "Just to confirm, did you say $130?" after a deal at $150: a price the provider
+        # named, asked back again, replaces the deal once the provider says yes to it
+        again = {m.value for m in asked if m.value in on_table and not m.conditional}
+        replaces = settled is not None and len(again) == 1 == len({m.value for m in asked})
+        replaces = replaces and settled not in again
+        if asked and (state.agreed is None or replaces):
             # "So we're agreed on $260?": the provider's yes makes it the deal
             value = asked[-1].value
             state.confirming = value
