@@ -149,6 +149,10 @@ class Deal:
     conditions: list[str] = field(default_factory=list)
     fees: float = 0.0  # the part of the value that is fees on top of the job ("$190 with the trip")
 
+    def prices(self) -> set[float]:
+        """The deal's price, and the job's price under it when fees are on top."""
+        return {self.value, round(self.value - self.fees, 2)}
+
 
 @dataclass
 class Negotiation:
@@ -169,6 +173,7 @@ class Negotiation:
     said_conditions: list[str] = field(default_factory=list)  # every condition the provider said
     offer_turned_down: bool = False  # the agent said no to it ("that's too much for us")
     proposal: Deal | None = None  # the agent's proposal awaiting an answer
+    proposal_fees: float = 0.0  # ...and the fees on the table it kept on top ("plus the trip fee")
     confirming: float | None = None  # a price the agent asked back, awaiting the provider
     waiting: bool = False  # the provider put the answer off ("let me check with the boss")
     agreed: Deal | None = None
@@ -190,6 +195,7 @@ class Negotiation:
         """Make `deal` the agreed price."""
         self.agreed = Deal(deal.value, list(deal.conditions), deal.fees)
         self.proposal = None
+        self.proposal_fees = 0.0
         self.no_deal = False
         self.by_closing = by_closing
         self.confirmed = False
@@ -234,6 +240,20 @@ class Negotiation:
                     names = [f"plus {self.extra_names[v]}" for v in chosen if v in self.extra_names]
                     found.setdefault(round(base + sum(chosen), 2), (names, sum(chosen)))
         return {value: found[value] for value in found if value not in bases}
+
+    def counter_accepted(self, deal: Deal) -> None:
+        """The provider's yes to the agent's counter-offer `deal`: a counter said "plus the
+        trip fee" keeps the fees on the table on top of it (the job's price becomes the offer
+        they sit on, so the deal said back with them is the same deal)."""
+        fees = self.proposal_fees if self.offer_fees else 0.0
+        if fees:
+            names = [
+                f"plus {self.extra_names[v]}" for v in self.offer_fees if v in self.extra_names
+            ]
+            self.offer = Deal(deal.value, list(deal.conditions))
+            self.open_offers = {deal.value: list(deal.conditions)}
+            deal = Deal(round(deal.value + fees, 2), deal.conditions + names, fees)
+        self.agree(deal)
 
     def with_fees(self, deal: Deal) -> Deal:
         """The offer accepted in words, with the fees said on top of it ("tune up eighty nine

@@ -125,6 +125,16 @@ def fees_on_top(reading: Reading, offer: Mention) -> list[float]:
     ]
 
 
+def fee_kept(reading: Reading, counter: Mention) -> bool:
+    """Whether the agent's counter-offer keeps the fee on the table on top of it, naming it
+    after the price ("could you do one twenty five, plus the trip fee?")."""
+    after = reading.tokens[counter.amount.end : counter.amount.end + 6]
+    if "plus" not in after:
+        return False
+    start = counter.amount.end + after.index("plus") + 1
+    return fee_name(reading.tokens, start, start + 1) is not None
+
+
 def add_ons(reading: Reading) -> list[float]:
     """The parts of the job said on top of its price ("two twenty plus forty for the roof
     cap"): neither a fee, nor under an "if", nor for a trip or a permit, nor an extra service
@@ -244,6 +254,21 @@ def asked_fees(
     terms = deal.conditions + [f"plus {name}" for name in names if name]
     extra = sum(m.value for m in fees)
     return Deal(round(deal.value + extra, 2), terms, extra)
+
+
+def said_back_with_fee(
+    state: Negotiation, prices: list[Mention], reading: Reading, totals: dict[float, list[str]]
+) -> list[Mention]:
+    """The agreed job price asked back with a fee on top named by its amount, when the deal
+    holds no fee yet ("so we will go with two forty, plus the forty dollar trip fee. Is that
+    right?" after "okay, two forty"): it needs the provider's yes, which adds the fee."""
+    deal = state.agreed
+    if deal is None or deal.fees:
+        return []
+    asked = [m for m in prices if m.question and m.value == deal.value]
+    if not asked or asked_fees(Deal(deal.value), asked[-1], reading, totals).fees == 0:
+        return []
+    return asked[-1:]
 
 
 def waived(deal: Deal, reading: Reading) -> Deal:

@@ -24,7 +24,9 @@ It follows the negotiation turn by turn, as a person reading the transcript woul
   mandatory fee the agent accepts with the job ("so $190 total with the trip charge") is part
   of the deal, and so is a fee said "plus" the offer when the agent accepts it in words, or
   names it by its amount when asking the price back ("ninety five, plus the thirty dollar trip
-  fee. Is that right?") and the provider says yes without waiving it; a
+  fee. Is that right?") and the provider says yes without waiving it, and so is the fee a
+  counter-offer keeps on top ("could you do one twenty five, plus the trip fee?") when the
+  provider takes it; the total is what the homeowner pays, as the local agent counts it; a
   diagnostic, inspection or maintenance-visit fee is the job's price when that is the job;
 * numbers the agent said that are not money (an address, the year the house was built) are not
   prices when the provider reads them back;
@@ -44,6 +46,7 @@ from pricing import cues
 from pricing.base import PriceResult
 from pricing.conditions import repeated, tidy
 from pricing.confidence import assess
+from pricing.confirmation import answer_confirmation, cut_short
 from pricing.dialogue import (
     Deal,
     Negotiation,
@@ -60,6 +63,7 @@ from pricing.mentions import (
     add_ons,
     asked_fees,
     drop_fees,
+    fee_kept,
     fees_as_job,
     fees_on_top,
     lone_fee_as_job,
@@ -67,24 +71,18 @@ from pricing.mentions import (
     reference,
     resolve,
     said_as_dollars,
+    said_back_with_fee,
     sum_of_parts,
     summed_items,
     takes_back,
     travel,
     visit_price_as_job,
-    waived,
     withdraws,
     without_alternatives,
     without_components,
 )
-from pricing.numbers import misheard
-from pricing.reading import Kind, Mention, Reading, _has, read_turn
+from pricing.reading import Kind, _has, read_turn
 from shared.models import TranscriptTurn
-
-
-def _cut(mention: Mention, reading: Reading) -> bool:
-    """Whether a provider's price is in the last sentence of a turn that was cut off."""
-    return reading.cut_off and mention.question
 
 
 class OfflinePriceExtractor:
@@ -154,15 +152,16 @@ class OfflinePriceExtractor:
             state.offer_fees = []  # "I'll waive the trip charge": the offer stands alone
             if state.offer is not None:
                 state.offer.conditions += [c for c in reading.conditions if c.endswith("waived")]
-        if state.confirming is not None and self._answer(state, reading, prices):
+        if state.confirming is not None and answer_confirmation(state, reading, prices):
             return
         settled = state.agreed.value if state.agreed else None
         prices = without_alternatives(prices, settled)
         proposal = state.proposal
+        deal = state.agreed.prices() if state.agreed else set()
         new = [
             m
             for m in prices
-            if (proposal is None or m.value != proposal.value) and m.value != settled
+            if (proposal is None or m.value != proposal.value) and m.value not in deal
         ]
         if state.agreed is not None and new and _has(reading.tokens, cues.UPSELL):
             state.last_move = "extra"  # something more offered after the deal, cheap or not
@@ -233,45 +232,15 @@ class OfflinePriceExtractor:
                 state.waiting = True
             return
         # "yeah i think two ten wor": a price said in a sentence the hang-up cut affirms nothing
-        affirmed = any(m.value == proposal.value and not _cut(m, reading) for m in prices)
+        affirmed = any(m.value == proposal.value and not cut_short(m, reading) for m in prices)
         if reading.hedge or reading.defer:
             state.waiting = True
             return  # "might work, no promises", "let me check with the boss": not a yes
         if affirmed or (reading.accept_weak and not reading.negative):
-            state.agree(Deal(proposal.value, proposal.conditions + reading.conditions))
+            state.counter_accepted(Deal(proposal.value, proposal.conditions + reading.conditions))
         elif reading.negative:
             state.proposal = None  # turned down: the provider's own offer stands
             state.last_move = "refused"
-
-    @staticmethod
-    def _answer(state: Negotiation, reading: Reading, prices: list[Mention]) -> bool:
-        """The provider's answer to the agent's question to confirm; True when it is dealt
-        with. "Sorry, what was that?" or talk of something else leaves it unanswered."""
-        value = state.confirming
-        deal = state.proposal or Deal(value or 0)
-        if deal.fees and _has(reading.tokens, cues.WAIVE):
-            deal = waived(deal, reading)  # "sure, and I'll waive the trip fee"
-        asked = {value, deal.value}  # the job's price, or the total with its fees
-        named = [m.value for m in prices]
-        said = [m.value for m in prices if not _cut(m, reading)]
-        yes = (reading.accept_weak and not reading.negative) or bool(asked & set(said))
-        if yes and all(v in asked for v in named):
-            state.agree(Deal(deal.value, deal.conditions + reading.conditions, deal.fees))
-            state.confirming = None
-            state.confirmed = True
-            return True
-        if named:
-            state.confirming = None  # a new price: read as a counter-offer
-            first = state.first_quote
-            put_right = first is not None and any(misheard(first, v) for v in named)
-            if reading.negative and first == value and put_right:
-                # "$315?" / "no, three fifty": the first quote was misheard, and is put right
-                state.first_quote = None
-            return False
-        if reading.negative and not reading.unheard:
-            state.confirming = None
-            state.proposal = None
-        return True
 
     # The agent's side: accepting, proposing, asking to confirm, turning down, closing.
     def _agent_turn(self, state: Negotiation, text: str) -> None:
@@ -325,6 +294,10 @@ class OfflinePriceExtractor:
 
         sum_of_parts(state, prices, on_table, books_all(reading.tokens))
         asked = [m for m in prices if m.question and (m.value in on_table or m.value in totals)]
+        # "so we will go with two forty, plus the forty dollar trip fee. Is that right?": the
+        # deal said back with a fee by its amount that it does not hold yet; the yes adds it
+        fee_added = said_back_with_fee(state, prices, reading, totals)
+        asked += fee_added
         # "one thirty for the oven and fridge", said again after "sorry, say again?": the
         # question is asked again, and still needs the provider's yes
         asked += [m for m in prices if state.confirming is not None and m.value == state.confirming]
@@ -332,13 +305,16 @@ class OfflinePriceExtractor:
         # named, asked back again, replaces the deal once the provider says yes to it
         again = {m.value for m in asked if m.value in on_table and not m.conditional}
         replaces = settled is not None and len(again) == 1 == len({m.value for m in asked})
-        replaces = replaces and settled not in again
-        if asked and (state.agreed is None or replaces):
+        # (the job's price under a deal with its fees on top is the same deal)
+        replaces = replaces and state.agreed is not None and not again & state.agreed.prices()
+        if asked and (state.agreed is None or replaces or fee_added):
             # "So we're agreed on $260?": the provider's yes makes it the deal
             value = asked[-1].value
             state.confirming = value
             # the terms are the provider's, as first said; the agent only asks them back
             terms = on_table.get(value, []) + totals.get(value, [])
+            if fee_added and state.agreed is not None:
+                terms = state.agreed.conditions
             state.proposal = asked_fees(Deal(value, terms), asked[-1], reading, totals)
             return
         named = [
@@ -386,6 +362,7 @@ class OfflinePriceExtractor:
             # "so $150, or $210 if the flange is cracked?": the firm figure is the proposal
             firm = [m for m in proposed if not m.conditional] or proposed
             state.proposal = Deal(firm[-1].value, reading.conditions)
+            state.proposal_fees = sum(state.offer_fees) if fee_kept(reading, firm[-1]) else 0.0
             state.confirming = None
         elif not accepted and reading.negative and state.offer is not None:
             state.offer_turned_down = True

@@ -342,3 +342,49 @@ def test_a_fee_asked_back_but_waived_in_the_yes_is_not_added() -> None:
     )
     assert (result.agreed_price, result.first_quote) == (130, 130)
     assert "plus service call" not in (result.conditions or "")
+
+
+def test_a_counter_said_plus_the_trip_fee_keeps_the_fee_on_top_when_the_provider_takes_it() -> None:
+    result = read(
+        "A: Hi, I'm calling for a homeowner whose toilet keeps running.",
+        "P: that would be one sixty plus a thirty dollar trip charge",
+        "A: Could you do one hundred twenty five dollars, plus the trip fee?",
+        "P: alright one twenty five works",
+        AGREED,
+    )
+    assert (result.agreed_price, result.first_quote) == (155, 160)
+    assert "trip charge" in (result.conditions or "")
+    # a counter without the fee named leaves the fee out of what was agreed
+    plain = read(
+        "A: Hi, I'm calling for a homeowner whose toilet keeps running.",
+        "P: that would be one sixty plus a thirty dollar trip charge",
+        "A: Could you do one hundred twenty five dollars total?",
+        "P: alright one twenty five works",
+        AGREED,
+    )
+    assert plain.agreed_price == 125
+
+
+def test_the_deal_said_back_with_a_fee_by_its_amount_adds_it_once_the_provider_says_yes() -> None:
+    said_back = [
+        "A: Hi, I'm calling for a homeowner whose toilet keeps running.",
+        "P: for that it's two hundred",  # the fee's "plus" lost on the line
+        "P: and a forty dollar trip charge",
+        "A: Could you do one hundred sixty dollars?",
+        "P: okay you got it one sixty",
+        "A: Great, so we will go with one hundred sixty dollars, plus the forty dollar trip fee."
+        " Is that right?",
+    ]
+    assert read(*said_back, "P: yep that's right", AGREED).agreed_price == 200
+    # the job's price asked back under that deal is the same deal, not a new one
+    again = read(
+        *said_back,
+        "P: yep that's right",
+        "A: Just to confirm, did you say one hundred sixty dollars?",
+        "P: yes",
+        AGREED,
+    )
+    assert again.agreed_price == 200
+    # unanswered, the deal stays what both sides said before
+    unanswered = read(*said_back, "P: sorry what was that", "A: Thanks, bye!")
+    assert unanswered.agreed_price == 160

@@ -94,7 +94,8 @@ def _spoken_price(value: float, rng: random.Random) -> str:
 class PersonaMind:
     """A persona on one call about `job` (the job's problem, when known): `greeting()` when it
     picks up, then `reply(heard)` to each thing the agent says. `price` is its current asking
-    price, `agreed_price` the price it agreed to once the agent closed on it."""
+    price, `agreed_price` what it agreed to bill once the agent closed on it (the job's price
+    and its trip charge)."""
 
     def __init__(self, persona: Persona, *, job: str | None = None) -> None:
         self.persona = persona
@@ -334,7 +335,8 @@ class PersonaMind:
             if price is None:
                 price = named if named is not None else self._price
             if price >= lowest:
-                self.agreed_price = price
+                # what it will bill: the job, and its trip charge on top
+                self.agreed_price = price + (self.persona.trip_fee or 0)
         if self.agreed_price is not None:
             return self._hang_up("Sounds good, talk to you soon. Bye.")
         return self._hang_up("Alright, no problem. Bye.")

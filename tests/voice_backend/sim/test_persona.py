@@ -429,9 +429,9 @@ def assert_fair_deal(persona: Persona, budget: float | None, result: CallResult)
         assert agreed is not None, where
     else:
         assert agreed is None, where
-    if agreed is not None:
-        assert agreed >= lowest, where
-        assert budget is None or agreed + fee <= budget, where
+    if agreed is not None:  # the job's price and the trip charge: what the homeowner pays
+        assert agreed >= lowest + fee, where
+        assert budget is None or agreed <= budget, where
         assert mind.agreed_price == agreed, where
     read = OfflinePriceExtractor().read(result.turns)
     assert read.agreed_price == agreed, where
@@ -472,7 +472,7 @@ def _right_outcome(persona: Persona, budget: float | None, result: CallResult) -
     fee = persona.trip_fee or 0
     agreed = policy.agreed_price
     feasible = budget is None or persona.lowest_price + fee <= budget
-    fair = agreed is not None and agreed >= persona.lowest_price
+    fair = agreed is not None and agreed >= persona.lowest_price + fee
     read = OfflinePriceExtractor().read(result.turns).agreed_price
     return (fair if feasible else agreed is None) and read == agreed
 
@@ -500,10 +500,8 @@ def test_noisy_calls_never_close_above_the_budget() -> None:
         where = f"seed {seed}: " + "\n".join(f"{t.role}: {t.text}" for t in result.turns)
         assert policy.finished or (result.mind is not None and result.mind.hung_up), where
         agreed = policy.agreed_price
-        if agreed is not None:
-            assert agreed + (policy.state.fee or 0) <= budget, where
-            if policy.state.fee == (persona.trip_fee or 0):
-                assert agreed + (persona.trip_fee or 0) <= budget, where
+        if agreed is not None:  # the fee it heard included
+            assert agreed <= budget, where
 
 
 def test_a_persona_asks_about_the_thing_the_job_is_about() -> None:

@@ -107,7 +107,9 @@ class Bargain:
 
     @property
     def agreed_price(self) -> float | None:
-        """The job price the call closed on, or None without a deal."""
+        """The price the call closed on, or None without a deal: the job's price plus the
+        mandatory fee the agent said back with it (what the homeowner pays, as the price
+        reader and the board count it); parts priced later are a condition, not in it."""
         return self._agreed
 
     @property
@@ -305,7 +307,9 @@ class Bargain:
 
     def _close_agreed(self, *, restate: bool = False) -> AgentTurn:
         assert self._deal is not None
-        self._agreed, self._conditions = self._deal
+        price, self._conditions = self._deal
+        # What the homeowner pays: the job and the mandatory fee said back with it.
+        self._agreed = round(price + self._fee, 2)
         self._outcome = Outcome.AGREED
         lead = f"Okay, {self._restatement()}." if restate else "Perfect."
         return self._finish(f"{lead} {CLOSING_AGREED}")

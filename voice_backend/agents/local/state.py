@@ -37,8 +37,9 @@ class PolicyState:
 
     `quote` is the first job price the provider named, `offer` their latest, `counter` the
     agent's latest counter-offer (None when it last asked for their best price without naming
-    one), `fee` a trip or diagnostic fee on top (0 when none), `agreed_price` the job price the
-    call closed on (None without a deal), with `conditions` as the agent restated them.
+    one), `fee` a trip or diagnostic fee on top (0 when none), `agreed_price` the price the
+    call closed on, fee included (None without a deal), with `conditions` as the agent
+    restated them.
     """
 
     stage: Stage

@@ -80,16 +80,18 @@ def closes(turn: AgentTurn, *, agreed: bool) -> bool:
     return turn.hang_up and turn.text.endswith(closing)
 
 
-def agree(call: Call, turn: AgentTurn, price: float, answer: str = "yep that's right") -> str:
-    """The agent says the deal back, and closes on it once the provider says yes; the deal
-    as it was said back."""
+def agree(
+    call: Call, turn: AgentTurn, price: float, answer: str = "yep that's right", *, fee: float = 0
+) -> str:
+    """The agent says the deal back (the job's `price`, then any `fee` on top), and closes on
+    it once the provider says yes, at the price plus the fee; the deal as it was said back."""
     assert not turn.hang_up and turn.text.endswith("Is that right?"), turn.text
     assert turn.text.startswith(f"Great, so we will go with {spoken_dollars(price)}"), turn.text
     assert call.policy.state.stage is Stage.CONFIRMING and call.policy.agreed_price is None
     closing = call.say(answer)
     assert closing == AgentTurn(f"Perfect. {CLOSING_AGREED}", hang_up=True)
-    assert call.policy.agreed_price == price and call.policy.outcome is Outcome.AGREED
-    assert call.read() == price
+    assert call.policy.agreed_price == price + fee and call.policy.outcome is Outcome.AGREED
+    assert call.read() == price + fee
     return turn.text
 
 
@@ -364,9 +366,11 @@ def _random_haggle(seed: int) -> None:
     if agreed is None:
         assert call.policy.outcome is Outcome.NO_AGREEMENT, where
         return
-    assert agreed in offered, where  # a price the provider said or agreed to
+    # a price the provider said or agreed to, and the fee on top: what the homeowner pays
+    assert call.policy.state.fee == fee, where
+    assert round(agreed - fee, 2) in offered, where
     if budget is not None:
-        assert agreed + fee <= budget, where
+        assert agreed <= budget, where
 
 
 # Conditions, fees and the kinds of price.
@@ -436,7 +440,7 @@ def test_a_trip_fee_counts_against_the_budget() -> None:
     within.to_price()
     within.say("ninety five plus a thirty dollar trip charge")
     turn = within.say("ninety five is my price")
-    assert "plus the thirty dollar trip fee" in agree(within, turn, 95)
+    assert "plus the thirty dollar trip fee" in agree(within, turn, 95, fee=30)
 
 
 def test_a_fee_alone_is_not_the_price() -> None:
