@@ -242,7 +242,10 @@ def _report(
         designed=designed_outcome(persona, budget),
         first_quote=row.get("estimated_price"),
         agreed=row.get("negotiated_price"),
-        floor=persona.lowest_price,
+        # the least it bills: its lowest price and its trip charge (agreed prices include fees)
+        floor=None
+        if persona.lowest_price is None
+        else persona.lowest_price + (persona.trip_fee or 0),
         persona_agreed=phone.mind.agreed_price if phone else None,
         text_agreed=text_call(persona, problem, budget),
         seconds=elapsed,
