@@ -138,9 +138,21 @@ def conditions_in(tokens: list[str], mention_spans: list[tuple[int, int]]) -> li
 
 
 def tidy(found: list[str]) -> list[str]:
-    """Each condition once: one said inside another is dropped."""
+    """Each condition once: one said inside another is dropped, and so is one heard again
+    with a word misheard ("if i come this afternoon; if i come later afternoon": the first)."""
     found = list(dict.fromkeys(f.strip() for f in found if f.strip()))
-    return [f for f in found if not any(f != g and f" {f} " in f" {g} " for g in found)]
+    found = [f for f in found if not any(f != g and f" {f} " in f" {g} " for g in found)]
+    kept: list[str] = []
+    for condition in found:
+        if not any(_one_word_apart(condition, earlier) for earlier in kept):
+            kept.append(condition)
+    return kept
+
+
+def _one_word_apart(one: str, other: str) -> bool:
+    """Two clauses of four words or more that differ in a single word, in the same place."""
+    a, b = one.split(), other.split()
+    return len(a) == len(b) >= 4 and sum(x != y for x, y in zip(a, b, strict=True)) == 1
 
 
 def fee_name(tokens: list[str], start: int, end: int) -> str | None:

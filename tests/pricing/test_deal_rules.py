@@ -146,6 +146,21 @@ def test_conditions_are_short_deduplicated_and_in_the_providers_words() -> None:
     )
     assert result.agreed_price == 250
     assert result.conditions == "if i come this afternoon"
+    # the condition heard again with a word misheard is the same condition, as first said
+    misheard = read(
+        HELLO,
+        "P: ace",
+        JOB,
+        "P: two fifty if i come this afternoon",
+        "A: Could you do $200?",
+        "P: sorry two fifty if i come later afternoon",
+        "A: Okay, $250.",
+        AGREED,
+    )
+    assert misheard.conditions == "if i come this afternoon"
+    # different clauses stay, however alike their words
+    both = read(HELLO, "P: ace", JOB, "P: two fifty if you pay cash plus parts", "A: Okay, $250.")
+    assert both.conditions == "if you pay cash; plus parts"
 
 
 def test_confidence_says_when_a_figure_was_heard_once_in_speech() -> None:
