@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pricing import cues
 from pricing.dialogue import Deal, Negotiation
-from pricing.mentions import waived
+from pricing.mentions import fee_put_right, waived
 from pricing.numbers import misheard
 from pricing.reading import Mention, Reading, _has
 
@@ -27,6 +27,7 @@ def answer_confirmation(state: Negotiation, reading: Reading, prices: list[Menti
     said = [m.value for m in prices if not cut_short(m, reading)]
     yes = (reading.accept_weak and not reading.negative) or bool(asked & set(said))
     if yes and all(v in asked for v in named):
+        deal = fee_put_right(deal, reading)  # "yep, plus the thirty dollar trip charge"
         state.agree(Deal(deal.value, deal.conditions + reading.conditions, deal.fees))
         state.confirming = None
         state.confirmed = True

@@ -173,7 +173,8 @@ class Negotiation:
     said_conditions: list[str] = field(default_factory=list)  # every condition the provider said
     offer_turned_down: bool = False  # the agent said no to it ("that's too much for us")
     proposal: Deal | None = None  # the agent's proposal awaiting an answer
-    proposal_fees: float = 0.0  # ...and the fees on the table it kept on top ("plus the trip fee")
+    #: ...and the fees it keeps on top ("plus the trip fee"), each with what it is for
+    proposal_fees: dict[float, str] = field(default_factory=dict)
     confirming: float | None = None  # a price the agent asked back, awaiting the provider
     waiting: bool = False  # the provider put the answer off ("let me check with the boss")
     agreed: Deal | None = None
@@ -195,7 +196,7 @@ class Negotiation:
         """Make `deal` the agreed price."""
         self.agreed = Deal(deal.value, list(deal.conditions), deal.fees)
         self.proposal = None
-        self.proposal_fees = 0.0
+        self.proposal_fees = {}
         self.no_deal = False
         self.by_closing = by_closing
         self.confirmed = False
@@ -245,11 +246,9 @@ class Negotiation:
         """The provider's yes to the agent's counter-offer `deal`: a counter said "plus the
         trip fee" keeps the fees on the table on top of it (the job's price becomes the offer
         they sit on, so the deal said back with them is the same deal)."""
-        fees = self.proposal_fees if self.offer_fees else 0.0
-        if fees:
-            names = [
-                f"plus {self.extra_names[v]}" for v in self.offer_fees if v in self.extra_names
-            ]
+        if self.proposal_fees:
+            fees = sum(self.proposal_fees)
+            names = [f"plus {name}" for name in self.proposal_fees.values() if name]
             self.offer = Deal(deal.value, list(deal.conditions))
             self.open_offers = {deal.value: list(deal.conditions)}
             deal = Deal(round(deal.value + fees, 2), deal.conditions + names, fees)

@@ -125,14 +125,20 @@ def fees_on_top(reading: Reading, offer: Mention) -> list[float]:
     ]
 
 
-def fee_kept(reading: Reading, counter: Mention) -> bool:
-    """Whether the agent's counter-offer keeps the fee on the table on top of it, naming it
-    after the price ("could you do one twenty five, plus the trip fee?")."""
+def fees_kept(state: Negotiation, reading: Reading, counter: Mention) -> dict[float, str]:
+    """The fees the agent's counter-offer keeps on top of it, each with what it is for: those
+    it names by their amount after "plus" ("one twenty five, plus the thirty dollar trip fee"),
+    or, named only by what they are for ("plus the trip fee"), the fees on the table."""
     after = reading.tokens[counter.amount.end : counter.amount.end + 6]
     if "plus" not in after:
-        return False
+        return {}
     start = counter.amount.end + after.index("plus") + 1
-    return fee_name(reading.tokens, start, start + 1) is not None
+    said = [m for m in reading.mentions if m.kind is Kind.FEE and m.amount.start >= start]
+    if said:
+        return {m.value: fee_name(reading.tokens, m.amount.start, m.amount.end) or "" for m in said}
+    if fee_name(reading.tokens, start, start + 1) is None:
+        return {}
+    return {v: state.extra_names.get(v, "") for v in state.offer_fees}
 
 
 def add_ons(reading: Reading) -> list[float]:
@@ -269,6 +275,28 @@ def said_back_with_fee(
     if not asked or asked_fees(Deal(deal.value), asked[-1], reading, totals).fees == 0:
         return []
     return asked[-1:]
+
+
+def fee_put_right(deal: Deal, reading: Reading) -> Deal:
+    """`deal` with the fee the provider's yes adds on top of it ("yep, plus the thirty dollar
+    trip charge"), in place of the fee it held; the deal as it was when the yes names none,
+    or the fee it already holds."""
+    if not reading.accept_weak or reading.negative:
+        return deal
+    fees = [
+        m
+        for m in reading.mentions
+        if m.kind is Kind.FEE
+        and not (m.conditional or m.negated)
+        and "plus" in reading.tokens[max(0, m.amount.start - 3) : m.amount.start]
+    ]
+    extra = sum(m.value for m in fees)
+    if not fees or abs(extra - deal.fees) < 0.5:
+        return deal
+    names = [fee_name(reading.tokens, m.amount.start, m.amount.end) for m in fees]
+    terms = [c for c in deal.conditions if not (c.startswith("plus ") and _names_fee(c))]
+    terms += [f"plus {name}" for name in names if name]
+    return Deal(round(deal.value - deal.fees + extra, 2), terms, extra)
 
 
 def waived(deal: Deal, reading: Reading) -> Deal:

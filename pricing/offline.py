@@ -63,8 +63,9 @@ from pricing.mentions import (
     add_ons,
     asked_fees,
     drop_fees,
-    fee_kept,
+    fee_put_right,
     fees_as_job,
+    fees_kept,
     fees_on_top,
     lone_fee_as_job,
     on_table_not_fees,
@@ -222,6 +223,8 @@ class OfflinePriceExtractor:
             state.offer_turned_down = True
             return
         if state.agreed is not None:
+            # "Yep, plus the thirty dollar trip charge": the deal said back has its fee now
+            state.agreed = fee_put_right(state.agreed, reading)
             # After the deal: a condition added ("if the flange is cracked it's $60 more").
             state.agreed.conditions.extend(
                 c for c in reading.conditions if c.startswith(("if", "unless", "plus"))
@@ -316,6 +319,7 @@ class OfflinePriceExtractor:
             if fee_added and state.agreed is not None:
                 terms = state.agreed.conditions
             state.proposal = asked_fees(Deal(value, terms), asked[-1], reading, totals)
+            state.proposal_fees = {}
             return
         named = [
             m
@@ -330,7 +334,11 @@ class OfflinePriceExtractor:
         if named and not proposing and (not reading.negative or reading.accept_strong):
             sums = [m for m in named if m.value in totals and m.value not in on_table]
             value = (sums or named)[-1].value
-            if settled != value:
+            if state.agreed is not None and value in state.agreed.prices():
+                # "Okay, so that's $845, plus the $25 trip fee.": the deal, its fee put right
+                if not any(m.question for m in named):
+                    state.agreed = fee_put_right(state.agreed, reading)
+            else:
                 state.confirming = None
                 terms = on_table.get(value, state.offer_conditions()) + totals.get(value, [])
                 terms += repeated(state.said_conditions, reading.tokens)
@@ -362,7 +370,7 @@ class OfflinePriceExtractor:
             # "so $150, or $210 if the flange is cracked?": the firm figure is the proposal
             firm = [m for m in proposed if not m.conditional] or proposed
             state.proposal = Deal(firm[-1].value, reading.conditions)
-            state.proposal_fees = sum(state.offer_fees) if fee_kept(reading, firm[-1]) else 0.0
+            state.proposal_fees = fees_kept(state, reading, firm[-1])
             state.confirming = None
         elif not accepted and reading.negative and state.offer is not None:
             state.offer_turned_down = True

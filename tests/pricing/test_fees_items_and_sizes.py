@@ -388,3 +388,25 @@ def test_the_deal_said_back_with_a_fee_by_its_amount_adds_it_once_the_provider_s
     # unanswered, the deal stays what both sides said before
     unanswered = read(*said_back, "P: sorry what was that", "A: Thanks, bye!")
     assert unanswered.agreed_price == 160
+
+
+def test_a_fee_put_right_in_the_providers_yes_replaces_the_one_said_back() -> None:
+    result = read(
+        "A: Hi, I'm calling for a homeowner whose toilet keeps running.",
+        "P: six fifty five plus a twenty dollar trip charge",  # "twenty five" heard as "twenty"
+        "A: Great, so we will go with six hundred fifty five dollars, plus the twenty dollar trip"
+        " fee. Is that right?",
+        "P: yep plus the twenty five dollar trip charge",
+        "A: Okay, so that's six hundred fifty five dollars, plus the twenty five dollar trip fee."
+        " Thank you for your help!",
+    )
+    assert (result.agreed_price, result.first_quote) == (680, 655)
+    # a fee the yes says is included adds nothing
+    included = read(
+        "A: Hi, I'm calling for a homeowner whose toilet keeps running.",
+        "P: two hundred",
+        "A: Great, so we will go with two hundred dollars. Is that right?",
+        "P: yep that includes the forty dollar trip charge",
+        AGREED,
+    )
+    assert included.agreed_price == 200

@@ -61,6 +61,8 @@ _STILL_THERE = phrases("still there; are you there; you there")
 _REPEAT = phrases(
     "say that again; repeat that; didn't catch; didnt catch; come again; what was that; pardon"
 )
+#: The agent saying the deal back for a yes ("so we will go with …, is that right?").
+_SAID_BACK = phrases("is that right; go with; so that's; so that is")
 _PRICE_ASK = word_set("price estimate cost charge quote ballpark total much")
 _PUSH = phrases(
     "best price; your best; lower; better price; discount; other quote; other quotes; another "
@@ -213,7 +215,7 @@ class PersonaMind:
     def _haggle(self, heard: str, words: list[str]) -> PersonaTurn:
         offer = self._offer_in(heard)
         if offer is not None:
-            return self._answer_offer(offer)
+            return self._answer_offer(offer, heard)
         if has(words, *_PUSH):
             return self._concede()
         if set(words) & _PARTS_ASK:
@@ -236,13 +238,17 @@ class PersonaMind:
                 offers.append(mention.value * 100)
         return offers[-1] if offers else None
 
-    def _answer_offer(self, offer: float) -> PersonaTurn:
+    def _answer_offer(self, offer: float, heard: str) -> PersonaTurn:
         persona = self.persona
         lowest = persona.lowest_price
         current = self._current()
         assert lowest is not None
         if self._accepted is not None and abs(offer - self._accepted) < 0.5:
-            return self._say("Yep, that's right.")  # the deal said back
+            return self._say(self._deal_said_back(heard))
+        if offer >= current and has(_words(heard), *_SAID_BACK):
+            # its own price said back as the deal: its yes, with the trip charge put right
+            self._accepted = current
+            return self._say(self._deal_said_back(heard))
         if offer >= current:
             return self._accept(current)
         if offer >= lowest:
@@ -269,6 +275,18 @@ class PersonaMind:
                 ]
             )
         )
+
+    def _deal_said_back(self, heard: str) -> str:
+        """Its yes to the deal said back ("so we will go with …, is that right?"), putting its
+        trip charge right when the agent left it out or got its amount wrong (as a
+        tradesperson would: it is part of the bill)."""
+        fee = self.persona.trip_fee
+        if not fee:
+            return "Yep, that's right."
+        said = read_turn("assistant", heard)
+        if any(abs(m.value - fee) < 0.5 for m in said.mentions if m.kind is Kind.FEE):
+            return "Yep, that's right."
+        return f"Yep, plus the {spoken_number(round(fee))} dollar trip charge."
 
     def _concede(self) -> PersonaTurn:
         """Asked for a better price without a number."""

@@ -528,3 +528,22 @@ def test_every_trade_the_intake_knows_has_a_persona_that_haggles() -> None:
     for trade in TRADES:
         offered = [p for p in PERSONAS.values() if p.trade == trade.task]
         assert any(p.kind is PersonaKind.HUMAN for p in offered), trade.task
+
+
+def test_puts_its_trip_charge_right_when_the_deal_is_said_back_without_it() -> None:
+    mind = PersonaMind(human(trip_fee=40))
+    mind.reply("hi is this ace plumbing")
+    mind.reply("the toilet keeps running could you give me a rough price")
+    price = mind.price
+    assert price is not None
+    spoken = f"{int(price)} dollars"
+    left_out = mind.reply(f"great so we will go with {spoken} is that right")
+    assert left_out.text == "Yep, plus the forty dollar trip charge."
+    wrong = mind.reply(
+        f"great so we will go with {spoken} plus the thirty dollar trip fee is that right"
+    )
+    assert wrong.text == "Yep, plus the forty dollar trip charge."
+    right = mind.reply(
+        f"great so we will go with {spoken} plus the forty dollar trip fee is that right"
+    )
+    assert right.text == "Yep, that's right."

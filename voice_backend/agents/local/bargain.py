@@ -134,18 +134,7 @@ class Bargain:
             # line: an amount that size, before any job price, is the job's.
             return self._consider(heard.fee, heard.reading.conditions)
         if heard.fee is not None:
-            self._fee = heard.fee
-            self._fee_name = next(
-                (
-                    name
-                    for cue, name in (
-                        ("diagnostic", "diagnostic fee"),
-                        ("service call", "service call fee"),
-                    )
-                    if has(heard.words, cue)
-                ),
-                "trip fee",
-            )
+            self._note_fee(heard.fee, heard.words)
         if heard.parts is not None:
             self._parts = heard.parts
         conditions = heard.reading.conditions
@@ -195,6 +184,21 @@ class Bargain:
         if self._counter is not None and abs(price - self._counter) < 0.5:
             return self._accept(price, conditions)  # they took the agent's counter
         return self._decide(price, conditions, previous)
+
+    def _note_fee(self, fee: float, words: list[str]) -> None:
+        """A fee on top of the job, and what it is called."""
+        self._fee = fee
+        self._fee_name = next(
+            (
+                name
+                for cue, name in (
+                    ("diagnostic", "diagnostic fee"),
+                    ("service call", "service call fee"),
+                )
+                if has(words, cue)
+            ),
+            "trip fee",
+        )
 
     def _decide(self, price: float, conditions: list[str], previous: float | None) -> AgentTurn:
         budget = self._budget

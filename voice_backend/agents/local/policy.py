@@ -255,6 +255,12 @@ class NegotiationPolicy(Bargain):
         assert self._deal is not None
         price = self._deal[0]
         reading = heard.reading
+        if heard.fee is not None and abs(heard.fee - self._fee) >= 0.5 and not reading.negative:
+            # "yep, plus the thirty dollar trip charge": the fee put right is part of the deal
+            self._note_fee(heard.fee, heard.words)
+            if self._budget is not None and price + self._fee + self._parts > self._budget:
+                return self._no_deal("I see. With the fee that's above our budget for now.")
+            return self._close_agreed(restate=True)
         if heard.prices:
             said = heard.prices[-1][0]
             if abs(said - price) < 0.5:

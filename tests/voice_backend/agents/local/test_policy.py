@@ -735,3 +735,22 @@ def test_a_lower_price_in_answer_to_the_deal_said_back_is_checked_before_it_is_t
     turn = call.say("sorry one hundred thirty five dollars if i come tomorrow morning")
     assert turn.text == "Just to confirm, did you say one hundred thirty five dollars?"
     assert call.policy.agreed_price is None
+
+
+def test_a_fee_put_right_in_the_yes_joins_the_deal_said_back_in_the_closing() -> None:
+    call = Call(max_price=150)
+    call.to_price()
+    call.say("ninety five dollars")  # a trip charge said, but lost on the line
+    turn = call.say("ninety five is my price")
+    assert "trip fee" not in turn.text and turn.text.endswith("Is that right?")
+    closing = call.say("yep plus the thirty dollar trip charge")
+    assert closing.hang_up and "plus the thirty dollar trip fee" in closing.text
+    assert closing.text.endswith(CLOSING_AGREED)
+    assert call.policy.agreed_price == 125 and call.read() == 125
+    # a fee that takes the deal over the budget ends the call without one
+    over = Call(max_price=110)
+    over.to_price()
+    over.say("ninety five dollars")
+    over.say("ninety five is my price")
+    turn = over.say("yep plus the thirty dollar trip charge")
+    assert closes(turn, agreed=False) and over.policy.agreed_price is None
