@@ -243,9 +243,10 @@ class PersonaMind:
         lowest = persona.lowest_price
         current = self._current()
         assert lowest is not None
+        said_back = has(_words(heard), *_SAID_BACK)  # not "did you say one forty?"
         if self._accepted is not None and abs(offer - self._accepted) < 0.5:
-            return self._say(self._deal_said_back(heard))
-        if offer >= current and has(_words(heard), *_SAID_BACK):
+            return self._say(self._deal_said_back(heard) if said_back else "Yep, that's right.")
+        if offer >= current and said_back:
             # its own price said back as the deal: its yes, with the trip charge put right
             self._accepted = current
             return self._say(self._deal_said_back(heard))
