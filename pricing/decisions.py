@@ -17,6 +17,8 @@ HEDGES = phrases(
     "we'll see",
     "depends",
 )
+#: Thinking aloud over a price: no yes by itself ("let me think, three fifty").
+MUSING = phrases("let me think", "lemme think", "let me see")
 DELIBERATE = phrases(
     "think about it",
     "think it over",

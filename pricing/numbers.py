@@ -87,6 +87,10 @@ def _second_group(tokens: list[str], i: int) -> tuple[int, int] | None:
     # "one fifty hundred" is not a thing; "two twenty five" is 225, and that is what `_small`
     # already returned for "twenty five".
     if small[1] < len(tokens) and tokens[small[1]] in SCALES:
+        # "fourteen fifty one thousand four hundred fifty": the price said again in full; the
+        # tens word ends the pair, its unit starts the next number
+        if tokens[i] in TENS and small[1] - i == 2:
+            return TENS[tokens[i]], i + 1
         return None
     return small
 

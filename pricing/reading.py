@@ -207,7 +207,9 @@ def read_turn(role: str, text: str, final: bool = False) -> Reading:
         if not reading.accept_weak and sentence_start(tokens, mention.amount.start) == "so":
             mention.question = True
     reading.negative = _has(plain, v.NEGATIVE)
-    reading.hedge = _has(plain, decisions.HEDGES)
+    # "let me think, three fifty uh": musing over a price, unless a yes in so many words follows
+    musing = _has(tokens, decisions.MUSING) and not reading.accept_weak
+    reading.hedge = _has(plain, decisions.HEDGES) or musing
     reading.deliberate = _has(tokens, decisions.DELIBERATE)
     reading.defer = reading.deliberate or _has(tokens, decisions.DEFER)
     others = [phrase for phrase in decisions.DEFER if phrase not in decisions.CALL_BACK]

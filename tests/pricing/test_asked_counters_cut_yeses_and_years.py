@@ -123,3 +123,25 @@ def test_a_year_is_told_from_a_price_by_the_thing_after_it(text: str, money: boo
     tokens = tokenize(text)
     amount = find_amounts(tokens)[0]
     assert is_money(amount, tokens) is money
+
+
+def test_a_price_put_right_and_said_again_in_full_is_one_price() -> None:
+    result = read(
+        "A: hi im an ai assistant calling for a homeowner their ac compressor is grinding",
+        "P: its fourteen fifty",
+        "A: did you say four fifty",
+        "P: no fourteen fifty one thousand four hundred fifty",
+        "A: okay fourteen fifty thank you",
+        "P: sure",
+    )
+    assert (result.agreed_price, result.first_quote) == (1450, 1450)
+
+
+def test_thinking_aloud_over_a_price_is_no_yes_unless_a_yes_follows() -> None:
+    call = (
+        "A: Hi, I'm calling for a homeowner whose washer won't drain.",
+        "P: probably the pump that would be four hundred",
+        "A: Can you do three fifty?",
+    )
+    assert read(*call, "P: let me think three fifty uh").agreed_price is None
+    assert read(*call, "P: let me think yeah three fifty works").agreed_price == 350
