@@ -333,7 +333,8 @@ class OfflinePriceExtractor:
         proposing = any(m.proposal and (m.question or not reading.accept_strong) for m in new)
         if named and not proposing and (not reading.negative or reading.accept_strong):
             sums = [m for m in named if m.value in totals and m.value not in on_table]
-            value = (sums or named)[-1].value
+            taken = (sums or named)[-1]
+            value = taken.value
             if state.agreed is not None and value in state.agreed.prices():
                 # "Okay, so that's $845, plus the $25 trip fee.": the deal, its fee put right
                 if not any(m.question for m in named):
@@ -343,7 +344,11 @@ class OfflinePriceExtractor:
                 terms = on_table.get(value, state.offer_conditions()) + totals.get(value, [])
                 terms += repeated(state.said_conditions, reading.tokens)
                 fees = state.fee_part(value) if value not in on_table else 0.0
-                state.agree(Deal(value, terms, fees))
+                deal = Deal(value, terms, fees)
+                if value in on_table and value not in totals:
+                    # "Alright, $85 plus the $50 after-hours fee.": the fee accepted with it
+                    deal = asked_fees(deal, taken, reading, totals)
+                state.agree(deal)
             return
         accepted = False
         # "If the bracket is fine, $160." / "Okay.": a bare yes takes the price the provider

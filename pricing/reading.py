@@ -23,7 +23,7 @@ from pricing.money_words import adds, is_money, with_cents
 from pricing.numbers import Amount, find_amounts
 from pricing.questions import asked_back, is_cut_off, sentence_start, yes_cut_short
 from pricing.ranges import range_ends_in
-from pricing.tokens import tokenize
+from pricing.tokens import SCALES, TEENS, TENS, UNITS, tokenize
 
 
 class Kind(StrEnum):
@@ -118,13 +118,26 @@ def _clauses(tokens: list[str]) -> list[int]:
 
 
 def _strip_idioms(tokens: list[str]) -> list[str]:
-    """The tokens with positive idioms blanked, so "no problem" is not read as a "no"."""
+    """The tokens with positive idioms blanked, so "no problem" is not read as a "no", and
+    the words that only say what a price leaves out ("$160 for the washing, no sealing")."""
     out = list(tokens)
     for phrase in v.POSITIVE_IDIOMS:
         for start in _find(tokens, phrase):
             for k in range(start, start + len(phrase)):
                 out[k] = "_"
+    for k in range(1, len(tokens) - 1):
+        if tokens[k] == "no" and _names_a_thing(tokens[k + 1]):
+            out[k] = "_"
     return out
+
+
+def _names_a_thing(word: str) -> bool:
+    """Whether a word after "no" names a thing left out ("no sealing", "no stump grinding"),
+    rather than answering no ("no, that's too low", "no two fifty", "no deal")."""
+    return word.isalpha() and word not in v.NOT_A_THING and word not in _NUMBER_WORDS
+
+
+_NUMBER_WORDS = {*UNITS, *TEENS, *TENS, *SCALES}
 
 
 def _nearest(mentions: list[Mention], index: int, clause: int, reach: int) -> Mention | None:
@@ -228,7 +241,7 @@ def _accepts(tokens: list[str], mentions: list[Mention]) -> list[int]:
         i
         for phrase in v.STRONG_ACCEPT
         for i in _find(tokens, phrase)
-        if phrase != ("it", "is") or i in ends
+        if (phrase != ("it", "is") or i in ends) and tokens[i - 1 : i] != ["no"]  # "no deal"
     ]
 
 

@@ -410,3 +410,47 @@ def test_a_fee_put_right_in_the_providers_yes_replaces_the_one_said_back() -> No
         AGREED,
     )
     assert included.agreed_price == 200
+
+
+def test_a_fee_the_agent_accepts_by_its_amount_with_the_job_joins_the_deal() -> None:
+    result = read(
+        "A: Hi, I'm calling for a homeowner who is locked out tonight. How much for a lockout?",
+        "P: A lockout is $95, and after 9 PM there's a $50 after-hours call-out fee.",
+        "A: Could you do $80 for the lockout?",
+        "P: $85, plus the after-hours fee.",
+        "A: Alright, $85 plus the $50 after-hours fee. Please come.",
+        "P: On my way, about 25 minutes.",
+    )
+    assert (result.agreed_price, result.first_quote) == (135, 95)
+
+
+def test_what_a_price_leaves_out_is_no_refusal() -> None:
+    result = read(
+        "A: Hi, I'm calling for a homeowner whose driveway needs pressure washing.",
+        "P: That's $175. We also offer sealing for fifty cents a square foot.",
+        "A: Just the washing. Could you do $150?",
+        "P: $160.",
+        "A: Okay, $160 for the washing, no sealing.",
+        "P: Perfect.",
+    )
+    assert result.agreed_price == 160
+    refused = read(
+        "A: Hi, I'm calling for a homeowner whose driveway needs pressure washing.",
+        "P: That's $175.",
+        "A: Could you do $150?",
+        "P: no that's my price",
+        "A: Okay, no deal then. Thank you.",  # "no deal" is no yes
+    )
+    assert refused.agreed_price is None
+
+
+def test_a_not_to_exceed_price_agreed_is_the_deal() -> None:
+    result = read(
+        "A: Hi, the homeowner wants the trim in their condo painted. What would that cost?",
+        "P: We do trim at $55 an hour per painter, so roughly $1,400.",
+        "A: Would you agree to a not-to-exceed price of $1,250?",
+        "P: I can't go that low. Not to exceed $1,350 I can do.",
+        "A: Alright, not to exceed $1,350.",
+        "P: Deal.",
+    )
+    assert (result.agreed_price, result.first_quote) == (1350, 1400)
