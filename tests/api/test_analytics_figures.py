@@ -7,18 +7,20 @@ import itertools
 import random
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
 from api.analytics_cache import compute_analytics
 from shared.models import CallStatus, CallUpdate, JobCreate, Outcome, ProviderCreate, utcnow
 from shared.storage.base import Store
+from shared.storage.sql import SQLStore
 from tests.api.analytics_reference import reference_analytics
 from tests.shared.storage.backends import BACKENDS, open_backend
 
 
 @pytest.fixture(params=BACKENDS)
-async def store(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[Store]:  # type: ignore[no-untyped-def]
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
     async with open_backend(request, request.param, tmp_path) as opened:
         yield opened
 
@@ -216,3 +218,49 @@ async def test_figures_by_hand_and_never_another_accounts(store: Store) -> None:
     operator = await compute_analytics(store, None, None, 100, None)
     assert operator.totals.jobs == 2 and operator.totals.total_savings == 1070.0
     assert operator.spend is not None and operator.spend.last_24_hours == 0.0  # no job of its own
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+async def test_the_sql_store_reads_a_few_aggregate_rows_whatever_the_jobs(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, backend: str
+) -> None:
+    async with open_backend(request, backend, tmp_path) as store:
+        assert isinstance(store, SQLStore)
+        for number in range(12):
+            job = await store.create_job(JobCreate(problem=f"job {number}", zip_code="94110"))
+            calls = [
+                ProviderCreate(
+                    service_provider=f"P{i}", phone_number=f"+1415555{number:02d}{i:02d}"
+                )
+                for i in range(10)
+            ]
+            for index, provider in enumerate(await store.add_providers(job, calls)):
+                update = _scenario(random.Random(index), index % _KINDS)
+                if update is not None:
+                    await store.update_call(provider.id, update)
+        expected = await reference_analytics(
+            store, None, None, 100, None, utcnow() - timedelta(hours=24)
+        )
+        statements: list[int] = []
+        run = store._run
+
+        async def counted(statement: object, fetch: str, **options: bool) -> object:
+            answer = await run(statement, fetch, **options)
+            statements.append(len(answer) if fetch == "all" else 1)
+            return answer
+
+        async def no_rows(job_id: str) -> list[object]:
+            raise AssertionError(f"read every provider row of job {job_id}")
+
+        monkeypatch.setattr(store, "_run", counted)
+        monkeypatch.setattr(store, "list_providers", no_rows)
+        monkeypatch.setattr(store, "list_attempts", no_rows)
+        figures = await compute_analytics(store, None, None, 100, None)
+        assert figures.model_dump_json() == expected.model_dump_json()
+        # The jobs, five aggregate queries and the spend: a row per job of each per-job
+        # aggregate, one per outcome, one per agreed call (its two prices) and the spend,
+        # not the 120 call rows with their transcripts.
+        assert len(statements) == 7
+        agreed = figures.totals.agreed
+        assert 0 < agreed < 120
+        assert sum(statements) <= 12 + 3 * 12 + len(figures.totals.outcomes) + agreed + 1
