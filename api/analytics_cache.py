@@ -69,13 +69,11 @@ async def compute_analytics(
     store: Store, scope: str | None, account_id: str | None, limit: int, daily_cap: float | None
 ) -> Analytics:
     """The analytics of the newest `limit` jobs in `scope` (`None`: every job), with the
-    account's spend of the last 24 hours."""
-    jobs = await store.list_jobs(limit, scope)
-    rows = [(job, await store.list_providers(job.id)) for job in jobs]
-    attempts = {job.id: await store.list_attempts(job.id) for job in jobs}
+    account's spend of the last 24 hours: a few aggregate rows from the store."""
+    figures = await store.figures(limit, scope)
     spend = Spend(
         account_id=account_id,
         last_24_hours=await spent_since(store, account_id, utcnow() - SPEND_WINDOW),
         daily_cap=daily_cap,
     )
-    return summarize(rows, attempts, spend)
+    return summarize(figures, spend)

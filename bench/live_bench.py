@@ -24,9 +24,9 @@ What is measured
   themselves after ~20-25 s), so the reconnects' cost is counted too.
 * Update latency: a provider's transcript is changed (`--changes` times); from just before the
   write to the moment the last of the streams received the new row. The max and median.
-* Analytics: `--analytics` concurrent `GET /api/analytics`, each on a connection of its own,
-  total wall time and the API's CPU seconds for them: cold (just after a write invalidated
-  the cache) and warm. These requests
+* Analytics: `--analytics` concurrent `GET /api/analytics?limit=<--limit>`, each on a
+  connection of its own, total wall time and the API's CPU seconds for them: cold (just after
+  a write invalidated the cache) and warm. These requests
   go through aiohttp: httpx spends several ms of CPU per new connection, which made the load
   generator, not the API, the bottleneck on a small machine.
 """
@@ -272,7 +272,8 @@ async def measure(database_url: str, args: argparse.Namespace) -> dict[str, floa
                 ) as session:
 
                     async def one() -> int:
-                        async with session.get("/api/analytics") as answer:
+                        query = {"limit": args.limit}
+                        async with session.get("/api/analytics", params=query) as answer:
                             await answer.read()
                             return answer.status
 
@@ -327,6 +328,9 @@ def main() -> None:
     parser.add_argument(
         "--analytics", type=int, default=200, help="concurrent GET /api/analytics requests"
     )
+    parser.add_argument(
+        "--limit", type=int, default=100, help="the analytics requests' `limit` (newest jobs)"
+    )
     parser.add_argument("--jobs", type=int, default=100, help="jobs seeded in the store")
     parser.add_argument("--providers", type=int, default=10, help="providers per seeded job")
     parser.add_argument(
@@ -359,7 +363,7 @@ def main() -> None:
                     f"median {figures['update_median_ms']:.0f} ms ({args.changes} changes)"
                 )
                 print(
-                    f"  {args.analytics} concurrent analytics requests: "
+                    f"  {args.analytics} concurrent analytics requests (limit {args.limit}): "
                     f"{figures['analytics_cold_s']:.2f} s cold "
                     f"(API CPU {figures['analytics_cold_cpu']:.2f} s), "
                     f"{figures['analytics_warm_s']:.2f} s warm "

@@ -33,12 +33,8 @@ class Rates(Protocol):
 class CostStore(Protocol):
     """What the sums read from the store."""
 
-    async def costs_since(self, since: datetime) -> list[tuple[str, float]]:
-        """(job id, cost) of every attempt that ended since `since`."""
-        ...
-
-    async def get_job(self, job_id: str) -> Job | None:
-        """The job, or None."""
+    async def account_spend(self, account_id: str | None, since: datetime) -> float:
+        """What an account's attempts that ended since `since` cost."""
         ...
 
 
@@ -62,16 +58,9 @@ def account_of(job: Job) -> str | None:
 
 
 async def spent_since(store: CostStore, account_id: str | None, since: datetime) -> float:
-    """What an account's calls that ended since `since` cost."""
-    owners: dict[str, str | None] = {}
-    spent = 0.0
-    for job_id, cost in await store.costs_since(since):
-        if job_id not in owners:
-            job = await store.get_job(job_id)
-            owners[job_id] = account_of(job) if job is not None else None
-        if owners[job_id] == account_id:
-            spent += cost
-    return round(spent, 4)
+    """What an account's calls that ended since `since` cost (the job's account owns a call;
+    without accounts, the operator's `None`)."""
+    return await store.account_spend(account_id, since)
 
 
 async def spend_cap_reason(

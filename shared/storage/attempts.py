@@ -10,7 +10,8 @@ import abc
 from datetime import datetime
 from typing import Any
 
-from shared.models import ATTEMPT_FIELDS, Attempt, CallStatus, Outcome, Provider, utcnow
+from shared.costs import account_of
+from shared.models import ATTEMPT_FIELDS, Attempt, CallStatus, Job, Outcome, Provider, utcnow
 from shared.storage.where import ENDED, Where
 from shared.storage.write_feed import WriteFeed
 
@@ -116,7 +117,27 @@ class AttemptStore(WriteFeed):
         has a cost."""
         return [(row["job_id"], float(row["cost"])) for row in await self._select_costs(since)]
 
+    async def account_spend(self, account_id: str | None, since: datetime) -> float:
+        """What an account's attempts that ended at or after `since` cost, rounded to four
+        decimals. An attempt belongs to its job's account; one whose job has no account, or
+        is gone, to the operator's (`None`).
+
+        Computed here from every cost row and its job; the SQL store sums in the database."""
+        owners: dict[str, str | None] = {}
+        spent = 0.0
+        for job_id, cost in await self.costs_since(since):
+            if job_id not in owners:
+                job = await self.get_job(job_id)
+                owners[job_id] = account_of(job) if job is not None else None
+            if owners[job_id] == account_id:
+                spent += cost
+        return round(spent, 4)
+
     # -- what the rules above need ----------------------------------------------------------
+
+    @abc.abstractmethod
+    async def get_job(self, job_id: str) -> Job | None:
+        """The job, or None."""
 
     @abc.abstractmethod
     async def get_provider(self, provider_id: int) -> Provider | None:

@@ -33,6 +33,7 @@ from shared.models import (
 )
 from shared.storage.accounts import AccountStore
 from shared.storage.attempts import AttemptStore
+from shared.storage.figures import FiguresStore
 from shared.storage.where import LIVE, Where
 from shared.storage.write_feed import WriteFeed
 
@@ -49,7 +50,7 @@ class StoreError(Exception):
     """The store could not be reached or refused an operation."""
 
 
-class Store(AccountStore, AttemptStore, WriteFeed):
+class Store(AccountStore, AttemptStore, FiguresStore, WriteFeed):
     """Jobs, providers and accounts, persisted."""
 
     # -- lifecycle -------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from shared.storage import migrate
 from shared.storage.base import Store, StoreError, Where
 from shared.storage.fleet import SQLFleet
 from shared.storage.schema import call_attempts, jobs, metadata, providers
+from shared.storage.sql_figures import SQLFigures
 from shared.storage.sqlite_file import SqliteFile, sqlite_path
 
 # Per connection. WAL mode (both services read while one writes) is a property of the file,
@@ -55,8 +56,8 @@ def asyncpg_dsn(database_url: str) -> tuple[str, dict[str, Any]]:
     return "postgresql:" + url.split(":", 1)[1], connect_args
 
 
-class SQLStore(Store):
-    """Jobs and providers in SQLite or Postgres."""
+class SQLStore(SQLFigures, Store):
+    """Jobs and providers in SQLite or Postgres (the analytics' figures aggregated in SQL)."""
 
     def __init__(self, database_url: str, *, create_schema: bool = True) -> None:
         """`create_schema=False` leaves the schema to the operator (`migrations/*.sql`)."""
