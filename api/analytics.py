@@ -8,7 +8,7 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from pricing.base import credible_saving
+from shared.money import credible_saving
 from shared.storage.figures import BestDeal, Figures, JobFigures
 
 

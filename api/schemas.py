@@ -10,7 +10,6 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from api.text import clean_name
-from pricing.base import credible_saving
 from shared.context import ContextAnswer
 from shared.models import (
     RETRYABLE_OUTCOMES,
@@ -21,6 +20,7 @@ from shared.models import (
     Provider,
     TranscriptTurn,
 )
+from shared.money import credible_saving
 
 _MAX_PRICE_CEILING = 10_000_000
 _NOT_A_BUDGET = 'the budget must be a number, null or "no_limit"'

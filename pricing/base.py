@@ -69,17 +69,6 @@ class BudgetCheck:
     note: str | None
 
 
-def credible_saving(
-    first_quote: float | None, agreed_price: float | None, first_quote_confidence: str | None
-) -> float | None:
-    """What the negotiation saved, or None when it is not worth showing: no deal, no first
-    quote, a first quote the reader is not sure of (`low`), or a saving that is not positive."""
-    if first_quote is None or agreed_price is None or first_quote_confidence == "low":
-        return None
-    saved = round(first_quote - agreed_price, 2)
-    return saved if saved > 0 else None
-
-
 def check_budget(result: PriceResult, max_price: float | None) -> BudgetCheck:
     """Check an agreed price against the job's `max_price` (None: no maximum set)."""
     price = result.agreed_price

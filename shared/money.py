@@ -12,6 +12,7 @@ from __future__ import annotations
 
 __all__ = [
     "amount",
+    "credible_saving",
     "dollars",
     "money_phrases",
     "price_shorthand",
@@ -109,3 +110,15 @@ def amount(value: float | None, *, none: str = "none", cents: bool = False) -> s
         return str(int(value))
     text = f"{value:.2f}"
     return text if cents else text.rstrip("0")
+
+
+def credible_saving(
+    first_quote: float | None, agreed_price: float | None, first_quote_confidence: str | None
+) -> float | None:
+    """What the negotiation saved, or None when it is not worth showing: no deal, no first
+    quote, a first quote the price reader is not sure of (`low`), or a saving that is not
+    positive. The one rule for the board, the CLI, the demo and the analytics."""
+    if first_quote is None or agreed_price is None or first_quote_confidence == "low":
+        return None
+    saved = round(first_quote - agreed_price, 2)
+    return saved if saved > 0 else None

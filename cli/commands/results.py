@@ -9,7 +9,7 @@ from typing import Any
 
 from cli.commands.base import api_key, api_options, api_url, money, print_lines, printable, table
 from cli.commands.client import JobApi
-from pricing.base import credible_saving
+from shared.money import credible_saving
 
 _TERMINAL = {"completed", "failed"}
 

@@ -12,8 +12,7 @@ Definitions (the dashboard shows them next to the numbers):
   side (`error`) counts as an *error* instead;
 * its *saving* is the first quote minus the agreed price, when both are known, the first
   quote is credible (the price reader is not `low` on it) and the saving positive: the rule of
-  `pricing.base.credible_saving`, which the storage layer cannot import, written here once
-  more (a test holds both to the same answers);
+  `shared.money.credible_saving`, the same rule the board, the CLI and the demo show;
 * an *attempt* is a call that was dialled or has ended, earlier attempts included; its
   *cost* is the estimate stored with it.
 
@@ -30,6 +29,7 @@ from dataclasses import dataclass
 
 from shared.costs import total_cost
 from shared.models import Attempt, CallStatus, Job, Outcome, Provider
+from shared.money import credible_saving
 
 _TALKED = (CallStatus.IN_PROGRESS, CallStatus.COMPLETED)
 _LIVE = (CallStatus.DIALING, CallStatus.IN_PROGRESS)
@@ -125,17 +125,6 @@ def not_reached(provider: Provider) -> bool:
 def errored(provider: Provider) -> bool:
     """The call failed on our side."""
     return provider.outcome is Outcome.ERROR
-
-
-def credible_saving(
-    first_quote: float | None, price: float | None, confidence: str | None
-) -> float | None:
-    """First quote minus agreed price, when both are known, the first quote is credible (its
-    `confidence` is not `low`) and the saving positive; `None` otherwise."""
-    if first_quote is None or price is None or confidence == "low":
-        return None
-    saved = round(first_quote - price, 2)
-    return saved if saved > 0 else None
 
 
 def saving(provider: Provider) -> float | None:

@@ -21,13 +21,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from shared.models import CallStatus, Job, Outcome
+from shared.money import credible_saving
 from shared.storage.figures import (
     BestDeal,
     Figures,
     FiguresStore,
     JobFigures,
     Savings,
-    credible_saving,
 )
 from shared.storage.schema import call_attempts, jobs, providers
 from shared.storage.where import ENDED, LIVE

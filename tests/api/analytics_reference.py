@@ -8,8 +8,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from api.analytics import Analytics, Deal, JobSummary, Spend, Totals
-from pricing.base import credible_saving
 from shared.models import Attempt, CallStatus, Job, Outcome, Provider
+from shared.money import credible_saving
 from shared.storage import Store
 
 _TALKED = (CallStatus.IN_PROGRESS, CallStatus.COMPLETED)

@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 
 from pricing import PriceResult
-from pricing.base import credible_saving
 from pricing.offline import OfflinePriceExtractor
 from shared.models import TranscriptTurn
+from shared.money import credible_saving
 
 HELLO = "A: Hi, is this Ace Plumbing?"
 JOB = (
