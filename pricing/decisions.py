@@ -130,4 +130,8 @@ WITHDRAW = phrases(
     "don't need",
     "dont need",
     "no longer need",
+    "one more quote",
+    "another quote before",
+    "before committing",
+    "before we commit",
 )

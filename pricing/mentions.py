@@ -236,7 +236,9 @@ def withdraws(text: str, reading: Reading) -> bool:
     if reading.accept_strong:
         return False
     taken_back = _has(reading.tokens, cues.CHANGED_MIND) or takes_back(text, reading)
-    return taken_back and _has(reading.tokens, decisions.WITHDRAW)
+    # "Actually, the homeowner wants one more quote before committing.": put off, after a yes
+    turned = taken_back or _has(reading.tokens, cues.RETRACT)
+    return turned and _has(reading.tokens, decisions.WITHDRAW)
 
 
 def said_as_dollars(mention: Mention, tokens: list[str]) -> bool:
@@ -342,3 +344,18 @@ def drop_fees(
     dropped = own if own in fees else None
     state.extras += [m.value for m in fees if m is not dropped]
     return [m for m in new if m not in fees], dropped
+
+
+def with_extra_taken(state: Negotiation, reading: Reading, prices: list[Mention]) -> bool:
+    """Whether the provider says yes to the agent's total of the deal and something offered
+    after it ("the ceiling would be another one twenty" / "so six twenty total?" / "yep six
+    twenty"): that total is the deal now. True when it is."""
+    deal, proposal = state.agreed, state.proposal
+    if deal is None or proposal is None or reading.negative:
+        return False
+    extras = {round(deal.value + extra, 2) for extra in state.extras}
+    said = {m.value for m in prices}
+    if proposal.value not in extras or not (proposal.value in said or reading.accept_weak):
+        return False
+    state.agree(Deal(proposal.value, deal.conditions + proposal.conditions + reading.conditions))
+    return True

@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from pricing.tokens import DIGIT_WORDS, MONEY_AFTER, SCALES, TEENS, TENS, UNITS, tokenize
+from pricing.vocabulary import NOT_MONEY_AFTER
 from shared.words import word_set
 
 #: "one" after these is a pronoun ("an easy one", "the other one"), not a number.
@@ -103,7 +104,8 @@ def _is_pronoun_one(tokens: list[str], i: int) -> bool:
         # "a one fifty quote" is rare; "a one" before a noun is "a single"
         return _small(tokens, i + 1) is None
     # "the right one", "no one" are pronouns; "right, one eighty", "no, one ninety" are prices
-    if before in ("right", "no") and _second_group(tokens, i + 1) is not None:
+    # "another one twenty" (a price on top) as much as "right, one eighty"
+    if before in ("right", "no", "another") and _second_group(tokens, i + 1) is not None:
         return False
     return before in _PRONOUN_ONE_BEFORE
 
@@ -268,6 +270,9 @@ def _amount_at(tokens: list[str], i: int) -> Amount | None:
                 )
         if end < n and tokens[end] in ("bills", "hundo"):
             return _with_markers(tokens, i, end + 1, head * 100, True, "cardinal", None, None)
+    thousands = _thousands_shorthand(tokens, end, head)
+    if thousands is not None:
+        return _with_markers(tokens, i, thousands[1], thousands[0], True, "cardinal", None, None)
     # The spoken shorthand: a small number followed by a two-digit group.
     if head is not None and 1 <= head <= 99:
         tail = _second_group(tokens, end)
@@ -283,6 +288,28 @@ def _amount_at(tokens: list[str], i: int) -> Amount | None:
             return replace(found, alternative=float(hundreds))
     marked = any(tokens[m] in ("grand", "thousand") for m in range(i, end))
     return _with_markers(tokens, i, end, value, marked, "cardinal", head, None)
+
+
+_NUMBER_WORDS = {*UNITS, *TEENS, *TENS, *SCALES}
+
+
+def _thousands_shorthand(tokens: list[str], end: int, head: int | None) -> tuple[float, int] | None:
+    """Thousands said the contractor's way after a number `head` ending at `end`: "four point
+    five k" (4,500), "four k", and "twelve five" / "twenty four eight" (12,500, 24,800: a
+    number of thousands, then a single digit of hundreds). The value and where it ends."""
+    if head is None:
+        return None
+    after = tokens[end : end + 3]
+    if after[:1] == ["k"]:
+        return head * 1000.0, end + 1
+    said_point = after[:1] == ["point"] and after[1:2] and after[1] in UNITS
+    if said_point and after[2:3] and after[2] in ("k", "grand", "thousand"):
+        return (head + UNITS[after[1]] / 10) * 1000, end + 3
+    if 10 <= head <= 99 and after[:1] and after[0] in UNITS and UNITS[after[0]] >= 1:
+        if after[1:2] and (after[1] in _NUMBER_WORDS or after[1] in NOT_MONEY_AFTER):
+            return None  # "twelve five hundred", "ten two bedroom units": something else
+        return head * 1000.0 + UNITS[after[0]] * 100, end + 1
+    return None
 
 
 def _said_twice(tokens: list[str], start: int, end: int, stop: int) -> bool:

@@ -78,6 +78,7 @@ from pricing.mentions import (
     takes_back,
     travel,
     visit_price_as_job,
+    with_extra_taken,
     withdraws,
     without_alternatives,
     without_components,
@@ -222,7 +223,10 @@ class OfflinePriceExtractor:
             state.agreed = state.proposal = None
             state.offer_turned_down = True
             return
+        if state.agreed is not None and with_extra_taken(state, reading, prices):
+            return  # "so six twenty total?" / "yep": the deal and the add-on offered after it
         if state.agreed is not None:
+            state.extras += [m.value for m in reading.mentions if m.kind is Kind.ADDON]
             # "Yep, plus the thirty dollar trip charge": the deal said back has its fee now
             state.agreed = fee_put_right(state.agreed, reading)
             # After the deal: a condition added ("if the flange is cracked it's $60 more").

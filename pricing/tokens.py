@@ -78,4 +78,25 @@ def tokenize(text: str) -> list[str]:
             tokens.extend([stem, "'s"])
         else:
             tokens.append(token)
-    return tokens
+    return _number_homophones(tokens)
+
+
+#: Words speech recognition writes for a number word, said right before another number word
+#: ("won forty", "ate fifty", "tree hundred", "too twenty").
+_SOUNDS_BEFORE = {"won": "one", "ate": "eight", "tree": "three", "too": "two"}
+#: ...and for "hundred", said right after one ("nine hunter").
+_HUNDRED_SOUNDS = {"hunter", "hundreds", "hundy"}
+
+
+def _number_homophones(tokens: list[str]) -> list[str]:
+    """Number words misheard as words that sound alike, put back where a number is said."""
+    numbers = {*UNITS, *TEENS, *TENS, *SCALES}
+    out = list(tokens)
+    for i, token in enumerate(tokens):
+        after = tokens[i + 1] if i + 1 < len(tokens) else ""
+        before = tokens[i - 1] if i > 0 else ""
+        if token in _SOUNDS_BEFORE and (after in numbers or after in _HUNDRED_SOUNDS):
+            out[i] = _SOUNDS_BEFORE[token]
+        elif token in _HUNDRED_SOUNDS and (before in numbers or before in _SOUNDS_BEFORE):
+            out[i] = "hundred"
+    return out

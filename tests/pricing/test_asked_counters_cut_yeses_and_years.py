@@ -145,3 +145,66 @@ def test_thinking_aloud_over_a_price_is_no_yes_unless_a_yes_follows() -> None:
     )
     assert read(*call, "P: let me think three fifty uh").agreed_price is None
     assert read(*call, "P: let me think yeah three fifty works").agreed_price == 350
+
+
+@pytest.mark.parametrize(
+    ("said", "value"),
+    [
+        ("were at twelve five", 12500),  # thousands, then a digit of hundreds
+        ("twenty four eight", 24800),
+        ("about four point five k", 4500),
+        ("four k", 4000),
+        ("one twenty five", 125),  # the hundreds shorthand is unchanged
+        ("its won forty", 140),  # homophones of number words, beside a number word
+        ("nine hunter", 900),
+        ("ate fifty", 850),
+    ],
+)
+def test_contractors_shorthand_and_misheard_number_words(said: str, value: float) -> None:
+    assert [a.value for a in find_amounts(tokenize(said))] == [value]
+
+
+def test_words_that_sound_like_numbers_stay_words_elsewhere() -> None:
+    assert tokenize("this is hunter we won the bid") == [
+        "this",
+        "is",
+        "hunter",
+        "we",
+        "won",
+        "the",
+        "bid",
+    ]
+    assert [a.value for a in find_amounts(tokenize("ten two bedroom units"))] == [10, 2]
+
+
+def test_the_agent_putting_off_its_own_yes_leaves_no_deal() -> None:
+    result = read(
+        HELLO,
+        "P: ace",
+        JOB,
+        "P: A heat treatment is $1,400.",
+        "A: Could you do $1,200?",
+        "P: $1,250.",
+        "A: Alright, $1,250.",
+        "P: Okay, what day works?",
+        "A: Actually, the homeowner wants to get one more quote before committing. I'll call"
+        " you back.",
+        "P: Sure, no problem.",
+    )
+    assert (result.agreed_price, result.first_quote) == (None, 1400)
+
+
+def test_a_total_with_something_offered_after_the_deal_replaces_it_on_a_yes() -> None:
+    call = (
+        HELLO,
+        "P: ace",
+        JOB,
+        "P: master bedroom walls five fifty",
+        "A: Could you do five hundred dollars?",
+        "P: yeah five hundred",
+        "A: Great, five hundred dollars.",
+        "P: the ceiling would be another one twenty if you want it done too",
+        "A: Okay, add the ceiling. So six hundred twenty dollars total?",
+    )
+    assert read(*call, "P: yep six twenty").agreed_price == 620
+    assert read(*call, "P: sorry what").agreed_price == 500
