@@ -359,3 +359,16 @@ def with_extra_taken(state: Negotiation, reading: Reading, prices: list[Mention]
         return False
     state.agree(Deal(proposal.value, deal.conditions + proposal.conditions + reading.conditions))
     return True
+
+
+def alternatives(reading: Reading, prices: list[Mention]) -> bool:
+    """Whether prices said together are one job's price two ways of paying ("$160 by card, or
+    $150 if you pay cash"), not the prices of several items ("the front door two hundred, or
+    both for three fifty"): an "or" between them, and the payment named."""
+    first, last = prices[0].amount.end, prices[-1].amount.start
+    paying = _PAYMENT & set(reading.tokens)
+    return "or" in reading.tokens[first:last] and bool(paying)
+
+
+#: How a homeowner may pay, when a price depends on it.
+_PAYMENT = frozenset({"cash", "card", "credit", "check", "cheque", "venmo", "zelle"})

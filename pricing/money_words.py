@@ -53,6 +53,13 @@ def adds(tokens: list[str]) -> bool:
     )
 
 
+#: Rooms named by what they are for: "the living room four fifty" prices the job in it.
+_ROOM_KINDS = v.words(
+    "living dining family laundry utility mud rec bonus sun great guest spare back front "
+    "furnace boiler storage media game play throne powder"
+)
+
+
 def is_money(amount: Amount, tokens: list[str]) -> bool:
     """Whether a number is said as money, from the words around it."""
     if amount.shape in ("clock", "digit_run"):
@@ -75,7 +82,9 @@ def is_money(amount: Amount, tokens: list[str]) -> bool:
             # are prices
             scaled = any(t in ("hundred", "thousand") for t in tokens[amount.start : amount.end])
             counted = amount.start >= 2 and tokens[amount.start - 2] in _COUNT_WORDS
-            if not (before == "room" and (scaled or counted)):
+            # "the living room four fifty": the room a job is in, not a room number
+            kind_of_room = amount.start >= 2 and tokens[amount.start - 2] in _ROOM_KINDS
+            if not (before == "room" and (scaled or counted or kind_of_room)):
                 return False
         zip_shaped = amount.shape == "digits" and len(tokens[amount.start].lstrip("$")) == 5
         if zip_shaped and before in ("in", "zip", "code"):

@@ -61,6 +61,7 @@ from pricing.dialogue import (
 from pricing.mentions import (
     MONEY_WORDS,
     add_ons,
+    alternatives,
     asked_fees,
     drop_fees,
     fee_put_right,
@@ -210,7 +211,7 @@ class OfflinePriceExtractor:
                 items = summed or [m for m in new if not m.derived]
                 state.items = (
                     [(m.value, state.item_words(reading, m)) for m in items]
-                    if len(items) > 1
+                    if len(items) > 1 and not alternatives(reading, items)
                     else []
                 )
             if state.agreed is not None:

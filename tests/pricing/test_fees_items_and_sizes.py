@@ -454,3 +454,21 @@ def test_a_not_to_exceed_price_agreed_is_the_deal() -> None:
         "P: Deal.",
     )
     assert (result.agreed_price, result.first_quote) == (1350, 1400)
+
+
+def test_one_price_said_two_ways_is_not_two_items() -> None:
+    result = read(
+        "A: Hello, I'm calling for a homeowner who'd like a standard clean. How much?",
+        "P: A standard clean is $160 by card, or $150 if you pay cash.",
+        "A: Okay, $150 cash. Thank you for your help!",
+    )
+    assert (result.agreed_price, result.first_quote) == (150, 160)
+
+
+def test_the_room_a_job_is_in_is_no_room_number() -> None:
+    result = read(
+        "A: Hi, I'm calling for a homeowner who wants three recessed lights put in.",
+        "P: three cans in the living room four fifty",
+        "A: Okay, four hundred fifty dollars.",
+    )
+    assert (result.agreed_price, result.first_quote) == (450, 450)
