@@ -371,7 +371,12 @@ def bare_accept(reading: Reading) -> bool:
     """Whether the turn is a yes and nothing else ("Okay.", "Alright then."): no price, no
     question, no other word."""
     words = [t for t in reading.tokens if t not in ".,;:!"]
-    return bool(words) and all(w in _BARE_YES for w in words) and not reading.mentions
+    return (
+        bool(words)
+        and all(w in _BARE_YES for w in words)
+        and not reading.mentions
+        and not reading.negative
+    )
 
 
 def acknowledges(reading: Reading) -> bool:

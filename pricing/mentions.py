@@ -221,13 +221,22 @@ def summed_items(prices: list[Mention], tokens: list[str]) -> list[Mention]:
     return []
 
 
+#: Said right before a price it refuses ("we can't do one fifty").
+_CANNOT = frozenset({"can't", "cant", "cannot", "won't", "wont", "not"})
+
+
 def takes_back(text: str, reading: Reading) -> bool:
     """Whether a provider's turn withdraws a yes already given ("actually no, my boss says
     no", "I changed my mind")."""
     tokens = read_turn("user", text).tokens
     if _has(tokens, cues.CHANGED_MIND):
         return True
-    return _has(tokens, cues.RETRACT) and reading.negative and not reading.unheard
+    # "hold on, my boss says we can't do one fifty, sorry": no "sorry?" asking to hear again
+    refused = any(
+        set(reading.tokens[max(0, m.amount.start - 2) : m.amount.start]) & _CANNOT
+        for m in reading.mentions
+    )
+    return _has(tokens, cues.RETRACT) and reading.negative and (refused or not reading.unheard)
 
 
 def withdraws(text: str, reading: Reading) -> bool:

@@ -130,6 +130,8 @@ def _cardinal(tokens: list[str], i: int) -> tuple[float, int, int | None] | None
     total = 0.0
     current: float | None = None
     scaled = False
+    if tokens[i] == "grand":
+        return None  # "upright or grand?": "grand" with no number before it is no number
     if tokens[j] in ("a", "an") and j + 1 < n and tokens[j + 1] in SCALES:
         current = 1
         j += 1

@@ -281,6 +281,10 @@ class OfflinePriceExtractor:
             self._no_deal(state)
             return
         prices = resolve(reading, reference(state), state.scale)
+        if state.waiting and not prices:
+            # "let me check my schedule, I'll call you back" / "Okay, thank you.": the counter
+            # put off is left behind; a "yep" to this is a goodbye, not a yes to it
+            state.proposal = None
         lone_fee_as_job(state, prices)
         settled = state.agreed.value if state.agreed else None
         prices = without_alternatives(prices, settled)

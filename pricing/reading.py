@@ -241,7 +241,9 @@ def _accepts(tokens: list[str], mentions: list[Mention]) -> list[int]:
         i
         for phrase in v.STRONG_ACCEPT
         for i in _find(tokens, phrase)
-        if (phrase != ("it", "is") or i in ends) and tokens[i - 1 : i] != ["no"]  # "no deal"
+        if (phrase != ("it", "is") or i in ends)
+        and tokens[i - 1 : i] != ["no"]  # "no deal"
+        and "than" not in tokens[max(0, i - 3) : i]  # "more than we can do"
     ]
 
 

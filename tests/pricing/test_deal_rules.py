@@ -331,3 +331,48 @@ def test_a_condition_stops_where_speech_runs_on() -> None:
         "A: Okay, $140.",
     )
     assert (result.agreed_price, result.conditions) == (140, "if i come this afternoon")
+
+
+def test_a_counter_put_off_is_not_taken_by_a_goodbye() -> None:
+    result = read(
+        HELLO,
+        "P: ace",
+        JOB,
+        "P: faucet swap uh one eighty five usually",
+        "A: Could you do $140?",
+        "P: maybe i gotta look at my schedule let me call you back",
+        "A: Okay, thank you.",
+        "P: yep",
+    )
+    assert (result.agreed_price, result.first_quote) == (None, 185)
+
+
+def test_turning_a_price_down_politely_is_no_yes() -> None:
+    result = read(
+        HELLO,
+        "P: ace",
+        JOB,
+        "P: Upright or grand?",  # a piano, not $1,000
+        "A: An upright.",
+        "P: Stairs down to a basement with an upright is $525.",
+        "A: Could you do $300?",
+        "P: Sorry, that's our set price for stairs. $525.",
+        "A: Okay, that's more than we can do right now. Thank you.",
+        "P: Sure thing.",
+    )
+    assert (result.agreed_price, result.first_quote) == (None, 525)
+
+
+def test_a_yes_taken_back_with_a_sorry_is_taken_back() -> None:
+    result = read(
+        HELLO,
+        "P: ace",
+        JOB,
+        "P: reattach downspout and rehang that section one ninety",
+        "A: Could you do $150?",
+        "P: yeah okay one fifty",
+        "A: Great, $150. Thank you.",
+        "P: oh actually hold on my boss is saying no we can't do one fifty on that sorry",
+        "A: I understand. Thank you for your time.",
+    )
+    assert result.agreed_price is None
