@@ -138,7 +138,9 @@ def fees_kept(state: Negotiation, reading: Reading, counter: Mention) -> dict[fl
         return {m.value: fee_name(reading.tokens, m.amount.start, m.amount.end) or "" for m in said}
     if fee_name(reading.tokens, start, start + 1) is None:
         return {}
-    return {v: state.extra_names.get(v, "") for v in state.offer_fees}
+    # the fees said on top of the offer, else the last fee the provider named
+    fees = state.offer_fees or list(state.extra_names)[-1:]
+    return {v: state.extra_names.get(v, "") for v in fees}
 
 
 def add_ons(reading: Reading) -> list[float]:
@@ -381,3 +383,10 @@ def alternatives(reading: Reading, prices: list[Mention]) -> bool:
 
 #: How a homeowner may pay, when a price depends on it.
 _PAYMENT = frozenset({"cash", "card", "credit", "check", "cheque", "venmo", "zelle"})
+
+
+def only_musing(reading: Reading) -> bool:
+    """Whether the turn's only putting-off is thinking aloud ("let me see... yes, I can do
+    $4,200"), not waiting on someone or a call back ("I need to confirm with my supervisor")."""
+    others = [p for p in decisions.DEFER + decisions.DELIBERATE if p not in decisions.MUSING]
+    return _has(reading.tokens, decisions.MUSING) and not _has(reading.tokens, others)

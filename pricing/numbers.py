@@ -174,6 +174,11 @@ def _cardinal(tokens: list[str], i: int) -> tuple[float, int, int | None] | None
         small = _small(tokens, j)
         if small is None:
             break
+        if total and current is not None and current < 10 and 10 <= small[0] < 100:
+            # "eighteen thousand two fifty": the hundreds said the short way after thousands
+            current = current * 100 + small[0]
+            j = small[1]
+            break
         if current is not None and current % 100 != 0:
             break  # "five five": two numbers, not one
         if current is not None and not scaled:

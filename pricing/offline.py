@@ -70,6 +70,7 @@ from pricing.mentions import (
     fees_on_top,
     lone_fee_as_job,
     on_table_not_fees,
+    only_musing,
     reference,
     resolve,
     said_as_dollars,
@@ -241,9 +242,12 @@ class OfflinePriceExtractor:
             return
         # "yeah i think two ten wor": a price said in a sentence the hang-up cut affirms nothing
         affirmed = any(m.value == proposal.value and not cut_short(m, reading) for m in prices)
-        if reading.hedge or reading.defer:
+        thinking_aloud = only_musing(reading) and affirmed and reading.accept_strong
+        if (reading.hedge or reading.defer) and not thinking_aloud:
+            # "might work, no promises", "let me check with the boss": not a yes (but "let me
+            # see... yes, I can do $4,200" is one)
             state.waiting = True
-            return  # "might work, no promises", "let me check with the boss": not a yes
+            return
         if affirmed or (reading.accept_weak and not reading.negative):
             state.counter_accepted(Deal(proposal.value, proposal.conditions + reading.conditions))
         elif reading.negative:

@@ -299,6 +299,8 @@ def _negated(mention: Mention, plain: list[str], clause_of: list[int]) -> bool:
             break
         if plain[k] in v.COMPARATIVES:
             break
+        if plain[k] in _NUMBER_WORDS or plain[k].lstrip("$")[:1].isdigit():
+            break  # "can't do twelve, uh, fourteen fifty": the "can't" was for the twelve
         if plain[k] in v.NEGATORS:
             return True
     after = plain[end : end + 4]

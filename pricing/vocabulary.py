@@ -324,6 +324,10 @@ COVERAGE = phrases(
 COVERAGE_TIME = phrases("covers the first", "includes the first")
 PART_CUES = phrases(
     "alone",
+    "deposit",
+    "down payment",
+    "up front",
+    "upfront",
     "for parts",
     "in parts",
     "for the part",

@@ -208,3 +208,8 @@ def test_a_total_with_something_offered_after_the_deal_replaces_it_on_a_yes() ->
     )
     assert read(*call, "P: yep six twenty").agreed_price == 620
     assert read(*call, "P: sorry what").agreed_price == 500
+
+
+def test_hundreds_said_the_short_way_after_thousands() -> None:
+    assert [a.value for a in find_amounts(tokenize("eighteen thousand two fifty"))] == [18250]
+    assert [a.value for a in find_amounts(tokenize("three thousand two hundred fifty"))] == [3250]

@@ -376,3 +376,43 @@ def test_a_yes_taken_back_with_a_sorry_is_taken_back() -> None:
         "A: I understand. Thank you for your time.",
     )
     assert result.agreed_price is None
+
+
+def test_a_no_to_the_counter_does_not_reach_the_price_said_after_it() -> None:
+    result = read(
+        HELLO,
+        "P: ace",
+        JOB,
+        "P: you're looking at eighteen hundred",
+        "A: could you do twelve hundred",
+        "P: no we cant do twelve uh fourteen fifty is the best i got",
+        "A: okay fourteen fifty works for us",
+        "P: alright i'll send somebody out tuesday",
+    )
+    assert (result.agreed_price, result.first_quote) == (1450, 1800)
+
+
+def test_thinking_aloud_then_yes_is_a_yes_but_waiting_on_someone_is_not() -> None:
+    call = (HELLO, "P: ace", JOB, "P: installed it's $4,800.", "A: Could you do $4,200?")
+    yes = read(*call, "P: Let me see... yes, I can do $4,200.", "A: Great. Thank you!")
+    assert yes.agreed_price == 4200
+    pending = read(
+        *call,
+        "P: I think $4,200 works, but I need to confirm with my supervisor first.",
+        "A: Sure, $4,200 pending their okay. Talk soon.",
+    )
+    assert pending.agreed_price is None
+
+
+def test_a_deposit_is_part_of_the_price_not_the_price() -> None:
+    result = read(
+        HELLO,
+        "P: ace",
+        JOB,
+        "P: whole house repipe sixty four hundred",
+        "A: Could you do $5,500?",
+        "P: um fifty nine hundred and we need twenty nine fifty down as a deposit",
+        "A: Okay, $5,900 with a $2,950 deposit. That works.",
+        "P: alright",
+    )
+    assert (result.agreed_price, result.first_quote) == (5900, 6400)
