@@ -181,6 +181,10 @@ def _cardinal(tokens: list[str], i: int) -> tuple[float, int, int | None] | None
             break
         if current is not None and current % 100 != 0:
             break  # "five five": two numbers, not one
+        follows = tokens[small[1] : small[1] + 2]
+        pair = follows[:1] and (follows[0] in TEENS or follows[0] in TENS)
+        if current and small[0] < 10 and pair and not (follows[1:] and follows[1] in UNITS):
+            break  # "a hundred, one twenty": the unit starts the next (not "nine ninety five")
         if current is not None and not scaled:
             break
         current = (current or 0) + small[0]

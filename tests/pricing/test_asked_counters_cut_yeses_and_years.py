@@ -213,3 +213,8 @@ def test_a_total_with_something_offered_after_the_deal_replaces_it_on_a_yes() ->
 def test_hundreds_said_the_short_way_after_thousands() -> None:
     assert [a.value for a in find_amounts(tokenize("eighteen thousand two fifty"))] == [18250]
     assert [a.value for a in find_amounts(tokenize("three thousand two hundred fifty"))] == [3250]
+
+
+def test_a_unit_after_hundreds_starts_the_next_price_when_a_pair_follows() -> None:
+    assert [a.value for a in find_amounts(tokenize("cant do a hundred one twenty"))] == [100, 120]
+    assert [a.value for a in find_amounts(tokenize("two hundred five"))] == [205]
