@@ -282,16 +282,22 @@ class PicowsProtocol(asyncio.Protocol):
     def on_frame(self, frame: picows.WSFrame) -> None:
         """One frame from the peer."""
         kind = frame.msg_type
-        if kind is _TEXT or kind is _BINARY:
+        if kind is _TEXT and frame.fin:  # the media stream's every message: `_text`, inlined
+            try:
+                text = frame.get_payload_as_utf8_text()
+            except UnicodeDecodeError:
+                self._fail(1007, "invalid UTF-8")
+                return
+            if self._close_sent:  # past our close, messages are dropped until the peer's
+                return
+            handler = self.text_handler
+            if handler is None or self._waiter is None or self._inbox or not handler(text):
+                self._deliver({"type": "websocket.receive", "text": text})
+        elif kind is _TEXT or kind is _BINARY:
             if not frame.fin:
                 self._fragment_type = kind
                 self._fragments = [frame.get_payload_as_bytes()]
-            elif kind is _TEXT:
-                try:
-                    self._text(frame.get_payload_as_utf8_text())
-                except UnicodeDecodeError:
-                    self._fail(1007, "invalid UTF-8")
-            elif not self._close_sent:
+            elif not self._close_sent:  # a whole binary message
                 self._deliver({"type": "websocket.receive", "bytes": frame.get_payload_as_bytes()})
         elif kind is _CONTINUATION:
             self._fragments.append(frame.get_payload_as_bytes())

@@ -29,11 +29,9 @@ class Interruption:
     played_ms: int
 
 
-@dataclass
-class _PendingMark:
-    name: str
-    item_id: str | None
-    nbytes: int
+#: A mark sent and not echoed yet: its name, the item of the audio before it, and its bytes (a
+#: plain tuple: one is made per chunk of agent speech).
+_PendingMark = tuple[str, str | None, int]
 
 
 class PlaybackTracker:
@@ -55,7 +53,7 @@ class PlaybackTracker:
         """`nbytes` of `item_id` went to Twilio; returns the name of the mark to send after."""
         self.marks_sent += 1
         name = f"m{self.marks_sent}"
-        self._marks.append(_PendingMark(name, item_id, nbytes))
+        self._marks.append((name, item_id, nbytes))
         self._pending_names.add(name)
         key = item_id or ""
         if key not in self._first_sent_at:
@@ -72,11 +70,11 @@ class PlaybackTracker:
             return
         self._last_echo_at = self._clock()
         while self._marks:
-            mark = self._marks.popleft()
-            self._pending_names.discard(mark.name)
-            item = mark.item_id or ""
-            self._played_bytes[item] = self._played_bytes.get(item, 0) + mark.nbytes
-            if mark.name == name:
+            sent, item_id, nbytes = self._marks.popleft()
+            self._pending_names.discard(sent)
+            item = item_id or ""
+            self._played_bytes[item] = self._played_bytes.get(item, 0) + nbytes
+            if sent == name:
                 break
 
     @property
@@ -89,7 +87,7 @@ class PlaybackTracker:
         marks came back, plus the time it has been playing since, capped at the audio sent."""
         key = item_id or ""
         echoed_ms = mulaw_ms(self._played_bytes.get(key, 0))
-        unechoed = sum(mark.nbytes for mark in self._marks if (mark.item_id or "") == key)
+        unechoed = sum(nbytes for _, item, nbytes in self._marks if (item or "") == key)
         if not unechoed:
             return int(echoed_ms)
         # Playing resumed at the last echo, or when this item's audio was first sent if that
@@ -115,9 +113,9 @@ class PlaybackTracker:
         """
         if not self._marks:
             return None
-        item = self._marks[0].item_id  # the item playing now; later ones never started
+        item = self._marks[0][1]  # the item playing now; later ones never started
         played = self.played_ms(item) if item is not None else 0
-        self._interrupted.update(mark.item_id for mark in self._marks if mark.item_id)
+        self._interrupted.update(item_id for _, item_id, _ in self._marks if item_id)
         self.forget_pending()
         return Interruption(item, played)
 
