@@ -252,6 +252,8 @@ class CallBridge(FramePath):
             direct.set_audio_sink(self._play_now)
         try:
             async for event in self._agent.events():
+                if type(event) is not AgentAudio:  # its audio paused: mark what went out
+                    await self._mark_the_rest()
                 await self._on_agent_event(event)
                 if self._ended.is_set():
                     return
@@ -335,6 +337,7 @@ class CallBridge(FramePath):
     async def _watchdog(self) -> None:
         while not self._ended.is_set():
             await asyncio.sleep(0.25)
+            await self._mark_the_rest()  # audio that no later event marked (a stalled model)
             step = self._ending.tick(time.monotonic(), playing=self._playback.playing)
             if step is WatchdogStep.GOODBYE_OVERDUE:
                 self._playback.forget_pending()

@@ -90,7 +90,7 @@ class FramePath:
         texts = self._to_play(audio.b64, audio.nbytes, audio.item_id, audio.response_id)
         if texts is None:
             return
-        sampled = self._playback.marks_sent % FRAME_SAMPLE_EVERY == 1
+        sampled = self._playback.chunks_sent % FRAME_SAMPLE_EVERY == 1
         began = time.perf_counter() if sampled else 0.0
         await self._socket.send(*texts)
         if sampled:
@@ -107,7 +107,7 @@ class FramePath:
             texts = self._to_play(b64, nbytes, item_id, response_id)
             if texts is None:
                 return
-            if self._playback.marks_sent % FRAME_SAMPLE_EVERY != 1:
+            if self._playback.chunks_sent % FRAME_SAMPLE_EVERY != 1:
                 self._socket.send_now(*texts)
             else:
                 began = time.perf_counter()
@@ -118,9 +118,9 @@ class FramePath:
 
     def _to_play(
         self, b64: str, nbytes: int, item_id: str | None, response_id: str | None
-    ) -> tuple[str, str] | None:
-        """The media and mark messages that play `nbytes` of μ-law (`b64`) of `item_id`
-        (accounted as sent), or `None`."""
+    ) -> tuple[str, ...] | None:
+        """The media message that plays `nbytes` of μ-law (`b64`) of `item_id` and the mark
+        after it, if one is due (accounted as sent), or `None`."""
         if not nbytes or self._playback.is_stale(item_id):
             return None  # nothing, or stale audio of a response the provider interrupted
         now = time.monotonic()
@@ -132,4 +132,13 @@ class FramePath:
             self._current_item = item_id
             self._transcript.agent_started(response_id or item_id)
         name = self._playback.on_sent(item_id, nbytes)
+        if name is None:
+            return (self._messages.media(b64),)
         return self._messages.media(b64), self._messages.mark(name)
+
+    async def _mark_the_rest(self) -> None:
+        """The agent's audio paused (or the watchdog ticked): a mark for the chunks sent since
+        the last one, so that Twilio says when they have played."""
+        name = self._playback.flush()
+        if name is not None:
+            await self._socket.send(self._messages.mark(name))
