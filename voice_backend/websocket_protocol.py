@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import struct
 from collections import deque
 from collections.abc import Callable
 from typing import Any, Final, cast
@@ -234,18 +235,10 @@ class PicowsProtocol(asyncio.Protocol):
         """Send text messages now, in one write; dropped once closing or closed."""
         if self._ws is None or self._close_sent or self._gone:
             return
-        parts: list[bytes] = []
-        for text in texts:  # RFC 6455 5.2: FIN + text opcode, unmasked (server to client)
-            data = text.encode()
-            size = len(data)
-            if size < 126:
-                parts.append(bytes((0x81, size)))
-            elif size < 1 << 16:
-                parts.append(b"\x81\x7e" + size.to_bytes(2, "big"))
-            else:
-                parts.append(b"\x81\x7f" + size.to_bytes(8, "big"))
-            parts.append(data)
-        self._ws.underlying_transport.write(b"".join(parts))
+        if len(texts) == 1:
+            self._ws.underlying_transport.write(_text_frame(texts[0]))
+        else:
+            self._ws.underlying_transport.write(b"".join(map(_text_frame, texts)))
 
     def _deliver(self, message: dict[str, Any]) -> None:
         self._inbox.append(message)
@@ -341,6 +334,22 @@ class PicowsProtocol(asyncio.Protocol):
             self._close(1012, "")
         elif self._ws is None and self.transport is not None:
             self.transport.close()
+
+
+_MEDIUM: Final = struct.Struct("!BBH").pack
+_LARGE: Final = struct.Struct("!BBQ").pack
+
+
+def _text_frame(text: str) -> bytes:
+    """One text message as a WebSocket frame (RFC 6455 5.2: FIN + text opcode, unmasked, as a
+    server sends)."""
+    data = text.encode()
+    size = len(data)
+    if size < 126:
+        return bytes((0x81, size)) + data
+    if size < 1 << 16:
+        return _MEDIUM(0x81, 126, size) + data
+    return _LARGE(0x81, 127, size) + data
 
 
 class _Listener(picows.WSListener):

@@ -55,6 +55,8 @@ START_TIMEOUT_SECONDS = 10.0
 STOP_TIMEOUT_SECONDS = 5.0
 #: After the line closes, how long the provider's last words may take to be transcribed.
 HEAR_OUT_SECONDS = 5.0
+#: How often the watchdog checks the call's limits and a pending hang-up.
+WATCHDOG_SECONDS = 0.25
 
 
 class CallState(StrEnum):
@@ -335,8 +337,11 @@ class CallBridge(FramePath):
             logger.warning("hang-up failed: %s", error, extra={"call_sid": self.call_sid})
 
     async def _watchdog(self) -> None:
+        loop = asyncio.get_running_loop()
         while not self._ended.is_set():
-            await asyncio.sleep(0.25)
+            # On the loop clock's quarter seconds: every call's watchdog is due at the same
+            # moment, so the service wakes once for all of them rather than once per call.
+            await asyncio.sleep(WATCHDOG_SECONDS - loop.time() % WATCHDOG_SECONDS)
             await self._mark_the_rest()  # audio that no later event marked (a stalled model)
             step = self._ending.tick(time.monotonic(), playing=self._playback.playing)
             if step is WatchdogStep.GOODBYE_OVERDUE:
