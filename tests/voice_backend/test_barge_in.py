@@ -3,6 +3,7 @@ truncated at the audio that actually played."""
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import pytest
@@ -137,3 +138,38 @@ async def test_small_chunks_share_marks_and_the_goodbye_still_plays_in_full(
         assert isinstance(call.phone, ScriptedPhone)
         assert call.phone.heard_seconds * 1000 >= sent_ms - 40
         assert rig.twilio.peer_errors() == []
+
+
+async def test_audio_a_stalled_model_leaves_without_a_mark_is_marked_by_the_watchdog(
+    tmp_path: Path,
+) -> None:
+    # After its greeting, Grok sends 60 ms of audio (less than a mark's worth) and then
+    # nothing: no audio done, no response done. The watchdog marks it, so Twilio still says
+    # when it has played (and the silence limit is not held off by audio that never ends).
+    grok = FakeGrok(chunk_ms=20)
+    async with running_rig(tmp_path, grok=grok) as rig:
+        rig.twilio.lines[ACE[1]] = Line(phone=lambda: ScriptedPhone.silent(4))
+        rig.grok.on_response("Hi, is this Ace Plumbing?", audio_ms=400)
+        job_id = await rig.job(ACE)
+        await rig.start(job_id)
+        session = await rig.grok.wait_session(within=10)
+        greeted = ("out", "response.done")
+        await session.wait_until(lambda: greeted in session.timeline, "the greeting", within=10)
+        stalled = base64.b64encode(bytes(160)).decode()
+        for _ in range(3):
+            await session.send(
+                {
+                    "type": "response.output_audio.delta",
+                    "response_id": "resp_stalled",
+                    "item_id": "item_stalled",
+                    "delta": stalled,
+                }
+            )
+        await rig.finished(job_id, within=40)
+        (call,) = rig.twilio.calls_to(ACE[1])
+        stream = (await rig.twilio.wait_ended(call.sid)).stream
+        assert stream is not None
+        events = [message.get("event") for _, message in stream.received]
+        last_media = len(events) - 1 - events[::-1].index("media")
+        assert stream.received[last_media][1]["media"]["payload"] == bytes(160)
+        assert "mark" in events[last_media + 1 :]

@@ -37,7 +37,7 @@ from voice_backend.agents.base import (
 )
 from voice_backend.call import admission
 from voice_backend.call.admission import StreamRefused
-from voice_backend.call.ending import Ending, WatchdogStep
+from voice_backend.call.ending import WATCHDOG_SECONDS, Ending, WatchdogStep
 from voice_backend.call.frame_path import _TO_AGENT, FRAME_SAMPLE_EVERY, FramePath
 from voice_backend.call.live import LiveTranscript
 from voice_backend.call.outcome import EndReason, agent_error_kind, final_update
@@ -55,8 +55,6 @@ START_TIMEOUT_SECONDS = 10.0
 STOP_TIMEOUT_SECONDS = 5.0
 #: After the line closes, how long the provider's last words may take to be transcribed.
 HEAR_OUT_SECONDS = 5.0
-#: How often the watchdog checks the call's limits and a pending hang-up.
-WATCHDOG_SECONDS = 0.25
 
 
 class CallState(StrEnum):
@@ -337,12 +335,12 @@ class CallBridge(FramePath):
             logger.warning("hang-up failed: %s", error, extra={"call_sid": self.call_sid})
 
     async def _watchdog(self) -> None:
-        loop = asyncio.get_running_loop()
-        while not self._ended.is_set():
-            # On the loop clock's quarter seconds: every call's watchdog is due at the same
-            # moment, so the service wakes once for all of them rather than once per call.
+        loop, chunks = asyncio.get_running_loop(), -1
+        while not self._ended.is_set():  # ticks on the loop clock: one wake-up for all calls
             await asyncio.sleep(WATCHDOG_SECONDS - loop.time() % WATCHDOG_SECONDS)
-            await self._mark_the_rest()  # audio that no later event marked (a stalled model)
+            if self._playback.chunks_sent == chunks:  # audio paused with no event to mark it
+                await self._mark_the_rest()
+            chunks = self._playback.chunks_sent
             step = self._ending.tick(time.monotonic(), playing=self._playback.playing)
             if step is WatchdogStep.GOODBYE_OVERDUE:
                 self._playback.forget_pending()
