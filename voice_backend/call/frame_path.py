@@ -1,9 +1,10 @@
 """The bridge's per-frame work, both ways, mixed into `CallBridge`.
 
-Twilio's media and mark frames, and the agent's audio, fifty times a second each per call. On
-the voice service's own WebSocket protocol with an agent that can (`DirectAudio`), they are
-handled in the sockets' callbacks while the bridge's loops wait, with no task switch and the
-media and its mark in one write; otherwise the loops handle them as any other event.
+Twilio's media frames and the agent's audio, up to fifty times a second each per call, and
+the echoes of our marks (one per 100 ms of agent audio: `PlaybackTracker`). On the voice
+service's own WebSocket protocol with an agent that can (`DirectAudio`), they are handled in
+the sockets' callbacks while the bridge's loops wait, with no task switch and the media and
+its mark, when one is due, in one write; otherwise the loops handle them as any other event.
 """
 
 from __future__ import annotations
