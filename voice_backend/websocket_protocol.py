@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import struct
 from collections import deque
 from collections.abc import Callable
 from typing import Any, Final, cast
@@ -234,18 +235,10 @@ class PicowsProtocol(asyncio.Protocol):
         """Send text messages now, in one write; dropped once closing or closed."""
         if self._ws is None or self._close_sent or self._gone:
             return
-        parts: list[bytes] = []
-        for text in texts:  # RFC 6455 5.2: FIN + text opcode, unmasked (server to client)
-            data = text.encode()
-            size = len(data)
-            if size < 126:
-                parts.append(bytes((0x81, size)))
-            elif size < 1 << 16:
-                parts.append(b"\x81\x7e" + size.to_bytes(2, "big"))
-            else:
-                parts.append(b"\x81\x7f" + size.to_bytes(8, "big"))
-            parts.append(data)
-        self._ws.underlying_transport.write(b"".join(parts))
+        if len(texts) == 1:
+            self._ws.underlying_transport.write(_text_frame(texts[0]))
+        else:
+            self._ws.underlying_transport.write(b"".join(map(_text_frame, texts)))
 
     def _deliver(self, message: dict[str, Any]) -> None:
         self._inbox.append(message)
@@ -282,16 +275,22 @@ class PicowsProtocol(asyncio.Protocol):
     def on_frame(self, frame: picows.WSFrame) -> None:
         """One frame from the peer."""
         kind = frame.msg_type
-        if kind is _TEXT or kind is _BINARY:
+        if kind is _TEXT and frame.fin:  # the media stream's every message: `_text`, inlined
+            try:
+                text = frame.get_payload_as_utf8_text()
+            except UnicodeDecodeError:
+                self._fail(1007, "invalid UTF-8")
+                return
+            if self._close_sent:  # past our close, messages are dropped until the peer's
+                return
+            handler = self.text_handler
+            if handler is None or self._waiter is None or self._inbox or not handler(text):
+                self._deliver({"type": "websocket.receive", "text": text})
+        elif kind is _TEXT or kind is _BINARY:
             if not frame.fin:
                 self._fragment_type = kind
                 self._fragments = [frame.get_payload_as_bytes()]
-            elif kind is _TEXT:
-                try:
-                    self._text(frame.get_payload_as_utf8_text())
-                except UnicodeDecodeError:
-                    self._fail(1007, "invalid UTF-8")
-            elif not self._close_sent:
+            elif not self._close_sent:  # a whole binary message
                 self._deliver({"type": "websocket.receive", "bytes": frame.get_payload_as_bytes()})
         elif kind is _CONTINUATION:
             self._fragments.append(frame.get_payload_as_bytes())
@@ -335,6 +334,22 @@ class PicowsProtocol(asyncio.Protocol):
             self._close(1012, "")
         elif self._ws is None and self.transport is not None:
             self.transport.close()
+
+
+_MEDIUM: Final = struct.Struct("!BBH").pack
+_LARGE: Final = struct.Struct("!BBQ").pack
+
+
+def _text_frame(text: str) -> bytes:
+    """One text message as a WebSocket frame (RFC 6455 5.2: FIN + text opcode, unmasked, as a
+    server sends)."""
+    data = text.encode()
+    size = len(data)
+    if size < 126:
+        return bytes((0x81, size)) + data
+    if size < 1 << 16:
+        return _MEDIUM(0x81, 126, size) + data
+    return _LARGE(0x81, 127, size) + data
 
 
 class _Listener(picows.WSListener):

@@ -3,7 +3,10 @@ truncated at the audio that actually played."""
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
+
+import pytest
 
 from tests.fakes.grok_realtime import FakeGrok
 from tests.fakes.twilio_rest import Line
@@ -62,16 +65,20 @@ async def test_provider_interrupts_the_agent(tmp_path: Path) -> None:
         assert rig.twilio.peer_errors() == []
 
 
-async def test_truncation_is_within_100_ms_of_what_the_phone_played(tmp_path: Path) -> None:
-    # Grok sends its greeting in 750 ms chunks (one mark each), and does not know the
-    # OpenAI-style truncate: it answers it with an error that must not end the call.
+# Grok sends its greeting in 750 ms chunks (one mark each), or in 20 ms chunks (a mark per
+# 100 ms of them), and does not know the OpenAI-style truncate: it answers it with an error
+# that must not end the call.
+@pytest.mark.parametrize("chunk_ms", [750, 20], ids=["750ms-chunks", "20ms-chunks"])
+async def test_truncation_is_within_100_ms_of_what_the_phone_played(
+    tmp_path: Path, chunk_ms: int
+) -> None:
     def interrupting_phone() -> ScriptedPhone:
         return ScriptedPhone(
             [Until(lambda phone: phone.heard_seconds >= 1.0), tone(500, 0.6), Silence(0.6)],
             hang_up_after_seconds=60,
         )
 
-    grok = FakeGrok(chunk_ms=750, undocumented_error="server_error")
+    grok = FakeGrok(chunk_ms=chunk_ms, undocumented_error="server_error")
     async with running_rig(tmp_path, twilio_speed=1.0, grok=grok) as rig:
         rig.twilio.lines[ACE[1]] = Line(phone=interrupting_phone)
         rig.grok.on_response(
@@ -102,3 +109,67 @@ async def test_truncation_is_within_100_ms_of_what_the_phone_played(tmp_path: Pa
         assert rig.grok.session.errors_sent and row["call_status"] == "completed"
         assert row["outcome"] != "error"
         assert row["call_transcript"].splitlines()[1] == "2. [USER]: sorry who is this"
+
+
+async def test_small_chunks_share_marks_and_the_goodbye_still_plays_in_full(
+    tmp_path: Path,
+) -> None:
+    # A model that streams 20 ms chunks: Twilio gets a mark per 100 ms of audio and one when
+    # a response's audio ends, not one per chunk, and the hang-up still waits for the echo
+    # of the goodbye's last mark.
+    grok = FakeGrok(chunk_ms=20)
+    async with running_rig(tmp_path, grok=grok) as rig:
+        rig.twilio.lines[ACE[1]] = Line(phone=lambda: ScriptedPhone.silent(60))
+        rig.grok.on_response("Hi, wrong number, sorry. Goodbye!", audio_ms=1010, end_call="done")
+        job_id = await rig.job(ACE)
+        await rig.start(job_id)
+        (row,) = await rig.finished(job_id, within=40)
+        (call,) = rig.twilio.calls_to(ACE[1])
+        result = await rig.twilio.wait_ended(call.sid)
+        assert call.hung_up_via_rest and row["call_status"] == "completed"
+        stream = result.stream
+        assert stream is not None
+        events = [message.get("event") for _, message in stream.received]
+        media, marks = events.count("media"), events.count("mark")
+        assert media >= 50
+        assert marks * 3 <= media, (media, marks)
+        assert events[-1] == "mark"  # the goodbye's last chunks were marked
+        sent_ms = sum(rig.grok.session.audio_out_ms.values())
+        assert isinstance(call.phone, ScriptedPhone)
+        assert call.phone.heard_seconds * 1000 >= sent_ms - 40
+        assert rig.twilio.peer_errors() == []
+
+
+async def test_audio_a_stalled_model_leaves_without_a_mark_is_marked_by_the_watchdog(
+    tmp_path: Path,
+) -> None:
+    # After its greeting, Grok sends 60 ms of audio (less than a mark's worth) and then
+    # nothing: no audio done, no response done. The watchdog marks it, so Twilio still says
+    # when it has played (and the silence limit is not held off by audio that never ends).
+    grok = FakeGrok(chunk_ms=20)
+    async with running_rig(tmp_path, grok=grok) as rig:
+        rig.twilio.lines[ACE[1]] = Line(phone=lambda: ScriptedPhone.silent(4))
+        rig.grok.on_response("Hi, is this Ace Plumbing?", audio_ms=400)
+        job_id = await rig.job(ACE)
+        await rig.start(job_id)
+        session = await rig.grok.wait_session(within=10)
+        greeted = ("out", "response.done")
+        await session.wait_until(lambda: greeted in session.timeline, "the greeting", within=10)
+        stalled = base64.b64encode(bytes(160)).decode()
+        for _ in range(3):
+            await session.send(
+                {
+                    "type": "response.output_audio.delta",
+                    "response_id": "resp_stalled",
+                    "item_id": "item_stalled",
+                    "delta": stalled,
+                }
+            )
+        await rig.finished(job_id, within=40)
+        (call,) = rig.twilio.calls_to(ACE[1])
+        stream = (await rig.twilio.wait_ended(call.sid)).stream
+        assert stream is not None
+        events = [message.get("event") for _, message in stream.received]
+        last_media = len(events) - 1 - events[::-1].index("media")
+        assert stream.received[last_media][1]["media"]["payload"] == bytes(160)
+        assert "mark" in events[last_media + 1 :]

@@ -323,6 +323,8 @@ async def test_a_malformed_frame_mid_call_is_skipped_and_the_call_goes_on(
             await ws.send(json.dumps({"event": "stop", "streamSid": "MZ" + "0" * 32}))
             await _closed(ws)
         await asyncio.wait_for(session.closed.wait(), 5)
+        # The outcome is written after the streams close: wait for it, then read the row.
+        assert await _settled_status(rig, provider_id) == "completed"
         store = SQLStore(rig.settings.database_url)
         await store.open()
         provider = await store.get_provider(provider_id)

@@ -151,6 +151,11 @@ class Agent(Protocol):
         """End the session (idempotent)."""
 
 
+#: Takes the agent's audio on the direct path, as `AgentAudio`'s fields without the object: the
+#: μ-law 8 kHz as base64 text, its length in bytes, its item id and its response id.
+AudioSink = Callable[[str, int, str | None, str | None], None]
+
+
 @runtime_checkable
 class DirectAudio(Protocol):
     """An agent whose audio can move without a task switch (`GrokAgent`): it takes provider
@@ -159,7 +164,7 @@ class DirectAudio(Protocol):
     def send_audio_b64_now(self, mulaw_b64: str) -> None:
         """`Agent.send_audio_b64`, done before returning."""
 
-    def set_audio_sink(self, sink: Callable[[AgentAudio], None] | None) -> None:
+    def set_audio_sink(self, sink: AudioSink | None) -> None:
         """Hand the agent's audio to `sink` as it arrives whenever the reader of `events()`
         waits for its next event (the order of events is kept); `None`: all via `events()`."""
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import binascii
 import json
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
 from typing import Any
 
@@ -32,10 +32,10 @@ from shared.settings import AudioFormat
 from voice_backend.agents import grok_client_events as client
 from voice_backend.agents import grok_events as wire
 from voice_backend.agents.base import (
-    AgentAudio,
     AgentError,
     AgentEvent,
     AgentFailed,
+    AudioSink,
     HangUpRequested,
     ProviderStartedSpeaking,
     ProviderStoppedSpeaking,
@@ -100,7 +100,7 @@ class GrokAgent:
         self._failure: str | None = None
         self._errors = ErrorWatch(label)
         self._iterating = False
-        self._audio_sink: Callable[[AgentAudio], None] | None = None
+        self._audio_sink: AudioSink | None = None
         self._pending: list[AgentEvent] = []  # domain events seen during the handshake
 
         self._words = GrokTranscripts(label)
@@ -149,7 +149,7 @@ class GrokAgent:
         elif self._ready and not self._closing and mulaw_b64:
             self._send_now(client.audio_append_b64(mulaw_b64), "input_audio_buffer.append")
 
-    def set_audio_sink(self, sink: Callable[[AgentAudio], None] | None) -> None:
+    def set_audio_sink(self, sink: AudioSink | None) -> None:
         """Hand the agent's audio to `sink` as it arrives, in the socket's callback, whenever
         the reader of `events()` is waiting for its next event (so the order of events is
         kept); otherwise, and with no sink, audio comes through `events()` as usual."""
@@ -167,13 +167,21 @@ class GrokAgent:
     def _take_audio(self, frame: str) -> bool:
         """The socket's sink: an audio delta goes to the audio sink now; anything else is left
         for `events()` (False)."""
-        parsed = wire.parse_server_event(frame)
         sink = self._audio_sink
-        if type(parsed) is not wire.AudioDelta or sink is None:
+        if sink is None:
             return False
-        audio = self._speech.audio(parsed)
+        delta = wire.peek_audio_delta(frame)
+        if delta is None:
+            return False
+        b64, item, response = delta
+        if self._passthrough:
+            nbytes = self._speech.passed(b64, item, response)
+            if nbytes:
+                sink(b64, nbytes, item, response)
+            return True
+        audio = self._speech.audio(wire.AudioDelta(item_id=item, response_id=response, b64=b64))
         if audio is not None:
-            sink(audio)
+            sink(audio.b64, audio.nbytes, item, response)
         return True
 
     async def events(self) -> AsyncIterator[AgentEvent]:

@@ -36,6 +36,11 @@ MAX_UNSENT_BYTES: Final = 1 << 20
 #: The close reason a stalled connection reports.
 STALLED: Final = "Grok stopped reading: unsent data past the limit"
 
+_TEXT: Final = picows.WSMsgType.TEXT
+_BINARY: Final = picows.WSMsgType.BINARY
+_CONTINUATION: Final = picows.WSMsgType.CONTINUATION
+_CLOSE: Final = picows.WSMsgType.CLOSE
+
 logger = logging.getLogger(__name__)
 
 
@@ -81,18 +86,18 @@ class GrokSocket(picows.WSListener):
     def on_ws_frame(self, transport: picows.WSTransport, frame: picows.WSFrame) -> None:
         """One frame from Grok."""
         kind = frame.msg_type
-        if kind is picows.WSMsgType.TEXT and frame.fin:
+        if kind is _TEXT and frame.fin:
             text = frame.get_payload_as_utf8_text()
             sink = self.sink
             if sink is not None and self._waiter is not None and not self._queue and sink(text):
                 return
             self._push(text)
-        elif kind is picows.WSMsgType.BINARY and frame.fin:
+        elif kind is _BINARY and frame.fin:
             self._push(frame.get_payload_as_bytes())
-        elif kind is picows.WSMsgType.TEXT or kind is picows.WSMsgType.BINARY:
+        elif kind is _TEXT or kind is _BINARY:
             self._fragment_type = kind
             self._fragments = [frame.get_payload_as_bytes()]
-        elif kind is picows.WSMsgType.CONTINUATION:
+        elif kind is _CONTINUATION:
             self._fragments.append(frame.get_payload_as_bytes())
             if sum(len(part) for part in self._fragments) > self._max_message_bytes:
                 self._fragments = []
@@ -100,9 +105,9 @@ class GrokSocket(picows.WSListener):
                 transport.disconnect()
             elif frame.fin:
                 data, self._fragments = b"".join(self._fragments), []
-                text_type = self._fragment_type is picows.WSMsgType.TEXT
+                text_type = self._fragment_type is _TEXT
                 self._push(data.decode() if text_type else data)
-        elif kind is picows.WSMsgType.CLOSE:
+        elif kind is _CLOSE:
             if self.close_code is None:
                 self.close_code = cast(int, frame.get_close_code()) or 1005
                 self.close_reason = frame.get_close_reason()
@@ -139,7 +144,7 @@ class GrokSocket(picows.WSListener):
         if transport.underlying_transport.get_write_buffer_size() > MAX_UNSENT_BYTES:
             self._stalled(transport)
             raise GrokSocketClosed
-        transport.send(picows.WSMsgType.TEXT, text.encode())
+        transport.send(_TEXT, text.encode())
 
     @property
     def unsent_bytes(self) -> int:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from voice_backend.agents import grok_events as wire
 from voice_backend.agents.base import AgentAudio
 from voice_backend.audio import AudioConverter
+from voice_backend.wire_audio import decoded_length
 
 
 class GrokSpeech:
@@ -33,15 +34,30 @@ class GrokSpeech:
         """The caller-side audio of one delta; None when there is nothing to play (a truncated
         item's, or the resampler still filling)."""
         item = event.item_id
+        if self._passthrough:  # μ-law already: Twilio gets the base64 text as Grok sent it
+            if not self.passed(event.b64, item, event.response_id):
+                return None
+            return AgentAudio(None, item, event.response_id, b64=event.b64)
         if item is not None and item in self._truncated:
             return None  # in flight when the caller interrupted: playing it would be stale
         if item is not None:
             self._item_ms[item] = self._item_ms.get(item, 0.0) + self._wire_ms(event.nbytes)
         self._last_audio = (item, event.response_id)
-        if self._passthrough:  # μ-law already: Twilio gets the base64 text as Grok sent it
-            return AgentAudio(None, item, event.response_id, b64=event.b64) if event else None
         mulaw = self._from_grok.convert(event.audio)
         return AgentAudio(mulaw, item, event.response_id) if mulaw else None
+
+    def passed(self, b64: str, item: str | None, response: str | None) -> int:
+        """(`pcmu` only) A delta's base64 μ-law, counted: the bytes to play as it is, 0 when
+        there is nothing to play (a truncated item's, or an empty delta)."""
+        if item is not None:
+            if item in self._truncated:
+                return 0  # in flight when the caller interrupted: playing it would be stale
+            nbytes = decoded_length(b64)
+            self._item_ms[item] = self._item_ms.get(item, 0.0) + self._wire_ms(nbytes)
+        else:
+            nbytes = decoded_length(b64)
+        self._last_audio = (item, response)
+        return nbytes
 
     def truncate(self, item_id: str, audio_end_ms: int) -> int | None:
         """The caller heard only `audio_end_ms` of `item_id`: its later audio is dropped, and

@@ -37,7 +37,7 @@ from voice_backend.agents.base import (
 )
 from voice_backend.call import admission
 from voice_backend.call.admission import StreamRefused
-from voice_backend.call.ending import Ending, WatchdogStep
+from voice_backend.call.ending import WATCHDOG_SECONDS, Ending, WatchdogStep
 from voice_backend.call.frame_path import _TO_AGENT, FRAME_SAMPLE_EVERY, FramePath
 from voice_backend.call.live import LiveTranscript
 from voice_backend.call.outcome import EndReason, agent_error_kind, final_update
@@ -252,6 +252,8 @@ class CallBridge(FramePath):
             direct.set_audio_sink(self._play_now)
         try:
             async for event in self._agent.events():
+                if type(event) is not AgentAudio:  # its audio paused: mark what went out
+                    await self._mark_the_rest()
                 await self._on_agent_event(event)
                 if self._ended.is_set():
                     return
@@ -333,8 +335,12 @@ class CallBridge(FramePath):
             logger.warning("hang-up failed: %s", error, extra={"call_sid": self.call_sid})
 
     async def _watchdog(self) -> None:
-        while not self._ended.is_set():
-            await asyncio.sleep(0.25)
+        loop, chunks = asyncio.get_running_loop(), -1
+        while not self._ended.is_set():  # ticks on the loop clock: one wake-up for all calls
+            await asyncio.sleep(WATCHDOG_SECONDS - loop.time() % WATCHDOG_SECONDS)
+            if self._playback.chunks_sent == chunks:  # audio paused with no event to mark it
+                await self._mark_the_rest()
+            chunks = self._playback.chunks_sent
             step = self._ending.tick(time.monotonic(), playing=self._playback.playing)
             if step is WatchdogStep.GOODBYE_OVERDUE:
                 self._playback.forget_pending()

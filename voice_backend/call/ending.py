@@ -13,6 +13,8 @@ from voice_backend.call.outcome import EndReason
 
 #: How long the goodbye may take to play before we hang up anyway.
 GOODBYE_TIMEOUT_SECONDS = 15.0
+#: How often the bridge's watchdog asks `Ending.tick` what to do.
+WATCHDOG_SECONDS = 0.25
 #: With no end-of-response signal, how long without agent audio means the goodbye is over.
 GOODBYE_QUIET_SECONDS = 1.0
 #: After a polite wrap-up was asked for, how long before we hang up regardless.

@@ -1,9 +1,10 @@
 """The bridge's per-frame work, both ways, mixed into `CallBridge`.
 
-Twilio's media and mark frames, and the agent's audio, fifty times a second each per call. On
-the voice service's own WebSocket protocol with an agent that can (`DirectAudio`), they are
-handled in the sockets' callbacks while the bridge's loops wait, with no task switch and the
-media and its mark in one write; otherwise the loops handle them as any other event.
+Twilio's media frames and the agent's audio, up to fifty times a second each per call, and
+the echoes of our marks (one per 100 ms of agent audio: `PlaybackTracker`). On the voice
+service's own WebSocket protocol with an agent that can (`DirectAudio`), they are handled in
+the sockets' callbacks while the bridge's loops wait, with no task switch and the media and
+its mark, when one is due, in one write; otherwise the loops handle them as any other event.
 """
 
 from __future__ import annotations
@@ -87,25 +88,27 @@ class FramePath:
         self.end(EndReason.AGENT_FAILED, f"internal error: {error!r}")
 
     async def _play(self, audio: AgentAudio) -> None:
-        texts = self._to_play(audio)
+        texts = self._to_play(audio.b64, audio.nbytes, audio.item_id, audio.response_id)
         if texts is None:
             return
-        sampled = self._playback.marks_sent % FRAME_SAMPLE_EVERY == 1
+        sampled = self._playback.chunks_sent % FRAME_SAMPLE_EVERY == 1
         began = time.perf_counter() if sampled else 0.0
         await self._socket.send(*texts)
         if sampled:
             _TO_TWILIO.observe(time.perf_counter() - began)
 
-    def _play_now(self, audio: AgentAudio) -> None:
-        """The agent's audio in its socket's callback, while `_from_agent` waits: as `_play`,
-        written to Twilio at once."""
+    def _play_now(
+        self, b64: str, nbytes: int, item_id: str | None, response_id: str | None
+    ) -> None:
+        """The agent's audio in its socket's callback, while `_from_agent` waits (an
+        `AudioSink`): as `_play`, written to Twilio at once."""
         if self._ended.is_set():
             return
         try:
-            texts = self._to_play(audio)
+            texts = self._to_play(b64, nbytes, item_id, response_id)
             if texts is None:
                 return
-            if self._playback.marks_sent % FRAME_SAMPLE_EVERY != 1:
+            if self._playback.chunks_sent % FRAME_SAMPLE_EVERY != 1:
                 self._socket.send_now(*texts)
             else:
                 began = time.perf_counter()
@@ -114,20 +117,29 @@ class FramePath:
         except Exception as error:  # as a loop's bug in the task group: end the call
             self._loop_failed(error)
 
-    def _to_play(self, audio: AgentAudio) -> tuple[str, str] | None:
-        """The media and mark messages that play `audio` (accounted as sent), or `None`."""
-        if self._playback.is_stale(audio.item_id):
-            return None  # stale audio of a response the provider interrupted
-        nbytes = audio.nbytes
-        if not nbytes:
-            return None
+    def _to_play(
+        self, b64: str, nbytes: int, item_id: str | None, response_id: str | None
+    ) -> tuple[str, ...] | None:
+        """The media message that plays `nbytes` of μ-law (`b64`) of `item_id` and the mark
+        after it, if one is due (accounted as sent), or `None`."""
+        if not nbytes or self._playback.is_stale(item_id):
+            return None  # nothing, or stale audio of a response the provider interrupted
         now = time.monotonic()
         self._ending.agent_spoke(now)
         if self._first_audio_at is None:
             self._first_audio_at = now
             self._services.observe_first_audio(now - self._ending.started_at)
-        if audio.item_id != self._current_item:
-            self._current_item = audio.item_id
-            self._transcript.agent_started(audio.response_id or audio.item_id)
-        name = self._playback.on_sent(audio.item_id, nbytes)
-        return self._messages.media(audio.b64), self._messages.mark(name)
+        if item_id != self._current_item:
+            self._current_item = item_id
+            self._transcript.agent_started(response_id or item_id)
+        name = self._playback.on_sent(item_id, nbytes)
+        if name is None:
+            return (self._messages.media(b64),)
+        return self._messages.media(b64), self._messages.mark(name)
+
+    async def _mark_the_rest(self) -> None:
+        """The agent's audio paused (or the watchdog ticked): a mark for the chunks sent since
+        the last one, so that Twilio says when they have played."""
+        name = self._playback.flush()
+        if name is not None:
+            await self._socket.send(self._messages.mark(name))

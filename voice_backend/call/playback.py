@@ -1,9 +1,15 @@
 """What of the agent's speech the provider has actually heard.
 
-The bridge sends agent audio to Twilio in chunks, each followed by a named mark; Twilio echoes
-a mark once the audio before it has played. `PlaybackTracker` keeps that account, per agent
-item: the marks still out, the bytes played, and the items a barge-in cut short, so that an
-interruption can tell the agent how much of its item was heard.
+The bridge sends agent audio to Twilio in chunks, followed by named marks; Twilio echoes a
+mark once the audio before it has played. `PlaybackTracker` keeps that account, per agent
+item: the chunks not yet echoed, the bytes played, and the items a barge-in cut short, so that
+an interruption can tell the agent how much of its item was heard.
+
+A chunk gets a mark of its own once `MARK_EVERY_MS` of audio went out since the last mark;
+until then it rides on the next mark (an echo covers every chunk before it, whatever its
+item), and `flush` marks what is left when the agent's audio pauses. A model that streams
+small chunks (20 ms) then costs a mark and its echo per 100 ms, not per chunk: what was heard
+at an interruption is counted the same way either way (below).
 
 Marks alone lag the phone by up to a whole chunk (a model chunk can be 750 ms or more), so
 what played at an interruption is the audio whose marks came back plus the time since the
@@ -20,6 +26,10 @@ from dataclasses import dataclass
 
 from voice_backend.audio import mulaw_ms
 
+#: A mark goes out once this much audio was sent since the last one (and at `flush`).
+MARK_EVERY_MS = 100
+_MARK_EVERY_BYTES = MARK_EVERY_MS * 8  # μ-law 8 kHz: 8 bytes a millisecond
+
 
 @dataclass(frozen=True)
 class Interruption:
@@ -29,11 +39,9 @@ class Interruption:
     played_ms: int
 
 
-@dataclass
-class _PendingMark:
-    name: str
-    item_id: str | None
-    nbytes: int
+#: A chunk sent and not echoed yet: the name of the mark sent after it (None: it rides on the
+#: next mark), its item and its bytes (a plain tuple: one is made per chunk of agent speech).
+_PendingChunk = tuple[str | None, str | None, int]
 
 
 class PlaybackTracker:
@@ -42,46 +50,73 @@ class PlaybackTracker:
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
-        self._marks: deque[_PendingMark] = deque()
+        self._marks: deque[_PendingChunk] = deque()
+        self._unmarked_bytes = 0  # sent since the last mark
         self._pending_names: set[str] = set()
         self._played_bytes: dict[str, int] = {}
         self._first_sent_at: dict[str, float] = {}
         self._last_echo_at: float | None = None
         self._interrupted: set[str] = set()
-        #: How many chunks have been sent so far (one mark each).
+        #: How many chunks have been sent so far, and how many marks.
+        self.chunks_sent = 0
         self.marks_sent = 0
 
-    def on_sent(self, item_id: str | None, nbytes: int) -> str:
-        """`nbytes` of `item_id` went to Twilio; returns the name of the mark to send after."""
-        self.marks_sent += 1
-        name = f"m{self.marks_sent}"
-        self._marks.append(_PendingMark(name, item_id, nbytes))
-        self._pending_names.add(name)
+    def on_sent(self, item_id: str | None, nbytes: int) -> str | None:
+        """`nbytes` of `item_id` went to Twilio; returns the name of the mark to send after it,
+        or None when it rides on a later mark (less than `MARK_EVERY_MS` since the last)."""
+        self.chunks_sent += 1
         key = item_id or ""
         if key not in self._first_sent_at:
             self._first_sent_at[key] = self._clock()
+        unmarked = self._unmarked_bytes + nbytes
+        if unmarked < _MARK_EVERY_BYTES:
+            self._unmarked_bytes = unmarked
+            self._marks.append((None, item_id, nbytes))
+            return None
+        self._unmarked_bytes = 0
+        name = self._name()
+        self._marks.append((name, item_id, nbytes))
+        return name
+
+    def flush(self) -> str | None:
+        """The agent's audio paused: the name of a mark to send now for the chunks that have
+        none yet, or None when there are none."""
+        if not self._unmarked_bytes:
+            return None
+        self._unmarked_bytes = 0
+        _, item_id, nbytes = self._marks.pop()
+        name = self._name()
+        self._marks.append((name, item_id, nbytes))
+        return name
+
+    def _name(self) -> str:
+        self.marks_sent += 1
+        name = f"m{self.marks_sent}"
+        self._pending_names.add(name)
         return name
 
     def on_mark(self, name: str) -> None:
         """Twilio echoed mark `name`: the audio before it has played.
 
-        Marks come back in order, so every mark sent before `name` has played too. Echoes of
+        Marks come back in order, so every chunk sent before `name` has played too. Echoes of
         marks already forgotten (those of a cleared buffer) change nothing.
         """
         if name not in self._pending_names:
             return
         self._last_echo_at = self._clock()
+        self._pending_names.discard(name)
         while self._marks:
-            mark = self._marks.popleft()
-            self._pending_names.discard(mark.name)
-            item = mark.item_id or ""
-            self._played_bytes[item] = self._played_bytes.get(item, 0) + mark.nbytes
-            if mark.name == name:
+            sent, item_id, nbytes = self._marks.popleft()
+            if sent is not None:
+                self._pending_names.discard(sent)
+            item = item_id or ""
+            self._played_bytes[item] = self._played_bytes.get(item, 0) + nbytes
+            if sent == name:
                 break
 
     @property
     def playing(self) -> bool:
-        """Whether audio was sent whose mark has not come back yet."""
+        """Whether audio was sent that no echoed mark has covered yet."""
         return bool(self._marks)
 
     def played_ms(self, item_id: str | None) -> int:
@@ -89,7 +124,7 @@ class PlaybackTracker:
         marks came back, plus the time it has been playing since, capped at the audio sent."""
         key = item_id or ""
         echoed_ms = mulaw_ms(self._played_bytes.get(key, 0))
-        unechoed = sum(mark.nbytes for mark in self._marks if (mark.item_id or "") == key)
+        unechoed = sum(nbytes for _, item, nbytes in self._marks if (item or "") == key)
         if not unechoed:
             return int(echoed_ms)
         # Playing resumed at the last echo, or when this item's audio was first sent if that
@@ -115,9 +150,9 @@ class PlaybackTracker:
         """
         if not self._marks:
             return None
-        item = self._marks[0].item_id  # the item playing now; later ones never started
+        item = self._marks[0][1]  # the item playing now; later ones never started
         played = self.played_ms(item) if item is not None else 0
-        self._interrupted.update(mark.item_id for mark in self._marks if mark.item_id)
+        self._interrupted.update(item_id for _, item_id, _ in self._marks if item_id)
         self.forget_pending()
         return Interruption(item, played)
 
@@ -125,3 +160,4 @@ class PlaybackTracker:
         """Stop waiting for the marks still out (they may never come back)."""
         self._marks.clear()
         self._pending_names.clear()
+        self._unmarked_bytes = 0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from voice_backend.call.playback import Interruption, PlaybackTracker
+from voice_backend.call.playback import MARK_EVERY_MS, Interruption, PlaybackTracker
 
 
 class Clock:
@@ -40,14 +40,68 @@ def test_an_echoed_mark_means_every_earlier_mark_played_too() -> None:
 
 def test_mark_names_are_unique_and_in_order() -> None:
     tracker = PlaybackTracker(Clock())
-    names = [tracker.on_sent("item_a", 160) for _ in range(3)]
+    names = [tracker.on_sent("item_a", 800) for _ in range(3)]
     assert names == ["m1", "m2", "m3"]
 
 
 def test_played_ms_rounds_down_to_whole_milliseconds() -> None:
     tracker = PlaybackTracker(Clock())
-    tracker.on_mark(tracker.on_sent("item_a", 15))  # 1.875 ms
+    assert tracker.on_sent("item_a", 15) is None  # 1.875 ms: rides on a later mark
+    mark = tracker.flush()
+    assert mark is not None
+    tracker.on_mark(mark)
     assert tracker.played_ms("item_a") == 1
+
+
+def test_small_chunks_share_a_mark_every_100_ms() -> None:
+    tracker = PlaybackTracker(Clock())
+    names = [tracker.on_sent("item_a", 160) for _ in range(10)]  # 20 ms chunks
+    assert MARK_EVERY_MS == 100
+    assert names == [None, None, None, None, "m1", None, None, None, None, "m2"]
+    tracker.on_mark("m1")
+    assert tracker.played_ms("item_a") == 100
+    assert tracker.playing
+    tracker.on_mark("m2")
+    assert tracker.played_ms("item_a") == 200
+    assert not tracker.playing
+    assert (tracker.chunks_sent, tracker.marks_sent) == (10, 2)
+
+
+def test_flush_marks_the_chunks_left_without_one() -> None:
+    tracker = PlaybackTracker(Clock())
+    tracker.on_sent("item_a", 160)
+    tracker.on_sent("item_a", 160)
+    last = tracker.flush()
+    assert last == "m1"
+    assert tracker.flush() is None  # nothing left to mark
+    assert tracker.playing
+    tracker.on_mark(last)
+    assert tracker.played_ms("item_a") == 40
+    assert not tracker.playing
+    # After a mark of its own, a chunk needs no flush.
+    tracker.on_sent("item_a", 800)
+    assert tracker.flush() is None
+
+
+def test_a_shared_mark_counts_each_item_it_covers() -> None:
+    tracker = PlaybackTracker(Clock())
+    assert tracker.on_sent("item_a", 160) is None
+    mark = tracker.on_sent("item_b", 640)
+    assert mark is not None
+    tracker.on_mark(mark)
+    assert (tracker.played_ms("item_a"), tracker.played_ms("item_b")) == (20, 80)
+
+
+def test_interruption_counts_chunks_not_marked_yet() -> None:
+    clock = Clock()
+    tracker = PlaybackTracker(clock)
+    for _ in range(3):
+        tracker.on_sent("item_a", 160)  # 60 ms, no mark yet
+    clock.advance(45)
+    assert tracker.on_interrupted() == Interruption("item_a", 45)
+    assert tracker.is_stale("item_a")
+    assert not tracker.playing
+    assert tracker.flush() is None  # the cleared chunks are forgotten, not marked
 
 
 def test_audio_without_an_item_is_counted_apart() -> None:
