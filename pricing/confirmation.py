@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pricing import cues
 from pricing.dialogue import Deal, Negotiation
-from pricing.mentions import fee_put_right, waived
+from pricing.fees import fee_put_right, waived
 from pricing.numbers import misheard
 from pricing.reading import Mention, Reading, _has
 

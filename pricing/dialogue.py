@@ -201,6 +201,12 @@ class Negotiation:
         self.by_closing = by_closing
         self.confirmed = False
 
+    def left_without_deal(self) -> None:
+        """The call is left without a deal (put off, turned down, withdrawn)."""
+        self.agreed = self.proposal = None
+        self.confirming = None
+        self.no_deal = True
+
     def count(self, prices: list[Mention]) -> None:
         """Count the prices said in a turn (by either side: the agent saying a price back is a
         second hearing of it)."""

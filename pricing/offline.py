@@ -58,23 +58,25 @@ from pricing.dialogue import (
     pick_item,
     retracted,
 )
-from pricing.mentions import (
-    MONEY_WORDS,
-    add_ons,
-    alternatives,
+from pricing.fees import (
     asked_fees,
-    drop_fees,
     fee_put_right,
-    fees_as_job,
     fees_kept,
     fees_on_top,
+    said_back_with_fee,
+)
+from pricing.mentions import (
+    add_ons,
+    agents_money,
+    alternatives,
+    drop_fees,
+    fees_as_job,
     lone_fee_as_job,
     on_table_not_fees,
     only_musing,
     reference,
     resolve,
     said_as_dollars,
-    said_back_with_fee,
     sum_of_parts,
     summed_items,
     takes_back,
@@ -278,11 +280,11 @@ class OfflinePriceExtractor:
             # the dimmer": the extra is put off, the deal stands
             return
         if reading.closing_no_deal or reading.deliberate or withdraws(text, reading):
-            self._no_deal(state)
+            state.left_without_deal()
             return
         undecided = not reading.accept_strong and state.agreed is None
         if reading.defer and not reading.call_back and undecided:
-            self._no_deal(state)
+            state.left_without_deal()
             return
         prices = resolve(reading, reference(state), state.scale)
         if state.waiting and not prices:
@@ -293,17 +295,8 @@ class OfflinePriceExtractor:
         settled = state.agreed.value if state.agreed else None
         prices = without_alternatives(prices, settled)
         on_table = dict(state.open_offers) if state.offer else {}
-        money_words = bool(MONEY_WORDS & set(reading.tokens))
-        kept = []
-        for m in prices:
-            known = m.value in on_table or m.value in totals or m.value == settled
-            if known or m.amount.marked or m.proposal or money_words:
-                kept.append(m)
-            else:
-                state.agent_numbers.add(m.value)  # "It's 2207 North Halsted."
-        for amount_value in reading.unpriced:
-            state.agent_numbers.add(amount_value)
-        prices = kept
+        known = set(on_table) | set(totals) | ({settled} if settled is not None else set())
+        prices = agents_money(state, reading, prices, known)
         state.count(prices)
         new = [m for m in prices if m.value not in on_table and m.value not in totals]
         new = [m for m in new if m.value != settled]
@@ -340,7 +333,7 @@ class OfflinePriceExtractor:
             if not m.question and (m.value in on_table or m.value in totals) and not m.negated
         ]
         if reading.call_back and undecided and not named:
-            self._no_deal(state)  # "I'll get back to you", with no price said back
+            state.left_without_deal()  # "I'll get back to you", with no price said back
             return
         # "$175 it is. That's under our $200 budget.": a budget said with a yes is no counter
         proposing = any(m.proposal and (m.question or not reading.accept_strong) for m in new)
@@ -402,10 +395,3 @@ class OfflinePriceExtractor:
             and not state.offer_turned_down
         ):
             state.agree(state.with_fees(state.offer), by_closing=True)
-
-    @staticmethod
-    def _no_deal(state: Negotiation) -> None:
-        state.agreed = None
-        state.proposal = None
-        state.confirming = None
-        state.no_deal = True

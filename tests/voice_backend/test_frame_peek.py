@@ -7,8 +7,9 @@ import json
 
 import pytest
 
-from voice_backend.agents import grok_events
+from voice_backend.agents import grok_events, grok_peek
 from voice_backend.twilio import media as wire
+from voice_backend.twilio import media_peek
 
 SID = "MZ" + "0123456789abcdef" * 2
 AUDIO = base64.b64encode(bytes(range(160))).decode()
@@ -72,20 +73,20 @@ OTHER_LAYOUTS = [
 
 @pytest.mark.parametrize("frame", TWILIO_LAYOUT + OTHER_LAYOUTS)
 def test_peek_reads_media_and_marks_as_parse_does(frame: str) -> None:
-    assert wire.peek(frame) == _expected(frame)
-    assert wire.peek(frame.encode()) == _expected(frame)
+    assert media_peek.peek(frame) == _expected(frame)
+    assert media_peek.peek(frame.encode()) == _expected(frame)
 
 
 def test_twilio_layout_is_read_without_json_and_anything_else_with_it() -> None:
     for frame in TWILIO_LAYOUT[:4]:
-        assert wire._MEDIA_FRAME.fullmatch(frame) is not None
+        assert media_peek._MEDIA_FRAME.fullmatch(frame) is not None
     for frame in TWILIO_LAYOUT[4:]:
-        assert wire._MARK_FRAME.fullmatch(frame) is not None
+        assert media_peek._MARK_FRAME.fullmatch(frame) is not None
     for frame in OTHER_LAYOUTS[:3]:  # valid media in another layout: the JSON path reads it
-        assert wire._MEDIA_FRAME.fullmatch(frame) is None
-        assert wire.peek(frame) == ("media", AUDIO)
-    assert wire._MEDIA_FRAME.fullmatch(OTHER_LAYOUTS[3]) is None
-    assert wire.peek(OTHER_LAYOUTS[3]) == ("media", "ab/+")
+        assert media_peek._MEDIA_FRAME.fullmatch(frame) is None
+        assert media_peek.peek(frame) == ("media", AUDIO)
+    assert media_peek._MEDIA_FRAME.fullmatch(OTHER_LAYOUTS[3]) is None
+    assert media_peek.peek(OTHER_LAYOUTS[3]) == ("media", "ab/+")
 
 
 def _delta(**fields: object) -> str:
@@ -116,4 +117,4 @@ def test_peek_audio_delta_reads_deltas_as_parse_server_event_does(frame: str) ->
         if isinstance(event, grok_events.AudioDelta)
         else None
     )
-    assert grok_events.peek_audio_delta(frame) == expected
+    assert grok_peek.peek_audio_delta(frame) == expected

@@ -31,6 +31,7 @@ from typing import Any
 from shared.settings import AudioFormat
 from voice_backend.agents import grok_client_events as client
 from voice_backend.agents import grok_events as wire
+from voice_backend.agents import grok_peek
 from voice_backend.agents.base import (
     AgentError,
     AgentEvent,
@@ -170,7 +171,7 @@ class GrokAgent:
         sink = self._audio_sink
         if sink is None:
             return False
-        delta = wire.peek_audio_delta(frame)
+        delta = grok_peek.peek_audio_delta(frame)
         if delta is None:
             return False
         b64, item, response = delta

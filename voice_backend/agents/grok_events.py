@@ -378,31 +378,6 @@ _PARSERS: Final[dict[str, Callable[[dict[str, Any]], ServerEvent]]] = {
 }
 
 
-#: The audio delta's names (the older one too).
-_AUDIO_DELTA_TYPES: Final = frozenset({"response.output_audio.delta", "response.audio.delta"})
-
-
-def peek_audio_delta(frame: str | bytes) -> tuple[str, str | None, str | None] | None:
-    """The lean read of the event a speaking session sends fifty times a second, with no object
-    built: (its base64 audio, item id, response id) for an audio delta `parse_server_event`
-    would read as `AudioDelta`; `None` for anything else, malformed or not (read it with
-    `parse_server_event`)."""
-    try:
-        data = orjson.loads(frame)
-    except orjson.JSONDecodeError:
-        return None
-    if type(data) is not dict:
-        return None
-    kind = data.get("type")
-    if type(kind) is not str or kind not in _AUDIO_DELTA_TYPES:
-        return None
-    encoded = data.get("delta")
-    if type(encoded) is not str or not is_base64(encoded):
-        return None
-    item, response = data.get("item_id"), data.get("response_id")
-    return encoded, item if type(item) is str else None, response if type(response) is str else None
-
-
 def parse_server_event(frame: str | bytes) -> ServerEvent:
     """Parse one text frame from Grok; never raises."""
     try:

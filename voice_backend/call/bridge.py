@@ -362,8 +362,6 @@ class CallBridge(FramePath):
         )
         await self._agent.request_goodbye(instruction)
 
-    # -- the end ---------------------------------------------------------------------------
-
     async def _hear_out(self, agent: Agent) -> None:
         """The provider's last words (often the deciding ones: "fine, one twenty, bye") may
         still be in transcription when the line closes: into the transcript with the rest."""

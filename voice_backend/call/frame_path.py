@@ -23,6 +23,7 @@ from voice_backend.call.services import CallServices
 from voice_backend.call.transcript import Transcript
 from voice_backend.call.twilio_socket import TwilioSocket
 from voice_backend.twilio import media as wire
+from voice_backend.twilio import media_peek
 
 logger = logging.getLogger("voice_backend.call.bridge")
 
@@ -59,7 +60,7 @@ class FramePath:
     def _take_twilio(self, text: str) -> bool:
         """A frame in the socket's callback, while `_read_twilio` waits: media and marks are
         handled here; anything else (or a mark that may end the call) is left to it."""
-        peeked = wire.peek(text)
+        peeked = media_peek.peek(text)
         if peeked is None:
             return False  # anything else, malformed frames too: the loop reads it
         kind, value = peeked
