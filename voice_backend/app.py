@@ -122,8 +122,7 @@ def _warm_speech(settings: Settings) -> asyncio.Future[None] | None:
     otherwise wait on it (seconds, with the decoding threads holding the event loop)."""
     if settings.agent is not AgentKind.LOCAL and settings.telephony is not Telephony.SIM:
         return None
-    from voice_backend.speech import speech_executor
-    from voice_backend.speech.asr import get_recognizer
+    from voice_backend.speech import get_recognizer, speech_executor
 
     loop = asyncio.get_running_loop()
     return loop.run_in_executor(speech_executor(), get_recognizer().warm_up)

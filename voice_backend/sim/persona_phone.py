@@ -23,7 +23,7 @@ from voice_backend.audio import TWILIO_FRAME_BYTES, TWILIO_RATE
 from voice_backend.sim.persona import Persona, PersonaKind
 from voice_backend.sim.persona_mind import PersonaMind, PersonaTurn
 from voice_backend.sim.phone import FRAME_SECONDS, SILENT_FRAME, tone
-from voice_backend.speech.asr import SpeechRecognizer, get_recognizer
+from voice_backend.speech import Recognizer, get_recognizer
 from voice_backend.speech.tts import SpeechSynthesizer, Voice, get_synthesizer
 from voice_backend.speech.vad import SpeechEnded, UtteranceDetector
 
@@ -82,7 +82,7 @@ class PersonaPhone:
         *,
         job: str | None = None,
         synthesizer: SpeechSynthesizer | None = None,
-        recognizer: SpeechRecognizer | None = None,
+        recognizer: Recognizer | None = None,
         timing: PhoneTiming | None = None,
     ) -> None:
         self.persona = persona

