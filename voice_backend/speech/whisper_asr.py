@@ -5,11 +5,13 @@ ships it (MIT); `faster-whisper` runs it, int8 on the CPU, one core per decode. 
 downloaded: the model is loaded from the installed package's folder.
 
 Whisper hears the neural voices the simulated providers and the local agent speak with (Piper,
-`piper_voice`) far better than PocketSphinx does (bench/hearing.py: about 2 to 3% of words wrong
+`piper_voice`) far better than PocketSphinx does (bench/hearing.py: about 3 to 6% of words wrong
 each way, against 15 to 18%), at about 0.2 CPU seconds per second of speech. Its output is made
-to look like what the callers expect of a recogniser: lowercase words, numbers spelt out as
-they were said ("one eighty five", never "185": tokens with digits are suppressed, so the
-decoder writes what it heard), no punctuation.
+to look like what the callers expect of a recogniser: lowercase words, no punctuation, and
+numbers in words the way people say them on the phone (`spell_numbers`: "$95" → "ninety five
+dollars", "185" → "one eighty five", "94110" → "nine four one one zero"). Whisper writes
+numbers in digits; forbidding it digits makes it drop a number now and then rather than spell
+it, so they are spelt afterwards.
 
 CTranslate2 lets go of the GIL while it decodes: `recognize` runs in the speech threads and
 the event loop keeps running; `decoders` decodes can run at once.
@@ -28,11 +30,12 @@ from typing import Any, Final
 import numpy as np
 import soxr
 
+from shared.money import spoken_number
 from voice_backend.audio import TWILIO_RATE
 from voice_backend.speech import speech_executor
 from voice_backend.speech.expect import Expect
 
-__all__ = ["WhisperRecognizer"]
+__all__ = ["WhisperRecognizer", "spell_numbers"]
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +44,7 @@ _WHISPER_RATE: Final = 16000
 #: make words up for it ("thank you").
 _QUIET_PEAK: Final = 300
 _PUNCTUATION: Final = re.compile(r"[^a-z' ]+")
+_NUMBER: Final = re.compile(r"(\$?)(\d(?:[\d,]*\d)?)(?:\.(\d\d))?(%?)")
 
 
 def _model_dir() -> Path:
@@ -63,7 +67,6 @@ class WhisperRecognizer:
         self._model_dir = model_dir
         self._decoders = decoders
         self._model: Any = None
-        self._suppress: list[int] = []
         self._lock = threading.Lock()
         self._learnt: deque[str] = deque(maxlen=remembered)
 
@@ -76,7 +79,9 @@ class WhisperRecognizer:
         what it listens out for."""
         words = _PUNCTUATION.sub(" ", text.lower()).split()
         with self._lock:
-            known = {w for learnt in self._learnt for w in learnt.lower().split()}
+            known = {
+                w for said in self._learnt for w in _PUNCTUATION.sub(" ", said.lower()).split()
+            }
             text = " ".join(text.split())
             if text and text not in self._learnt:
                 self._learnt.appendleft(text)
@@ -108,11 +113,10 @@ class WhisperRecognizer:
             temperature=0.0,
             without_timestamps=True,
             condition_on_previous_text=False,
-            suppress_tokens=self._suppress,
             hotwords=hotwords,
             vad_filter=False,
         )
-        text = " ".join(segment.text for segment in segments)
+        text = spell_numbers(" ".join(segment.text for segment in segments))
         return " ".join(_PUNCTUATION.sub(" ", text.lower().replace("-", " ")).split())
 
     async def recognize(self, pcm: bytes, expect: Expect = Expect.ANYTHING) -> str:
@@ -134,17 +138,38 @@ class WhisperRecognizer:
                 cpu_threads=1,
                 num_workers=self._decoders,
             )
-            self._suppress = [-1, *_tokens_with_digits(model.hf_tokenizer)]
             self._model = model
             logger.info("loaded the Whisper speech model")
             return model
 
 
-def _tokens_with_digits(tokenizer: Any) -> list[int]:
-    """The ids of the tokens that write a digit or a currency or percent sign: suppressed, the
-    decoder spells a number out as it was said."""
-    return [
-        token
-        for token in range(tokenizer.get_vocab_size())
-        if any(c.isdigit() or c in "$%£€" for c in tokenizer.decode([token]))
-    ]
+def spell_numbers(text: str) -> str:
+    """`text` with its numbers in words as said on the phone: a sum ("$95", "$1,200.50") in
+    full with "dollars", a bare three-digit number the short way ("185" → "one eighty five",
+    "200" → "two hundred"), five digits or more one by one (a zip code), a percentage with
+    "percent"."""
+    return _NUMBER.sub(_spelled, text)
+
+
+def _spelled(match: re.Match[str]) -> str:
+    dollar, digits, cents, percent = match.groups()
+    digits = digits.replace(",", "")
+    value = int(digits)
+    if dollar:
+        words = f"{spoken_number(value)} dollars"
+        if cents and int(cents):
+            words += f" and {spoken_number(int(cents))} cents"
+    elif len(digits) >= 5:
+        words = " ".join(spoken_number(int(d)) for d in digits)
+    elif 100 < value < 1000 and value % 100:
+        hundreds, rest = divmod(value, 100)
+        words = f"{spoken_number(hundreds)} " + (
+            spoken_number(rest) if rest >= 10 else f"oh {spoken_number(rest)}"
+        )
+    elif 1000 < value < 10000 and not value % 100 and value % 1000:
+        words = f"{spoken_number(value // 100)} hundred"
+    else:
+        words = spoken_number(value)
+        if cents:
+            words += f" point {' '.join(spoken_number(int(d)) for d in cents)}"
+    return f" {words}{' percent' if percent else ''} "

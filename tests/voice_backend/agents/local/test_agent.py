@@ -25,7 +25,7 @@ from voice_backend.agents.base import (
 from voice_backend.agents.local import AGENT_VOICE, LocalAgent, NegotiationPolicy
 from voice_backend.audio import TWILIO_FRAME_BYTES
 from voice_backend.sim import ScriptedPhone, Silence, Until, tone
-from voice_backend.speech.asr import SpeechRecognizer, get_recognizer
+from voice_backend.speech import Recognizer, get_recognizer
 from voice_backend.speech.expect import Expect
 from voice_backend.speech.tts import get_synthesizer
 
@@ -171,11 +171,11 @@ async def test_a_voicemail_is_heard_out_and_hung_up_on_without_a_message() -> No
     await asyncio.wait_for(reader, 5)
 
 
-class BehindTheLine(SpeechRecognizer):
+class BehindTheLine:
     """The real recogniser on a machine too busy to keep up: each utterance takes a second
     longer to come back (as with many calls decoding on two cores)."""
 
-    def __init__(self, real: SpeechRecognizer) -> None:
+    def __init__(self, real: Recognizer) -> None:
         self._real = real
 
     def warm_up(self) -> None:
