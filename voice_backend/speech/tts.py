@@ -202,6 +202,10 @@ class SpeechSynthesizer:
         self._cache_size = cache_size
         self._cache_lock = threading.Lock()
 
+    def warm_up(self) -> None:
+        """Load the engine now rather than at the first line (Piper: a second or so)."""
+        _get_engine(self._engine)
+
     def synthesize(self, text: str, voice: Voice | None = None) -> bytes:
         """μ-law 8 kHz audio of `text` (empty for empty text); blocking: prefer `speak`.
 

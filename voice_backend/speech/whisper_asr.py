@@ -43,6 +43,15 @@ _WHISPER_RATE: Final = 16000
 #: Below this peak (of 32 767) an utterance is line noise, not speech: Whisper would otherwise
 #: make words up for it ("thank you").
 _QUIET_PEAK: Final = 300
+#: Whisper's window (30 s of 10 ms frames), the shortest it is cut to (shorter, the decoder
+#: goes round and mishears more: bench/hearing.py), the steps it grows in, and the silence kept
+#: after an utterance within it.
+_WINDOW_FRAMES: Final = 3000
+_FRAME_STEP: Final = 100
+_SHORTEST_WINDOW: Final = 1000
+_MARGIN_FRAMES: Final = 50
+#: Above this the decoder judges there was no speech (and it wrote nothing).
+_NO_SPEECH: Final = 0.6
 _PUNCTUATION: Final = re.compile(r"[^a-z' ]+")
 _NUMBER: Final = re.compile(r"(\$?)(\d(?:[\d,]*\d)?)(?:\.(\d\d))?(%?)")
 
@@ -67,6 +76,7 @@ class WhisperRecognizer:
         self._model_dir = model_dir
         self._decoders = decoders
         self._model: Any = None
+        self._tokenizer: Any = None
         self._lock = threading.Lock()
         self._learnt: deque[str] = deque(maxlen=remembered)
 
@@ -103,32 +113,69 @@ class WhisperRecognizer:
         if np.abs(samples).max() < _QUIET_PEAK:
             return ""
         audio = soxr.resample(samples / 32768.0, TWILIO_RATE, _WHISPER_RATE, quality="HQ")
-        model = self._load()
+        model, tokenizer = self._load()
         with self._lock:
             hotwords = " ".join(self._learnt) or None
-        segments, _ = model.transcribe(
-            audio.astype(np.float32),
-            language="en",
-            beam_size=1,
-            temperature=0.0,
-            without_timestamps=True,
-            condition_on_previous_text=False,
-            hotwords=hotwords,
-            vad_filter=False,
+        features = model.feature_extractor(audio.astype(np.float32))
+        frames = features.shape[-1]
+        if frames + _MARGIN_FRAMES > _WINDOW_FRAMES:  # longer than Whisper's window: in pieces
+            segments, _ = model.transcribe(
+                audio.astype(np.float32),
+                language="en",
+                beam_size=1,
+                temperature=0.0,
+                without_timestamps=True,
+                condition_on_previous_text=False,
+                hotwords=hotwords,
+                vad_filter=False,
+            )
+            text = " ".join(segment.text for segment in segments)
+        else:
+            text = self._decode(model, tokenizer, features, hotwords)
+        return " ".join(
+            _PUNCTUATION.sub(" ", spell_numbers(text).lower().replace("-", " ")).split()
         )
-        text = spell_numbers(" ".join(segment.text for segment in segments))
-        return " ".join(_PUNCTUATION.sub(" ", text.lower().replace("-", " ")).split())
+
+    @staticmethod
+    def _decode(model: Any, tokenizer: Any, features: np.ndarray, hotwords: str | None) -> str:
+        """One utterance in a window cut to 10 s (or its length, rounded up, a little silence
+        after): the encoder's cost grows with the window, and Whisper pads to 30 s by default,
+        which costs three times as much for a phone line's few seconds. A cut window makes the
+        decoder go round now and then ("yes this is joe yes this is joe"): its tokens are
+        capped by the utterance's length, and `without_a_loop` keeps one round."""
+        frames = features.shape[-1] + _MARGIN_FRAMES
+        window = min(_WINDOW_FRAMES, max(_SHORTEST_WINDOW, -(-frames // _FRAME_STEP) * _FRAME_STEP))
+        from faster_whisper.audio import pad_or_trim
+
+        encoded = model.encode(pad_or_trim(features, window))
+        prompt = model.get_prompt(tokenizer, [], without_timestamps=True, hotwords=hotwords)
+        seconds = features.shape[-1] / 100
+        (result,) = model.model.generate(
+            encoded,
+            [prompt],
+            beam_size=1,
+            # Room for fast speech (about 4 tokens a second), not for a decoder going round.
+            max_length=len(prompt) + int(8 + 7 * seconds),
+            suppress_blank=True,
+            suppress_tokens=[-1],
+            return_scores=True,
+            return_no_speech_prob=True,
+        )
+        if result.no_speech_prob > _NO_SPEECH and not result.sequences_ids[0]:
+            return ""
+        return str(tokenizer.decode(result.sequences_ids[0]))
 
     async def recognize(self, pcm: bytes, expect: Expect = Expect.ANYTHING) -> str:
         """`transcribe` in the speech threads."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(speech_executor(), self.transcribe, pcm, expect)
 
-    def _load(self) -> Any:
+    def _load(self) -> tuple[Any, Any]:
         with self._lock:
             if self._model is not None:
-                return self._model
+                return self._model, self._tokenizer
             from faster_whisper import WhisperModel
+            from faster_whisper.tokenizer import Tokenizer
 
             logging.getLogger("faster_whisper").setLevel(logging.WARNING)
             model = WhisperModel(
@@ -138,9 +185,24 @@ class WhisperRecognizer:
                 cpu_threads=1,
                 num_workers=self._decoders,
             )
+            self._tokenizer = Tokenizer(
+                model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language="en"
+            )
             self._model = model
             logger.info("loaded the Whisper speech model")
-            return model
+            return model, self._tokenizer
+
+
+def without_a_loop(words: list[str]) -> list[str]:
+    """`words` without the decoder going round at the end: a run of two words or more said
+    again right after (the second time perhaps cut short, but by two words at least) said
+    once."""
+    for start in range(len(words) - 3):
+        tail = words[start:]
+        for period in range(2, len(tail) - 1):
+            if all(tail[i] == tail[i - period] for i in range(period, len(tail))):
+                return words[: start + period]
+    return words
 
 
 def spell_numbers(text: str) -> str:
@@ -156,7 +218,8 @@ def _spelled(match: re.Match[str]) -> str:
     digits = digits.replace(",", "")
     value = int(digits)
     if dollar:
-        words = f"{spoken_number(value)} dollars"
+        said_after = re.match(r"\W*(dollars?|bucks)\b", match.string[match.end() :], re.I)
+        words = spoken_number(value) + ("" if said_after else " dollars")
         if cents and int(cents):
             words += f" and {spoken_number(int(cents))} cents"
     elif len(digits) >= 5:

@@ -18,7 +18,7 @@ from voice_backend.speech.asr import Expect, SpeechRecognizer
 from voice_backend.speech.expect import topics
 from voice_backend.speech.tts import SpeechSynthesizer, Voice
 from voice_backend.speech.vad import SpeechEnded, SpeechStarted, UtteranceDetector
-from voice_backend.speech.whisper_asr import WhisperRecognizer, spell_numbers
+from voice_backend.speech.whisper_asr import WhisperRecognizer, spell_numbers, without_a_loop
 
 #: Real speech recognised in line time: these tests share one xdist worker (pyproject.toml).
 pytestmark = pytest.mark.xdist_group("speech")
@@ -210,6 +210,9 @@ def test_numbers_in_digits_are_spelt_as_said_on_the_phone() -> None:
     assert spell_numbers("I can do $95 plus a $30 trip fee.") == (
         "I can do  ninety five dollars  plus a  thirty dollars  trip fee."
     )
+    assert " ".join(spell_numbers("$120 dollars, $40 bucks").split()) == (
+        "one hundred twenty dollars, forty bucks"
+    )
     assert " ".join(spell_numbers("185, 105, 200, 1200, 1250 or $1,200.50").split()) == (
         "one eighty five , one oh five , two hundred , twelve hundred , one thousand two hundred"
         " fifty or one thousand two hundred dollars and fifty cents"
@@ -217,6 +220,16 @@ def test_numbers_in_digits_are_spelt_as_said_on_the_phone() -> None:
     assert " ".join(spell_numbers("zip 94110, 10% off").split()) == (
         "zip nine four one one zero , ten percent off"
     )
+
+
+def test_a_decoder_going_round_is_cut_to_one_round() -> None:
+    def cut(text: str) -> str:
+        return " ".join(without_a_loop(text.split(" ")))
+
+    assert cut("yes this is joe yes this is joe yes") == "yes this is joe"
+    assert cut("okay is it upstairs is it") == "okay is it upstairs"
+    for said in ("nine four one one zero", "okay yes yes", "we can do that for one eighty five"):
+        assert cut(said) == said
 
 
 def test_whisper_listens_out_for_the_names_it_learns() -> None:

@@ -122,8 +122,8 @@ class LocalAgent:
     # --- Agent protocol -----------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Load the recogniser (the first call in a process builds its language model) and
-        start listening; the opening follows the provider's greeting, or a short silence."""
+        """Load the recogniser and the voice, synthesise the opening, and start listening;
+        the opening follows the provider's greeting, or a short silence."""
         if self._started:
             raise RuntimeError("a LocalAgent can be started only once")
         self._started = True
@@ -131,6 +131,8 @@ class LocalAgent:
         from voice_backend.speech import speech_executor
 
         await loop.run_in_executor(speech_executor(), self._asr.warm_up)
+        # The opening is known: its audio is made now (and cached), not when the line is live.
+        await self._tts.speak(self.policy.opening_line, self._voice)
         # The names it will hear back ("Ace Plumbing, this is Joe") may be new to the model.
         provider = self.policy.provider
         await self._asr.learn_async(f"{provider.service_provider} {provider.problem or ''}")
