@@ -207,9 +207,9 @@ def without_a_loop(words: list[str]) -> list[str]:
 
 def spell_numbers(text: str) -> str:
     """`text` with its numbers in words as said on the phone: a sum ("$95", "$1,200.50") in
-    full with "dollars", a bare three-digit number the short way ("185" → "one eighty five",
-    "200" → "two hundred"), five digits or more one by one (a zip code), a percentage with
-    "percent"."""
+    full with "dollars" (but "$2.15" as "two fifteen"), a bare three-digit number the short
+    way ("185" → "one eighty five", "200" → "two hundred"), five digits or more one by one (a
+    zip code), a percentage with "percent"."""
     return _NUMBER.sub(_spelled, text)
 
 
@@ -217,11 +217,16 @@ def _spelled(match: re.Match[str]) -> str:
     dollar, digits, cents, percent = match.groups()
     digits = digits.replace(",", "")
     value = int(digits)
-    if dollar:
+    if dollar and cents and value < 10 and int(cents) >= 10:
+        # "$2.15" for "two fifteen": no job on these calls costs two dollars.
+        words = f"{spoken_number(value)} {spoken_number(int(cents))}"
+    elif dollar:
         said_after = re.match(r"\W*(dollars?|bucks)\b", match.string[match.end() :], re.I)
-        words = spoken_number(value) + ("" if said_after else " dollars")
+        words = spoken_number(value)
         if cents and int(cents):
-            words += f" and {spoken_number(int(cents))} cents"
+            words += f" dollars and {spoken_number(int(cents))} cents"
+        elif not said_after:
+            words += " dollars"
     elif len(digits) >= 5:
         words = " ".join(spoken_number(int(d)) for d in digits)
     elif 100 < value < 1000 and value % 100:

@@ -209,8 +209,8 @@ def test_numbers_in_digits_are_spelt_as_said_on_the_phone() -> None:
     assert spell_numbers("I can do $95 plus a $30 trip fee.") == (
         "I can do  ninety five dollars  plus a  thirty dollars  trip fee."
     )
-    assert " ".join(spell_numbers("$120 dollars, $40 bucks").split()) == (
-        "one hundred twenty dollars, forty bucks"
+    assert " ".join(spell_numbers("$120 dollars, $40 bucks, $2.15 bucks").split()) == (
+        "one hundred twenty dollars, forty bucks, two fifteen bucks"
     )
     assert " ".join(spell_numbers("185, 105, 200, 1200, 1250 or $1,200.50").split()) == (
         "one eighty five , one oh five , two hundred , twelve hundred , one thousand two hundred"
