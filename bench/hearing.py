@@ -38,8 +38,8 @@ from voice_backend.sim.persona_mind import PersonaMind
 from voice_backend.speech.asr import SpeechRecognizer
 from voice_backend.speech.expect import Expect
 from voice_backend.speech.tts import SpeechSynthesizer, Voice
-from voice_backend.speech.whisper_asr import WhisperRecognizer
 from voice_backend.speech.vad import SpeechEnded, UtteranceDetector
+from voice_backend.speech.whisper_asr import WhisperRecognizer
 
 _SILENCE = b"\xff" * (TWILIO_RATE // 2)
 
