@@ -1,8 +1,8 @@
 """The simulated provider's phone: a persona that speaks, listens and hangs up, over real audio.
 
 `PersonaPhone` is the `PhoneSide` the simulated Twilio drives, one 20 ms frame at a time. What
-plays on the line (the agent's voice) goes through voice activity detection and PocketSphinx;
-the persona's mind (`PersonaMind`) decides the answer from those words; eSpeak NG says it, and
+plays on the line (the agent's voice) goes through voice activity detection and Whisper;
+the persona's mind (`PersonaMind`) decides the answer from those words; Piper's voice says it, and
 the phone sends it frame by frame. A voicemail plays its greeting and a beep, then records
 silence. Nobody here sees the agent's text: the persona knows only what it heard.
 

@@ -2,7 +2,7 @@
 
 `LocalAgent` speaks the bridge's `Agent` protocol like `GrokAgent` does, so the bridge cannot
 tell them apart. Inside: WebRTC voice activity detection finds the provider's utterances in the
-call audio, PocketSphinx hears them, the `NegotiationPolicy` decides what to say, and eSpeak NG
+call audio, Whisper hears them, the `NegotiationPolicy` decides what to say, and Piper's voice
 says it as μ-law 8 kHz audio. The events are the same: `AgentAudio` with an item id,
 `AgentSaid`, `ProviderStartedSpeaking` / `ProviderStoppedSpeaking` / `ProviderSaid` with the
 utterance's item id, `ResponseDone`, and `HangUpRequested` after the closing line.
@@ -55,7 +55,8 @@ __all__ = ["AGENT_VOICE", "LocalAgent", "LocalAgentTiming", "local_agent_factory
 
 logger = logging.getLogger(__name__)
 
-#: The agent's voice: of eSpeak NG's voices, the Klatt ones are what PocketSphinx hears best.
+#: The agent's voice (its eSpeak NG name for the eSpeak engine: the Klatt voices are what
+#: PocketSphinx hears best; with Piper, its speed and pitch).
 AGENT_VOICE: Final = Voice("en-us+klatt6", 165, 45)
 #: Audio goes to the bridge in pieces this long, so a barge-in can cut it finely.
 _CHUNK_BYTES: Final = TWILIO_RATE // 10
