@@ -6,10 +6,12 @@ The full persona bench (`personas.py`) runs real-time calls; this one measures o
 recogniser makes of each line, in a few seconds per persona, to compare recognition settings.
 The lines are those of the text-only calls (`text_calls.py`: the same personas, seeds and
 policy, every word heard right), each tagged with what its listener was expecting at the time.
-Each line is spoken with its speaker's voice (eSpeak NG → μ-law), cut into utterances by the
-listener's voice activity detector as on a call, and decoded one utterance at a time in this
-process (one core). Reported: word error rate each way (`persona_report`'s normalisation),
-provider lines whose prices were all heard, and the decoder's CPU seconds per second of audio.
+Each line is spoken with its speaker's voice (Piper, or eSpeak NG with `--tts espeak`, → μ-law),
+cut into utterances by the listener's voice activity detector as on a call, and decoded one
+utterance at a time in this process (one core) by Whisper (or PocketSphinx: `--asr sphinx`).
+Reported: word error rate each way (`persona_report`'s normalisation), provider lines whose
+prices were all heard, and the recogniser's and the synthesiser's CPU seconds per second of
+audio.
 
 `--option name=value` passes a PocketSphinx decoder option (repeatable), e.g. `-o lw=9`.
 """
@@ -35,8 +37,9 @@ from voice_backend.sim.persona import PERSONA_DIR, Persona, load_personas
 from voice_backend.sim.persona_mind import PersonaMind
 from voice_backend.speech.asr import SpeechRecognizer
 from voice_backend.speech.expect import Expect
-from voice_backend.speech.tts import Voice, get_synthesizer
+from voice_backend.speech.tts import SpeechSynthesizer, Voice
 from voice_backend.speech.vad import SpeechEnded, UtteranceDetector
+from voice_backend.speech.whisper_asr import WhisperRecognizer
 
 _SILENCE = b"\xff" * (TWILIO_RATE // 2)
 
@@ -106,6 +109,8 @@ def main() -> int:
     parser.add_argument("--provider-rate", type=int, help="every persona at this many wpm")
     parser.add_argument("--provider-voice", help="every persona's voice instead: name,wpm,pitch")
     parser.add_argument("--only", help="persona keys, comma-separated")
+    parser.add_argument("--tts", choices=("piper", "espeak"), default="piper")
+    parser.add_argument("--asr", choices=("whisper", "sphinx"), default="whisper")
     args = parser.parse_args()
     options: dict[str, Any] = {}
     for item in args.option:
@@ -121,9 +126,14 @@ def main() -> int:
     if args.agent_voice:
         name, wpm, pitch = args.agent_voice.split(",")
         agent_voice = Voice(name, int(wpm), int(pitch))
-    recognizer = SpeechRecognizer(decoders=1, **options)
+    recognizer: SpeechRecognizer | WhisperRecognizer
+    if args.asr == "sphinx":
+        recognizer = SpeechRecognizer(decoders=1, **options)
+    else:
+        recognizer = WhisperRecognizer(decoders=1)
     recognizer.warm_up()
-    tts = get_synthesizer()
+    tts = SpeechSynthesizer(engine=args.tts)
+    speaking = 0.0
     errors: dict[bool, list[int]] = defaultdict(lambda: [0, 0])
     prices = [0, 0]
     by_persona: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
@@ -140,7 +150,9 @@ def main() -> int:
             problem = JOBS.get(persona.trade, "a small repair around the house")
             recognizer.learn(f"{persona.name} {persona.contact or ''} {problem}")
             for line in lines_of(key, seeded, problem, args.budget):
+                began = time.process_time()
                 audio = tts.synthesize(line.text, line.voice if line.by_provider else agent_voice)
+                speaking += time.process_time() - began
                 expect = Expect.ANYTHING if args.anything else line.expect
                 began = time.process_time()
                 pieces = [recognizer.transcribe(pcm, expect) for pcm in utterances(audio)]
@@ -169,6 +181,7 @@ def main() -> int:
     print(f"WER, agent heard by the provider: {said[0] / max(1, said[1]):.1%} ({said[1]} words)")
     print(f"provider lines with every price heard: {prices[0]}/{prices[1]}")
     print(f"decoding: {cpu / max(audio_seconds, 1e-9):.2f} CPU s per audio s")
+    print(f"speaking: {speaking / max(audio_seconds, 1e-9):.2f} CPU s per audio s (cache included)")
     return 0
 
 

@@ -7,8 +7,8 @@ Both services run in this process on loopback, as in the tests: the job API, and
 service with `TELEPHONY=sim` (persona phones behind a simulated Twilio) and `AGENT=local`. For
 each seed (each persona's wording varies with its seed) and each budget, one job per trade
 calls every persona of that trade at once, as the demo does; the trades' jobs run together
-with `--parallel`. Nothing is scripted: each side hears the other through eSpeak NG → μ-law →
-WebRTC VAD → PocketSphinx.
+with `--parallel`. Nothing is scripted: each side hears the other through Piper → μ-law →
+WebRTC VAD → Whisper.
 
 Reported per persona and overall (`persona_report.py`): word error rate both ways, prices
 heard right, the designed outcome reached, the deal rate against the text-only policy's on the

@@ -118,15 +118,19 @@ def _sim_telephony(settings: Settings, signing_token: str) -> TelephonyPort:
 
 def _warm_speech(settings: Settings) -> asyncio.Future[None] | None:
     """With speech on this machine (the local agent, or simulated providers), start loading
-    the recogniser and its worker processes now, in the background: the first calls would
-    otherwise wait on it (seconds, with the decoding threads holding the event loop)."""
+    the voice and the recogniser now, in the background: the first calls would otherwise wait
+    on them (seconds)."""
     if settings.agent is not AgentKind.LOCAL and settings.telephony is not Telephony.SIM:
         return None
-    from voice_backend.speech import speech_executor
-    from voice_backend.speech.asr import get_recognizer
+    from voice_backend.speech import get_recognizer, speech_executor
+    from voice_backend.speech.tts import get_synthesizer
+
+    def warm() -> None:
+        get_synthesizer().warm_up()
+        get_recognizer().warm_up()
 
     loop = asyncio.get_running_loop()
-    return loop.run_in_executor(speech_executor(), get_recognizer().warm_up)
+    return loop.run_in_executor(speech_executor(), warm)
 
 
 def _job_webhook(settings: Settings) -> JobWebhook | None:

@@ -69,9 +69,11 @@ class Persona(BaseModel):
     trip_fee: float | None = Field(default=None, ge=0, description="Charged on top of the job.")
     voicemail_greeting: str | None = None
     decline_line: str | None = Field(default=None, description="What a `declines` persona says.")
-    voice: str = Field(default="en-us", min_length=1, description="eSpeak NG voice name.")
+    voice: str = Field(
+        default="en-us", min_length=1, description="eSpeak NG voice name (Piper has one voice)."
+    )
     speaking_rate: int = Field(default=160, ge=80, le=450, description="Words per minute.")
-    pitch: int = Field(default=50, ge=0, le=99, description="eSpeak NG pitch, 0 to 99.")
+    pitch: int = Field(default=50, ge=0, le=99, description="Pitch, 0 to 99 (50: as recorded).")
     seed: int = 0
 
     @model_validator(mode="after")

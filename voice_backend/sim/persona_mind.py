@@ -2,7 +2,7 @@
 
 `PersonaMind` hears the agent's words as speech recognition gives them (lowercase, no
 punctuation, sometimes garbled), so it goes by keywords, and it says its next line. Audio is the
-simulated phone's business (eSpeak NG speaks the lines, pocketsphinx hears the agent), not this
+simulated phone's business (Piper speaks the lines, Whisper hears the agent), not this
 module's.
 
 A persona is deterministic: its wording varies only with its `seed`.

@@ -1,8 +1,8 @@
 """The simulated provider's phone: a persona that speaks, listens and hangs up, over real audio.
 
 `PersonaPhone` is the `PhoneSide` the simulated Twilio drives, one 20 ms frame at a time. What
-plays on the line (the agent's voice) goes through voice activity detection and PocketSphinx;
-the persona's mind (`PersonaMind`) decides the answer from those words; eSpeak NG says it, and
+plays on the line (the agent's voice) goes through voice activity detection and Whisper;
+the persona's mind (`PersonaMind`) decides the answer from those words; Piper's voice says it, and
 the phone sends it frame by frame. A voicemail plays its greeting and a beep, then records
 silence. Nobody here sees the agent's text: the persona knows only what it heard.
 
@@ -23,7 +23,7 @@ from voice_backend.audio import TWILIO_FRAME_BYTES, TWILIO_RATE
 from voice_backend.sim.persona import Persona, PersonaKind
 from voice_backend.sim.persona_mind import PersonaMind, PersonaTurn
 from voice_backend.sim.phone import FRAME_SECONDS, SILENT_FRAME, tone
-from voice_backend.speech.asr import SpeechRecognizer, get_recognizer
+from voice_backend.speech import Recognizer, get_recognizer
 from voice_backend.speech.tts import SpeechSynthesizer, Voice, get_synthesizer
 from voice_backend.speech.vad import SpeechEnded, UtteranceDetector
 
@@ -82,7 +82,7 @@ class PersonaPhone:
         *,
         job: str | None = None,
         synthesizer: SpeechSynthesizer | None = None,
-        recognizer: SpeechRecognizer | None = None,
+        recognizer: Recognizer | None = None,
         timing: PhoneTiming | None = None,
     ) -> None:
         self.persona = persona

@@ -31,7 +31,7 @@ from voice_backend.sim.twilio_peer import (
     TwilioPeer,
     new_call_sid,
 )
-from voice_backend.speech.asr import SpeechRecognizer
+from voice_backend.speech import Recognizer
 from voice_backend.speech.tts import SpeechSynthesizer
 from voice_backend.telephony.base import DialError, DialRequest, DirectoryEntry
 from voice_backend.twilio.signatures import TwilioSignatures
@@ -97,7 +97,7 @@ class SimTelephony:
         caller_id: str = SIM_CALLER_ID,
         speed: float = 1.0,
         synthesizer: SpeechSynthesizer | None = None,
-        recognizer: SpeechRecognizer | None = None,
+        recognizer: Recognizer | None = None,
         timing: PhoneTiming | None = None,
     ) -> None:
         if not personas:

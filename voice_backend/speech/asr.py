@@ -40,7 +40,6 @@ __all__ = [
     "Expect",
     "ModelFiles",
     "SpeechRecognizer",
-    "get_recognizer",
     "prepare_expectation",
     "prepare_model",
 ]
@@ -373,16 +372,3 @@ def _pronunciations() -> dict[str, str]:
                     table.setdefault(word, phones.strip())
         _pronunciation_table = table
     return _pronunciation_table
-
-
-_recognizer: SpeechRecognizer | None = None
-_recognizer_lock = threading.Lock()
-
-
-def get_recognizer() -> SpeechRecognizer:
-    """The process's shared recognizer (and its pool of decoders)."""
-    global _recognizer
-    with _recognizer_lock:
-        if _recognizer is None:
-            _recognizer = SpeechRecognizer(processes=min(2, os.cpu_count() or 1))
-        return _recognizer

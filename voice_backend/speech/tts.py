@@ -1,10 +1,12 @@
-"""Text to speech with eSpeak NG, as a phone line carries it: μ-law at 8 kHz.
+"""Text to speech, as a phone line carries it: μ-law at 8 kHz.
 
-eSpeak NG's library and its voice data come from the `espeakng-loader` wheel; this module calls
-the library through `ctypes` (the library's own C API: initialise, pick a voice, synthesise with
-a callback that receives 16-bit samples at 22 050 Hz). The library keeps global state, so one
-engine serves the whole process behind a lock; `SpeechSynthesizer.speak` runs it in the speech
-threads so the event loop never waits on it.
+Two engines: Piper's neural voice (`piper_voice`, the default: it sounds like a person, and
+recognisers hear it far better) and eSpeak NG (`engine="espeak"`: formant synthesis, a tenth of
+the CPU). eSpeak NG's library and its voice data come from the `espeakng-loader` wheel; this
+module calls the library through `ctypes` (the library's own C API: initialise, pick a voice,
+synthesise with a callback that receives 16-bit samples at 22 050 Hz). The library keeps global
+state, so one engine serves the whole process behind a lock. `SpeechSynthesizer.speak` runs
+either engine in the speech threads so the event loop never waits on it.
 
 Each sentence is synthesised on its own, trimmed of eSpeak's leading and trailing silence, and
 joined to the next with a fixed gap (`sentence_gap_seconds`): a listener's voice activity
@@ -27,6 +29,7 @@ import soxr
 
 from voice_backend.audio import TWILIO_RATE, pcm16_to_mulaw
 from voice_backend.speech import speech_executor
+from voice_backend.speech.piper_voice import PiperEngine
 
 __all__ = ["SpeechError", "SpeechSynthesizer", "Voice", "get_synthesizer"]
 
@@ -56,8 +59,9 @@ class SpeechError(RuntimeError):
 
 @dataclass(frozen=True)
 class Voice:
-    """How a speaker sounds: an eSpeak NG voice (`en-us`, or a variant: `en-us+klatt3`), its
-    speed in words per minute, and its pitch from 0 to 99."""
+    """How a speaker sounds: an eSpeak NG voice (`en-us`, or a variant: `en-us+klatt3`; Piper
+    has one speaker and ignores it), its speed in words per minute, and its pitch from 0 to
+    99."""
 
     name: str = "en-us+klatt3"
     words_per_minute: int = 160
@@ -126,8 +130,16 @@ class _Engine:
         self._lib.espeak_SetParameter(_PARAM_VOLUME, 100, 0)
         self._voice = voice
 
+    def rate_for(self, _voice: Voice) -> float:
+        """The rate of `synthesize`'s samples (eSpeak NG pitches voices itself)."""
+        return float(self.sample_rate)
+
     def synthesize(self, text: str, voice: Voice) -> np.ndarray:
-        """16-bit samples at `sample_rate` for `text` (call with `lock` held)."""
+        """16-bit samples at `sample_rate` for `text`."""
+        with self.lock:
+            return self._synthesize(text, voice)
+
+    def _synthesize(self, text: str, voice: Voice) -> np.ndarray:
         self._use(voice)
         self._chunks = []
         data = text.encode("utf-8")
@@ -139,16 +151,23 @@ class _Engine:
         return np.concatenate(chunks) if chunks else np.zeros(0, np.int16)
 
 
-_engine: _Engine | None = None
+_engines: dict[str, _Engine | PiperEngine] = {}
 _engine_lock = threading.Lock()
 
 
-def _get_engine() -> _Engine:
-    global _engine
+def _get_engine(kind: str) -> _Engine | PiperEngine:
     with _engine_lock:
-        if _engine is None:
-            _engine = _Engine()
-        return _engine
+        if kind not in _engines:
+            if kind == "piper":
+                try:
+                    _engines[kind] = PiperEngine()
+                except (ImportError, OSError) as error:  # pragma: no cover - a broken install
+                    raise SpeechError(f"cannot load the Piper voice: {error}") from error
+            elif kind == "espeak":
+                _engines[kind] = _Engine()
+            else:
+                raise ValueError(f"no speech engine {kind!r} (piper or espeak)")
+        return _engines[kind]
 
 
 def _trim(samples: np.ndarray, rate: int) -> np.ndarray:
@@ -168,19 +187,29 @@ class SpeechSynthesizer:
     """Speaks text as μ-law 8 kHz audio, sentence by sentence, with a small cache.
 
     `sentence_gap_seconds` is the pause between sentences of one text; `cache_size` how many
-    recent texts (per voice) keep their audio, since agents and personas repeat lines.
+    recent texts (per voice) keep their audio, since agents and personas repeat lines;
+    `engine` is "piper" or "espeak".
     """
 
-    def __init__(self, *, sentence_gap_seconds: float = 0.3, cache_size: int = 256) -> None:
+    def __init__(
+        self, *, sentence_gap_seconds: float = 0.3, cache_size: int = 256, engine: str = "piper"
+    ) -> None:
+        if engine not in ("piper", "espeak"):
+            raise ValueError(f"no speech engine {engine!r} (piper or espeak)")
+        self._engine = engine
         self._gap = sentence_gap_seconds
         self._cache: OrderedDict[tuple[str, Voice], bytes] = OrderedDict()
         self._cache_size = cache_size
         self._cache_lock = threading.Lock()
 
+    def warm_up(self) -> None:
+        """Load the engine now rather than at the first line (Piper: a second or so)."""
+        _get_engine(self._engine)
+
     def synthesize(self, text: str, voice: Voice | None = None) -> bytes:
         """μ-law 8 kHz audio of `text` (empty for empty text); blocking: prefer `speak`.
 
-        Raises `SpeechError` when eSpeak NG cannot be loaded or fails.
+        Raises `SpeechError` when the engine cannot be loaded or fails.
         """
         voice = voice or Voice()
         text = " ".join(text.split())
@@ -204,19 +233,18 @@ class SpeechSynthesizer:
         return await loop.run_in_executor(speech_executor(), self.synthesize, text, voice)
 
     def _render(self, text: str, voice: Voice) -> bytes:
-        engine = _get_engine()
-        rate = engine.sample_rate
+        engine = _get_engine(self._engine)
+        rate = engine.rate_for(voice)
         gap = np.zeros(int(rate * self._gap), np.int16)
         pieces: list[np.ndarray] = []
-        with engine.lock:
-            for sentence in _SENTENCE_END.split(text):
-                if not sentence.strip():
-                    continue
-                samples = _trim(engine.synthesize(sentence, voice), rate)
-                if samples.size:
-                    if pieces:
-                        pieces.append(gap)
-                    pieces.append(samples)
+        for sentence in _SENTENCE_END.split(text):
+            if not sentence.strip():
+                continue
+            samples = _trim(engine.synthesize(sentence, voice), int(rate))
+            if samples.size:
+                if pieces:
+                    pieces.append(gap)
+                pieces.append(samples)
         if not pieces:
             return b""
         joined = np.concatenate(pieces).astype(np.float32)

@@ -1,5 +1,5 @@
-"""eSpeak NG, the voice activity detector, PocketSphinx and its language model, on short
-phrases: real engines from the wheels, no mocks."""
+"""Piper and eSpeak NG, the voice activity detector, Whisper, PocketSphinx and its language
+model, on short phrases: real engines from the wheels, no mocks."""
 
 from __future__ import annotations
 
@@ -13,11 +13,12 @@ from pricing.reading import Kind, read_turn
 from voice_backend.agents.local import AGENT_VOICE
 from voice_backend.audio import TWILIO_RATE, mulaw_to_pcm16
 from voice_backend.sim.persona import load_personas
-from voice_backend.speech import corpus, lm
-from voice_backend.speech.asr import Expect, SpeechRecognizer, get_recognizer
+from voice_backend.speech import corpus, get_recognizer, lm
+from voice_backend.speech.asr import Expect, SpeechRecognizer
 from voice_backend.speech.expect import topics
 from voice_backend.speech.tts import SpeechSynthesizer, Voice
 from voice_backend.speech.vad import SpeechEnded, SpeechStarted, UtteranceDetector
+from voice_backend.speech.whisper_asr import WhisperRecognizer, spell_numbers, without_a_loop
 
 #: Real speech recognised in line time: these tests share one xdist worker (pyproject.toml).
 pytestmark = pytest.mark.xdist_group("speech")
@@ -39,8 +40,9 @@ def _errors(reference: list[str], hypothesis: list[str]) -> int:
     return row[-1]
 
 
-def test_speech_is_phone_audio_of_a_plausible_length() -> None:
-    tts = SpeechSynthesizer()
+@pytest.mark.parametrize("engine", ["piper", "espeak"])
+def test_speech_is_phone_audio_of_a_plausible_length(engine: str) -> None:
+    tts = SpeechSynthesizer(engine=engine)
     audio = tts.synthesize("Hi, is this Ace Plumbing?", Voice("en-us+klatt6", 160, 50))
     seconds = len(audio) / TWILIO_RATE
     assert 0.8 < seconds < 3.0
@@ -51,12 +53,15 @@ def test_speech_is_phone_audio_of_a_plausible_length() -> None:
     assert len(slower) > len(audio) * 1.2
 
 
-async def test_sentences_are_joined_by_the_gap_and_an_unknown_voice_falls_back() -> None:
-    tts = SpeechSynthesizer(sentence_gap_seconds=0.3)
+@pytest.mark.parametrize("engine", ["piper", "espeak"])
+async def test_sentences_are_joined_by_the_gap_and_an_unknown_voice_falls_back(
+    engine: str,
+) -> None:
+    tts = SpeechSynthesizer(sentence_gap_seconds=0.3, engine=engine)
     audio = await tts.speak("Yes. This is Joe.", Voice("no-such-voice", 160, 50))
     pcm = mulaw_to_pcm16(audio)
     samples = [int.from_bytes(pcm[i : i + 2], "little", signed=True) for i in range(0, len(pcm), 2)]
-    # The longest quiet stretch is the gap between the sentences (eSpeak's own are trimmed).
+    # The longest quiet stretch is the gap between the sentences (the engine's own are trimmed).
     longest = run = 0
     for sample in samples:
         run = run + 1 if abs(sample) < 120 else 0
@@ -133,7 +138,7 @@ def test_the_language_model_is_a_proper_back_off_model() -> None:
 def test_a_greeting_expected_is_heard_as_a_greeting_not_a_price() -> None:
     """The provider's greeting decoded with the whole corpus evenly comes out as a price
     ("eight hundred …"); with the model for a greeting, as the greeting it is."""
-    tts, recogniser = SpeechSynthesizer(), get_recognizer()
+    tts, recogniser = SpeechSynthesizer(engine="espeak"), SpeechRecognizer(decoders=1)
     greeting = mulaw_to_pcm16(
         tts.synthesize("Ace Plumbing, this is Joe.", Voice("en-us+klatt4", 155, 35))
     )
@@ -160,25 +165,81 @@ def _total(text: str) -> list[float]:
     return [m.value for m in read_turn("user", text).mentions if m.kind is Kind.TOTAL]
 
 
+_QUOTES = [
+    ("valley_drain", "We can do that for one hundred sixty dollars.", 160),
+    ("valley_drain", "I could do ninety five dollars plus parts.", 95),
+    ("ace_plumbing", "That would be one forty.", 140),
+    ("premier_plumbing", "Best I can do is two fifteen.", 215),
+    ("quick_fix", "For that it's one sixty five.", 165),
+    ("firm_flow", "That would be two hundred forty dollars.", 240),
+]
+
+
 def test_a_price_said_by_a_provider_is_heard_as_that_price_when_a_price_is_expected() -> None:
-    """Quotes as the shipped plumbers say them, in their own voices, heard by the agent's
-    recogniser in the price state: every price right ("sixty" included, whose "s" the phone
+    """Quotes as the shipped plumbers say them, in their own (eSpeak NG) voices, heard by
+    PocketSphinx in the price state: every price right ("sixty" included, whose "s" the phone
     line all but loses)."""
     personas = load_personas()
-    said = [
-        ("valley_drain", "We can do that for one hundred sixty dollars.", 160),
-        ("valley_drain", "I could do ninety five dollars plus parts.", 95),
-        ("ace_plumbing", "That would be one forty.", 140),
-        ("premier_plumbing", "Best I can do is two fifteen.", 215),
-        ("quick_fix", "For that it's one sixty five.", 165),
-        ("firm_flow", "That would be two hundred forty dollars.", 240),
-    ]
-    tts, recogniser = SpeechSynthesizer(), SpeechRecognizer(decoders=1)
-    for key, text, price in said:
+    tts, recogniser = SpeechSynthesizer(engine="espeak"), SpeechRecognizer(decoders=1)
+    for key, text, price in _QUOTES:
         persona = personas[key]
         voice = Voice(persona.voice, persona.speaking_rate, persona.pitch)
         heard = recogniser.transcribe(mulaw_to_pcm16(tts.synthesize(text, voice)), Expect.PRICE)
         assert _total(heard) == [price], (key, text, heard)
+
+
+def test_whisper_hears_every_quote_in_piper_voices_spelt_out_as_said() -> None:
+    """The default pair: the same quotes in Piper's voice at each plumber's speed and pitch,
+    heard by Whisper with no expectation at all; numbers come out in words, as said on the
+    phone."""
+    personas = load_personas()
+    tts, recogniser = SpeechSynthesizer(), WhisperRecognizer(decoders=1)
+    for key, text, price in _QUOTES:
+        persona = personas[key]
+        voice = Voice(persona.voice, persona.speaking_rate, persona.pitch)
+        heard = recogniser.transcribe(mulaw_to_pcm16(tts.synthesize(text, voice)))
+        assert _total(heard) == [price], (key, text, heard)
+        assert not re.search(r"[0-9$]", heard), heard
+    quote = _QUOTES[3][1]
+    heard = recogniser.transcribe(mulaw_to_pcm16(tts.synthesize(quote)))
+    assert heard.endswith("i can do is two fifteen"), heard
+
+
+def test_numbers_in_digits_are_spelt_as_said_on_the_phone() -> None:
+    assert spell_numbers("I can do $95 plus a $30 trip fee.") == (
+        "I can do  ninety five dollars  plus a  thirty dollars  trip fee."
+    )
+    assert " ".join(spell_numbers("$120 dollars, $40 bucks, $2.15 bucks").split()) == (
+        "one hundred twenty dollars, forty bucks, two fifteen bucks"
+    )
+    assert " ".join(spell_numbers("185, 105, 200, 1200, 1250 or $1,200.50").split()) == (
+        "one eighty five , one oh five , two hundred , twelve hundred , one thousand two hundred"
+        " fifty or one thousand two hundred dollars and fifty cents"
+    )
+    assert " ".join(spell_numbers("zip 94110, 10% off").split()) == (
+        "zip nine four one one zero , ten percent off"
+    )
+
+
+def test_a_decoder_going_round_is_cut_to_one_round() -> None:
+    def cut(text: str) -> str:
+        return " ".join(without_a_loop(text.split(" ")))
+
+    assert cut("yes this is joe yes this is joe yes") == "yes this is joe"
+    assert cut("okay is it upstairs is it") == "okay is it upstairs"
+    for said in ("nine four one one zero", "okay yes yes", "we can do that for one eighty five"):
+        assert cut(said) == said
+
+
+def test_whisper_listens_out_for_the_names_it_learns() -> None:
+    recogniser = WhisperRecognizer(decoders=1)
+    assert recogniser.learn("Firm Flow Plumbing, Linda") == ["firm", "flow", "plumbing", "linda"]
+    assert recogniser.learn("Firm Flow Plumbing, Linda") == []
+    assert recogniser.learn("Ace Plumbing") == ["ace"]
+    heard = recogniser.transcribe(
+        mulaw_to_pcm16(SpeechSynthesizer().synthesize("Hi, is this Firm Flow Plumbing?"))
+    )
+    assert heard == "hi is this firm flow plumbing", heard
 
 
 def test_the_dictionary_gets_the_flapped_t_of_forty_and_eighty() -> None:

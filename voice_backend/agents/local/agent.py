@@ -2,7 +2,7 @@
 
 `LocalAgent` speaks the bridge's `Agent` protocol like `GrokAgent` does, so the bridge cannot
 tell them apart. Inside: WebRTC voice activity detection finds the provider's utterances in the
-call audio, PocketSphinx hears them, the `NegotiationPolicy` decides what to say, and eSpeak NG
+call audio, Whisper hears them, the `NegotiationPolicy` decides what to say, and Piper's voice
 says it as μ-law 8 kHz audio. The events are the same: `AgentAudio` with an item id,
 `AgentSaid`, `ProviderStartedSpeaking` / `ProviderStoppedSpeaking` / `ProviderSaid` with the
 utterance's item id, `ResponseDone`, and `HangUpRequested` after the closing line.
@@ -47,7 +47,7 @@ from voice_backend.agents.base import (
 from voice_backend.agents.local.policy import NegotiationPolicy
 from voice_backend.agents.local.state import AgentTurn
 from voice_backend.audio import TWILIO_RATE
-from voice_backend.speech.asr import SpeechRecognizer, get_recognizer
+from voice_backend.speech import Recognizer, get_recognizer
 from voice_backend.speech.tts import SpeechSynthesizer, Voice, get_synthesizer
 from voice_backend.speech.vad import SpeechEnded, SpeechStarted, UtteranceDetector
 
@@ -55,7 +55,8 @@ __all__ = ["AGENT_VOICE", "LocalAgent", "LocalAgentTiming", "local_agent_factory
 
 logger = logging.getLogger(__name__)
 
-#: The agent's voice: of eSpeak NG's voices, the Klatt ones are what PocketSphinx hears best.
+#: The agent's voice (its eSpeak NG name for the eSpeak engine: the Klatt voices are what
+#: PocketSphinx hears best; with Piper, its speed and pitch).
 AGENT_VOICE: Final = Voice("en-us+klatt6", 165, 45)
 #: Audio goes to the bridge in pieces this long, so a barge-in can cut it finely.
 _CHUNK_BYTES: Final = TWILIO_RATE // 10
@@ -82,7 +83,7 @@ class LocalAgent:
         policy: NegotiationPolicy,
         *,
         synthesizer: SpeechSynthesizer | None = None,
-        recognizer: SpeechRecognizer | None = None,
+        recognizer: Recognizer | None = None,
         voice: Voice = AGENT_VOICE,
         timing: LocalAgentTiming | None = None,
         label: str = "local",
@@ -122,8 +123,8 @@ class LocalAgent:
     # --- Agent protocol -----------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Load the recogniser (the first call in a process builds its language model) and
-        start listening; the opening follows the provider's greeting, or a short silence."""
+        """Load the recogniser and the voice, synthesise the opening, and start listening;
+        the opening follows the provider's greeting, or a short silence."""
         if self._started:
             raise RuntimeError("a LocalAgent can be started only once")
         self._started = True
@@ -131,6 +132,8 @@ class LocalAgent:
         from voice_backend.speech import speech_executor
 
         await loop.run_in_executor(speech_executor(), self._asr.warm_up)
+        # The opening is known: its audio is made now (and cached), not when the line is live.
+        await self._tts.speak(self.policy.opening_line, self._voice)
         # The names it will hear back ("Ace Plumbing, this is Joe") may be new to the model.
         provider = self.policy.provider
         await self._asr.learn_async(f"{provider.service_provider} {provider.problem or ''}")
@@ -344,7 +347,7 @@ def _reason(policy: NegotiationPolicy) -> str:
 def local_agent_factory(
     *,
     synthesizer: SpeechSynthesizer | None = None,
-    recognizer: SpeechRecognizer | None = None,
+    recognizer: Recognizer | None = None,
     timing: LocalAgentTiming | None = None,
 ) -> AgentFactory:
     """An `AgentFactory` building one `LocalAgent` (with its own policy) per provider call."""

@@ -85,11 +85,16 @@ class NegotiationPolicy(Bargain):
             return Expect.CONFIRM
         return _EXPECTING[self._stage]
 
+    @property
+    def opening_line(self) -> str:
+        """What `opening` will say (known before the call: its audio can be made ahead)."""
+        return f"Hi, is this {self._name}?"
+
     # The turns.
     def opening(self) -> AgentTurn:
         """The first line: "Hi, is this {name}?"."""
         self._stage = Stage.IDENTITY
-        return self._say(f"Hi, is this {self._name}?")
+        return self._say(self.opening_line)
 
     def reply(self, heard: str) -> AgentTurn:
         """The agent's answer to what the provider just said."""
