@@ -39,7 +39,7 @@ _WAIVED = v.words("waive waived waiving")
 _FEE_NOUNS = v.words("fee charge")
 _FEE_KINDS = v.words(
     "trip travel diagnostic dispatch fuel service permit setup callout visit emergency weekend "
-    "holiday disposal rush overtime"
+    "holiday disposal rush overtime truck mileage"
 )
 
 

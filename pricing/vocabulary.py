@@ -302,6 +302,11 @@ FEE_CUES = phrases(
     "holiday charge",
     "overtime charge",
     "rush charge",
+    "truck charge",
+    "truck fee",
+    "travel charge",
+    "travel fee",
+    "mileage",
 )
 #: A fee that "covers the whole thing" is the job's price.
 COVERAGE = phrases(

@@ -472,3 +472,12 @@ def test_the_room_a_job_is_in_is_no_room_number() -> None:
         "A: Okay, four hundred fifty dollars.",
     )
     assert (result.agreed_price, result.first_quote) == (450, 450)
+
+
+def test_a_truck_charge_is_a_fee_on_top() -> None:
+    result = read(
+        "A: Hi, I'm calling for a homeowner whose toilet keeps running.",
+        "P: one sixty plus a thirty dollar truck charge",
+        "A: Okay, that works.",
+    )
+    assert (result.agreed_price, result.first_quote) == (190, 160)
