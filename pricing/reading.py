@@ -198,6 +198,7 @@ def read_turn(role: str, text: str, final: bool = False) -> Reading:
         mention.proposal = _proposal(mention, tokens, clause_of)
         mention.question = asked_back(tokens, mention.amount.start, mention.amount.end, cut_off)
     _tag_by_cue(reading, v.FEE_CUES, Kind.FEE, reach=5)
+    _named_charges(reading)
     _tag_by_cue(reading, v.PART_CUES, Kind.PART, reach=4)
     _tag_addons(reading)
     _fees_covering_the_job(reading)
@@ -368,6 +369,21 @@ def _tag_by_cue(reading: Reading, cues: list[tuple[str, ...]], kind: Kind, reach
             mention = _nearest(totals, index, clause, reach)
             if mention is not None:
                 mention.kind = kind
+
+
+def _named_charges(reading: Reading) -> None:
+    """A price said "plus" and named a charge or a fee by a word of its own ("plus a thirty
+    dollar trick charge": "trip" misheard) is a fee, whatever the word."""
+    tokens = reading.tokens
+    for m in reading.mentions:
+        after = tokens[m.amount.end : m.amount.end + 2]
+        named = after[1:2] in (["charge"], ["fee"]) and after[0].isalpha() and after[0] != "to"
+        if (
+            m.kind is Kind.TOTAL
+            and named
+            and "plus" in tokens[max(0, m.amount.start - 3) : m.amount.start]
+        ):
+            m.kind = Kind.FEE
 
 
 def _fees_covering_the_job(reading: Reading) -> None:

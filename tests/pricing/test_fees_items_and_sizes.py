@@ -474,10 +474,12 @@ def test_the_room_a_job_is_in_is_no_room_number() -> None:
     assert (result.agreed_price, result.first_quote) == (450, 450)
 
 
-def test_a_truck_charge_is_a_fee_on_top() -> None:
+@pytest.mark.parametrize("charge", ["truck charge", "trick charge", "call fee"])
+def test_a_price_said_plus_and_named_a_charge_is_a_fee_on_top(charge: str) -> None:
+    # "trip" misheard as "truck" or "trick": the charge is still a fee
     result = read(
         "A: Hi, I'm calling for a homeowner whose toilet keeps running.",
-        "P: one sixty plus a thirty dollar truck charge",
+        f"P: one sixty plus a thirty dollar {charge}",
         "A: Okay, that works.",
     )
     assert (result.agreed_price, result.first_quote) == (190, 160)
