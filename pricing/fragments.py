@@ -18,7 +18,7 @@ from functools import cache
 from spellchecker import SpellChecker
 
 from pricing import vocabulary as v
-from pricing.tokens import TEENS, TENS, UNITS
+from pricing.tokens import NUMBER_WORDS
 
 #: Words a cut fragment may be the start of: the number words, and the English words at least
 #: this frequent in the dictionary's counts (about the 6,000 most common).
@@ -26,7 +26,6 @@ _COMMON = 8000
 #: A dictionary word rarer than this (a share of all words counted: "th", "tues") is heard as
 #: the start of a longer one.
 _RARE = 1e-7
-_NUMBER_WORDS = frozenset([*UNITS, *TEENS, *TENS, "hundred", "thousand", "grand"])
 #: Clipped words said as words ("no prob", "see you fri"): finished, though no dictionary has them.
 _CLIPPED = frozenset(
     [
@@ -64,14 +63,14 @@ def is_fragment(word: str) -> bool:
         return False
     if _dictionary().word_usage_frequency(word) >= _RARE:
         return False
-    return any(number.startswith(word) for number in _NUMBER_WORDS) or word in _common_prefixes()
+    return any(number.startswith(word) for number in NUMBER_WORDS) or word in _common_prefixes()
 
 
 def cuts_number(tokens: list[str]) -> bool:
     """Whether the last word is a number word cut off ("yeah one seventy fi": one seventy-five,
     or more; "i can do two tw"): the price being said is unknown."""
     word = tokens[-1] if tokens else ""
-    return is_fragment(word) and any(number.startswith(word) for number in _NUMBER_WORDS)
+    return is_fragment(word) and any(number.startswith(word) for number in NUMBER_WORDS)
 
 
 def without_restarts(tokens: list[str]) -> list[str]:
@@ -84,7 +83,7 @@ def without_restarts(tokens: list[str]) -> list[str]:
 def _restarted(token: str, following: str) -> bool:
     """Whether `token` is the start of the number word `following`, cut off and said again."""
     return (
-        following in _NUMBER_WORDS
+        following in NUMBER_WORDS
         and following != token
         and following.startswith(token)
         and is_fragment(token)
@@ -94,7 +93,7 @@ def _restarted(token: str, following: str) -> bool:
 @cache
 def _known_here() -> frozenset[str]:
     """The words of the reader's own phrase lists and the number words: finished words."""
-    said: set[str] = set(_NUMBER_WORDS) | _CLIPPED
+    said: set[str] = set(NUMBER_WORDS) | _CLIPPED
     for name in dir(v):
         value = getattr(v, name)
         if isinstance(value, frozenset | set):

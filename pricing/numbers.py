@@ -24,7 +24,16 @@ import re
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from pricing.tokens import DIGIT_WORDS, MONEY_AFTER, SCALES, TEENS, TENS, UNITS, tokenize
+from pricing.tokens import (
+    DIGIT_WORDS,
+    MONEY_AFTER,
+    NUMBER_WORDS,
+    SCALES,
+    TEENS,
+    TENS,
+    UNITS,
+    tokenize,
+)
 from pricing.vocabulary import NOT_MONEY_AFTER
 from shared.words import word_set
 
@@ -301,9 +310,6 @@ def _amount_at(tokens: list[str], i: int) -> Amount | None:
     return _with_markers(tokens, i, end, value, marked, "cardinal", head, None)
 
 
-_NUMBER_WORDS = {*UNITS, *TEENS, *TENS, *SCALES}
-
-
 def _thousands_shorthand(tokens: list[str], end: int, head: int | None) -> tuple[float, int] | None:
     """Thousands said the contractor's way after a number `head` ending at `end`: "four point
     five k" (4,500), "four k", and "twelve five" / "twenty four eight" (12,500, 24,800: a
@@ -317,7 +323,7 @@ def _thousands_shorthand(tokens: list[str], end: int, head: int | None) -> tuple
     if said_point and after[2:3] and after[2] in ("k", "grand", "thousand"):
         return (head + UNITS[after[1]] / 10) * 1000, end + 3
     if 10 <= head <= 99 and after[:1] and after[0] in UNITS and UNITS[after[0]] >= 1:
-        if after[1:2] and (after[1] in _NUMBER_WORDS or after[1] in NOT_MONEY_AFTER):
+        if after[1:2] and (after[1] in NUMBER_WORDS or after[1] in NOT_MONEY_AFTER):
             return None  # "twelve five hundred", "ten two bedroom units": something else
         return head * 1000.0 + UNITS[after[0]] * 100, end + 1
     return None

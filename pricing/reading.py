@@ -23,7 +23,7 @@ from pricing.money_words import adds, is_money, with_cents
 from pricing.numbers import Amount, find_amounts
 from pricing.questions import asked_back, is_cut_off, sentence_start, yes_cut_short
 from pricing.ranges import range_ends_in
-from pricing.tokens import SCALES, TEENS, TENS, UNITS, tokenize
+from pricing.tokens import NUMBER_WORDS, tokenize
 
 
 class Kind(StrEnum):
@@ -134,10 +134,7 @@ def _strip_idioms(tokens: list[str]) -> list[str]:
 def _names_a_thing(word: str) -> bool:
     """Whether a word after "no" names a thing left out ("no sealing", "no stump grinding"),
     rather than answering no ("no, that's too low", "no two fifty", "no deal")."""
-    return word.isalpha() and word not in v.NOT_A_THING and word not in _NUMBER_WORDS
-
-
-_NUMBER_WORDS = {*UNITS, *TEENS, *TENS, *SCALES}
+    return word.isalpha() and word not in v.NOT_A_THING and word not in NUMBER_WORDS
 
 
 def _nearest(mentions: list[Mention], index: int, clause: int, reach: int) -> Mention | None:
@@ -300,7 +297,7 @@ def _negated(mention: Mention, plain: list[str], clause_of: list[int]) -> bool:
             break
         if plain[k] in v.COMPARATIVES:
             break
-        if plain[k] in _NUMBER_WORDS or plain[k].lstrip("$")[:1].isdigit():
+        if plain[k] in NUMBER_WORDS or plain[k].lstrip("$")[:1].isdigit():
             break  # "can't do twelve, uh, fourteen fifty": the "can't" was for the twelve
         if plain[k] in v.NEGATORS:
             return True

@@ -48,6 +48,8 @@ MONEY_AFTER = {"dollars", "dollar", "bucks", "buck", "even", "flat", "cents"}
 DIGIT_WORDS = {"zero", "oh", *UNITS}
 #: Words that multiply what comes before them.
 SCALES = {"hundred", "thousand", "grand"}
+#: Every word that says a number.
+NUMBER_WORDS = frozenset({*UNITS, *TEENS, *TENS, *SCALES})
 
 
 _TOKEN = re.compile(
@@ -90,13 +92,12 @@ _HUNDRED_SOUNDS = {"hunter", "hundreds", "hundy"}
 
 def _number_homophones(tokens: list[str]) -> list[str]:
     """Number words misheard as words that sound alike, put back where a number is said."""
-    numbers = {*UNITS, *TEENS, *TENS, *SCALES}
     out = list(tokens)
     for i, token in enumerate(tokens):
         after = tokens[i + 1] if i + 1 < len(tokens) else ""
         before = tokens[i - 1] if i > 0 else ""
-        if token in _SOUNDS_BEFORE and (after in numbers or after in _HUNDRED_SOUNDS):
+        if token in _SOUNDS_BEFORE and (after in NUMBER_WORDS or after in _HUNDRED_SOUNDS):
             out[i] = _SOUNDS_BEFORE[token]
-        elif token in _HUNDRED_SOUNDS and (before in numbers or before in _SOUNDS_BEFORE):
+        elif token in _HUNDRED_SOUNDS and (before in NUMBER_WORDS or before in _SOUNDS_BEFORE):
             out[i] = "hundred"
     return out
