@@ -52,8 +52,7 @@ def asked_fees(
     fees = [m for m in reading.mentions if m.value in fees_on_top(reading, asked)]
     if not fees:
         return deal
-    names = [fee_name(reading.tokens, m.amount.start, m.amount.end) for m in fees]
-    terms = deal.conditions + [f"plus {name}" for name in names if name]
+    terms = deal.conditions + _fee_terms(reading, fees)
     extra = sum(m.value for m in fees)
     return Deal(round(deal.value + extra, 2), terms, extra)
 
@@ -89,18 +88,27 @@ def fee_put_right(deal: Deal, reading: Reading) -> Deal:
     extra = sum(m.value for m in fees)
     if not fees or abs(extra - deal.fees) < 0.5:
         return deal
-    names = [fee_name(reading.tokens, m.amount.start, m.amount.end) for m in fees]
-    terms = [c for c in deal.conditions if not (c.startswith("plus ") and _names_fee(c))]
-    terms += [f"plus {name}" for name in names if name]
+    terms = _without_fees(deal.conditions) + _fee_terms(reading, fees)
     return Deal(round(deal.value - deal.fees + extra, 2), terms, extra)
 
 
 def waived(deal: Deal, reading: Reading) -> Deal:
     """`deal` without the fees the agent asked on top of it, when the provider's yes waives
     them ("yes, and we'll waive the trip fee"): the job's price, with the waiver said."""
-    terms = [c for c in deal.conditions if not (c.startswith("plus ") and _names_fee(c))]
+    terms = _without_fees(deal.conditions)
     terms += [c for c in reading.conditions if c.endswith("waived")]
     return Deal(round(deal.value - deal.fees, 2), terms)
+
+
+def _fee_terms(reading: Reading, fees: list[Mention]) -> list[str]:
+    """The conditions that name fees said in the turn ("plus trip charge")."""
+    names = [fee_name(reading.tokens, m.amount.start, m.amount.end) for m in fees]
+    return [f"plus {name}" for name in names if name]
+
+
+def _without_fees(conditions: list[str]) -> list[str]:
+    """The conditions but those naming a fee on top ("plus trip charge")."""
+    return [c for c in conditions if not (c.startswith("plus ") and _names_fee(c))]
 
 
 def _names_fee(condition: str) -> bool:
