@@ -185,6 +185,10 @@ class Bargain:
             return self._accept(price, conditions)  # they took the agent's counter
         return self._decide(price, conditions, previous)
 
+    def _total(self, price: float) -> float:
+        """What the homeowner would pay at the job's `price`: with the fee and the parts."""
+        return price + self._fee + self._parts
+
     def _note_fee(self, fee: float, words: list[str]) -> None:
         """A fee on top of the job, and what it is called."""
         self._fee = fee
@@ -206,7 +210,7 @@ class Bargain:
             if self._pushes < PUSHES_NO_BUDGET:
                 return self._push(price, conditions)
             return self._accept(price, conditions)
-        total = price + self._fee + self._parts
+        total = self._total(price)
         if total <= budget:
             if self._pushes == 0:
                 return self._push(price, conditions)
@@ -222,7 +226,7 @@ class Bargain:
         """They said no to the counter and named no new price: their price stands."""
         if self._offer is None:
             return self._ask_price_again("I see. So what would you charge?")
-        total = self._offer + self._fee + self._parts
+        total = self._total(self._offer)
         if self._budget is None or total <= self._budget:
             return self._accept(self._offer, self._offer_conditions)
         if self._pushes < PUSHES_ABOVE:
@@ -244,7 +248,7 @@ class Bargain:
         )
         if counter is None and self._budget is not None:
             # Nothing left to offer below their price (or the fee eats the budget).
-            if price + self._fee + self._parts <= self._budget:
+            if self._total(price) <= self._budget:
                 return self._accept(price, conditions)
             return self._no_deal("I understand. That's above our budget for now.")
         self._pushes = push
@@ -274,7 +278,7 @@ class Bargain:
         return self._say(f"{lead} {ask}")
 
     def _accept(self, price: float, conditions: list[str]) -> AgentTurn:
-        total = price + self._fee + self._parts
+        total = self._total(price)
         if self._budget is not None and total > self._budget + 0.005:
             # Never agree above the budget, whatever led here.
             return self._no_deal("I understand. That's above our budget for now.")

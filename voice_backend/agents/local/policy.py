@@ -263,7 +263,7 @@ class NegotiationPolicy(Bargain):
         if heard.fee is not None and abs(heard.fee - self._fee) >= 0.5 and not reading.negative:
             # "yep, plus the thirty dollar trip charge": the fee put right is part of the deal
             self._note_fee(heard.fee, heard.words)
-            if self._budget is not None and price + self._fee + self._parts > self._budget:
+            if self._budget is not None and self._total(price) > self._budget:
                 return self._no_deal("I see. With the fee that's above our budget for now.")
             return self._close_agreed(restate=True)
         if heard.prices:
