@@ -7,10 +7,12 @@ to (it hangs up without a message)."""
 
 from __future__ import annotations
 
+import json
 import re
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from pricing.numbers import find_amounts
@@ -18,7 +20,7 @@ from pricing.tokens import tokenize
 from shared.money import amount as plain_amount
 from shared.money import spoken_number
 
-__all__ = ["CallReport", "measure", "summarise", "unclear_run"]
+__all__ = ["CallReport", "load_reports", "measure", "summarise", "unclear_run"]
 
 #: A price said by a persona is matched to what the agent heard starting within this long.
 _MATCH_SECONDS = 2.0
@@ -169,9 +171,10 @@ def _over_floor(reports: list[CallReport]) -> str:
     return f"${statistics.mean(over):.0f}" if over else "-"
 
 
-def summarise(reports: list[CallReport], wall: float, cpu: float | None = None) -> list[str]:
+def summarise(reports: list[CallReport], wall: float | None, cpu: float | None = None) -> list[str]:
     """The report as lines: a row per persona over its runs, then the overall figures
-    (`cpu`: the CPU seconds the whole run took, both services and their workers)."""
+    (`wall`, `cpu`: the run's wall time and the CPU seconds it took, both services and their
+    workers; None for reports gathered from several runs)."""
     by_persona: dict[str, list[CallReport]] = defaultdict(list)
     for report in reports:
         by_persona[report.persona].append(report)
@@ -224,8 +227,9 @@ def summarise(reports: list[CallReport], wall: float, cpu: float | None = None) 
         f"{len(under_floor)}",
         'most "didn\'t catch that" turns in a row in any call: '
         f"{max((r.unclear_run for r in reports), default=0)}",
-        f"wall time: {wall:.0f} s",
     ]
+    if wall is not None:
+        lines.append(f"wall time: {wall:.0f} s")
     minutes = sum(r.call_seconds for r in reports) / 60
     if cpu is not None and minutes:
         lines.append(
@@ -233,6 +237,17 @@ def summarise(reports: list[CallReport], wall: float, cpu: float | None = None) 
             f"services), {cpu:.0f} s over {minutes:.1f} call-minutes"
         )
     return lines
+
+
+def load_reports(path: Path) -> list[CallReport]:
+    """The calls a run wrote with `--json`."""
+    rows: list[dict[str, Any]] = json.loads(path.read_text())
+    reports = []
+    for row in rows:
+        row["timeline"] = [tuple(event) for event in row.get("timeline", [])]
+        row["misheard_prices"] = [tuple(pair) for pair in row.get("misheard_prices", [])]
+        reports.append(CallReport(**row))
+    return reports
 
 
 def money(value: float | None) -> str:

@@ -37,7 +37,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from api.main import create_app as create_api
-from bench.persona_report import CallReport, measure, money, summarise
+from bench.persona_report import CallReport, load_reports, measure, money, summarise
 from bench.text_calls import text_call
 from shared.settings import load_settings
 from tests.support.servers import bound_socket, free_port, serve
@@ -334,7 +334,17 @@ def main() -> int:
         action="store_true",
         help="with --transcripts: also each line said and heard, at its line time",
     )
+    parser.add_argument(
+        "--combine",
+        nargs="+",
+        metavar="FILE",
+        help="run nothing: the report over the calls of earlier runs' --json files",
+    )
     args = parser.parse_args()
+    if args.combine:
+        saved = [r for path in args.combine for r in load_reports(Path(path))]
+        print("\n".join(summarise(saved, None)))
+        return 0
     # Importing the voice service configured logging from the environment: keep the report
     # readable.
     logging.getLogger().setLevel(logging.WARNING)

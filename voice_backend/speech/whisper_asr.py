@@ -132,9 +132,8 @@ class WhisperRecognizer:
             text = " ".join(segment.text for segment in segments)
         else:
             text = self._decode(model, tokenizer, features, hotwords)
-        return " ".join(
-            _PUNCTUATION.sub(" ", spell_numbers(text).lower().replace("-", " ")).split()
-        )
+        words = _PUNCTUATION.sub(" ", spell_numbers(text).lower().replace("-", " ")).split()
+        return " ".join(without_a_loop(words))
 
     @staticmethod
     def _decode(model: Any, tokenizer: Any, features: np.ndarray, hotwords: str | None) -> str:
