@@ -8,15 +8,11 @@ import asyncio
 import itertools
 from pathlib import Path
 
-import httpx
-
-from shared.models import CallStatus, JobCreate, ProviderCreate
+from shared.models import CallStatus
 from shared.storage.sql import SQLStore
 from tests.fakes.grok_realtime import FakeGrok
 from tests.fakes.twilio_rest import FakeTwilio, Line
-from tests.ops.voice_fleet import TOKEN, voice_env
-from tests.support.balancer import balancer
-from tests.support.servers import free_port, uvicorn_processes
+from tests.ops.voice_fleet import all_ended, job_calling, start_job, voice_fleet
 from voice_backend.sim import CallScenario
 
 CALLS = 12
@@ -35,19 +31,11 @@ async def test_three_instances_share_one_dial_rate_and_one_cap(
         # holds calls back. (No media stream: the loop of this process, which timestamps the
         # calls reaching Twilio, stays free enough to time them to the millisecond.)
         twilio.lines[number] = Line(CallScenario.BUSY, ring_seconds=2.0)
-    ports = {name: free_port() for name in ("a", "b", "c")}
     in_flight: list[int] = []
     async with grok, twilio.serve():
         store = SQLStore(postgres_url)
         await store.open()
-        job = await store.create_job(JobCreate(problem="a leak", zip_code="94110"))
-        await store.add_providers(
-            job,
-            [
-                ProviderCreate(service_provider=f"P{i}", phone_number=n)
-                for i, n in enumerate(numbers)
-            ],
-        )
+        job = await job_calling(store, numbers)
 
         async def sample() -> None:
             while True:
@@ -56,38 +44,18 @@ async def test_three_instances_share_one_dial_rate_and_one_cap(
                 in_flight.append(sum(row.call_status in live for row in rows))
                 await asyncio.sleep(0.05)
 
-        backends = [("127.0.0.1", port) for port in ports.values()]
-        async with balancer(backends) as public:
-            instances = {
-                name: (
-                    voice_env(
-                        name,
-                        public=public,
-                        postgres_url=postgres_url,
-                        twilio=twilio,
-                        grok=grok,
-                        data_dir=tmp_path,
-                        calls_per_second=RATE,
-                        max_concurrent_calls=CAP,
-                    ),
-                    port,
-                )
-                for name, port in ports.items()
-            }
-            with uvicorn_processes("voice_backend.app:app", instances):
-                sampler = asyncio.create_task(sample())
-                async with httpx.AsyncClient(base_url=public) as client:
-                    started = await client.post(
-                        f"/start-job/{job.id}", headers={"Authorization": f"Bearer {TOKEN}"}
-                    )
-                    assert started.json() == {"status": "started", "count": CALLS}
-                async with asyncio.timeout(90):
-                    while True:
-                        rows = await store.list_providers(job.id)
-                        if all(row.call_status.is_terminal for row in rows):
-                            break
-                        await asyncio.sleep(0.1)
-                sampler.cancel()
+        async with voice_fleet(
+            postgres_url=postgres_url,
+            twilio=twilio,
+            grok=grok,
+            data_dir=tmp_path,
+            calls_per_second=RATE,
+            max_concurrent_calls=CAP,
+        ) as (public, _):
+            sampler = asyncio.create_task(sample())
+            await start_job(public, job, CALLS)
+            rows = await all_ended(store, job, within=90)
+            sampler.cancel()
         await store.close()
 
     summary = [(r.id, r.call_status.value, r.outcome, r.failure_reason, r.claimed_by) for r in rows]

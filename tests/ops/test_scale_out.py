@@ -8,15 +8,11 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import httpx
-
-from shared.models import CallStatus, JobCreate, ProviderCreate
+from shared.models import CallStatus
 from shared.storage.sql import SQLStore
 from tests.fakes.grok_realtime import FakeGrok
 from tests.fakes.twilio_rest import FakeTwilio, Line
-from tests.ops.voice_fleet import TOKEN, voice_env
-from tests.support.balancer import balancer
-from tests.support.servers import free_port, uvicorn_processes
+from tests.ops.voice_fleet import all_ended, job_calling, start_job, voice_fleet
 from voice_backend.sim import ScriptedPhone
 
 CALLS = 12
@@ -33,68 +29,40 @@ async def test_three_instances_share_the_calls_and_survive_one_dying(
             phone=lambda: ScriptedPhone.silent(hang_up_after_seconds=5), ring_seconds=0.3
         )
     grok.on_response("Hi, is this the plumber?", audio_ms=300)
-    ports = {name: free_port() for name in ("a", "b", "c")}
     async with grok, twilio.serve():
         store = SQLStore(postgres_url)
         await store.open()
-        job = await store.create_job(JobCreate(problem="a leak", zip_code="94110"))
-        await store.add_providers(
-            job,
-            [
-                ProviderCreate(service_provider=f"P{i}", phone_number=n)
-                for i, n in enumerate(numbers)
-            ],
-        )
-        backends = [("127.0.0.1", port) for port in ports.values()]
-        async with balancer(backends) as public:
-            instances = {
-                name: (
-                    voice_env(
-                        name,
-                        public=public,
-                        postgres_url=postgres_url,
-                        twilio=twilio,
-                        grok=grok,
-                        data_dir=tmp_path,
-                        # For the three together.
-                        calls_per_second=10,
-                        max_concurrent_calls=6,
-                    ),
-                    port,
-                )
-                for name, port in ports.items()
-            }
-            with uvicorn_processes("voice_backend.app:app", instances) as processes:
-                process_a = processes["a"][1]
-                began = time.monotonic()
-                async with httpx.AsyncClient(base_url=public) as client:
-                    started = await client.post(
-                        f"/start-job/{job.id}", headers={"Authorization": f"Bearer {TOKEN}"}
-                    )
-                    assert started.json() == {"status": "started", "count": CALLS}
-                # Kill "a" (no goodbye, no cleanup) once another instance carries calls and "a"
-                # is in the middle of some.
-                async with asyncio.timeout(30):
-                    while True:
-                        rows = await store.list_providers(job.id)
-                        live_a = [
-                            r
-                            for r in rows
-                            if r.claimed_by == "a" and r.call_status is CallStatus.IN_PROGRESS
-                        ]
-                        others = {r.claimed_by for r in rows} - {"a", None}
-                        if len(live_a) >= 2 and others:
-                            break
-                        await asyncio.sleep(0.05)
-                process_a.kill()
-                killed_at = time.monotonic() - began
-                async with asyncio.timeout(60):
-                    while True:
-                        rows = await store.list_providers(job.id)
-                        if all(r.call_status.is_terminal for r in rows):
-                            break
-                        await asyncio.sleep(0.1)
-                finished_at = time.monotonic() - began
+        job = await job_calling(store, numbers)
+        async with voice_fleet(
+            postgres_url=postgres_url,
+            twilio=twilio,
+            grok=grok,
+            data_dir=tmp_path,
+            # For the three together.
+            calls_per_second=10,
+            max_concurrent_calls=6,
+        ) as (public, processes):
+            process_a = processes["a"][1]
+            began = time.monotonic()
+            await start_job(public, job, CALLS)
+            # Kill "a" (no goodbye, no cleanup) once another instance carries calls and "a" is
+            # in the middle of some.
+            async with asyncio.timeout(30):
+                while True:
+                    rows = await store.list_providers(job.id)
+                    live_a = [
+                        r
+                        for r in rows
+                        if r.claimed_by == "a" and r.call_status is CallStatus.IN_PROGRESS
+                    ]
+                    others = {r.claimed_by for r in rows} - {"a", None}
+                    if len(live_a) >= 2 and others:
+                        break
+                    await asyncio.sleep(0.05)
+            process_a.kill()
+            killed_at = time.monotonic() - began
+            rows = await all_ended(store, job, within=60)
+            finished_at = time.monotonic() - began
         await store.close()
 
     # Every call ended; nobody was dialled twice.
