@@ -64,7 +64,12 @@ class PiperEngine:
         """16-bit samples of `text`, to be played at `rate_for(voice)`."""
         shift = _shift(voice)
         words_per_minute = min(max(voice.words_per_minute, 80), 450)
-        config = self._config_type(length_scale=_NATURAL_WPM / words_per_minute * shift)
+        trained = self._voice.config
+        config = self._config_type(
+            length_scale=_NATURAL_WPM / words_per_minute * shift,
+            noise_scale=trained.noise_scale * voice.variation,
+            noise_w_scale=trained.noise_w_scale * voice.variation,
+        )
         with self._phonemizer_lock:
             sentences = self._voice.phonemize(text)
         pieces = [
