@@ -107,7 +107,8 @@ def test_the_recogniser_hears_short_phrases_and_their_prices() -> None:
     tts, recogniser = SpeechSynthesizer(), get_recognizer()
     errors = total = 0
     for text, price in phrases:
-        heard = recogniser.transcribe(mulaw_to_pcm16(tts.synthesize(text, AGENT_VOICE)))
+        steady = replace(AGENT_VOICE, variation=0.0)  # the same audio every run
+        heard = recogniser.transcribe(mulaw_to_pcm16(tts.synthesize(text, steady)))
         reference = _words(text)
         errors += _errors(reference, _words(heard))
         total += len(reference)
@@ -249,7 +250,9 @@ def test_whisper_listens_out_for_the_names_it_learns() -> None:
     assert recogniser.learn("Firm Flow Plumbing, Linda") == []
     assert recogniser.learn("Ace Plumbing") == ["ace"]
     heard = recogniser.transcribe(
-        mulaw_to_pcm16(SpeechSynthesizer().synthesize("Hi, is this Firm Flow Plumbing?"))
+        mulaw_to_pcm16(
+            SpeechSynthesizer().synthesize("Hi, is this Firm Flow Plumbing?", Voice(variation=0))
+        )
     )
     assert heard == "hi is this firm flow plumbing", heard
 
