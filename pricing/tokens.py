@@ -88,6 +88,10 @@ def tokenize(text: str) -> list[str]:
 _SOUNDS_BEFORE = {"won": "one", "ate": "eight", "tree": "three", "too": "two"}
 #: ...and for "hundred", said right after one ("nine hunter").
 _HUNDRED_SOUNDS = {"hunter", "hundreds", "hundy"}
+#: "two" heard as "to" where no "to" can be: opening a clause, before a price's first word
+#: ("to twenty is the lowest i can go").
+_CLAUSE_START = {"", ".", ",", ";", ":", "!", "?"}
+_AFTER_TWO = {*TENS, "hundred"}
 
 
 def _number_homophones(tokens: list[str]) -> list[str]:
@@ -98,6 +102,8 @@ def _number_homophones(tokens: list[str]) -> list[str]:
         before = tokens[i - 1] if i > 0 else ""
         if token in _SOUNDS_BEFORE and (after in NUMBER_WORDS or after in _HUNDRED_SOUNDS):
             out[i] = _SOUNDS_BEFORE[token]
+        elif token == "to" and before in _CLAUSE_START and after in _AFTER_TWO:
+            out[i] = "two"
         elif token in _HUNDRED_SOUNDS and (before in NUMBER_WORDS or before in _SOUNDS_BEFORE):
             out[i] = "hundred"
     return out
