@@ -88,10 +88,23 @@ def tokenize(text: str) -> list[str]:
 _SOUNDS_BEFORE = {"won": "one", "ate": "eight", "tree": "three", "too": "two"}
 #: ...and for "hundred", said right after one ("nine hunter").
 _HUNDRED_SOUNDS = {"hunter", "hundreds", "hundy"}
-#: "two" heard as "to" where no "to" can be: opening a clause, before a price's first word
-#: ("to twenty is the lowest i can go").
+#: "two" and "four" heard as "to" and "for" where neither can be, before a price's first word:
+#: opening a clause ("to twenty is the lowest i can go"), after "it's" ("it's for fifty
+#: bucks"), or as what "is" follows ("sorry for fifty is my price").
+_PREPOSITION_SOUNDS = {"to": "two", "for": "four"}
 _CLAUSE_START = {"", ".", ",", ";", ":", "!", "?"}
+_THAT_IS = {"it's", "its", "that's", "thats"}
 _AFTER_TWO = {*TENS, "hundred"}
+
+
+def _said_as_subject(tokens: list[str], start: int) -> bool:
+    """Whether the number said from `start` (its money word after it) is followed by "is"."""
+    end = start
+    while end < len(tokens) and tokens[end] in NUMBER_WORDS:
+        end += 1
+    if end < len(tokens) and tokens[end] in MONEY_AFTER:
+        end += 1
+    return end > start and end < len(tokens) and tokens[end] == "is"
 
 
 def _number_homophones(tokens: list[str]) -> list[str]:
@@ -102,8 +115,13 @@ def _number_homophones(tokens: list[str]) -> list[str]:
         before = tokens[i - 1] if i > 0 else ""
         if token in _SOUNDS_BEFORE and (after in NUMBER_WORDS or after in _HUNDRED_SOUNDS):
             out[i] = _SOUNDS_BEFORE[token]
-        elif token == "to" and before in _CLAUSE_START and after in _AFTER_TWO:
-            out[i] = "two"
+        elif token in _PREPOSITION_SOUNDS and after in _AFTER_TWO:
+            if (
+                (token == "to" and before in _CLAUSE_START)
+                or before in _THAT_IS
+                or _said_as_subject(tokens, i + 1)
+            ):
+                out[i] = _PREPOSITION_SOUNDS[token]
         elif token in _HUNDRED_SOUNDS and (before in NUMBER_WORDS or before in _SOUNDS_BEFORE):
             out[i] = "hundred"
     return out

@@ -160,6 +160,8 @@ def test_thinking_aloud_over_a_price_is_no_yes_unless_a_yes_follows() -> None:
         ("ate fifty", 850),
         ("to twenty is the lowest i can go", 220),  # "two" opening a clause heard as "to"
         ("okay. to hundred then", 200),
+        ("sorry for fifty bucks is my price", 450),  # "four" heard as "for"
+        ("for that it's for fifty", 450),
     ],
 )
 def test_contractors_shorthand_and_misheard_number_words(said: str, value: float) -> None:
@@ -177,7 +179,12 @@ def test_words_that_sound_like_numbers_stay_words_elsewhere() -> None:
         "bid",
     ]
     assert [a.value for a in find_amounts(tokenize("ten two bedroom units"))] == [10, 2]
-    assert [a.value for a in find_amounts(tokenize("could you come down to twenty"))] == [20]
+    for said in (
+        "could you come down to twenty",
+        "i can do it for twenty",
+        "for twenty bucks, sure",
+    ):
+        assert [a.value for a in find_amounts(tokenize(said))] == [20], said
 
 
 def test_the_agent_putting_off_its_own_yes_leaves_no_deal() -> None:
