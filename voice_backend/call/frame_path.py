@@ -44,6 +44,7 @@ class FramePath:
     _messages: wire.StreamMessages
     _transcript: Transcript
     _ended: asyncio.Event
+    _end: tuple[EndReason, str | None] | None
     _first_audio_at: float | None
     _current_item: str | None
     _frames_in: int
@@ -94,7 +95,8 @@ class FramePath:
             return
         sampled = self._playback.chunks_sent % FRAME_SAMPLE_EVERY == 1
         began = time.perf_counter() if sampled else 0.0
-        await self._socket.send(*texts)
+        media, mark = texts
+        await self._socket.send(media) if mark is None else await self._socket.send(media, mark)
         if sampled:
             _TO_TWILIO.observe(time.perf_counter() - began)
 
@@ -103,24 +105,25 @@ class FramePath:
     ) -> None:
         """The agent's audio in its socket's callback, while `_from_agent` waits (an
         `AudioSink`): as `_play`, written to Twilio at once."""
-        if self._ended.is_set():
+        if self._end is not None:  # ended: `end` sets it first
             return
         try:
             texts = self._to_play(b64, nbytes, item_id, response_id)
             if texts is None:
                 return
+            media, mark = texts
             if self._playback.chunks_sent % FRAME_SAMPLE_EVERY != 1:
-                self._socket.send_now(*texts)
+                self._socket.send_now(media, mark)
             else:
                 began = time.perf_counter()
-                self._socket.send_now(*texts)
+                self._socket.send_now(media, mark)
                 _TO_TWILIO.observe(time.perf_counter() - began)
         except Exception as error:  # as a loop's bug in the task group: end the call
             self._loop_failed(error)
 
     def _to_play(
         self, b64: str, nbytes: int, item_id: str | None, response_id: str | None
-    ) -> tuple[str, ...] | None:
+    ) -> tuple[str, str | None] | None:
         """The media message that plays `nbytes` of μ-law (`b64`) of `item_id` and the mark
         after it, if one is due (accounted as sent), or `None`."""
         if not nbytes or self._playback.is_stale(item_id):
@@ -134,9 +137,8 @@ class FramePath:
             self._current_item = item_id
             self._transcript.agent_started(response_id or item_id)
         name = self._playback.on_sent(item_id, nbytes)
-        if name is None:
-            return (self._messages.media(b64),)
-        return self._messages.media(b64), self._messages.mark(name)
+        messages = self._messages
+        return messages.media(b64), None if name is None else messages.mark(name)
 
     async def _mark_the_rest(self) -> None:
         """The agent's audio paused (or the watchdog ticked): a mark for the chunks sent since
