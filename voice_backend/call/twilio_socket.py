@@ -51,6 +51,12 @@ class TwilioSocket:
         assert self._direct is not None
         self._direct.text_handler = handler
 
+    def writer(self) -> Callable[[str, str | None], None]:
+        """(`direct` only) `send_now` itself, for the frame path to call with no step between:
+        the protocol's own `send_text`."""
+        assert self._direct is not None
+        return self._direct.send_text
+
     def send_now(self, text: str, then: str | None = None) -> None:
         """(`direct` only) Send a text frame now (and `then`, another, in the same write); a
         closed socket drops them."""
