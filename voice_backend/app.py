@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import hashlib
 import logging
 import secrets
@@ -116,6 +117,16 @@ def _sim_telephony(settings: Settings, signing_token: str) -> TelephonyPort:
     )
 
 
+def _freeze_start_up_heap() -> None:
+    """Take what start-up built (modules, the app, settings, the store's engine: most of the
+    heap, and it lives as long as the service) out of the collector's reach (`gc.freeze`): a
+    full collection, which the first calls' objects soon trigger, then walks only what came
+    after. Without it, one paused the event loop for up to 130 ms while 30 calls opened at
+    once (every call's audio waits meanwhile). The garbage of start-up is collected first."""
+    gc.collect()
+    gc.freeze()
+
+
 def _warm_speech(settings: Settings) -> asyncio.Future[None] | None:
     """With speech on this machine (the local agent, or simulated providers), start loading
     the voice and the recogniser now, in the background: the first calls would otherwise wait
@@ -217,9 +228,11 @@ def create_app(settings: Settings) -> FastAPI:
         await dispatcher.start()
         after_call.start()
         warming = _warm_speech(settings)
+        _freeze_start_up_heap()
         try:
             yield
         finally:
+            gc.unfreeze()
             if warming is not None:
                 warming.cancel()
             await dispatcher.stop()

@@ -66,8 +66,10 @@ _CONTINUATION: Final = picows.WSMsgType.CONTINUATION
 _CLOSE: Final = picows.WSMsgType.CLOSE
 
 
-class PicowsProtocol(asyncio.Protocol):
-    """One WebSocket connection, from the upgrade request uvicorn hands over to the close."""
+class PicowsProtocol(picows.WSListener, asyncio.Protocol):
+    """One WebSocket connection, from the upgrade request uvicorn hands over to the close: the
+    asyncio protocol of the handshake, then picows' listener (frames come to `on_ws_frame`
+    with no call in between)."""
 
     def __init__(
         self,
@@ -76,6 +78,7 @@ class PicowsProtocol(asyncio.Protocol):
         app_state: dict[str, Any],
         _loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
+        super().__init__()
         if not config.loaded:
             config.load()
         self.config = config
@@ -140,7 +143,7 @@ class PicowsProtocol(asyncio.Protocol):
     def _accept(self, message: dict[str, Any]) -> None:
         """The app accepted: picows answers the upgrade and reads frames from now on."""
         assert self.transport is not None
-        protocol = picows_protocol(self.config, message, _Listener(self), len(self._request))
+        protocol = picows_protocol(self.config, message, self, len(self._request))
         self.transport.set_protocol(protocol)
         protocol.connection_made(self.transport)
         self._ws = protocol.transport  # before the request goes in: frames may follow it
@@ -236,9 +239,21 @@ class PicowsProtocol(asyncio.Protocol):
         if self._ws is None or self._close_sent or self._gone:
             return
         if len(texts) == 1:
-            self._ws.underlying_transport.write(_text_frame(texts[0]))
+            self._ws.send(_TEXT, texts[0].encode())
         else:
             self._ws.underlying_transport.write(b"".join(map(_text_frame, texts)))
+
+    def send_text(self, text: str, then: str | None = None) -> None:
+        """Send a text message now (and `then`, another, in the same write); dropped once
+        closing or closed. `send_texts` for the frame path: no tuple, and one message framed
+        by picows."""
+        ws = self._ws
+        if ws is None or self._close_sent or self._gone:
+            return
+        if then is None:
+            ws.send(_TEXT, text.encode())
+        else:
+            ws.underlying_transport.write(_text_frame(text) + _text_frame(then))
 
     def _deliver(self, message: dict[str, Any]) -> None:
         self._inbox.append(message)
@@ -272,8 +287,8 @@ class PicowsProtocol(asyncio.Protocol):
 
     # -- frames, from picows ----------------------------------------------------------------------
 
-    def on_frame(self, frame: picows.WSFrame) -> None:
-        """One frame from the peer."""
+    def on_ws_frame(self, transport: picows.WSTransport, frame: picows.WSFrame) -> None:
+        """One frame from the peer (picows' listener)."""
         kind = frame.msg_type
         if kind is _TEXT and frame.fin:  # the media stream's every message: `_text`, inlined
             try:
@@ -316,6 +331,10 @@ class PicowsProtocol(asyncio.Protocol):
             return
         self._deliver({"type": "websocket.receive", "text": text})
 
+    def on_ws_disconnected(self, transport: picows.WSTransport) -> None:
+        """The connection is gone (picows' listener)."""
+        self._lost(1006)
+
     def _on_close(self, code: int, reason: str) -> None:
         assert self._ws is not None
         if not self._close_sent:
@@ -350,17 +369,3 @@ def _text_frame(text: str) -> bytes:
     if size < 1 << 16:
         return _MEDIUM(0x81, 126, size) + data
     return _LARGE(0x81, 127, size) + data
-
-
-class _Listener(picows.WSListener):
-    """picows' callbacks, passed to the connection's protocol."""
-
-    def __init__(self, protocol: PicowsProtocol) -> None:
-        super().__init__()
-        self._protocol = protocol
-
-    def on_ws_frame(self, transport: picows.WSTransport, frame: picows.WSFrame) -> None:
-        self._protocol.on_frame(frame)
-
-    def on_ws_disconnected(self, transport: picows.WSTransport) -> None:
-        self._protocol._lost(1006)

@@ -47,7 +47,8 @@ async def echo(websocket: WebSocket) -> None:
 
 async def direct(websocket: WebSocket) -> None:
     """The bridge's way: a handler takes `fast:` messages in the socket callback; the rest
-    arrive through `receive`; replies go out with `send_texts`."""
+    arrive through `receive`; replies go out with `send_text` (one message, or two in one
+    write) and `send_texts`."""
     await websocket.accept()
     connection = websocket.scope["extensions"][DIRECT]["connection"]
     assert isinstance(connection, PicowsProtocol)
@@ -55,7 +56,9 @@ async def direct(websocket: WebSocket) -> None:
     def take(text: str) -> bool:
         if not text.startswith("fast:"):
             return False
-        connection.send_texts((f"took {text}", "and a mark"))
+        connection.send_text(f"took {text}", "and a mark")
+        connection.send_text("then one")
+        connection.send_texts(("and", "more"))
         return True
 
     connection.text_handler = take
@@ -143,7 +146,8 @@ async def test_the_direct_path_keeps_the_order_and_writes_at_once(url: str) -> N
         await ws.send("one")
         assert await _recv(ws) == "slow one"
         await ws.send("fast:two")
-        assert [await _recv(ws), await _recv(ws)] == ["took fast:two", "and a mark"]
+        replies = [await _recv(ws) for _ in range(5)]
+        assert replies == ["took fast:two", "and a mark", "then one", "and", "more"]
         # Back to back: "fast:four" may arrive while "three" is still queued for the app, and
         # then waits its turn behind it (the handler never jumps the queue).
         await ws.send("three")

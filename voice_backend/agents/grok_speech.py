@@ -1,10 +1,11 @@
 """The agent's speech as it comes from Grok: its audio per item, converted for the phone line,
 and what barge-in truncation needs.
 
-`GrokSpeech` counts the audio the model sent for each item (in the model's milliseconds, so a
-truncation can be clamped to it), drops the audio of an item the caller interrupted that was
-still in flight, and, under `pcm24k`, converts each delta with the stateful resampler and hands
-back its last few ms when a response is over. With `pcmu` the base64 text passes as Grok sent it.
+`GrokSpeech` counts the audio the model sent for each item (in the wire's bytes, read as the
+model's milliseconds when a truncation is clamped to it), drops the audio of an item the caller
+interrupted that was still in flight, and, under `pcm24k`, converts each delta with the
+stateful resampler and hands back its last few ms when a response is over. With `pcmu` the
+base64 text passes as Grok sent it.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ class GrokSpeech:
         self._from_grok = from_grok
         self._passthrough = passthrough  # μ-law both ways: no conversion
         self._wire_ms = wire_ms  # milliseconds of audio in so many bytes of the wire format
-        self._item_ms: dict[str, float] = {}  # audio Grok sent per item (model-side ms)
+        self._item_bytes: dict[str, int] = {}  # audio Grok sent per item (wire bytes)
         self._truncated: set[str] = set()
         self._last_audio: tuple[str | None, str | None] | None = None
 
@@ -41,7 +42,7 @@ class GrokSpeech:
         if item is not None and item in self._truncated:
             return None  # in flight when the caller interrupted: playing it would be stale
         if item is not None:
-            self._item_ms[item] = self._item_ms.get(item, 0.0) + self._wire_ms(event.nbytes)
+            self._item_bytes[item] = self._item_bytes.get(item, 0) + event.nbytes
         self._last_audio = (item, event.response_id)
         mulaw = self._from_grok.convert(event.audio)
         return AgentAudio(mulaw, item, event.response_id) if mulaw else None
@@ -53,7 +54,7 @@ class GrokSpeech:
             if item in self._truncated:
                 return 0  # in flight when the caller interrupted: playing it would be stale
             nbytes = decoded_length(b64)
-            self._item_ms[item] = self._item_ms.get(item, 0.0) + self._wire_ms(nbytes)
+            self._item_bytes[item] = self._item_bytes.get(item, 0) + nbytes
         else:
             nbytes = decoded_length(b64)
         self._last_audio = (item, response)
@@ -63,9 +64,10 @@ class GrokSpeech:
         """The caller heard only `audio_end_ms` of `item_id`: its later audio is dropped, and
         the end to tell Grok is returned, clamped to what Grok sent for the item (None when it
         sent none, and there is nothing to truncate)."""
-        sent_ms = self._item_ms.get(item_id)
-        if sent_ms is None:
+        sent_bytes = self._item_bytes.get(item_id)
+        if sent_bytes is None:
             return None
+        sent_ms = self._wire_ms(sent_bytes)
         self._truncated.add(item_id)
         # The bridge cleared Twilio's buffer: what the filter still holds must not play later.
         self._from_grok.reset()

@@ -249,7 +249,7 @@ class CallBridge(FramePath):
         assert self._agent is not None
         direct = self._direct_agent()
         if direct is not None:
-            direct.set_audio_sink(self._play_now)
+            direct.set_audio_sink(self._direct_sink())
         try:
             async for event in self._agent.events():
                 if type(event) is not AgentAudio:  # its audio paused: mark what went out

@@ -44,10 +44,13 @@ class FramePath:
     _messages: wire.StreamMessages
     _transcript: Transcript
     _ended: asyncio.Event
+    _end: tuple[EndReason, str | None] | None
     _first_audio_at: float | None
     _current_item: str | None
     _frames_in: int
     _direct_audio: DirectAudio | None
+    #: Writes a media message and its mark (if any) to Twilio now: `TwilioSocket.writer`.
+    _write_now: Callable[[str, str | None], None]
 
     #: Ends the call: `CallBridge.end`.
     end: Callable[[EndReason, str | None], None]
@@ -56,6 +59,11 @@ class FramePath:
         """The agent, when it and the socket can move audio without a task switch."""
         agent = self._agent
         return agent if self._socket.direct and isinstance(agent, DirectAudio) else None
+
+    def _direct_sink(self) -> Callable[[str, int, str | None, str | None], None]:
+        """The agent's audio sink on the direct path (`_play_now`), its writer bound."""
+        self._write_now = self._socket.writer()
+        return self._play_now
 
     def _take_twilio(self, text: str) -> bool:
         """A frame in the socket's callback, while `_read_twilio` waits: media and marks are
@@ -102,18 +110,29 @@ class FramePath:
         self, b64: str, nbytes: int, item_id: str | None, response_id: str | None
     ) -> None:
         """The agent's audio in its socket's callback, while `_from_agent` waits (an
-        `AudioSink`): as `_play`, written to Twilio at once."""
-        if self._ended.is_set():
+        `AudioSink`): as `_play`, written to Twilio at once.
+
+        `_to_play` is inlined here (not called): this runs for every chunk of the agent's
+        speech, and the call and the tuple it returns were a tenth of the frame path's Python."""
+        if self._end is not None:  # ended: `end` sets it first
             return
         try:
-            texts = self._to_play(b64, nbytes, item_id, response_id)
-            if texts is None:
-                return
-            if self._playback.chunks_sent % FRAME_SAMPLE_EVERY != 1:
-                self._socket.send_now(*texts)
+            playback = self._playback
+            if not nbytes or playback.is_stale(item_id):
+                return  # nothing, or stale audio of a response the provider interrupted
+            now = time.monotonic()
+            self._ending.agent_spoke(now)
+            if item_id != self._current_item or self._first_audio_at is None:
+                self._audio_began(now, item_id, response_id)
+            name = playback.on_sent(item_id, nbytes)
+            messages = self._messages
+            media = messages.media(b64)
+            mark = None if name is None else messages.mark(name)
+            if playback.chunks_sent % FRAME_SAMPLE_EVERY != 1:
+                self._write_now(media, mark)
             else:
                 began = time.perf_counter()
-                self._socket.send_now(*texts)
+                self._write_now(media, mark)
                 _TO_TWILIO.observe(time.perf_counter() - began)
         except Exception as error:  # as a loop's bug in the task group: end the call
             self._loop_failed(error)
@@ -127,16 +146,22 @@ class FramePath:
             return None  # nothing, or stale audio of a response the provider interrupted
         now = time.monotonic()
         self._ending.agent_spoke(now)
+        if item_id != self._current_item or self._first_audio_at is None:
+            self._audio_began(now, item_id, response_id)
+        name = self._playback.on_sent(item_id, nbytes)
+        if name is None:
+            return (self._messages.media(b64),)
+        return self._messages.media(b64), self._messages.mark(name)
+
+    def _audio_began(self, now: float, item_id: str | None, response_id: str | None) -> None:
+        """The call's first agent audio (timed), or the first of another item (a new turn in
+        the transcript)."""
         if self._first_audio_at is None:
             self._first_audio_at = now
             self._services.observe_first_audio(now - self._ending.started_at)
         if item_id != self._current_item:
             self._current_item = item_id
             self._transcript.agent_started(response_id or item_id)
-        name = self._playback.on_sent(item_id, nbytes)
-        if name is None:
-            return (self._messages.media(b64),)
-        return self._messages.media(b64), self._messages.mark(name)
 
     async def _mark_the_rest(self) -> None:
         """The agent's audio paused (or the watchdog ticked): a mark for the chunks sent since

@@ -51,10 +51,17 @@ class TwilioSocket:
         assert self._direct is not None
         self._direct.text_handler = handler
 
-    def send_now(self, *texts: str) -> None:
-        """(`direct` only) Send text frames now, in one write; a closed socket drops them."""
+    def writer(self) -> Callable[[str, str | None], None]:
+        """(`direct` only) `send_now` itself, for the frame path to call with no step between:
+        the protocol's own `send_text`."""
         assert self._direct is not None
-        self._direct.send_texts(texts)
+        return self._direct.send_text
+
+    def send_now(self, text: str, then: str | None = None) -> None:
+        """(`direct` only) Send a text frame now (and `then`, another, in the same write); a
+        closed socket drops them."""
+        assert self._direct is not None
+        self._direct.send_text(text, then)
 
     async def send(self, *texts: str) -> None:
         """Send text frames in order, none interleaved with another task's; a closed socket
