@@ -16,10 +16,10 @@ close code; it sends `.accept`, `.send` and `.close`, and a close before accepti
 upgrade with HTTP 403. Pings are answered, and sent on uvicorn's `--ws-ping-interval`.
 
 Beyond ASGI, the scope's extension `DIRECT` (`{"connection": PicowsProtocol}`) lets an app that
-knows it skip the message queue on its hot path: `send_texts` writes text messages at once, in
-one write, and a `text_handler` takes text messages in the socket's callback while the app is
-waiting in `receive` with nothing queued (so the order of messages never changes); a message
-the handler declines (False) is queued as usual.
+knows it skip the message queue on its hot path: `send_text` writes a text message (or two,
+in one write) at once, and a `text_handler` takes text messages in the socket's callback while
+the app is waiting in `receive` with nothing queued (so the order of messages never changes); a
+message the handler declines (False) is queued as usual.
 """
 
 from __future__ import annotations
@@ -234,19 +234,9 @@ class PicowsProtocol(picows.WSListener, asyncio.Protocol):
         else:
             raise RuntimeError(f"Unexpected ASGI message {kind!r} after sending 'websocket.close'.")
 
-    def send_texts(self, texts: tuple[str, ...]) -> None:
-        """Send text messages now, in one write; dropped once closing or closed."""
-        if self._ws is None or self._close_sent or self._gone:
-            return
-        if len(texts) == 1:
-            self._ws.send(_TEXT, texts[0].encode())
-        else:
-            self._ws.underlying_transport.write(b"".join(map(_text_frame, texts)))
-
     def send_text(self, text: str, then: str | None = None) -> None:
         """Send a text message now (and `then`, another, in the same write); dropped once
-        closing or closed. `send_texts` for the frame path: no tuple, and one message framed
-        by picows."""
+        closing or closed."""
         ws = self._ws
         if ws is None or self._close_sent or self._gone:
             return

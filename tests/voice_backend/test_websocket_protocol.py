@@ -48,7 +48,7 @@ async def echo(websocket: WebSocket) -> None:
 async def direct(websocket: WebSocket) -> None:
     """The bridge's way: a handler takes `fast:` messages in the socket callback; the rest
     arrive through `receive`; replies go out with `send_text` (one message, or two in one
-    write) and `send_texts`."""
+    write)."""
     await websocket.accept()
     connection = websocket.scope["extensions"][DIRECT]["connection"]
     assert isinstance(connection, PicowsProtocol)
@@ -58,7 +58,7 @@ async def direct(websocket: WebSocket) -> None:
             return False
         connection.send_text(f"took {text}", "and a mark")
         connection.send_text("then one")
-        connection.send_texts(("and", "more"))
+        connection.send_text("and", "more")
         return True
 
     connection.text_handler = take

@@ -145,14 +145,10 @@ class GrokAgent:
 
     def send_audio_b64_now(self, mulaw_b64: str) -> None:
         """`send_audio_b64`, done before returning (the socket is written synchronously)."""
-        ws = self._ws
         if not self._passthrough:
             self._append(binascii.a2b_base64(mulaw_b64))
-        elif self._ready and not self._closing and mulaw_b64 and ws is not None:
-            try:  # `_send_now`, inlined: this runs for every frame of the caller's audio
-                ws.send(client.audio_append_b64(mulaw_b64))
-            except GrokSocketClosed:
-                logger.debug("[%s] dropped input_audio_buffer.append: closed", self._label)
+        elif self._ready and not self._closing and mulaw_b64:
+            self._send_now(client.audio_append_b64(mulaw_b64), "input_audio_buffer.append")
 
     def set_audio_sink(self, sink: AudioSink | None) -> None:
         """Hand the agent's audio to `sink` as it arrives, in the socket's callback, whenever

@@ -39,26 +39,26 @@ class GrokSpeech:
             if not self.passed(event.b64, item, event.response_id):
                 return None
             return AgentAudio(None, item, event.response_id, b64=event.b64)
-        if item is not None and item in self._truncated:
-            return None  # in flight when the caller interrupted: playing it would be stale
-        if item is not None:
-            self._item_bytes[item] = self._item_bytes.get(item, 0) + event.nbytes
-        self._last_audio = (item, event.response_id)
+        if not self._counted(item, event.response_id, event.nbytes):
+            return None
         mulaw = self._from_grok.convert(event.audio)
         return AgentAudio(mulaw, item, event.response_id) if mulaw else None
 
     def passed(self, b64: str, item: str | None, response: str | None) -> int:
         """(`pcmu` only) A delta's base64 μ-law, counted: the bytes to play as it is, 0 when
         there is nothing to play (a truncated item's, or an empty delta)."""
+        nbytes = decoded_length(b64)
+        return nbytes if self._counted(item, response, nbytes) else 0
+
+    def _counted(self, item: str | None, response: str | None, nbytes: int) -> bool:
+        """`nbytes` of `item`'s audio counted as sent; False (not counted) for an item the
+        caller interrupted: in flight then, playing it would be stale."""
         if item is not None:
             if item in self._truncated:
-                return 0  # in flight when the caller interrupted: playing it would be stale
-            nbytes = decoded_length(b64)
+                return False
             self._item_bytes[item] = self._item_bytes.get(item, 0) + nbytes
-        else:
-            nbytes = decoded_length(b64)
         self._last_audio = (item, response)
-        return nbytes
+        return True
 
     def truncate(self, item_id: str, audio_end_ms: int) -> int | None:
         """The caller heard only `audio_end_ms` of `item_id`: its later audio is dropped, and

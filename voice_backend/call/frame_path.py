@@ -110,36 +110,25 @@ class FramePath:
         self, b64: str, nbytes: int, item_id: str | None, response_id: str | None
     ) -> None:
         """The agent's audio in its socket's callback, while `_from_agent` waits (an
-        `AudioSink`): as `_play`, written to Twilio at once.
-
-        `_to_play` is inlined here (not called): this runs for every chunk of the agent's
-        speech, and the call and the tuple it returns were a tenth of the frame path's Python."""
+        `AudioSink`): as `_play`, written to Twilio at once."""
         if self._end is not None:  # ended: `end` sets it first
             return
         try:
-            playback = self._playback
-            if not nbytes or playback.is_stale(item_id):
-                return  # nothing, or stale audio of a response the provider interrupted
-            now = time.monotonic()
-            self._ending.agent_spoke(now)
-            if item_id != self._current_item or self._first_audio_at is None:
-                self._audio_began(now, item_id, response_id)
-            name = playback.on_sent(item_id, nbytes)
-            messages = self._messages
-            media = messages.media(b64)
-            mark = None if name is None else messages.mark(name)
-            if playback.chunks_sent % FRAME_SAMPLE_EVERY != 1:
-                self._write_now(media, mark)
+            texts = self._to_play(b64, nbytes, item_id, response_id)
+            if texts is None:
+                return
+            if self._playback.chunks_sent % FRAME_SAMPLE_EVERY != 1:
+                self._write_now(*texts)
             else:
                 began = time.perf_counter()
-                self._write_now(media, mark)
+                self._write_now(*texts)
                 _TO_TWILIO.observe(time.perf_counter() - began)
         except Exception as error:  # as a loop's bug in the task group: end the call
             self._loop_failed(error)
 
     def _to_play(
         self, b64: str, nbytes: int, item_id: str | None, response_id: str | None
-    ) -> tuple[str, ...] | None:
+    ) -> tuple[str, str | None] | None:
         """The media message that plays `nbytes` of μ-law (`b64`) of `item_id` and the mark
         after it, if one is due (accounted as sent), or `None`."""
         if not nbytes or self._playback.is_stale(item_id):
@@ -149,9 +138,7 @@ class FramePath:
         if item_id != self._current_item or self._first_audio_at is None:
             self._audio_began(now, item_id, response_id)
         name = self._playback.on_sent(item_id, nbytes)
-        if name is None:
-            return (self._messages.media(b64),)
-        return self._messages.media(b64), self._messages.mark(name)
+        return self._messages.media(b64), None if name is None else self._messages.mark(name)
 
     def _audio_began(self, now: float, item_id: str | None, response_id: str | None) -> None:
         """The call's first agent audio (timed), or the first of another item (a new turn in

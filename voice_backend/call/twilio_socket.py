@@ -32,7 +32,7 @@ class TwilioSocket:
 
     @property
     def direct(self) -> bool:
-        """Whether `send_now` and `listen` are available."""
+        """Whether `writer` and `listen` are available."""
         return self._direct is not None
 
     async def receive(self) -> str:
@@ -52,29 +52,25 @@ class TwilioSocket:
         self._direct.text_handler = handler
 
     def writer(self) -> Callable[[str, str | None], None]:
-        """(`direct` only) `send_now` itself, for the frame path to call with no step between:
+        """(`direct` only) What sends a text frame now (and a second, if given, in the same
+        write; a closed socket drops them), for the frame path to call with no step between:
         the protocol's own `send_text`."""
         assert self._direct is not None
         return self._direct.send_text
 
-    def send_now(self, text: str, then: str | None = None) -> None:
-        """(`direct` only) Send a text frame now (and `then`, another, in the same write); a
-        closed socket drops them."""
-        assert self._direct is not None
-        self._direct.send_text(text, then)
-
-    async def send(self, *texts: str) -> None:
-        """Send text frames in order, none interleaved with another task's; a closed socket
-        drops them."""
+    async def send(self, text: str, then: str | None = None) -> None:
+        """Send a text frame (and `then`, if given, after it), none interleaved with another
+        task's; a closed socket drops them."""
         if self._direct is not None:
-            self._direct.send_texts(texts)
+            self._direct.send_text(text, then)
             return
         if self._ws.application_state != WebSocketState.CONNECTED:
             return
         async with self._send_lock:
             try:
-                for text in texts:
-                    await self._ws.send({"type": "websocket.send", "text": text})
+                for frame in (text, then):
+                    if frame is not None:
+                        await self._ws.send({"type": "websocket.send", "text": frame})
             except (WebSocketDisconnect, RuntimeError):
                 pass
 
