@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pricing.conditions import fee_name
 from pricing.dialogue import Deal, Negotiation
-from pricing.reading import Kind, Mention, Reading
+from pricing.reading import Kind, Mention, Reading, said_plus
 
 
 def fees_on_top(reading: Reading, offer: Mention) -> list[float]:
@@ -81,9 +81,7 @@ def fee_put_right(deal: Deal, reading: Reading) -> Deal:
     fees = [
         m
         for m in reading.mentions
-        if m.kind is Kind.FEE
-        and not (m.conditional or m.negated)
-        and "plus" in reading.tokens[max(0, m.amount.start - 3) : m.amount.start]
+        if m.kind is Kind.FEE and not (m.conditional or m.negated) and said_plus(reading.tokens, m)
     ]
     extra = sum(m.value for m in fees)
     if not fees or abs(extra - deal.fees) < 0.5:

@@ -375,12 +375,13 @@ def _named_charges(reading: Reading) -> None:
     for m in reading.mentions:
         after = tokens[m.amount.end : m.amount.end + 2]
         named = after[1:2] in (["charge"], ["fee"]) and after[0].isalpha() and after[0] != "to"
-        if (
-            m.kind is Kind.TOTAL
-            and named
-            and "plus" in tokens[max(0, m.amount.start - 3) : m.amount.start]
-        ):
+        if m.kind is Kind.TOTAL and named and said_plus(tokens, m):
             m.kind = Kind.FEE
+
+
+def said_plus(tokens: list[str], mention: Mention) -> bool:
+    """Whether a price is said "plus" (in the three words before it): on top of another."""
+    return "plus" in tokens[max(0, mention.amount.start - 3) : mention.amount.start]
 
 
 def _fees_covering_the_job(reading: Reading) -> None:

@@ -94,7 +94,7 @@ _HUNDRED_SOUNDS = {"hunter", "hundreds", "hundy"}
 _PREPOSITION_SOUNDS = {"to": "two", "for": "four"}
 _CLAUSE_START = {"", ".", ",", ";", ":", "!", "?"}
 _THAT_IS = {"it's", "its", "that's", "thats"}
-_AFTER_TWO = {*TENS, "hundred"}
+_PRICE_FIRST_WORDS = {*TENS, "hundred"}
 
 
 def _said_as_subject(tokens: list[str], start: int) -> bool:
@@ -115,7 +115,7 @@ def _number_homophones(tokens: list[str]) -> list[str]:
         before = tokens[i - 1] if i > 0 else ""
         if token in _SOUNDS_BEFORE and (after in NUMBER_WORDS or after in _HUNDRED_SOUNDS):
             out[i] = _SOUNDS_BEFORE[token]
-        elif token in _PREPOSITION_SOUNDS and after in _AFTER_TWO:
+        elif token in _PREPOSITION_SOUNDS and after in _PRICE_FIRST_WORDS:
             if (
                 (token == "to" and before in _CLAUSE_START)
                 or before in _THAT_IS

@@ -35,13 +35,13 @@ def has(tokens: list[str], phrases: list[tuple[str, ...]]) -> bool:
     return any(find(tokens, phrase) for phrase in phrases)
 
 
-#: "no problem" is a yes: these are taken out before looking for negations.
 #: Words after "no" that make it an answer, not a thing left out of the price ("no sealing").
 NOT_A_THING = words(
     "way thanks thank deal sir maam i we you he she they that thats this it its can cant "
     "sorry no not nope less more lower higher sense chance dice can do good go one ones "
     "longer problem worries doubt offense idea clue"
 )
+#: "no problem" is a yes: these are taken out before looking for negations.
 POSITIVE_IDIOMS = phrases(
     "no problem",
     "not to exceed",  # a cap: "not to exceed $1,350"
