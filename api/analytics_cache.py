@@ -15,7 +15,7 @@ import time
 
 from api.analytics import Analytics, Spend, summarize
 from api.auth.principal import Principal
-from shared.costs import SPEND_WINDOW, spent_since
+from shared.costs import SPEND_WINDOW
 from shared.models import utcnow
 from shared.storage import Store
 
@@ -73,7 +73,7 @@ async def compute_analytics(
     figures = await store.figures(limit, scope)
     spend = Spend(
         account_id=account_id,
-        last_24_hours=await spent_since(store, account_id, utcnow() - SPEND_WINDOW),
+        last_24_hours=await store.account_spend(account_id, utcnow() - SPEND_WINDOW),
         daily_cap=daily_cap,
     )
     return summarize(figures, spend)

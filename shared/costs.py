@@ -57,19 +57,13 @@ def account_of(job: Job) -> str | None:
     return str(account) if account is not None else None
 
 
-async def spent_since(store: CostStore, account_id: str | None, since: datetime) -> float:
-    """What an account's calls that ended since `since` cost (the job's account owns a call;
-    without accounts, the operator's `None`)."""
-    return await store.account_spend(account_id, since)
-
-
 async def spend_cap_reason(
     store: CostStore, account_id: str | None, cap: float | None, now: datetime | None = None
 ) -> str | None:
     """Why no more calls may be dialled for the account today, or `None` when they may."""
     if cap is None:
         return None
-    spent = await spent_since(store, account_id, (now or utcnow()) - SPEND_WINDOW)
+    spent = await store.account_spend(account_id, (now or utcnow()) - SPEND_WINDOW)
     if spent < cap:
         return None
     return (

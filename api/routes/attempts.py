@@ -30,7 +30,7 @@ from api.schemas import (
     ProviderOut,
     can_call_again,
 )
-from shared.costs import SPEND_WINDOW, account_of, spend_cap_reason, spent_since, total_cost
+from shared.costs import SPEND_WINDOW, account_of, spend_cap_reason, total_cost
 from shared.models import CallStatus, Job, Outcome, Provider, utcnow
 from shared.settings import Settings
 from shared.storage import Store
@@ -151,7 +151,7 @@ async def job_costs(
     """The job's estimated call cost, and its account's spend of the last 24 hours."""
     job = await job_or_404(store, job_id, principal)
     attempts = await store.list_attempts(job_id)
-    spent = await spent_since(store, account_of(job), utcnow() - SPEND_WINDOW)
+    spent = await store.account_spend(account_of(job), utcnow() - SPEND_WINDOW)
     return JobCostsOut(
         job_id=job.id,
         attempts=len(attempts),
