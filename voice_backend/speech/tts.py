@@ -165,10 +165,8 @@ def _get_engine(kind: str) -> _Engine | PiperEngine:
                     _engines[kind] = PiperEngine()
                 except (ImportError, OSError) as error:  # pragma: no cover - a broken install
                     raise SpeechError(f"cannot load the Piper voice: {error}") from error
-            elif kind == "espeak":
+            else:  # "espeak": `SpeechSynthesizer` checked the name
                 _engines[kind] = _Engine()
-            else:
-                raise ValueError(f"no speech engine {kind!r} (piper or espeak)")
         return _engines[kind]
 
 
