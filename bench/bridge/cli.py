@@ -21,6 +21,7 @@ from bench.bridge.report import (
     print_comparison,
     print_details,
     print_header,
+    print_pairs,
     print_row,
     print_summary,
 )
@@ -49,35 +50,46 @@ async def sweep(args: argparse.Namespace) -> list[StepResult]:
 async def _step(
     n: int, args: argparse.Namespace, results: list[StepResult], final: dict[int, StepResult]
 ) -> StepResult:
-    """Run N (again while contended, up to `--retries`), then its baseline if asked."""
-    for attempt in range(1 + args.retries):
-        if args.quiet_timeout > 0:
-            others = await wait_for_quiet(args.quiet_threshold, args.quiet_timeout)
-            if others >= args.quiet_threshold:
-                print(f"{'':>5} (other processes use {others:.0f}% of a core: running anyway)")
-        result = await run_step(n, args)
-        results.append(result)
-        final[n] = result
-        print_row(result)
-        print_details(result, args.trace_gc)
-        if result.passed or not result.contended:
-            break
-        if attempt < args.retries:
-            print(f"{'':>5} (contended: N={n} again)")
-    if args.compare:
-        for _ in range(1 + args.retries):
-            reference = await run_step(n, args, reference=True)
-            results.append(reference)
-            print_row(reference)
-            print_details(reference, args.trace_gc)
-            if not reference.contended:
-                break
-        print_comparison(final[n], reference)
+    """Run N, then (with `--compare`) the reference on the same load, `--pairs` times in
+    turn; then its baseline if asked. The step that counts for the sweep is N's last run, or
+    its first with late frames."""
+    pairs: list[tuple[StepResult, StepResult]] = []
+    for _ in range(args.pairs if args.compare else 1):
+        bridge = await _measured(n, args, results)
+        if n not in final or final[n].passed:
+            final[n] = bridge
+        if args.compare:
+            reference = await _measured(n, args, results, reference=True)
+            print_comparison(bridge, reference)
+            pairs.append((bridge, reference))
+    if len(pairs) > 1:
+        print_pairs(pairs)
     if args.baseline:
         base = await run_step(n, args, baseline=True)
         results.append(base)
         print_baseline(base)
     return final[n]
+
+
+async def _measured(
+    n: int, args: argparse.Namespace, results: list[StepResult], *, reference: bool = False
+) -> StepResult:
+    """One step of N through the service (or the reference), printed; run again while it is
+    contended (and, for the service, late), up to `--retries` times."""
+    for attempt in range(1 + args.retries):
+        if args.quiet_timeout > 0:
+            others = await wait_for_quiet(args.quiet_threshold, args.quiet_timeout)
+            if others >= args.quiet_threshold:
+                print(f"{'':>5} (other processes use {others:.0f}% of a core: running anyway)")
+        result = await run_step(n, args, reference=reference)
+        results.append(result)
+        print_row(result)
+        print_details(result, args.trace_gc)
+        if not result.contended or (result.passed and not reference):
+            break
+        if attempt < args.retries:
+            print(f"{'':>5} (contended: N={n} again)")
+    return result
 
 
 def _bisect(final: dict[int, StepResult]) -> int | None:
@@ -167,6 +179,13 @@ def _run_options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="after each N, run the same load through the minimal reference bridge "
         "(bench/reference_bridge.py, written like the vendors' samples) and print the ratios",
+    )
+    parser.add_argument(
+        "--pairs",
+        type=int,
+        default=1,
+        help="with --compare: run the service and the reference in turn this many times per N "
+        "and summarise the pairs (the machine's drift hits both alike)",
     )
     parser.add_argument(
         "--baseline",

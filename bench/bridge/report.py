@@ -122,6 +122,30 @@ def print_comparison(bridge: StepResult, reference: StepResult) -> None:
     )
 
 
+def print_pairs(pairs: list[tuple[StepResult, StepResult]]) -> None:
+    """Over several service/reference pairs of one N: the median ratio and its range, how
+    often the service's echo p99 was at or below the reference's, and the frames lost."""
+    ratios = sorted(
+        bridge.cpu_s_per_call_min / reference.cpu_s_per_call_min
+        for bridge, reference in pairs
+        if reference.cpu_s_per_call_min
+    )
+    at_or_below = sum(
+        bridge.latency_ms.get("p99", 0.0) <= reference.latency_ms.get("p99", 0.0)
+        for bridge, reference in pairs
+    )
+    lost = sum(bridge.lost for bridge, _ in pairs), sum(reference.lost for _, reference in pairs)
+    if not ratios:
+        return
+    print(
+        f"{'':>5} over {len(pairs)} pairs at N={pairs[0][0].n}: CPU per call-minute ratio "
+        f"median {float(np.median(ratios)):.2f} ({ratios[0]:.2f}-{ratios[-1]:.2f}); echo p99 "
+        f"at or below the reference's in {at_or_below} of {len(pairs)}; lost {lost[0]} vs "
+        f"{lost[1]}",
+        flush=True,
+    )
+
+
 def print_details(result: StepResult, trace_gc: bool) -> None:
     """The lines under a step's row: when its late frames were due, GC pauses, problems."""
     if result.late and not result.lost:
