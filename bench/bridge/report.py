@@ -123,25 +123,22 @@ def print_comparison(bridge: StepResult, reference: StepResult) -> None:
 
 
 def print_pairs(pairs: list[tuple[StepResult, StepResult]]) -> None:
-    """Over several service/reference pairs of one N: the median ratio and its range, how
-    often the service's echo p99 was at or below the reference's, and the frames lost."""
-    ratios = sorted(
-        bridge.cpu_s_per_call_min / reference.cpu_s_per_call_min
-        for bridge, reference in pairs
-        if reference.cpu_s_per_call_min
-    )
-    at_or_below = sum(
-        bridge.latency_ms.get("p99", 0.0) <= reference.latency_ms.get("p99", 0.0)
-        for bridge, reference in pairs
-    )
-    lost = sum(bridge.lost for bridge, _ in pairs), sum(reference.lost for _, reference in pairs)
+    """Over several service/reference pairs of one N, those where neither step was contended:
+    the median ratio and its range, how often the service's echo p99 was at or below the
+    reference's, and the frames lost."""
+    clean = [(b, r) for b, r in pairs if not b.contended and not r.contended]
+    left_out = f" ({len(pairs) - len(clean)} contended left out)" if len(clean) < len(pairs) else ""
+    ratios = sorted(b.cpu_s_per_call_min / r.cpu_s_per_call_min for b, r in clean)
     if not ratios:
+        print(f"{'':>5} over {len(pairs)} pairs: every one contended, no ratio", flush=True)
         return
+    inf = float("inf")
+    at_or_below = sum(b.latency_ms.get("p99", inf) <= r.latency_ms.get("p99", 0) for b, r in clean)
     print(
-        f"{'':>5} over {len(pairs)} pairs at N={pairs[0][0].n}: CPU per call-minute ratio "
-        f"median {float(np.median(ratios)):.2f} ({ratios[0]:.2f}-{ratios[-1]:.2f}); echo p99 "
-        f"at or below the reference's in {at_or_below} of {len(pairs)}; lost {lost[0]} vs "
-        f"{lost[1]}",
+        f"{'':>5} over {len(clean)} pairs at N={clean[0][0].n}{left_out}: CPU per call-minute "
+        f"ratio median {float(np.median(ratios)):.2f} ({ratios[0]:.2f}-{ratios[-1]:.2f}); "
+        f"echo p99 at or below the reference's in {at_or_below} of {len(clean)}; lost "
+        f"{sum(b.lost for b, _ in clean)} vs {sum(r.lost for _, r in clean)}",
         flush=True,
     )
 
