@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -137,10 +138,17 @@ def print_pairs(pairs: list[tuple[StepResult, StepResult]]) -> None:
     print(
         f"{'':>5} over {len(clean)} pairs at N={clean[0][0].n}{left_out}: CPU per call-minute "
         f"ratio median {float(np.median(ratios)):.2f} ({ratios[0]:.2f}-{ratios[-1]:.2f}); "
-        f"echo p99 at or below the reference's in {at_or_below} of {len(clean)}; lost "
+        f"echo p99 median {_median_p99(b for b, _ in clean)} vs "
+        f"{_median_p99(r for _, r in clean)} ms, at or below the reference's in {at_or_below} "
+        f"of {len(clean)}; lost "
         f"{sum(b.lost for b, _ in clean)} vs {sum(r.lost for _, r in clean)}",
         flush=True,
     )
+
+
+def _median_p99(results: Iterable[StepResult]) -> str:
+    p99s = [r.latency_ms["p99"] for r in results if "p99" in r.latency_ms]
+    return f"{float(np.median(p99s)):.1f}" if p99s else "-"
 
 
 def print_details(result: StepResult, trace_gc: bool) -> None:
