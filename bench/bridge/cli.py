@@ -182,7 +182,7 @@ def _run_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--pairs",
-        type=int,
+        type=_positive,
         default=1,
         help="with --compare: run the service and the reference in turn this many times per N "
         "and summarise the pairs (the machine's drift hits both alike)",
@@ -209,6 +209,13 @@ def _run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=1, help="seed of the calls' clock phases")
     parser.add_argument("--json", type=Path, help="write every step's numbers here")
     parser.add_argument("--keep-logs", type=Path, help="copy each step's service log here")
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
 
 
 def _apply_nice(nice: int) -> None:

@@ -127,11 +127,13 @@ def print_pairs(pairs: list[tuple[StepResult, StepResult]]) -> None:
     """Over several service/reference pairs of one N, those where neither step was contended:
     the median ratio and its range, how often the service's echo p99 was at or below the
     reference's, and the frames lost."""
-    clean = [(b, r) for b, r in pairs if not b.contended and not r.contended]
-    left_out = f" ({len(pairs) - len(clean)} contended left out)" if len(clean) < len(pairs) else ""
+    clean = [
+        (b, r) for b, r in pairs if not b.contended and not r.contended and r.cpu_s_per_call_min
+    ]
+    left_out = f" ({len(pairs) - len(clean)} left out)" if len(clean) < len(pairs) else ""
     ratios = sorted(b.cpu_s_per_call_min / r.cpu_s_per_call_min for b, r in clean)
     if not ratios:
-        print(f"{'':>5} over {len(pairs)} pairs: every one contended, no ratio", flush=True)
+        print(f"{'':>5} over {len(pairs)} pairs: none uncontended, no ratio", flush=True)
         return
     inf = float("inf")
     at_or_below = sum(b.latency_ms.get("p99", inf) <= r.latency_ms.get("p99", 0) for b, r in clean)
