@@ -22,6 +22,7 @@ from pricing.confidence import UNANSWERED
 from pricing.offline import OfflinePriceExtractor
 from shared.model_errors import describe_failure
 from shared.models import TranscriptTurn, format_transcript
+from shared.money import dollars
 from shared.xai import XaiChat
 
 logger = logging.getLogger(__name__)
@@ -251,6 +252,4 @@ def _confidence(reply: GrokPriceReply, offline: PriceResult) -> PriceConfidence:
 
 
 def _plain(value: float | None) -> str:
-    if value is None:
-        return "none"
-    return f"${value:,.0f}" if value == int(value) else f"${value:,.2f}"
+    return dollars(value, none="none")

@@ -8,40 +8,13 @@ from __future__ import annotations
 
 import re
 
-UNITS = {
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-}
-TEENS = {
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-    "thirteen": 13,
-    "fourteen": 14,
-    "fifteen": 15,
-    "sixteen": 16,
-    "seventeen": 17,
-    "eighteen": 18,
-    "nineteen": 19,
-}
-TENS = {
-    "twenty": 20,
-    "thirty": 30,
-    "forty": 40,
-    "fourty": 40,
-    "fifty": 50,
-    "sixty": 60,
-    "seventy": 70,
-    "eighty": 80,
-    "ninety": 90,
-}
+from shared.money import ONES
+from shared.money import TENS as TENS_WORDS
+
+UNITS = {word: value for value, word in enumerate(ONES) if 1 <= value <= 9}
+TEENS = {word: value for value, word in enumerate(ONES) if value >= 10}
+#: "fourty" as well: a common misspelling in typed text.
+TENS = {word: 10 * value for value, word in enumerate(TENS_WORDS) if word} | {"fourty": 40}
 #: Words that say the number is money when they follow it.
 MONEY_AFTER = {"dollars", "dollar", "bucks", "buck", "even", "flat", "cents"}
 #: Words that say a single digit is read out on its own (phone numbers, codes).

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from shared.models import Attempt, Job, utcnow
+from shared.money import dollars
 
 #: The spend cap looks back this far.
 SPEND_WINDOW = timedelta(hours=24)
@@ -67,6 +68,6 @@ async def spend_cap_reason(
     if spent < cap:
         return None
     return (
-        f"daily spend cap reached: calls of the last 24 hours cost ${spent:,.2f}, "
-        f"the cap is ${cap:,.2f} (DAILY_SPEND_CAP)"
+        f"daily spend cap reached: calls of the last 24 hours cost {dollars(spent, cents=True)}, "
+        f"the cap is {dollars(cap, cents=True)} (DAILY_SPEND_CAP)"
     )

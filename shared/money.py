@@ -11,6 +11,8 @@ script reads.
 from __future__ import annotations
 
 __all__ = [
+    "ONES",
+    "TENS",
     "amount",
     "credible_saving",
     "dollars",
@@ -20,12 +22,14 @@ __all__ = [
     "spoken_number",
 ]
 
-_ONES = (
+#: The number words below twenty, by value (`ONES[7]` is `seven`), and the tens by value/10
+#: (`TENS[4]` is `forty`): what the agents say, and what the price reader reads back.
+ONES = (
     *("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"),
     *("eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen"),
     *("eighteen", "nineteen"),
 )
-_TENS = ("", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
+TENS = ("", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
 
 
 def spoken_number(n: int, *, with_and: bool = False) -> str:
@@ -37,14 +41,14 @@ def spoken_number(n: int, *, with_and: bool = False) -> str:
     if n < 0:
         return "minus " + spoken_number(-n, with_and=with_and)
     if n < 20:
-        return _ONES[n]
+        return ONES[n]
     if n < 100:
         tens, unit = divmod(n, 10)
-        return _TENS[tens] + (f" {_ONES[unit]}" if unit else "")
+        return TENS[tens] + (f" {ONES[unit]}" if unit else "")
     if n < 1000:
         hundreds, rest = divmod(n, 100)
         joint = " and " if with_and else " "
-        return f"{_ONES[hundreds]} hundred" + (f"{joint}{spoken_number(rest)}" if rest else "")
+        return f"{ONES[hundreds]} hundred" + (f"{joint}{spoken_number(rest)}" if rest else "")
     if n < 1_000_000:
         thousands, rest = divmod(n, 1000)
         head = f"{spoken_number(thousands)} thousand"
@@ -92,11 +96,12 @@ def money_phrases(whole: int) -> list[str]:
     return out
 
 
-def dollars(value: float | None, *, none: str = "-") -> str:
-    """An amount for people to read: 1200 → `$1,200`, 89.5 → `$89.50`; `none` for None."""
+def dollars(value: float | None, *, none: str = "-", cents: bool = False) -> str:
+    """An amount for people to read: 1200 → `$1,200`, 89.5 → `$89.50` (with `cents`, every amount
+    in cents, as costs are: 2 → `$2.00`, 0.135 → `$0.14`); `none` for None."""
     if value is None:
         return none
-    if value == int(value):
+    if value == int(value) and not cents:
         return f"${int(value):,}"
     return f"${value:,.2f}"
 

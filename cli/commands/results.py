@@ -9,7 +9,7 @@ from typing import Any
 
 from cli.commands.base import api_key, api_options, api_url, money, print_lines, printable, table
 from cli.commands.client import JobApi
-from shared.money import credible_saving
+from shared.money import credible_saving, dollars
 
 _TERMINAL = {"completed", "failed"}
 
@@ -104,7 +104,7 @@ def _savings(row: dict[str, Any]) -> str:
 
 
 def _cost(value: float | None) -> str:
-    return "-" if value is None else f"${value:,.2f}"
+    return dollars(value, cents=True)
 
 
 def result_lines(

@@ -17,9 +17,11 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from shared.models import CallStatus, CallUpdate, JobCreate, ProviderCreate
 from shared.storage.sql import SQLStore
 from tests.voice_backend.rig import TOKEN, Rig, running_rig
+from voice_backend.twilio import media as wire
 from voice_backend.twilio.signatures import TwilioSignatures
 
 CALL_SID = "CA" + "ab" * 16
+STREAM_SID = "MZ" + "0" * 32
 
 
 async def _dialling_provider(rig: Rig) -> int:
@@ -76,36 +78,23 @@ def _stream(rig: Rig, *, signature: str | None = None) -> connect:
 
 
 def _start(provider_id: int, token: str, call_sid: str = CALL_SID) -> str:
-    return json.dumps(
-        {
-            "event": "start",
-            "sequenceNumber": "1",
-            "streamSid": "MZ" + "0" * 32,
-            "start": {
-                "streamSid": "MZ" + "0" * 32,
-                "accountSid": "AC" + "0" * 32,
-                "callSid": call_sid,
-                "tracks": ["inbound"],
-                "customParameters": {"provider_id": str(provider_id), "token": token},
-                "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1},
-            },
-        }
+    return wire.start_message(
+        1,
+        STREAM_SID,
+        account_sid="AC" + "0" * 32,
+        call_sid=call_sid,
+        custom_parameters={"provider_id": str(provider_id), "token": token},
     )
 
 
 def _media(payload: bytes = b"\xff" * 160, chunk: int = 1) -> str:
-    return json.dumps(
-        {
-            "event": "media",
-            "streamSid": "MZ" + "0" * 32,
-            "media": {
-                "track": "inbound",
-                "chunk": str(chunk),
-                "timestamp": str(20 * chunk),
-                "payload": base64.b64encode(payload).decode(),
-            },
-        }
+    return wire.inbound_media_message(
+        chunk + 1, STREAM_SID, chunk, base64.b64encode(payload).decode()
     )
+
+
+def _stop() -> str:
+    return wire.stop_message(99, STREAM_SID, account_sid="AC" + "0" * 32, call_sid=CALL_SID)
 
 
 async def _closed(ws: ClientConnection, within: float = 5.0) -> int | None:
@@ -201,7 +190,7 @@ async def test_a_stream_without_a_valid_token_is_closed_before_any_model_session
         start = json.loads(_start(provider_id, "x"))
         start["start"]["customParameters"] = parameters
         async with _stream(rig) as ws:
-            await ws.send(json.dumps({"event": "connected", "protocol": "Call", "version": "1"}))
+            await ws.send(wire.connected_message())
             await ws.send(json.dumps(start))
             assert await _closed(ws) == 1008
         assert rig.grok.sessions == []
@@ -227,7 +216,7 @@ async def test_a_token_for_another_call_or_a_replay_is_refused(tmp_path: Path) -
                 await replay.send(_start(provider_id, token))
                 assert await _closed(replay) == 1008
             assert len(rig.grok.sessions) == 1
-            await first.send(json.dumps({"event": "stop", "streamSid": "MZ" + "0" * 32}))
+            await first.send(_stop())
             await _closed(first)
         await session.closed.wait()
         assert await _settled_status(rig, provider_id) == "completed"
@@ -320,7 +309,7 @@ async def test_a_malformed_frame_mid_call_is_skipped_and_the_call_goes_on(
             assert not session.closed.is_set()
             metrics = (await rig.voice.get("/metrics")).text
             assert re.search(r"^haggle_twilio_bad_frames_total [1-9]", metrics, re.M), metrics
-            await ws.send(json.dumps({"event": "stop", "streamSid": "MZ" + "0" * 32}))
+            await ws.send(_stop())
             await _closed(ws)
         await asyncio.wait_for(session.closed.wait(), 5)
         # The outcome is written after the streams close: wait for it, then read the row.
