@@ -24,7 +24,7 @@ from voice_backend.call.registry import ActiveCalls
 from voice_backend.dial_gate import DialGate
 from voice_backend.lost_callbacks import LostCallbacks
 from voice_backend.rate import DialPacer
-from voice_backend.telephony.base import DialError, DialRequest, Telephony
+from voice_backend.telephony.base import DialError, DialFailure, DialRequest, Telephony
 from voice_backend.twilio.callbacks import (
     UNCONNECTED_OUTCOMES,
     AnsweredBy,
@@ -91,7 +91,8 @@ class Dispatcher:
         """The webhook URLs, from PUBLIC_BASE_URL."""
         base = self._settings.public_base_url
         if not base:
-            raise DialError("PUBLIC_BASE_URL (or DOMAIN) is not set: Twilio could not reach us")
+            reason = "PUBLIC_BASE_URL (or DOMAIN) is not set: Twilio could not reach us"
+            raise DialError(reason, failure=DialFailure.NOT_CONFIGURED)
         return CallUrls(base)
 
     def lease_until(self) -> datetime:

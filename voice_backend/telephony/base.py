@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Protocol
 
 
@@ -34,8 +35,20 @@ class DirectoryEntry:
     trade: str | None = None  # the trade it is offered for (the intake's task: `plumber`)
 
 
+class DialFailure(StrEnum):
+    """What kind of failure a `DialError` is, when no HTTP status or Twilio code says it."""
+
+    UNREACHABLE = "unreachable"  # the telephony's API could not be reached
+    NOT_CONFIGURED = "not_configured"  # a setting the dial needs is missing
+    OTHER = "other"
+
+
 class DialError(Exception):
     """The call could not be placed; the message is the reason to store."""
+
+    def __init__(self, reason: str, *, failure: DialFailure = DialFailure.OTHER) -> None:
+        super().__init__(reason)
+        self.failure = failure
 
     @property
     def cause(self) -> str:
@@ -46,12 +59,7 @@ class DialError(Exception):
         status = getattr(self, "status", None)
         if status:
             return f"http_{status}"
-        text = str(self)
-        if "unreachable" in text:
-            return "unreachable"
-        if "PUBLIC_BASE_URL" in text:
-            return "not_configured"
-        return "other"
+        return self.failure.value
 
 
 class Telephony(Protocol):

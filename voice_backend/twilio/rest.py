@@ -17,7 +17,7 @@ from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 
-from voice_backend.telephony.base import DialError, DialRequest, DirectoryEntry
+from voice_backend.telephony.base import DialError, DialFailure, DialRequest, DirectoryEntry
 
 __all__ = ["CALL_PROGRESS_EVENTS", "TwilioDialError", "TwilioTelephony"]
 
@@ -38,8 +38,15 @@ class TwilioDialError(DialError):
     code when it gave one. The message is one line and never carries a credential.
     """
 
-    def __init__(self, reason: str, *, status: int | None = None, code: int | None = None):
-        super().__init__(reason)
+    def __init__(
+        self,
+        reason: str,
+        *,
+        status: int | None = None,
+        code: int | None = None,
+        failure: DialFailure = DialFailure.OTHER,
+    ):
+        super().__init__(reason, failure=failure)
         self.status = status
         self.code = code
 
@@ -182,7 +189,8 @@ class TwilioTelephony:
         if isinstance(error, TimeoutError):
             return self._error(f"twilio: no answer within {self._timeout:g} s", None, None)
         if isinstance(error, aiohttp.ClientError | OSError):
-            return self._error(f"twilio unreachable: {type(error).__name__}: {error}", None, None)
+            reason = f"twilio unreachable: {type(error).__name__}: {error}"
+            return TwilioDialError(self._one_line(reason), failure=DialFailure.UNREACHABLE)
         logger.warning("unexpected Twilio failure: %s", type(error).__name__)
         return self._error(f"twilio: unexpected {type(error).__name__}", None, None)
 

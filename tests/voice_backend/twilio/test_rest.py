@@ -180,6 +180,7 @@ async def test_twilio_failures_are_retryable_dial_errors(
         await rig.telephony.place_call(rig.request())
     assert str(raised.value) == expected
     assert raised.value.retryable
+    assert raised.value.cause == expected.split(":")[0].replace("twilio ", "twilio_")
 
 
 async def test_hang_up_of_an_unknown_call_is_success(rig: Rig) -> None:
@@ -238,6 +239,7 @@ async def test_unreachable_twilio_is_a_dial_error() -> None:
     finally:
         await telephony.close()
     assert error.value.retryable
+    assert error.value.cause == "unreachable"  # the dial-errors metric's label
 
 
 def _slow_twilio(
