@@ -14,7 +14,11 @@ from typing import Final
 
 from shared.models import Outcome
 from voice_backend.telephony.base import DialError, Telephony
-from voice_backend.twilio.callbacks import UNCONNECTED_OUTCOMES, parse_call_status
+from voice_backend.twilio.callbacks import (
+    UNCONNECTED_OUTCOMES,
+    TwilioCallStatus,
+    parse_call_status,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -22,7 +26,9 @@ logger = logging.getLogger(__name__)
 STATUS_POLL_SECONDS: Final = 15.0
 #: Polls that may find a call answered before its media stream must have started.
 _ANSWERED_POLLS: Final = 2
-_STILL_DIALING: Final = frozenset({"queued", "initiated", "ringing"})
+_STILL_DIALING: Final = frozenset(
+    {TwilioCallStatus.QUEUED, TwilioCallStatus.INITIATED, TwilioCallStatus.RINGING}
+)
 
 
 class LostCallbacks:
@@ -65,9 +71,10 @@ class LostCallbacks:
             except DialError as error:
                 logger.warning("cannot read the call's status from Twilio: %s", error)
                 continue
-            if status in _STILL_DIALING:
+            twilio_status = parse_call_status(status)
+            if twilio_status in _STILL_DIALING:
                 continue
-            if status == "in-progress":
+            if twilio_status is TwilioCallStatus.IN_PROGRESS:
                 answered_polls += 1
                 if answered_polls < _ANSWERED_POLLS:
                     continue  # its stream may be connecting right now
@@ -76,7 +83,6 @@ class LostCallbacks:
             elif status is None:
                 outcome, reason = Outcome.ERROR, "Twilio does not know the call"
             else:
-                twilio_status = parse_call_status(status)
                 known = UNCONNECTED_OUTCOMES.get(twilio_status) if twilio_status else None
                 outcome, reason = known or (Outcome.ERROR, f"Twilio reports the call {status}")
             logger.warning(

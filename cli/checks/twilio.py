@@ -14,6 +14,7 @@ from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 
 from cli.checks.base import CheckFailed
+from voice_backend.twilio.callbacks import TwilioCallStatus
 from voice_backend.twilio.rest import async_client
 from voice_backend.twilio.signatures import TwilioSignatures
 
@@ -97,7 +98,11 @@ class TwilioChecks:
             raise CheckFailed("PUBLIC_BASE_URL (or DOMAIN) is not set: Twilio could not reach us")
         signatures = TwilioSignatures(self._token, self._public_base_url)
         path = f"/twiml?provider_id={CHECK_PROVIDER_ID}"
-        form = {"AccountSid": self._sid, "CallSid": CHECK_CALL_SID, "CallStatus": "in-progress"}
+        form = {
+            "AccountSid": self._sid,
+            "CallSid": CHECK_CALL_SID,
+            "CallStatus": TwilioCallStatus.IN_PROGRESS.value,
+        }
         url = signatures.public_url(path)
         headers = {"X-Twilio-Signature": signatures.sign(url, form)}
         try:
