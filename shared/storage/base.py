@@ -15,7 +15,7 @@ import abc
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from shared.context import ContextAnswer
 from shared.models import (
@@ -33,21 +33,16 @@ from shared.models import (
 )
 from shared.storage.accounts import AccountStore
 from shared.storage.attempts import AttemptStore
+from shared.storage.errors import StoreError as StoreError  # re-exported: every backend raises it
 from shared.storage.figures import FiguresStore
+from shared.storage.fleet import Fleet, LocalFleet
 from shared.storage.where import LIVE, Where
 from shared.storage.write_feed import WriteFeed
-
-if TYPE_CHECKING:
-    from shared.storage.fleet import Fleet
 
 
 def _pairs(job: Job) -> list[dict[str, str]]:
     """The job's answers as the JSON the `context_pairs` column holds."""
     return [pair.model_dump() for pair in job.context_pairs]
-
-
-class StoreError(Exception):
-    """The store could not be reached or refused an operation."""
 
 
 class Store(AccountStore, AttemptStore, FiguresStore, WriteFeed):
@@ -69,8 +64,6 @@ class Store(AccountStore, AttemptStore, FiguresStore, WriteFeed):
 
     def fleet(self) -> Fleet:
         """The limits the voice instances sharing this store share (see `fleet.py`)."""
-        from shared.storage.fleet import LocalFleet
-
         return LocalFleet(self)
 
     # -- jobs ------------------------------------------------------------------------------

@@ -38,19 +38,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.models import CallStatus, Provider, utcnow
-from shared.storage.base import StoreError
+from shared.storage.errors import StoreError
+from shared.storage.rows import row_dict
 from shared.storage.schema import fleet_buckets, fleet_dials, providers
 
 if TYPE_CHECKING:
     from shared.storage.base import Store
     from shared.storage.sql import SQLStore
-
-
-def row_dict(result: Any) -> dict[str, Any]:
-    """A result row as a dict, its datetimes in UTC (SQLite keeps no time zone)."""
-    from shared.storage.sql import _row
-
-    return _row(result)
 
 
 DIAL = "dial"

@@ -29,7 +29,7 @@ from filelock import FileLock
 from filelock import Timeout as LockTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from shared.storage.base import StoreError
+from shared.storage.errors import StoreError
 
 logger = logging.getLogger(__name__)
 # Alembic says which dialect it uses every time it looks at a database; our own line says when

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from shared.storage import migrate
 from shared.storage.base import Store, StoreError, Where
 from shared.storage.fleet import SQLFleet
+from shared.storage.rows import row_dict, utc
 from shared.storage.schema import call_attempts, jobs, metadata, providers
 from shared.storage.sql_figures import SQLFigures
 from shared.storage.sqlite_file import SqliteFile, sqlite_path
@@ -145,22 +146,22 @@ class SQLStore(SQLFigures, Store):
 
     async def _insert_job(self, row: dict[str, Any]) -> dict[str, Any]:
         result = await self._run(jobs.insert().values(row).returning(*jobs.c), "one")
-        return _row(result)
+        return row_dict(result)
 
     async def _select_job(self, job_id: str) -> dict[str, Any] | None:
         result = await self._run(sa.select(jobs).where(jobs.c.id == job_id), "first")
-        return _row(result) if result is not None else None
+        return row_dict(result) if result is not None else None
 
     async def _select_jobs(self, limit: int, account_id: str | None) -> list[dict[str, Any]]:
         query = sa.select(jobs).order_by(jobs.c.created_at.desc(), jobs.c.id).limit(limit)
         if account_id is not None:
             query = query.where(jobs.c.account_id == account_id)
-        return [_row(item) for item in await self._run(query, "all")]
+        return [row_dict(item) for item in await self._run(query, "all")]
 
     async def _patch_job(self, job_id: str, values: dict[str, Any]) -> dict[str, Any] | None:
         statement = jobs.update().where(jobs.c.id == job_id).values(values).returning(*jobs.c)
         result = await self._run(statement, "first")
-        return _row(result) if result is not None else None
+        return row_dict(result) if result is not None else None
 
     async def _insert_providers(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         # One statement in one transaction; a (job, number) already stored is skipped by the
@@ -173,17 +174,18 @@ class SQLStore(SQLFigures, Store):
             .returning(*providers.c)
         )
         return sorted(
-            (_row(item) for item in await self._run(statement, "all")), key=lambda row: row["id"]
+            (row_dict(item) for item in await self._run(statement, "all")),
+            key=lambda row: row["id"],
         )
 
     async def _select_provider(self, provider_id: int) -> dict[str, Any] | None:
         query = sa.select(providers).where(providers.c.id == provider_id)
         result = await self._run(query, "first")
-        return _row(result) if result is not None else None
+        return row_dict(result) if result is not None else None
 
     async def _select_providers(self, job_id: str) -> list[dict[str, Any]]:
         query = sa.select(providers).where(providers.c.job_id == job_id).order_by(providers.c.id)
-        return [_row(item) for item in await self._run(query, "all")]
+        return [row_dict(item) for item in await self._run(query, "all")]
 
     async def _select_by_status(
         self, statuses: list[str], queued: bool | None
@@ -193,7 +195,7 @@ class SQLStore(SQLFigures, Store):
             column = providers.c.queued_at
             query = query.where(column.is_not(None) if queued else column.is_(None))
         query = query.order_by(providers.c.id)
-        return [_row(item) for item in await self._run(query, "all")]
+        return [row_dict(item) for item in await self._run(query, "all")]
 
     async def _select_changed_since(self, since: datetime) -> list[tuple[str, datetime | None]]:
         query = sa.union_all(
@@ -203,7 +205,7 @@ class SQLStore(SQLFigures, Store):
             .group_by(providers.c.job_id),
         )
         rows = await self._run(query, "all")
-        return [(job_id, _utc(updated)) for job_id, updated in rows]
+        return [(job_id, utc(updated)) for job_id, updated in rows]
 
     async def _patch_provider(
         self,
@@ -220,7 +222,7 @@ class SQLStore(SQLFigures, Store):
             statement = statement.where(providers.c.queued_at.is_not(None))
         statement = statement.values(values).returning(*providers.c)
         result = await self._run(statement, "first")
-        return _row(result) if result is not None else None
+        return row_dict(result) if result is not None else None
 
     async def _patch_providers_where(
         self, values: dict[str, Any], where: Where
@@ -243,7 +245,7 @@ class SQLStore(SQLFigures, Store):
         if where.lease_before is not None:
             statement = statement.where(column.lease_expires_at < where.lease_before)
         statement = statement.values(values).returning(*providers.c)
-        rows = [_row(item) for item in await self._run(statement, "all")]
+        rows = [row_dict(item) for item in await self._run(statement, "all")]
         return sorted(rows, key=lambda row: row["id"])
 
     async def _insert_attempt(self, row: dict[str, Any]) -> bool:
@@ -262,7 +264,7 @@ class SQLStore(SQLFigures, Store):
             .where(call_attempts.c.job_id == job_id)
             .order_by(call_attempts.c.provider_id, call_attempts.c.attempt)
         )
-        return [_row(item) for item in await self._run(query, "all")]
+        return [row_dict(item) for item in await self._run(query, "all")]
 
     async def _select_due(self, now: datetime) -> list[dict[str, Any]]:
         query = (
@@ -273,7 +275,7 @@ class SQLStore(SQLFigures, Store):
             )
             .order_by(providers.c.id)
         )
-        return [_row(item) for item in await self._run(query, "all")]
+        return [row_dict(item) for item in await self._run(query, "all")]
 
     async def _select_costs(self, since: datetime) -> list[dict[str, Any]]:
         query = sa.union_all(
@@ -284,7 +286,7 @@ class SQLStore(SQLFigures, Store):
                 for table in (providers, call_attempts)
             )
         )
-        return [_row(item) for item in await self._run(query, "all")]
+        return [row_dict(item) for item in await self._run(query, "all")]
 
     async def _insert_row(self, table: str, row: dict[str, Any]) -> dict[str, Any] | None:
         try:
@@ -295,12 +297,12 @@ class SQLStore(SQLFigures, Store):
             )
         except IntegrityError:
             return None
-        return _row(result)
+        return row_dict(result)
 
     async def _select_rows(self, table: str, where: dict[str, Any]) -> list[dict[str, Any]]:
         source = metadata.tables[table]
         query = sa.select(source).where(*_conditions(source, where))
-        return [_row(item) for item in await self._run(query, "all")]
+        return [row_dict(item) for item in await self._run(query, "all")]
 
     async def _update_rows(
         self, table: str, where: dict[str, Any], values: dict[str, Any]
@@ -309,7 +311,7 @@ class SQLStore(SQLFigures, Store):
         statement = (
             source.update().where(*_conditions(source, where)).values(values).returning(*source.c)
         )
-        return [_row(item) for item in await self._run(statement, "all")]
+        return [row_dict(item) for item in await self._run(statement, "all")]
 
     async def _delete_rows(self, table: str, where: dict[str, Any]) -> int:
         source = metadata.tables[table]
@@ -368,23 +370,12 @@ def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _utc(value: Any) -> Any:
-    # SQLite keeps no time zone: everything is stored in UTC.
-    if isinstance(value, datetime) and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
-
-
 def _conditions(table: sa.Table, where: dict[str, Any]) -> list[Any]:
     """`column = value` (or `IN (...)` for a list) for each entry."""
     return [
         table.c[name].in_(value) if isinstance(value, list) else table.c[name] == value
         for name, value in where.items()
     ]
-
-
-def _row(result: Any) -> dict[str, Any]:
-    return {key: _utc(value) for key, value in result._mapping.items()}
 
 
 def _reason(error: BaseException) -> str:

@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
-from shared.storage.base import StoreError
+from shared.storage.errors import StoreError
 
 
 def sqlite_path(database_url: str) -> Path | None:

@@ -15,9 +15,9 @@ processes), never on the event loop.
 from __future__ import annotations
 
 import threading
-from concurrent.futures import ThreadPoolExecutor
-from functools import lru_cache
 from typing import TYPE_CHECKING, Protocol
+
+from voice_backend.speech.executor import speech_executor
 
 if TYPE_CHECKING:
     from voice_backend.speech.expect import Expect
@@ -52,14 +52,3 @@ def get_recognizer() -> Recognizer:
 
             _recognizer = WhisperRecognizer()
         return _recognizer
-
-
-@lru_cache(maxsize=1)
-def speech_executor() -> ThreadPoolExecutor:
-    """The threads speech synthesis and recognition run in (one per core, at most four).
-
-    Bounded on purpose: more threads than cores would only make every call's replies late.
-    """
-    import os
-
-    return ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1), thread_name_prefix="speech")

@@ -33,7 +33,8 @@ import numpy as np
 import soxr
 
 from voice_backend.audio import TWILIO_RATE
-from voice_backend.speech import corpus, lm, speech_executor
+from voice_backend.speech import corpus, lm
+from voice_backend.speech.executor import speech_executor
 from voice_backend.speech.expect import Expect, topics
 
 __all__ = [

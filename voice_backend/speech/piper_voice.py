@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 
 if TYPE_CHECKING:
-    from voice_backend.speech.tts import Voice
+    from voice_backend.speech.voice import Voice
 
 __all__ = ["PiperEngine"]
 

@@ -21,15 +21,15 @@ import logging
 import re
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
 import soxr
 
 from voice_backend.audio import TWILIO_RATE, pcm16_to_mulaw
-from voice_backend.speech import speech_executor
+from voice_backend.speech.executor import speech_executor
 from voice_backend.speech.piper_voice import PiperEngine
+from voice_backend.speech.voice import Voice
 
 __all__ = ["SpeechError", "SpeechSynthesizer", "Voice", "get_synthesizer"]
 
@@ -55,19 +55,6 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 class SpeechError(RuntimeError):
     """The speech engine could not be loaded or could not speak."""
-
-
-@dataclass(frozen=True)
-class Voice:
-    """How a speaker sounds: an eSpeak NG voice (`en-us`, or a variant: `en-us+klatt3`; Piper
-    has one speaker and ignores it), its speed in words per minute, its pitch from 0 to 99, and
-    (Piper) how much its delivery varies from one saying to the next: 1 as the voice was
-    trained, 0 the same audio every time (eSpeak NG never varies)."""
-
-    name: str = "en-us+klatt3"
-    words_per_minute: int = 160
-    pitch: int = 50
-    variation: float = 1.0
 
 
 class _Engine:

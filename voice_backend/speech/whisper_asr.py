@@ -32,7 +32,7 @@ import soxr
 
 from shared.money import spoken_number
 from voice_backend.audio import TWILIO_RATE
-from voice_backend.speech import speech_executor
+from voice_backend.speech.executor import speech_executor
 from voice_backend.speech.expect import Expect
 
 __all__ = ["WhisperRecognizer", "spell_numbers"]
