@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import json
 import sys
 from typing import Any
@@ -178,10 +180,21 @@ def result_lines(
     return lines
 
 
+def _printable_csv(text: str) -> str:
+    """The export with every cell passed through `printable` (line breaks kept): names and
+    transcripts may carry terminal escape codes, and this goes to a terminal as often as to
+    a file."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    for row in csv.reader(io.StringIO(text, newline="")):
+        writer.writerow([printable(cell, keep_lines=True) for cell in row])
+    return out.getvalue()
+
+
 def _results(args: argparse.Namespace) -> int:
     with JobApi(api_url(args), api_key(args)) as api:
         if args.csv:
-            sys.stdout.write(api.export_csv(args.job_id))
+            sys.stdout.write(_printable_csv(api.export_csv(args.job_id)))
             return 0
         job = api.get_job(args.job_id)
         rows = ranked(api.providers(args.job_id))

@@ -137,6 +137,9 @@ class SQLStore(SQLFigures, Store):
             raise StoreError(f"database error: {_reason(error)}") from error
         except OSError as error:
             raise StoreError(f"database unreachable: {_reason(error)}") from error
+        if self._file is not None:
+            # Made read-only after the connections opened: the probe above still passes.
+            self._file.check_writable()
 
     def fleet(self) -> SQLFleet:
         """The fleet's rate and cap in this database, exact across instances."""

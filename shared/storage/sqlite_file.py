@@ -75,6 +75,21 @@ class SqliteFile:
                 "opened; nothing more is written; restart the service"
             )
 
+    def check_writable(self) -> None:
+        """Raise `StoreError` when the file, its WAL and shared-memory files or its directory
+        can no longer be written (made read-only or immutable, or a file system remounted
+        read-only, while the service runs). The connections already open keep their write
+        access and SQLite's WAL takes commits until a checkpoint, so no query shows it: only
+        a look at the files does."""
+        wal, shm = (self.path.with_name(self.path.name + suffix) for suffix in ("-wal", "-shm"))
+        for path in (self.path, wal, shm, self.path.parent):
+            if path.exists() and not os.access(path, os.W_OK):
+                where = "the directory of " if path == self.path.parent else ""
+                raise StoreError(
+                    f"{where}the database file {self.path} is read-only ({path.name} cannot "
+                    "be written); make it writable again"
+                )
+
     def _stat(self) -> tuple[int, int]:
         status = os.stat(self.path)
         return status.st_dev, status.st_ino

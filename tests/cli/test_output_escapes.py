@@ -4,6 +4,8 @@ clears the screen. And no error line shows a URL's password."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 
 import pytest
@@ -51,6 +53,17 @@ def test_results_json_carries_no_escape_codes_either(stack: Stack, hostile_job: 
     assert run.returncode == 0, run.stderr
     (row,) = json.loads(run.stdout)
     assert row["provider"] == "Ace Plumbing" and row["conditions"] == "cash only"
+
+
+def test_results_csv_carries_no_escape_codes_and_keeps_its_cells(
+    stack: Stack, hostile_job: str
+) -> None:
+    run = haggle("results", hostile_job, "--csv", api=stack.url)
+    assert run.returncode == 0, run.stderr
+    _assert_clean(run.stdout + run.stderr)
+    (row,) = csv.DictReader(io.StringIO(run.stdout))
+    assert (row["provider"], row["conditions"]) == ("Ace Plumbing", "cash only")
+    assert row["transcript"] == "1. [ASSISTANT]: Hello\n2. [USER]: one fifty, deal"
 
 
 def test_call_watch_strips_escape_codes(stack: Stack, hostile_job: str) -> None:

@@ -313,8 +313,9 @@ class FakeSession:
         if kind in _UNDOCUMENTED and self._fake.undocumented_error is not None:
             if kind == "conversation.item.truncate":
                 self.truncations.append(event)
+            # The message names nothing of ours: only its timing ties it to the event.
             await self.send_error(
-                "unknown_event", f"Unknown event type {kind}", self._fake.undocumented_error
+                "unknown_event", "Unknown event type", self._fake.undocumented_error
             )
             return
         handler = self._handlers().get(kind)

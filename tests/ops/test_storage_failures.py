@@ -147,3 +147,19 @@ async def test_a_read_only_database_is_reported(tmp_path: Path, service: Service
         ):
             assert (await client.get("/healthz")).status_code == 200  # alive, not ready
             await _assert_refused(client, service, "readonly database", job.id)
+
+
+@pytest.mark.parametrize("service", SERVICES, ids=lambda service: service.name)
+async def test_a_database_made_read_only_while_running_is_reported(
+    tmp_path: Path, service: Service
+) -> None:
+    # The connections already open keep their write access (and SQLite's WAL takes commits
+    # until a checkpoint), so only a look at the file tells: /readyz must not say ready.
+    database = tmp_path / "haggle.db"
+    async with running(service, database) as client:
+        with read_only(database):
+            ready = await client.get("/readyz")
+            assert ready.status_code == 503, ready.text
+            assert any("read-only" in problem for problem in ready.json()["problems"]), ready.text
+        ready = await client.get("/readyz")  # writable again: ready again
+        assert ready.status_code == 200, ready.text
