@@ -190,14 +190,17 @@ async def test_a_voice_service_that_cannot_place_calls_says_why(tmp_path: Path) 
     assert "storage unavailable" in webhook
 
 
-@pytest.mark.parametrize("variable", ["TWILIO_PHONE_NUMBER"])
+@pytest.mark.parametrize(
+    "variable", ["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_PHONE_NUMBER"]
+)
 async def test_missing_twilio_settings_fail_by_name(tmp_path: Path, variable: str) -> None:
-    env = {
-        "TELEPHONY": "twilio",
+    twilio = {
         "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
         "TWILIO_AUTH_TOKEN": "token-0123456789",
-        "AGENT": "local",
+        "TWILIO_PHONE_NUMBER": "+14155550123",
     }
+    env = {"TELEPHONY": "twilio", "AGENT": "local"}
+    env |= {name: value for name, value in twilio.items() if name != variable}
     status, lines, _ = await haggle_check(env)
     assert status == 1
     assert sum(f"needs {variable}" in line for line in lines) == 3

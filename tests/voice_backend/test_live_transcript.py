@@ -21,6 +21,7 @@ from shared.models import (
     TranscriptTurn,
 )
 from shared.storage.sql import SQLStore
+from tests.api.conftest import OPERATOR, OPERATOR_KEY
 from tests.fakes.grok_realtime import FakeGrok
 from tests.fakes.twilio_rest import FakeTwilio, Line
 from tests.support.servers import free_port, uvicorn_process
@@ -145,6 +146,20 @@ async def test_a_kill_9_mid_call_keeps_every_turn_and_ends_the_call(tmp_path: Pa
             assert row.call_status is CallStatus.IN_PROGRESS
             process.kill()  # SIGKILL: no shutdown, no final write
             process.wait()
+        # While the voice service is down, the job API shows every turn and the first quote.
+        api_env = {"DATABASE_URL": database_url, "HAGGLE_API_KEY": OPERATOR_KEY}
+        with uvicorn_process("api.main:app", api_env) as (api, _):
+            shown = await asyncio.to_thread(
+                httpx.get, f"{api}/api/providers/{job.id}/status", headers=OPERATOR, timeout=15
+            )
+        assert shown.status_code == 200
+        (visible,) = shown.json()
+        assert [line.split(": ", 1)[1] for line in visible["call_transcript"].splitlines()] == [
+            GREETING,
+            QUOTE,
+            REPLY,
+        ]
+        assert visible["minimum_quote"] == 200
         # The row still has every turn; the restarted service closes the call out.
         with uvicorn_process("voice_backend.app:app", env, port=port):
             async with asyncio.timeout(10):

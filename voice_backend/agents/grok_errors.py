@@ -55,7 +55,7 @@ _OPTIONAL_WORDS: Final = (
     "audio_end_ms",
     "content_index",
     "response.cancel",
-    "cancel",
+    "response_cancel",
     "item_not_found",
     "item not found",
 )

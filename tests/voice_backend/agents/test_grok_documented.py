@@ -132,6 +132,13 @@ async def test_an_authentication_error_ends_the_call() -> None:
             "fatal",
         ),
         (wire.ServerError("server_error", "internal", "Something broke"), False, "fatal"),
+        # A session cancelled is the session, not the optional `response.cancel`.
+        (wire.ServerError("server_error", None, "Session cancelled by server"), False, "fatal"),
+        (
+            wire.ServerError("invalid_request_error", None, "Unknown event: response.cancel"),
+            False,
+            "optional",
+        ),
     ],
 )
 def test_errors_are_classified_by_what_they_concern(
