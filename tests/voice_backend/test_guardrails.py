@@ -188,3 +188,29 @@ async def test_cancel_drops_queued_calls_and_hangs_up_live_ones(tmp_path: Path) 
         assert len(rig.twilio.updates) >= 1  # the live one was hung up through the REST API
         again = await rig.api.post(f"/api/start-calls/{job_id}")
         assert again.status_code == 409
+
+
+async def test_a_call_waiting_for_its_dial_slot_is_never_dialled_once_canceled(
+    tmp_path: Path,
+) -> None:
+    numbers = [f"+141555501{i:02d}" for i in range(3)]
+    # One dial every two seconds: the second call is claimed, then waits for its slot.
+    async with running_rig(tmp_path, calls_per_second=0.5) as rig:
+        for number in numbers:
+            rig.twilio.lines[number] = Line(
+                phone=lambda: ScriptedPhone.silent(hang_up_after_seconds=60), ring_seconds=0.1
+            )
+        job_id = await rig.job(*[(f"P{i}", n) for i, n in enumerate(numbers)])
+        await rig.start(job_id)
+        async with asyncio.timeout(10):
+            while not (
+                len(rig.twilio.creates) == 1
+                and [r["call_status"] for r in await rig.rows(job_id)].count("pending") == 1
+            ):
+                await asyncio.sleep(0.02)
+        canceled = await rig.api.post(f"/api/jobs/{job_id}/cancel")
+        assert canceled.status_code == 200
+        rows = await rig.finished(job_id, within=30)
+        await asyncio.sleep(0.5)
+        assert len(rig.twilio.creates) == 1  # the call waiting for its slot was not dialled
+        assert sorted(row["outcome"] for row in rows).count("canceled") == 2
