@@ -89,6 +89,26 @@ async def test_past_the_daily_limit_is_429_and_nothing_is_dialled(tmp_path: Path
         assert {row["call_status"] for row in await rig.rows(second)} == {"pending"}
 
 
+async def test_calling_a_provider_again_counts_against_the_daily_limit(tmp_path: Path) -> None:
+    async with running_rig(tmp_path, daily_call_limit=2) as rig:
+        rig.twilio.lines[SF] = Line(CallScenario.BUSY)
+        job_id = await rig.job(("A", SF))
+        await rig.start(job_id)
+        await rig.finished(job_id)
+        assert (await rig.api.post(f"/api/jobs/{job_id}/call-again")).status_code == 200
+        await asyncio.sleep(0.3)
+        (row,) = await rig.finished(job_id)
+        # Two calls placed in 24 hours, one number: a third is past the limit.
+        for path in (
+            f"/api/jobs/{job_id}/call-again",
+            f"/api/jobs/{job_id}/providers/{row['id']}/call-again",
+        ):
+            refused = await rig.api.post(path)
+            assert refused.status_code == 429 and "daily call limit" in refused.json()["detail"]
+        await asyncio.sleep(0.5)
+        assert len(rig.twilio.calls_to(SF)) == 2
+
+
 async def test_the_do_not_call_list(tmp_path: Path) -> None:
     async with running_rig(tmp_path) as rig:
         listed = await rig.api.post("/api/do-not-call", json={"phone_number": "(415) 555-0101"})
