@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 from shared.calling_hours import callee_zones
-from shared.models import utcnow
+from shared.models import ProviderCreate, utcnow
 from tests.fakes.twilio_rest import Line
 from tests.voice_backend.rig import running_rig
 from voice_backend.sim import CallScenario, ScriptedPhone, Silence, Until, tone
@@ -45,6 +45,30 @@ async def test_premium_satellite_foreign_and_short_numbers_are_refused(tmp_path:
         # Nothing of those requests was stored (not even the good number next to the bad one).
         assert [row["phone"] for row in await rig.rows(job_id)] == [SF]
         assert rig.twilio.creates == []
+
+
+async def test_a_number_written_past_the_api_is_never_dialled(tmp_path: Path) -> None:
+    """A row the job API never checked (a user's own Supabase token writes providers under
+    row-level security; rows stored before the guardrails) meets them again at dial time."""
+    async with running_rig(tmp_path) as rig:
+        job_id = await rig.job(("Ace", SF))
+        async with rig.voice_store() as store:
+            job = await store.get_job(job_id)
+            assert job is not None
+            await store.add_providers(
+                job,
+                [
+                    ProviderCreate(service_provider="X", phone_number="+449098790000"),
+                    ProviderCreate(service_provider="Y", phone_number="+19005550100"),
+                ],
+            )
+        rig.twilio.lines[SF] = Line(CallScenario.BUSY)
+        await rig.start(job_id)
+        rows = {row["phone"]: row for row in await rig.finished(job_id)}
+        for number, reason in [("+449098790000", "premium-rate"), ("+19005550100", "premium")]:
+            assert rows[number]["outcome"] == "dial_error"
+            assert reason in rows[number]["failure_reason"]
+        assert [create.value("To") for create in rig.twilio.creates] == [SF]
 
 
 async def test_a_job_holds_at_most_max_providers(tmp_path: Path) -> None:
