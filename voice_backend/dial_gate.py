@@ -1,6 +1,7 @@
-"""What the dispatcher asks before and after it dials: the do-not-call list, calling hours in
-the callee's time zone, and whether the job was canceled meanwhile. The rules are in
-`shared.dialing` and `shared.calling_hours`; this module applies them to a queued call."""
+"""What the dispatcher asks before and after it dials: whether the number is one the guardrails
+dial at all, the do-not-call list, calling hours in the callee's time zone, and whether the job
+was canceled meanwhile. The rules are in `shared.dialing` and `shared.calling_hours`; this
+module applies them to a queued call."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import logging
 from datetime import datetime
 
 from shared.calling_hours import Window, parse_window, within_calling_hours
+from shared.dialing import NumberRefused, dialable_number
 from shared.models import CallStatus, CallUpdate, Outcome, Provider, utcnow
 from shared.settings import Settings, Telephony
 from shared.storage import Store
@@ -25,12 +27,41 @@ class DialGate:
         # Simulated providers live on this machine: they take calls at any hour.
         hours = ALWAYS if settings.telephony is Telephony.SIM else settings.calling_hours
         self._window: Window = parse_window(hours)
+        self._real = settings.telephony is Telephony.TWILIO
+        self._region = settings.default_region
+        self._regions = settings.dial_countries
+
+    def _refused(self, provider: Provider) -> str | None:
+        """Why a real call must not go to this number (the job API's guardrails, asked again:
+        a row written past the API, by a user's own Supabase token or before the guardrails
+        existed, is never dialled), or `None`."""
+        if not self._real:
+            return None
+        try:
+            dialable_number(provider.phone_number, self._region, self._regions)
+        except NumberRefused as error:
+            return str(error)
+        return None
 
     async def holds_back(self, provider: Provider, now: datetime | None = None) -> bool:
-        """`True` when this call must not be claimed now: its number is on a do-not-call list
-        (then it ends `failed`, outcome `canceled`), or it is outside the callee's calling
-        hours (then it waits, and its row says until when)."""
+        """`True` when this call must not be claimed now: its number is one the guardrails
+        refuse (then it ends `failed`, outcome `dial_error`) or on a do-not-call list (then
+        `failed`, outcome `canceled`), or it is outside the callee's calling hours (then it
+        waits, and its row says until when)."""
         now = now or utcnow()
+        refused = self._refused(provider)
+        if refused is not None:
+            await self._store.update_call(
+                provider.id,
+                CallUpdate(
+                    call_status=CallStatus.FAILED,
+                    outcome=Outcome.DIAL_ERROR,
+                    failure_reason=refused,
+                    ended_at=utcnow(),
+                ),
+            )
+            logger.warning("not dialled: %s", refused, extra={"provider_id": provider.id})
+            return True
         if provider.not_before is not None and provider.not_before > now:
             return True  # still waiting: no need to ask the store again
         blocked = await self._store.blocked_numbers([provider.phone_number], provider.account_id)

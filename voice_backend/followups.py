@@ -8,7 +8,8 @@ when it is a date: the end of that day). The ended attempt keeps showing, with t
 the next one (`next_attempt_at`); when that time comes, `run` starts the new attempt
 (`Store.call_again`, one winner even with several instances) and the dispatcher dials it.
 A provider who asked to be called back is not called again by itself: the homeowner confirms
-(the dashboard offers it).
+(the dashboard offers it). A follow-up that would pass the account's `DAILY_CALL_LIMIT` is
+dropped instead.
 
 Once every call of a job has ended and none waits for a follow-up, the job webhook is sent.
 """
@@ -170,7 +171,10 @@ class AfterCall:
     async def place_due(self, now: datetime | None = None) -> list[Provider]:
         """Start every follow-up due at `now`; the new attempts this instance started."""
         started = []
-        for provider in await self._store.due_follow_ups(now or utcnow()):
+        now = now or utcnow()
+        for provider in await self._store.due_follow_ups(now):
+            if await self._past_daily_limit(provider, now):
+                continue
             again = await self._store.call_again(provider.id, reason="follow_up")
             if again is not None:
                 logger.info(
@@ -180,6 +184,19 @@ class AfterCall:
         if started:
             self._wake()
         return started
+
+    async def _past_daily_limit(self, provider: Provider, now: datetime) -> bool:
+        """Whether one more call would pass the account's `DAILY_CALL_LIMIT`; the follow-up is
+        then dropped (the homeowner can call again once the limit allows)."""
+        used = await self._store.calls_counted(provider.account_id, now - timedelta(hours=24))
+        if used < self._settings.daily_call_limit:
+            return False
+        await self._store.schedule_follow_up(provider.id, provider.attempt, None)
+        logger.info(
+            "follow-up dropped: the account reached its daily call limit",
+            extra={"provider_id": provider.id, "used": used},
+        )
+        return True
 
     async def _run(self) -> None:
         while True:

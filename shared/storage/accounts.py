@@ -203,7 +203,8 @@ class AccountStore(abc.ABC):
     # -- the daily quota -------------------------------------------------------------------
 
     async def calls_counted(self, account_id: str | None, since: datetime) -> int:
-        """Calls the account placed since `since`, plus those queued and not yet placed."""
+        """Calls the account placed since `since` (every attempt: a provider called again
+        counts each time), plus those queued and not yet placed."""
         return await self._count_dials(account_id, since)
 
     # -- primitives ------------------------------------------------------------------------
@@ -228,4 +229,5 @@ class AccountStore(abc.ABC):
 
     @abc.abstractmethod
     async def _count_dials(self, account_id: str | None, since: datetime) -> int:
-        """Providers of the account dialled at or after `since`, or queued and still pending."""
+        """Calls of the account dialled at or after `since` (the providers' latest attempts
+        and their earlier ones), plus those queued and still pending."""

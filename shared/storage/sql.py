@@ -328,7 +328,14 @@ class SQLStore(SQLFigures, Store):
         )
         placed = column.dialed_at >= since
         waiting = sa.and_(column.call_status == "pending", column.queued_at.is_not(None))
-        query = sa.select(sa.func.count()).where(owner, sa.or_(placed, waiting))
+        latest = sa.select(sa.func.count()).where(owner, sa.or_(placed, waiting))
+        # A provider called again keeps its earlier calls in `call_attempts`: each counts too.
+        earlier = (
+            sa.select(sa.func.count())
+            .select_from(call_attempts.join(providers, call_attempts.c.provider_id == column.id))
+            .where(owner, call_attempts.c.dialed_at >= since)
+        )
+        query = sa.select(latest.scalar_subquery() + earlier.scalar_subquery())
         return int(await self._run(query, "scalar"))
 
     async def _run(self, statement: Any, fetch: str, *, conflicts: bool = False) -> Any:

@@ -42,6 +42,8 @@ _Query = AsyncSelectRequestBuilder
 _JOBS = jobs.name
 _PROVIDERS = providers.name
 _ATTEMPTS = call_attempts.name
+#: Ids sent in one `in.(…)` filter: a query string stays well under the proxies' limits.
+_IDS_PER_REQUEST = 200
 
 
 class SupabaseStore(Store):
@@ -337,7 +339,23 @@ class SupabaseStore(Store):
         waiting = await self._select_providers_by_id(
             lambda query: owned(query).eq("call_status", "pending").not_.is_("queued_at", "null")
         )
-        return len({row["id"] for row in placed} | {row["id"] for row in waiting})
+        latest = len({row["id"] for row in placed} | {row["id"] for row in waiting})
+        # A provider called again keeps its earlier calls in `call_attempts`: each counts too.
+        earlier = await self._select_pages(
+            _ATTEMPTS,
+            lambda query: query.gte("dialed_at", since.isoformat()).order("id"),
+            columns="id,provider_id",
+        )
+        called = sorted({row["provider_id"] for row in earlier})
+        mine: set[int] = set()
+        for start in range(0, len(called), _IDS_PER_REQUEST):  # the URL stays short
+            chunk = called[start : start + _IDS_PER_REQUEST]
+
+            def these(query: _Query, chunk: list[int] = chunk) -> _Query:
+                return owned(query).in_("id", chunk)
+
+            mine |= {row["id"] for row in await self._select_providers_by_id(these)}
+        return latest + sum(1 for row in earlier if row["provider_id"] in mine)
 
     # -- plumbing --------------------------------------------------------------------------
 

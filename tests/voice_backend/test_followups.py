@@ -82,6 +82,19 @@ async def test_a_busy_line_is_called_again_by_itself_after_the_delay(tmp_path: P
         assert [(a["attempt"], a["outcome"]) for a in attempts] == [(1, "busy"), (2, "busy")]
 
 
+async def test_a_follow_up_past_the_daily_call_limit_is_dropped(tmp_path: Path) -> None:
+    async with running_rig(tmp_path, calling_hours="00:00-24:00", daily_call_limit=1) as rig:
+        rig.twilio.lines[BUSY[1]] = Line(CallScenario.BUSY)
+        job_id = await _job(rig, BUSY, followup_minutes=[0.03])  # 1.8 s
+        await rig.start(job_id)
+        await rig.finished(job_id)
+        await _until(rig, job_id, _scheduled)
+        (row,) = await _until(rig, job_id, lambda rows: rows[0]["next_attempt_at"] is None)
+        assert (row["attempt"], row["outcome"]) == (1, "busy")
+        await asyncio.sleep(1.0)
+        assert len(rig.twilio.calls_to(BUSY[1])) == 1
+
+
 def _scheduled(rows: list[dict[str, Any]]) -> bool:
     return rows[0]["call_status"] == "failed" and rows[0]["next_attempt_at"] is not None
 

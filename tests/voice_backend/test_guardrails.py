@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 from shared.calling_hours import callee_zones
-from shared.models import utcnow
+from shared.models import ProviderCreate, utcnow
 from tests.fakes.twilio_rest import Line
 from tests.voice_backend.rig import running_rig
 from voice_backend.sim import CallScenario, ScriptedPhone, Silence, Until, tone
@@ -45,6 +45,30 @@ async def test_premium_satellite_foreign_and_short_numbers_are_refused(tmp_path:
         # Nothing of those requests was stored (not even the good number next to the bad one).
         assert [row["phone"] for row in await rig.rows(job_id)] == [SF]
         assert rig.twilio.creates == []
+
+
+async def test_a_number_written_past_the_api_is_never_dialled(tmp_path: Path) -> None:
+    """A row the job API never checked (a user's own Supabase token writes providers under
+    row-level security; rows stored before the guardrails) meets them again at dial time."""
+    async with running_rig(tmp_path) as rig:
+        job_id = await rig.job(("Ace", SF))
+        async with rig.voice_store() as store:
+            job = await store.get_job(job_id)
+            assert job is not None
+            await store.add_providers(
+                job,
+                [
+                    ProviderCreate(service_provider="X", phone_number="+449098790000"),
+                    ProviderCreate(service_provider="Y", phone_number="+19005550100"),
+                ],
+            )
+        rig.twilio.lines[SF] = Line(CallScenario.BUSY)
+        await rig.start(job_id)
+        rows = {row["phone"]: row for row in await rig.finished(job_id)}
+        for number, reason in [("+449098790000", "premium-rate"), ("+19005550100", "premium")]:
+            assert rows[number]["outcome"] == "dial_error"
+            assert reason in rows[number]["failure_reason"]
+        assert [create.value("To") for create in rig.twilio.creates] == [SF]
 
 
 async def test_a_job_holds_at_most_max_providers(tmp_path: Path) -> None:
@@ -87,6 +111,26 @@ async def test_past_the_daily_limit_is_429_and_nothing_is_dialled(tmp_path: Path
         await asyncio.sleep(0.5)
         assert [call.to for call in rig.twilio.calls.values()] == ["+14155550100"]
         assert {row["call_status"] for row in await rig.rows(second)} == {"pending"}
+
+
+async def test_calling_a_provider_again_counts_against_the_daily_limit(tmp_path: Path) -> None:
+    async with running_rig(tmp_path, daily_call_limit=2) as rig:
+        rig.twilio.lines[SF] = Line(CallScenario.BUSY)
+        job_id = await rig.job(("A", SF))
+        await rig.start(job_id)
+        await rig.finished(job_id)
+        assert (await rig.api.post(f"/api/jobs/{job_id}/call-again")).status_code == 200
+        await asyncio.sleep(0.3)
+        (row,) = await rig.finished(job_id)
+        # Two calls placed in 24 hours, one number: a third is past the limit.
+        for path in (
+            f"/api/jobs/{job_id}/call-again",
+            f"/api/jobs/{job_id}/providers/{row['id']}/call-again",
+        ):
+            refused = await rig.api.post(path)
+            assert refused.status_code == 429 and "daily call limit" in refused.json()["detail"]
+        await asyncio.sleep(0.5)
+        assert len(rig.twilio.calls_to(SF)) == 2
 
 
 async def test_the_do_not_call_list(tmp_path: Path) -> None:
@@ -188,3 +232,29 @@ async def test_cancel_drops_queued_calls_and_hangs_up_live_ones(tmp_path: Path) 
         assert len(rig.twilio.updates) >= 1  # the live one was hung up through the REST API
         again = await rig.api.post(f"/api/start-calls/{job_id}")
         assert again.status_code == 409
+
+
+async def test_a_call_waiting_for_its_dial_slot_is_never_dialled_once_canceled(
+    tmp_path: Path,
+) -> None:
+    numbers = [f"+141555501{i:02d}" for i in range(3)]
+    # One dial every two seconds: the second call is claimed, then waits for its slot.
+    async with running_rig(tmp_path, calls_per_second=0.5) as rig:
+        for number in numbers:
+            rig.twilio.lines[number] = Line(
+                phone=lambda: ScriptedPhone.silent(hang_up_after_seconds=60), ring_seconds=0.1
+            )
+        job_id = await rig.job(*[(f"P{i}", n) for i, n in enumerate(numbers)])
+        await rig.start(job_id)
+        async with asyncio.timeout(10):
+            while not (
+                len(rig.twilio.creates) == 1
+                and [r["call_status"] for r in await rig.rows(job_id)].count("pending") == 1
+            ):
+                await asyncio.sleep(0.02)
+        canceled = await rig.api.post(f"/api/jobs/{job_id}/cancel")
+        assert canceled.status_code == 200
+        rows = await rig.finished(job_id, within=30)
+        await asyncio.sleep(0.5)
+        assert len(rig.twilio.creates) == 1  # the call waiting for its slot was not dialled
+        assert sorted(row["outcome"] for row in rows).count("canceled") == 2

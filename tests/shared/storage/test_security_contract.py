@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from shared.models import CallStatus, JobCreate, Outcome, ProviderCreate, utcnow
+from shared.models import CallStatus, CallUpdate, JobCreate, Outcome, ProviderCreate, utcnow
 from shared.storage.base import Store
 from tests.shared.storage.backends import BACKENDS, open_backend
 
@@ -116,3 +116,25 @@ async def test_a_waiting_call_says_until_when(store: Store) -> None:
     until = utcnow() + timedelta(hours=3)
     waiting = await store.defer_call(provider.id, until)
     assert waiting is not None and waiting.not_before == until
+
+
+async def test_every_attempt_counts_against_the_daily_quota(store: Store) -> None:
+    """Calling one provider again (by hand or as a follow-up) is one more call placed: the
+    earlier attempts count too, not only the provider's latest."""
+    day_ago = utcnow() - timedelta(days=1)
+    job = await store.create_job(JobCreate(problem="a", zip_code="1", account_id="alice"))
+    (provider,) = await store.add_providers(job, [_provider("+14155550100")])
+    await store.queue_calls(job.id)
+    for attempt in range(3):
+        assert await store.claim_call(provider.id, "instance") is not None  # dialled
+        await store.update_call(
+            provider.id,
+            CallUpdate(call_status=CallStatus.FAILED, outcome=Outcome.BUSY, ended_at=utcnow()),
+        )
+        assert await store.calls_counted("alice", day_ago) == attempt + 1
+        assert await store.call_again(provider.id) is not None  # queued: one more
+        assert await store.calls_counted("alice", day_ago) == attempt + 2
+    assert await store.calls_counted("bob", day_ago) == 0
+    assert await store.calls_counted(None, day_ago) == 0
+    # Attempts dialled before the window are not counted.
+    assert await store.calls_counted("alice", utcnow() + timedelta(seconds=1)) == 1
