@@ -192,6 +192,22 @@ async def test_zip_codes_are_checked(api: Api) -> None:
         assert response.status_code == 201, good
 
 
+async def test_a_number_too_short_is_named_invalid_and_nothing_is_stored(api: Api) -> None:
+    # The issue's own list: the number is there, just invalid (not "no phone number", nor
+    # pydantic's "at least 3 characters"); the good line is not stored either.
+    job_id = (await api.client.post("/api/jobs", json=JOB)).json()["job_id"]
+    providers = [
+        {"service_provider": "Good Plumbing", "phone_number": "(415) 555-0199"},
+        {"service_provider": "Bob's Bad Co", "phone_number": "12"},
+    ]
+    refused = await api.client.post(f"/api/jobs/{job_id}/providers", json={"providers": providers})
+    assert refused.status_code == 422
+    (error,) = refused.json()["detail"]
+    assert error["loc"] == ["body", "providers", 1, "phone_number"]
+    assert error["msg"].startswith("'12' is not a valid phone number")
+    assert (await api.client.get(f"/api/providers/{job_id}")).json() == []
+
+
 async def test_a_job_sets_its_follow_up_schedule(api: Api) -> None:
     default = (await api.client.post("/api/jobs", json=JOB)).json()
     assert default["followup_minutes"] == [30, 120]
