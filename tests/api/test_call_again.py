@@ -217,6 +217,24 @@ async def test_a_job_sets_its_follow_up_schedule(api: Api) -> None:
     assert none.json()["followup_minutes"] == []
     bad = await api.client.post("/api/jobs", json=JOB | {"followup_minutes": [0]})
     assert bad.status_code == 422
+    # The dashboard's first step sets it too.
+    start = {
+        "query": "fix my toilet",
+        "house_address": "",
+        "zip_code": "94110",
+        "price_limit": "no_limit",
+        "date_needed": "",
+    }
+    started = await api.client.post("/api/start-job", json=start | {"followup_minutes": [15, 60]})
+    job = await api.client.get(f"/api/jobs/{started.json()['job_id']}")
+    assert job.json()["followup_minutes"] == [15, 60]
+    plain = await api.client.post("/api/start-job", json=start)
+    job = await api.client.get(f"/api/jobs/{plain.json()['job_id']}")
+    assert job.json()["followup_minutes"] == [30, 120]
+    too_many = await api.client.post(
+        "/api/start-job", json=start | {"followup_minutes": [1, 2, 3, 4, 5, 6]}
+    )
+    assert too_many.status_code == 422
 
 
 async def test_over_the_daily_spend_cap_nothing_is_started_and_the_reason_is_given(
