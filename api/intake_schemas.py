@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from api.schemas import Budget, JobOut, ProviderIn, ProviderOut, ZipCode
+from api.schemas import Budget, FollowupMinutes, JobOut, ProviderIn, ProviderOut, ZipCode
 
 
 class QuestionOut(BaseModel):
@@ -17,8 +17,9 @@ class QuestionOut(BaseModel):
 
 
 class StartJobIn(BaseModel):
-    """`POST /api/start-job`, the original's `StartJobRequest`: every field required;
-    `price_limit` is a number or "no_limit"."""
+    """`POST /api/start-job`, the original's `StartJobRequest`: its fields all required;
+    `price_limit` is a number or "no_limit". `followup_minutes` (optional, as on
+    `POST /api/jobs`) is when a busy or unanswered line is tried again."""
 
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
@@ -27,6 +28,8 @@ class StartJobIn(BaseModel):
     zip_code: ZipCode
     price_limit: Budget
     date_needed: Annotated[str, Field(max_length=100)]
+    #: Minutes after a busy or unanswered call to try again (default 30 and 120; [] for none).
+    followup_minutes: FollowupMinutes | None = None
 
 
 class StartJobOut(BaseModel):

@@ -41,17 +41,22 @@ class NumberRefused(ValueError):
 def dialable_number(raw: str, default_region: str, allowed_regions: list[str]) -> str:
     """`raw` in E.164 if it may be dialled, else `NumberRefused` naming it and why."""
     text = raw.strip()
+    if not text:
+        raise NumberRefused("no phone number")
     digits = re.sub(r"\D", "", text)
     if digits and len(digits) <= 6 and not text.startswith("+"):
         if phonenumbers.is_emergency_number(digits, default_region):
             raise NumberRefused(f"{raw!r} is an emergency number: never dialled")
-        raise NumberRefused(f"{raw!r} is a short code: never dialled")
+        # A typo as often as a real short code: said the way the dashboard says it.
+        raise NumberRefused(
+            f"{raw!r} is not a valid phone number (too short; short codes are never dialled)"
+        )
     try:
         parsed = phonenumbers.parse(text, default_region)
     except phonenumbers.NumberParseException as error:
-        raise NumberRefused(f"invalid phone number {raw!r}: {error._msg}") from None
+        raise NumberRefused(f"{raw!r} is not a valid phone number: {error._msg}") from None
     if not phonenumbers.is_valid_number(parsed):
-        raise NumberRefused(f"invalid phone number {raw!r}: not a dialable number")
+        raise NumberRefused(f"{raw!r} is not a valid phone number: not a dialable number")
     e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
     region = phonenumbers.region_code_for_number(parsed)
     if region == _NON_GEOGRAPHIC or region is None:

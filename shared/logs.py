@@ -162,6 +162,9 @@ def configure_logging(settings: Settings, stream: IO[str] | None = None) -> logg
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(settings.log_level.upper())
+    # Alembic (1.17 on) lists each plugin it sets up, at INFO, when it is first imported (the
+    # schema check at start-up): seven lines of every start that say nothing to an operator.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     # Uvicorn's own loggers go through ours, so its lines are formatted and scrubbed too.
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logger = logging.getLogger(name)

@@ -56,6 +56,7 @@ async def start_job(
             questions=questions,
             status=COLLECTING_INFO,
             account_id=principal.account_id,
+            followup_minutes=body.followup_minutes,
         )
     )
     logger.info(

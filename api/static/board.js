@@ -9,11 +9,13 @@ import {
   api,
   bestOf,
   busy,
+  clock,
   cost,
   fill,
   focusHeading,
   h,
   isAgreed,
+  isOver,
   isSettled,
   figure,
   isUnsure,
@@ -258,8 +260,13 @@ class CallBoard {
       (row) => row.call_status !== "completed" && row.call_status !== "failed",
     );
     fill(this.startButton, waiting.length ? `Start calls (${waiting.length})` : "Start calls");
-    this.settled = rows.length > 0 && rows.every(isSettled);
-    if (this.settled && this.startedWith.size) fill(this.startStatus);
+    // Every call over: the start's banner has said its piece, even while a follow-up waits
+    // (hours, maybe), which the badge then names instead of "Live".
+    const over = rows.length > 0 && rows.every(isOver);
+    if (over && this.startedWith.size) fill(this.startStatus);
+    this.settled = over && rows.every(isSettled);
+    const next = over ? rows.map((row) => row.next_attempt_at).filter(Boolean).sort()[0] : null;
+    this.nextTry = next || null;
     this.showConnection();
     this.exportLink.hidden = !rows.some((row) => row.call_status !== "pending" || row.attempt > 1);
     const key = rows.map((row) => `${row.id}:${row.attempt}:${row.call_status}:${row.cost}`).join();
@@ -276,16 +283,19 @@ class CallBoard {
   }
 
   showConnection() {
-    const ended = this.settled && this.connection !== "gone";
-    const state = ended ? "ended" : this.connection;
+    const quiet = this.connection !== "gone" && this.connection !== "reconnecting";
+    let state = this.connection;
+    if (quiet && this.settled) state = "ended";
+    else if (quiet && this.nextTry) state = "waiting";
     const text = {
       connecting: "Connecting…",
       live: "Live",
       reconnecting: "Reconnecting…",
       ended: "All calls ended",
+      waiting: `Calls ended; next try ${clock(this.nextTry)}`,
       gone: "Job deleted",
     }[state];
-    if (this.liveState.dataset.state !== state) {
+    if (this.liveState.dataset.state !== state || this.liveState.textContent !== text) {
       this.liveState.dataset.state = state;
       fill(this.liveState, text);
     }
@@ -305,10 +315,8 @@ class CallBoard {
         this.costLine,
         `Calls so far cost ${cost(costs.cost)} (${costs.attempts} attempt` +
           `${costs.attempts === 1 ? "" : "s"}, estimate).`,
-        costs.daily_spend_cap !== null
-          ? ` Today: ${cost(costs.account_cost_last_24_hours)} of a ` +
-              `${cost(costs.daily_spend_cap)} daily cap.`
-          : "",
+        ` All your calls of the last 24 hours: ${cost(costs.account_cost_last_24_hours)}`,
+        costs.daily_spend_cap !== null ? ` of a ${cost(costs.daily_spend_cap)} daily cap.` : ".",
       );
     } catch {
       fill(this.costLine);
@@ -563,6 +571,18 @@ function answers(job) {
   );
 }
 
+/** "30 min, then 2 h after the call before" or "None", for the job's follow-up schedule. */
+function followupText(minutes) {
+  if (!minutes || !minutes.length) return "None: a busy or unanswered line is not called again";
+  const span = (value) =>
+    value >= 60 && value % 60 === 0 ? `${value / 60} h` : `${Number(value.toFixed(1))} min`;
+  const tries = { 1: "once", 2: "twice" }[minutes.length] || `${minutes.length} times`;
+  return (
+    `A busy or unanswered line is called again ${tries}: ` +
+    `${minutes.map(span).join(", then ")} after the call before`
+  );
+}
+
 function summary(job) {
   const budget = job.max_price === null ? "No limit" : money(job.max_price);
   return h(
@@ -577,6 +597,8 @@ function summary(job) {
     job.date_needed ? [h("dt", {}, "Needed by"), h("dd", {}, job.date_needed)] : null,
     job.house_address ? [h("dt", {}, "Address"), h("dd", {}, job.house_address)] : null,
     (job.context_pairs || []).length ? [h("dt", {}, "Your answers"), h("dd", {}, answers(job))] : null,
+    h("dt", {}, "Follow-ups"),
+    h("dd", { class: "followups" }, followupText(job.followup_minutes)),
     h("dt", {}, "Created"),
     h("dd", {}, when(job.created_at)),
   );

@@ -53,7 +53,13 @@ function showFieldErrors(form, fields) {
     el.textContent = "";
   });
   form.querySelectorAll("[aria-invalid]").forEach((el) => el.removeAttribute("aria-invalid"));
-  const ids = { query: "query", zip_code: "zip", price_limit: "budget", house_address: "address" };
+  const ids = {
+    query: "query",
+    zip_code: "zip",
+    price_limit: "budget",
+    house_address: "address",
+    followup_minutes: "followups",
+  };
   let first = null;
   for (const [key, message] of Object.entries(fields)) {
     const id = ids[key.split(".")[0]];
@@ -64,6 +70,18 @@ function showFieldErrors(form, fields) {
     first = first || control;
   }
   if (first) first.focus();
+}
+
+/** The longest wait before a follow-up, and how many there may be (as the API checks). */
+const MAX_FOLLOWUP_MINUTES = 7 * 24 * 60;
+const MAX_FOLLOWUPS = 5;
+
+/** "30, 120" as [30, 120] (empty: no follow-up), or `null` when it is not such a list. */
+export function parseFollowups(text) {
+  const parts = text.split(/[\s,;]+/).filter(Boolean);
+  const minutes = parts.map(Number);
+  const fine = minutes.every((value) => value > 0 && value <= MAX_FOLLOWUP_MINUTES);
+  return fine && minutes.length <= MAX_FOLLOWUPS ? minutes : null;
 }
 
 /** `#/new`: the job form. */
@@ -137,6 +155,21 @@ export function newJobView(root, { go }) {
         h("div", { class: "check" }, noLimit, h("label", { for: "no-limit" }, "No limit")),
       ),
     ),
+    field(
+      "followups",
+      "If the line is busy or nobody answers, call again after (minutes)",
+      h("input", {
+        id: "followups",
+        name: "followup_minutes",
+        value: "30, 120",
+        inputmode: "numeric",
+        autocomplete: "off",
+        maxlength: "60",
+      }),
+      "One number per try, each counted from the call before: “30, 120” tries twice. " +
+        "Follow-ups wait for calling hours and stop after the date above. " +
+        "Leave it empty to never call again by itself.",
+    ),
     h(
       "div",
       { class: "actions" },
@@ -159,6 +192,12 @@ export function newJobView(root, { go }) {
     if (!noLimit.checked && budget.value && !(Number(budget.value) > 0)) {
       local.price_limit = "Enter a positive amount, or tick No limit.";
     }
+    const followups = parseFollowups(String(data.get("followup_minutes") || ""));
+    if (followups === null) {
+      local.followup_minutes =
+        `Enter up to ${MAX_FOLLOWUPS} numbers of minutes, e.g. “30, 120” ` +
+        "(each a week or less), or leave it empty.";
+    }
     showFieldErrors(form, local);
     if (Object.keys(local).length) return;
     const body = {
@@ -167,6 +206,7 @@ export function newJobView(root, { go }) {
       zip_code: zip,
       price_limit: noLimit.checked || !budget.value ? "no_limit" : Number(budget.value),
       date_needed: String(data.get("date") || ""),
+      followup_minutes: followups,
     };
     try {
       const answer = await busy(form, "Thinking of questions…", () =>

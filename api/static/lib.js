@@ -167,9 +167,14 @@ export function clock(iso) {
     : date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
 }
 
+/** Whether a call is over (a follow-up may still wait). */
+export function isOver(row) {
+  return row.call_status === "completed" || row.call_status === "failed";
+}
+
 /** Whether a call is over and no follow-up waits. */
 export function isSettled(row) {
-  return (row.call_status === "completed" || row.call_status === "failed") && !row.next_attempt_at;
+  return isOver(row) && !row.next_attempt_at;
 }
 
 /** Whether a provider row has an agreed price. */

@@ -192,6 +192,22 @@ async def test_zip_codes_are_checked(api: Api) -> None:
         assert response.status_code == 201, good
 
 
+async def test_a_number_too_short_is_named_invalid_and_nothing_is_stored(api: Api) -> None:
+    # The issue's own list: the number is there, just invalid (not "no phone number", nor
+    # pydantic's "at least 3 characters"); the good line is not stored either.
+    job_id = (await api.client.post("/api/jobs", json=JOB)).json()["job_id"]
+    providers = [
+        {"service_provider": "Good Plumbing", "phone_number": "(415) 555-0199"},
+        {"service_provider": "Bob's Bad Co", "phone_number": "12"},
+    ]
+    refused = await api.client.post(f"/api/jobs/{job_id}/providers", json={"providers": providers})
+    assert refused.status_code == 422
+    (error,) = refused.json()["detail"]
+    assert error["loc"] == ["body", "providers", 1, "phone_number"]
+    assert error["msg"].startswith("'12' is not a valid phone number")
+    assert (await api.client.get(f"/api/providers/{job_id}")).json() == []
+
+
 async def test_a_job_sets_its_follow_up_schedule(api: Api) -> None:
     default = (await api.client.post("/api/jobs", json=JOB)).json()
     assert default["followup_minutes"] == [30, 120]
@@ -201,6 +217,24 @@ async def test_a_job_sets_its_follow_up_schedule(api: Api) -> None:
     assert none.json()["followup_minutes"] == []
     bad = await api.client.post("/api/jobs", json=JOB | {"followup_minutes": [0]})
     assert bad.status_code == 422
+    # The dashboard's first step sets it too.
+    start = {
+        "query": "fix my toilet",
+        "house_address": "",
+        "zip_code": "94110",
+        "price_limit": "no_limit",
+        "date_needed": "",
+    }
+    started = await api.client.post("/api/start-job", json=start | {"followup_minutes": [15, 60]})
+    job = await api.client.get(f"/api/jobs/{started.json()['job_id']}")
+    assert job.json()["followup_minutes"] == [15, 60]
+    plain = await api.client.post("/api/start-job", json=start)
+    job = await api.client.get(f"/api/jobs/{plain.json()['job_id']}")
+    assert job.json()["followup_minutes"] == [30, 120]
+    too_many = await api.client.post(
+        "/api/start-job", json=start | {"followup_minutes": [1, 2, 3, 4, 5, 6]}
+    )
+    assert too_many.status_code == 422
 
 
 async def test_over_the_daily_spend_cap_nothing_is_started_and_the_reason_is_given(

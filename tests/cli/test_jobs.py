@@ -129,6 +129,20 @@ def test_a_bad_phone_number_is_one_line_naming_it_and_nothing_is_stored(stack: S
     assert stack.providers(job_id) == []
 
 
+def test_the_issues_list_says_the_number_is_invalid_and_stores_nothing(stack: Stack) -> None:
+    # As the dashboard's "Import a list" does: all or none, the number named as invalid.
+    job_id = stack.create_job()
+    text = "name,phone\nGood Plumbing, (415) 555-0199\nBob's Bad Co, 12\n"
+
+    run = haggle("providers", "add", job_id, "--csv", "-", stdin=text, api=stack.url)
+
+    line = assert_one_line_error(
+        run, "line 3 (Bob's Bad Co)", "'12' is not a valid phone number", "nothing was stored"
+    )
+    assert "no phone number" not in line and "characters" not in line
+    assert stack.providers(job_id) == []
+
+
 def test_bad_csv_files_are_one_line_each(stack: Stack, tmp_path: Path) -> None:
     job_id = stack.create_job()
     cases = {

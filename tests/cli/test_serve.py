@@ -59,6 +59,8 @@ def test_serve_api_runs_the_job_api(tmp_path: Path) -> None:
     (output,) = logs
     assert "Uvicorn running on" in output
     assert "\x1b[" not in output and "color_message" not in output
+    # Nor a line per Alembic plugin at every start.
+    assert "alembic.runtime" not in output, output
 
 
 def test_serve_voice_runs_the_voice_service(tmp_path: Path) -> None:

@@ -37,8 +37,9 @@ def test_trade_numbers_pass(raw: str, expected: str) -> None:
         ("911", "emergency"),
         ("112", "emergency"),
         ("55555", "short code"),
-        ("12", "short code"),
-        ("not a number", "invalid"),
+        ("12", "'12' is not a valid phone number"),
+        ("not a number", "not a valid phone number"),
+        ("", "no phone number"),
     ],
 )
 def test_numbers_no_trade_uses_are_refused(raw: str, reason: str) -> None:
