@@ -248,6 +248,10 @@ def create_app(settings: Settings) -> FastAPI:
         title="Haggle voice service",
         version="0.1.0",
         lifespan=lifespan,
+        # Twilio and the job API need no schema: nothing about the service is shown to strangers.
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
         dependencies=[Depends(strict_json_body)],  # NaN, Infinity, lone surrogates: 422
     )
     install_error_handlers(app)  # JSON 422 and 503 (storage), never a plain-text 500

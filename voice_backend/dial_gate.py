@@ -106,12 +106,15 @@ class DialGate:
 
 async def record_do_not_call(store: Store, provider: Provider, said: list[str]) -> bool:
     """When the provider asked not to be called again, put their number on everyone's
-    do-not-call list (every instance and account honours it from then on); whether it was."""
+    do-not-call list (every instance and account honours it from then on) and on the job's
+    account's own (where the account sees it); whether it was."""
     from shared.dialing import asks_not_to_be_called
 
     if not any(asks_not_to_be_called(text) for text in said):
         return False
     added = await store.add_do_not_call(provider.phone_number, None, "callee")
+    if provider.account_id is not None:
+        await store.add_do_not_call(provider.phone_number, provider.account_id, "callee")
     logger.info(
         "the provider asked not to be called again: number put on the do-not-call list",
         extra={"provider_id": provider.id, "new": added},

@@ -6,8 +6,8 @@
   operator, or the user themself): accounts.
 * `POST /api/keys`, `GET /api/keys`, `DELETE /api/keys/{id}`: API keys, each shown once.
 * `GET /api/do-not-call`, `POST /api/do-not-call`, `DELETE /api/do-not-call/{number}`: the
-  account's do-not-call list (entries callees asked for hold for everyone; only the operator
-  removes those).
+  account's do-not-call list. A callee who asks is put on everyone's list, which every account
+  honours and only the operator sees and edits, and on the list of the account that called.
 """
 
 from __future__ import annotations

@@ -183,9 +183,9 @@ class AccountStore(abc.ABC):
         return removed > 0
 
     async def list_do_not_call(self, account_id: str | None) -> list[DoNotCall]:
-        """The numbers an account may not dial: its own list and everyone's."""
-        scopes = [EVERYONE] if account_id is None else [account_id, EVERYONE]
-        rows = await self._select_rows("do_not_call", {"account_id": scopes})
+        """An account's own list (`None`: everyone's, the operator's). Everyone's list holds for
+        every account but is not shown to each: its numbers came from other accounts' calls."""
+        rows = await self._select_rows("do_not_call", {"account_id": [account_id or EVERYONE]})
         entries = [_dnc(row) for row in rows]
         return sorted(entries, key=lambda entry: (entry.phone_number, entry.account_id or ""))
 

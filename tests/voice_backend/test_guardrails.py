@@ -8,10 +8,12 @@ import asyncio
 from datetime import datetime
 from pathlib import Path
 
+import httpx
+
 from shared.calling_hours import callee_zones
 from shared.models import ProviderCreate, utcnow
 from tests.fakes.twilio_rest import Line
-from tests.voice_backend.rig import running_rig
+from tests.voice_backend.rig import Rig, running_rig
 from voice_backend.sim import CallScenario, ScriptedPhone, Silence, Until, tone
 
 SF = "+14155550100"
@@ -161,16 +163,37 @@ async def test_a_provider_who_asks_is_never_called_again(tmp_path: Path) -> None
         rig.grok.on_response("Hi, is this Ace Plumbing?", audio_ms=600)
         rig.grok.on_speech("no thanks, please don't call me again")
         rig.grok.on_response("Sorry to bother you. Goodbye.", audio_ms=600, end_call="declined")
-        job_id = await rig.job(("Ace", SF))
-        await rig.start(job_id)
+        alice, bob = await _user(rig, "alice"), await _user(rig, "bob")
+        job = await alice.post("/api/jobs", json={"problem": "leak", "zip_code": "94110"})
+        job_id = job.json()["job_id"]
+        assert (await alice.post(f"/api/jobs/{job_id}/providers", json=_providers(SF))).is_success
+        assert (await alice.post(f"/api/start-calls/{job_id}")).is_success
         await rig.finished(job_id)
-        entries = (await rig.api.get("/api/do-not-call")).json()
-        assert [(e["phone_number"], e["source"]) for e in entries] == [(SF, "callee")]
-        other = await rig.api.post("/api/jobs", json={"problem": "leak", "zip_code": "94110"})
-        refused = await rig.api.post(
+        # The account whose call it was sees the entry; the operator sees everyone's list.
+        for client in (alice, rig.api):
+            entries = (await client.get("/api/do-not-call")).json()
+            assert [(e["phone_number"], e["source"]) for e in entries] == [(SF, "callee")]
+        # Another account is refused the number too, but is not shown whom alice called.
+        assert (await bob.get("/api/do-not-call")).json() == []
+        other = await bob.post("/api/jobs", json={"problem": "leak", "zip_code": "94110"})
+        refused = await bob.post(
             f"/api/jobs/{other.json()['job_id']}/providers", json=_providers(SF)
         )
         assert refused.status_code == 422
+        await alice.aclose()
+        await bob.aclose()
+        assert len(rig.twilio.calls_to(SF)) == 1
+
+
+async def _user(rig: Rig, name: str) -> httpx.AsyncClient:
+    """A new user of the job API and a client sending a key of theirs."""
+    password = "a long enough password"
+    created = await rig.api.post("/api/users", json={"username": name, "password": password})
+    assert created.status_code == 201, created.text
+    key = await rig.api.post("/api/keys", json={"name": "t", "username": name})
+    assert key.status_code == 201, key.text
+    headers = {"Authorization": f"Bearer {key.json()['key']}"}
+    return httpx.AsyncClient(base_url=str(rig.api.base_url), headers=headers, timeout=10)
 
 
 def _answers_once() -> ScriptedPhone:

@@ -320,3 +320,10 @@ async def test_a_malformed_frame_mid_call_is_skipped_and_the_call_goes_on(
         await store.close()
         assert provider is not None and provider.call_status is CallStatus.COMPLETED
         assert provider.call_transcript == "1. [ASSISTANT]: Hi, is this Ace?\n"
+
+
+async def test_the_voice_service_shows_strangers_no_schema(tmp_path: Path) -> None:
+    async with running_rig(tmp_path) as rig:
+        for path in ("/docs", "/redoc", "/openapi.json"):
+            assert (await rig.voice.get(path)).status_code == 404
+        assert (await rig.voice.get("/healthz")).status_code == 200

@@ -82,7 +82,14 @@ async def test_do_not_call_lists(store: Store) -> None:
     numbers = ["+14155550100", "+14155550101", "+14155550102"]
     assert await store.blocked_numbers(numbers, "alice") == {"+14155550100", "+14155550101"}
     assert await store.blocked_numbers(numbers, "bob") == {"+14155550101"}
-    listed = await store.list_do_not_call("bob")
+    # Each account sees its own list; everyone's (numbers other accounts' calls put there)
+    # holds for bob too, but only the operator sees it.
+    assert await store.list_do_not_call("bob") == []
+    listed = await store.list_do_not_call("alice")
+    assert [(entry.phone_number, entry.account_id) for entry in listed] == [
+        ("+14155550100", "alice")
+    ]
+    listed = await store.list_do_not_call(None)
     assert [(entry.phone_number, entry.account_id) for entry in listed] == [("+14155550101", None)]
     assert await store.remove_do_not_call("+14155550100", "alice")
     assert not await store.remove_do_not_call("+14155550100", "alice")
