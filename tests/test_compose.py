@@ -117,6 +117,16 @@ def test_app_services_run_uvicorn_on_the_interface_ports(
     assert env_files, f"{name} does not read .env"
 
 
+def test_the_api_believes_the_tls_proxy_in_front_of_it(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    # The proxy's connections come from Docker's gateway, not 127.0.0.1: without these the API
+    # would take an HTTPS request for plain HTTP and its session cookie would not be Secure.
+    api = services["api"]
+    assert "--proxy-headers" in api["command"]
+    assert api["environment"]["FORWARDED_ALLOW_IPS"] == "${FORWARDED_ALLOW_IPS:-*}"
+
+
 def test_postgres_is_not_published(services: dict[str, dict[str, Any]]) -> None:
     assert _published(services["postgres"]) == set()
 
