@@ -26,7 +26,7 @@ from shared.integrations import integration_problems
 from shared.logs import configure_logging
 from shared.metrics import guarded_metrics
 from shared.settings import Settings, settings_or_exit
-from shared.storage import StoreError, make_store
+from shared.storage import StoreError, make_store, store_setting
 from shared.storage.changes import make_change_feed
 
 #: Logins tried per user name and client address a minute.
@@ -73,7 +73,8 @@ def create_app(settings: Settings) -> FastAPI:
         openapi_url=None,
         dependencies=[Depends(strict_json_body)],  # NaN, Infinity, lone surrogates: 422
     )
-    install_error_handlers(app)  # JSON 422 and 503 (storage), never a plain-text 500
+    # JSON 422 and 503 (storage), never a plain-text 500; one line if the store cannot open
+    install_error_handlers(app, store_setting(settings))
     app.state.settings = settings
     app.add_middleware(
         CORSMiddleware,

@@ -4,7 +4,8 @@ r"""What both services answer when a request goes wrong: always JSON, never a pl
   `"\ud800"`, which no UTF-8 text can hold) is a `422`, like any other malformed body.
 * A validation error's echo of the input is made JSON-safe before it is sent.
 * A `StoreError` (the database missing, moved, read-only or unreachable) is a `503` whose
-  `detail` is one line.
+  `detail` is one line; at start-up it stops the service with one line naming the setting,
+  not a traceback.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import sys
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -19,6 +21,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.requests import HTTPConnection
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.redact import mask_secrets
 from shared.storage import StoreError
@@ -26,10 +29,37 @@ from shared.storage import StoreError
 logger = logging.getLogger(__name__)
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    """Answer validation and storage errors with JSON (422 and 503)."""
+def install_error_handlers(app: FastAPI, store_setting: str) -> None:
+    """Answer validation and storage errors with JSON (422 and 503); a store that cannot be
+    opened at start-up is one line naming `store_setting` (its secrets masked)."""
     app.add_exception_handler(RequestValidationError, _validation_failed)
     app.add_exception_handler(StoreError, _store_failed)
+    app.add_middleware(_StartUpStoreError, setting=mask_secrets(store_setting))
+
+
+class _StartUpStoreError:
+    """A start-up that fails on the store is reported as one line rather than the traceback
+    Starlette hands the server; any other start-up failure keeps its traceback."""
+
+    def __init__(self, app: ASGIApp, setting: str) -> None:
+        self.app = app
+        self.setting = setting
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_one_line(message: Message) -> None:
+            # Starlette sends `startup.failed` from inside its `except` block: the error is
+            # the one being handled.
+            error = sys.exc_info()[1]
+            if message["type"] == "lifespan.startup.failed" and isinstance(error, StoreError):
+                text = mask_secrets(" ".join(str(error).split()))
+                message = {**message, "message": f"haggle: {text} ({self.setting})"}
+            await send(message)
+
+        await self.app(scope, receive, send_one_line)
 
 
 async def strict_json_body(connection: HTTPConnection) -> None:

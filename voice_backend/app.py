@@ -22,7 +22,7 @@ from shared.integrations import integration_problems, voice_refusal
 from shared.logs import configure_logging
 from shared.metrics import guarded_metrics
 from shared.settings import AgentKind, Settings, Telephony, settings_or_exit
-from shared.storage import StoreError, make_store
+from shared.storage import StoreError, make_store, store_setting
 from voice_backend.agents.base import AgentFactory
 from voice_backend.call.outcome import EndReason
 from voice_backend.call.registry import ActiveCalls
@@ -254,7 +254,8 @@ def create_app(settings: Settings) -> FastAPI:
         openapi_url=None,
         dependencies=[Depends(strict_json_body)],  # NaN, Infinity, lone surrogates: 422
     )
-    install_error_handlers(app)  # JSON 422 and 503 (storage), never a plain-text 500
+    # JSON 422 and 503 (storage), never a plain-text 500; one line if the store cannot open
+    install_error_handlers(app, store_setting(settings))
     app.state.settings = settings
     app.state.not_ready = None
     app.state.sim = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from shared.settings import Settings
 from shared.storage.base import Store, StoreError
 
-__all__ = ["Store", "StoreError", "make_store"]
+__all__ = ["Store", "StoreError", "make_store", "store_setting"]
 
 
 def make_store(settings: Settings) -> Store:
@@ -18,3 +18,11 @@ def make_store(settings: Settings) -> Store:
     from shared.storage.sql import SQLStore
 
     return SQLStore(settings.database_url)
+
+
+def store_setting(settings: Settings) -> str:
+    """The setting that names the store `make_store` opens, with its value (for error lines;
+    mask its secrets before showing it)."""
+    if settings.uses_supabase:
+        return f"SUPABASE_URL {settings.supabase_url}"
+    return f"DATABASE_URL {settings.database_url}"

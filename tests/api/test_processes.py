@@ -7,9 +7,10 @@ import subprocess
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.api.conftest import JOB, OPERATOR, OPERATOR_KEY
-from tests.support.servers import REPO, VENV_BIN, uvicorn_process
+from tests.support.servers import REPO, VENV_BIN, free_port, uvicorn_process
 
 _http = httpx.Client(headers=OPERATOR, timeout=15)
 
@@ -81,3 +82,27 @@ def test_malformed_settings_stop_the_service_with_one_line() -> None:
         lines = [line for line in result.stderr.splitlines() if line.strip()]
         assert len(lines) == 1, result.stderr
         assert name in lines[0] and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("target", ["api.main:app", "voice_backend.app:app"])
+def test_a_database_that_cannot_be_opened_stops_the_service_with_one_line(target: str) -> None:
+    # A Postgres that refuses the connection (nothing listens on the port), or a setting
+    # Postgres' driver refuses: one error line naming the setting, its password masked.
+    port = free_port()
+    for url in (
+        f"postgresql://haggle:secretpw@127.0.0.1:{port}/haggle",
+        f"postgresql://haggle:secretpw@127.0.0.1:{port}/haggle?sslmode=bogus",
+    ):
+        result = subprocess.run(
+            [str(VENV_BIN / "uvicorn"), target, "--port", "0"],
+            cwd=REPO,
+            env={"PATH": "/usr/bin:/bin", "HAGGLE_ENV_FILE": "", "DATABASE_URL": url},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode != 0
+        assert "Traceback" not in result.stderr and "secretpw" not in result.stderr
+        (error,) = [line for line in result.stderr.splitlines() if "haggle:" in line]
+        assert "cannot open the database" in error
+        assert f"(DATABASE_URL postgresql://haggle:***@127.0.0.1:{port}/haggle" in error
