@@ -21,10 +21,9 @@ from api.main import create_app
 from shared.settings import load_settings
 from shared.storage.sql import SQLStore
 from tests.api.conftest import JOB, VoiceStandIn
-from tests.support.access import OPERATOR, OPERATOR_KEY
+from tests.support.access import OPERATOR, OPERATOR_KEY, PASSWORD, new_user
 from tests.support.servers import REPO, VENV_BIN, serve
 
-PASSWORD = "a long enough password"
 ACE = {"providers": [{"service_provider": "Ace", "phone_number": "+14155550100"}]}
 
 
@@ -37,15 +36,7 @@ class Site:
 
     async def user(self, name: str) -> httpx.AsyncClient:
         """A new user and a client sending an API key of theirs."""
-        created = await self.operator.post(
-            "/api/users", json={"username": name, "password": PASSWORD}
-        )
-        assert created.status_code == 201, created.text
-        key = await self.operator.post("/api/keys", json={"name": "t", "username": name})
-        assert key.status_code == 201, key.text
-        return httpx.AsyncClient(
-            base_url=self.url, headers={"Authorization": f"Bearer {key.json()['key']}"}
-        )
+        return await new_user(self.operator, name)
 
     async def rows(self, table: str) -> int:
         store = SQLStore(f"sqlite:///{self.database}")

@@ -8,12 +8,11 @@ import asyncio
 from datetime import datetime
 from pathlib import Path
 
-import httpx
-
 from shared.calling_hours import callee_zones
 from shared.models import ProviderCreate, utcnow
 from tests.fakes.twilio_rest import Line
-from tests.voice_backend.rig import Rig, running_rig
+from tests.support.access import new_user
+from tests.voice_backend.rig import running_rig
 from voice_backend.sim import CallScenario, ScriptedPhone, Silence, Until, tone
 
 SF = "+14155550100"
@@ -163,7 +162,7 @@ async def test_a_provider_who_asks_is_never_called_again(tmp_path: Path) -> None
         rig.grok.on_response("Hi, is this Ace Plumbing?", audio_ms=600)
         rig.grok.on_speech("no thanks, please don't call me again")
         rig.grok.on_response("Sorry to bother you. Goodbye.", audio_ms=600, end_call="declined")
-        alice, bob = await _user(rig, "alice"), await _user(rig, "bob")
+        alice, bob = await new_user(rig.api, "alice"), await new_user(rig.api, "bob")
         job = await alice.post("/api/jobs", json={"problem": "leak", "zip_code": "94110"})
         job_id = job.json()["job_id"]
         assert (await alice.post(f"/api/jobs/{job_id}/providers", json=_providers(SF))).is_success
@@ -183,17 +182,6 @@ async def test_a_provider_who_asks_is_never_called_again(tmp_path: Path) -> None
         await alice.aclose()
         await bob.aclose()
         assert len(rig.twilio.calls_to(SF)) == 1
-
-
-async def _user(rig: Rig, name: str) -> httpx.AsyncClient:
-    """A new user of the job API and a client sending a key of theirs."""
-    password = "a long enough password"
-    created = await rig.api.post("/api/users", json={"username": name, "password": password})
-    assert created.status_code == 201, created.text
-    key = await rig.api.post("/api/keys", json={"name": "t", "username": name})
-    assert key.status_code == 201, key.text
-    headers = {"Authorization": f"Bearer {key.json()['key']}"}
-    return httpx.AsyncClient(base_url=str(rig.api.base_url), headers=headers, timeout=10)
 
 
 def _answers_once() -> ScriptedPhone:
