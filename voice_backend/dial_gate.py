@@ -6,6 +6,7 @@ module applies them to a queued call."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from shared.calling_hours import Window, parse_window, within_calling_hours
@@ -97,6 +98,19 @@ class DialGate:
             for provider in await self._store.providers_in([CallStatus.PENDING], queued=True)
             if not await self.holds_back(provider, now)
         }
+
+    async def stop_at_the_slot(
+        self, provider: Provider, refusal: Callable[[Provider], Awaitable[str | None]] | None
+    ) -> tuple[Outcome, str] | None:
+        """Why a claimed call whose dial slot came must not be dialled after all: `refusal`'s
+        reason (the spend cap), or its job canceled while it waited for the slot (up to a
+        second at the default rate: it was still only queued); `None` to dial."""
+        reason = await refusal(provider) if refusal is not None else None
+        if reason is not None:
+            return Outcome.DIAL_ERROR, reason
+        if await self.canceled(provider):
+            return Outcome.CANCELED, "the job was canceled"
+        return None
 
     async def canceled(self, provider: Provider) -> bool:
         """Whether the provider's job was canceled (checked once a call has its SID)."""

@@ -205,19 +205,14 @@ class Dispatcher:
     async def _dial(self, provider: Provider, ticket: str) -> None:
         provider_id = provider.id
         bind(provider_id=provider_id, job_id=provider.job_id)
-        outcome = Outcome.DIAL_ERROR
         try:
-            refusal = await self.refusal(provider) if self.refusal is not None else None
-            # Canceled while this call waited for its dial slot (up to a second at the
-            # default rate): it was still only queued, so it is never dialled.
-            if refusal is None and await self._gate.canceled(provider):
-                refusal, outcome = "the job was canceled", Outcome.CANCELED
+            stop = await self._gate.stop_at_the_slot(provider, self.refusal)
         except BaseException:
             await self._pacer.done(ticket)
             raise
-        if refusal is not None:
+        if stop is not None:
             await self._pacer.done(ticket)  # never dialled: the ticket goes back at once
-            await self._fail(provider_id, outcome, refusal)
+            await self._fail(provider_id, *stop)
             self._release(provider_id)
             self._ended(provider_id)
             return

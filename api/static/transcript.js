@@ -97,7 +97,22 @@ export class TranscriptDialog {
   }
 
   update(row) {
-    if (this.dialog.open && row.id === this.providerId) this.render(row);
+    if (!this.dialog.open || row.id !== this.providerId) return;
+    // A reader who could see the newest turn keeps seeing the newest one as turns arrive; one
+    // who scrolled up to read is left where they are.
+    const following = this.lastTurnInView();
+    const before = transcriptTurns(this.row || row).length;
+    this.render(row);
+    if (following && transcriptTurns(row).length > before) {
+      const last = this.body.querySelector(".turns > li:last-child");
+      if (last) last.scrollIntoView({ block: "nearest" });
+    }
+  }
+
+  lastTurnInView() {
+    const last = this.body.querySelector(".turns > li:last-child");
+    if (!last) return true;
+    return last.getBoundingClientRect().top < this.dialog.getBoundingClientRect().bottom;
   }
 
   render(row) {

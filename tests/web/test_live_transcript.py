@@ -61,6 +61,8 @@ async def test_open_transcript_dialog_shows_each_new_turn_while_the_call_runs(
             assert added.status_code == 201, added.text
 
         await sign_in(page, base)
+        # A short window: the dialog scrolls, and must keep the newest turn in view.
+        await page.set_viewport_size({"width": 900, "height": 480})
         await page.goto(f"{base}/#/jobs/{job_id}")
         await expect(page.locator(".live")).to_have_text("Live")
         await page.get_by_role("button", name=re.compile(r"^Start calls")).click()
@@ -93,6 +95,7 @@ async def test_open_transcript_dialog_shows_each_new_turn_while_the_call_runs(
         await expect(dialog.locator("dl.facts")).to_contain_text("$200")
         await expect(turns.nth(2)).to_contain_text(REPLY, timeout=LIVE_MS)
         await expect(turns).to_have_count(3)
+        await expect(turns.nth(2)).to_be_in_viewport()
         await expect(dialog).to_be_visible()  # never closed
         await expect(dialog).to_contain_text("On the call")
         await expect(ace).to_have_attribute("data-status", "in_progress")
@@ -110,6 +113,7 @@ async def test_open_transcript_dialog_shows_each_new_turn_while_the_call_runs(
         await expect(turns).to_have_count(5)
         await expect(turns.nth(3)).to_contain_text(AGREE)
         await expect(turns.nth(4)).to_contain_text(THANKS)
+        await expect(turns.nth(4)).to_be_in_viewport()
         await expect(dialog.locator(".pulse")).to_have_count(0)
         await shot(page, "live-03-dialog-after-the-call", full_page=False)
 
