@@ -37,6 +37,7 @@ class Rig:
     twilio: FakeTwilio
     grok: FakeGrok
     settings: Settings
+    api_settings: Settings
 
     async def job(self, *providers: tuple[str, str], max_price: float | None = 150) -> str:
         """Create a job with these (name, phone) providers through the job API."""
@@ -70,6 +71,16 @@ class Rig:
         response.raise_for_status()
         rows: list[dict[str, Any]] = response.json()
         return rows
+
+    @asynccontextmanager
+    async def another_api(self) -> AsyncIterator[httpx.AsyncClient]:
+        """A second job API on the same database and voice service, as when the API is scaled
+        out (its own in-process locks); a client sending the operator's key."""
+        async with (
+            serve(create_api(self.api_settings)) as url,
+            httpx.AsyncClient(base_url=url, timeout=10, headers=OPERATOR) as client,
+        ):
+            yield client
 
     @asynccontextmanager
     async def voice_store(self) -> AsyncIterator[SQLStore]:
@@ -151,4 +162,4 @@ async def running_rig(
             httpx.AsyncClient(base_url=api_url, timeout=10, headers=OPERATOR)
         )
         voice = await stack.enter_async_context(httpx.AsyncClient(base_url=voice_url, timeout=10))
-        yield Rig(api, voice, voice_url, fake_twilio, fake_grok, settings)
+        yield Rig(api, voice, voice_url, fake_twilio, fake_grok, settings, api_settings)

@@ -1,6 +1,6 @@
 """The dialing guardrails end to end: both services on loopback, Twilio played by a fake that
 counts every call it is asked to place, Grok by its fake. Each attack is refused with the
-interface's status, and nothing of it is stored or dialled."""
+interface's status, and nothing of it is stored, dialled or shown."""
 
 from __future__ import annotations
 
@@ -8,14 +8,19 @@ import asyncio
 from datetime import datetime
 from pathlib import Path
 
+import httpx
+import pytest
+import sqlalchemy as sa
+
 from shared.calling_hours import callee_zones
 from shared.models import ProviderCreate, utcnow
 from tests.fakes.twilio_rest import Line
 from tests.support.access import new_user
-from tests.voice_backend.rig import running_rig
+from tests.voice_backend.rig import Rig, running_rig
 from voice_backend.sim import CallScenario, ScriptedPhone, Silence, Until, tone
 
 SF = "+14155550100"
+LEAK = {"problem": "a leak", "zip_code": "94110"}
 
 
 def _providers(*numbers: str) -> dict[str, list[dict[str, str]]]:
@@ -25,6 +30,58 @@ def _providers(*numbers: str) -> dict[str, list[dict[str, str]]]:
             for index, number in enumerate(numbers)
         ]
     }
+
+
+async def _stored(rig: Rig) -> tuple[int, int]:
+    """How many jobs and providers the database holds, read past the API."""
+    async with rig.voice_store() as store, store.engine.connect() as connection:
+        jobs = await connection.scalar(sa.text("SELECT COUNT(*) FROM jobs"))
+        providers = await connection.scalar(sa.text("SELECT COUNT(*) FROM providers"))
+    return int(jobs or 0), int(providers or 0)
+
+
+async def _attack(attacker: httpx.AsyncClient, job_id: str) -> list[httpx.Response]:
+    """A job of one's own, then a premium-rate number and a plain one added to `job_id`, its
+    calls started, its rows read."""
+    return [
+        await attacker.post("/api/jobs", json=LEAK),
+        await attacker.post(f"/api/jobs/{job_id}/providers", json=_providers("+44 909 879 0000")),
+        await attacker.post(f"/api/jobs/{job_id}/providers", json=_providers("+14155550199")),
+        await attacker.post(f"/api/start-calls/{job_id}"),
+        await attacker.get(f"/api/providers/{job_id}/status"),
+        await attacker.get("/api/jobs"),
+    ]
+
+
+async def test_the_attack_chain_without_a_credential_is_401_and_dials_nothing(
+    tmp_path: Path,
+) -> None:
+    async with running_rig(tmp_path) as rig:
+        rig.twilio.lines[SF] = Line(CallScenario.BUSY)
+        url = str(rig.api.base_url)
+        wrong_key = {"Authorization": "Bearer hgl_not-a-key"}
+        async with (
+            httpx.AsyncClient(base_url=url, timeout=10) as anonymous,
+            httpx.AsyncClient(base_url=url, timeout=10, headers=wrong_key) as forged,
+        ):
+            for attacker in (anonymous, forged):
+                answers = await _attack(attacker, "a-guessed-job-id")
+                assert [answer.status_code for answer in answers] == [401] * 6
+            assert await _stored(rig) == (0, 0)
+            # The operator's job, with a number the attacker's start would have dialled.
+            job_id = await rig.job(("Ace", SF))
+            for attacker in (anonymous, forged):
+                answers = await _attack(attacker, job_id)
+                assert [answer.status_code for answer in answers] == [401] * 6
+                assert not any("toilet" in answer.text for answer in answers)
+        await asyncio.sleep(0.5)  # a call queued anyway would have been dialled by now
+        assert rig.twilio.creates == []
+        assert await _stored(rig) == (1, 1)
+        assert [row["call_status"] for row in await rig.rows(job_id)] == ["pending"]
+        # The operator's own start dials that number, and the fake Twilio counts it.
+        await rig.start(job_id)
+        await rig.finished(job_id)
+        assert [create.value("To") for create in rig.twilio.creates] == [SF]
 
 
 async def test_premium_satellite_foreign_and_short_numbers_are_refused(tmp_path: Path) -> None:
@@ -81,18 +138,30 @@ async def test_a_job_holds_at_most_max_providers(tmp_path: Path) -> None:
         assert len(await rig.rows(job_id)) == 2
 
 
-async def test_one_number_from_concurrent_requests_is_stored_and_dialled_once(
-    tmp_path: Path,
+@pytest.mark.parametrize("database", ["sqlite", "postgres"])
+async def test_one_number_from_twenty_concurrent_requests_is_stored_and_dialled_once(
+    tmp_path: Path, request: pytest.FixtureRequest, database: str
 ) -> None:
-    async with running_rig(tmp_path) as rig:
+    if database == "postgres":
+        database_url = request.getfixturevalue("postgres_store_url")
+    else:
+        database_url = f"sqlite:///{tmp_path}/haggle.db"
+    # Two job APIs on one database, as when it is scaled out: each one's lock orders only its
+    # own requests, so between them the database's unique key is what keeps the number once.
+    async with running_rig(tmp_path, database_url=database_url) as rig, rig.another_api() as other:
         rig.twilio.lines[SF] = Line(CallScenario.BUSY)
-        job = await rig.api.post("/api/jobs", json={"problem": "a leak", "zip_code": "94110"})
+        job = await rig.api.post("/api/jobs", json=LEAK)
         job_id = job.json()["job_id"]
+        apis = [rig.api, other]
         answers = await asyncio.gather(
-            *(rig.api.post(f"/api/jobs/{job_id}/providers", json=_providers(SF)) for _ in range(30))
+            *(
+                apis[i % 2].post(f"/api/jobs/{job_id}/providers", json=_providers(SF))
+                for i in range(20)
+            )
         )
-        assert all(answer.status_code == 201 for answer in answers)
+        assert [answer.status_code for answer in answers] == [201] * 20
         assert sum(len(answer.json()) for answer in answers) == 1
+        assert await _stored(rig) == (1, 1)
         await asyncio.gather(*(rig.start(job_id) for _ in range(5)))
         await rig.finished(job_id)
         await asyncio.sleep(0.3)

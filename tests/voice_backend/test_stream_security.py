@@ -16,12 +16,15 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from shared.models import CallStatus, CallUpdate, JobCreate, ProviderCreate
 from shared.storage.sql import SQLStore
+from tests.fakes.twilio_rest import Line
 from tests.voice_backend.rig import TOKEN, Rig, running_rig
+from voice_backend.sim import CallScenario
 from voice_backend.twilio import media as wire
 from voice_backend.twilio.signatures import TwilioSignatures
 
 CALL_SID = "CA" + "ab" * 16
 STREAM_SID = "MZ" + "0" * 32
+ACE = "+14155550100"
 
 
 async def _dialling_provider(rig: Rig) -> int:
@@ -150,17 +153,25 @@ async def test_forged_webhook_signatures_get_403(tmp_path: Path) -> None:
         assert tampered.status_code == 403
 
 
-async def test_start_job_needs_the_bearer_token(tmp_path: Path) -> None:
+async def test_start_job_without_the_bearer_token_is_401_and_dials_nothing(
+    tmp_path: Path,
+) -> None:
     async with running_rig(tmp_path) as rig:
-        job_id = await rig.job(("Ace Plumbing", "+14155550100"))
-        for headers in ({}, {"Authorization": "Bearer wrong"}):
+        rig.twilio.lines[ACE] = Line(CallScenario.BUSY)
+        job_id = await rig.job(("Ace Plumbing", ACE))
+        for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": TOKEN}):
             response = await rig.voice.post(f"/start-job/{job_id}", headers=headers)
             assert response.status_code == 401
-        ok = await rig.voice.post(
-            "/start-job/unknown-job", headers={"Authorization": f"Bearer {TOKEN}"}
-        )
-        assert ok.status_code == 404
+        await asyncio.sleep(0.5)  # a call queued anyway would have been dialled by now
         assert rig.twilio.creates == []
+        assert [row["call_status"] for row in await rig.rows(job_id)] == ["pending"]
+        bearer = {"Authorization": f"Bearer {TOKEN}"}
+        unknown = await rig.voice.post("/start-job/unknown-job", headers=bearer)
+        assert unknown.status_code == 404
+        # The same request with the token is dialled, and the fake Twilio counts it.
+        assert (await rig.voice.post(f"/start-job/{job_id}", headers=bearer)).status_code == 200
+        await rig.twilio.wait_for_calls(1)
+        assert [create.value("To") for create in rig.twilio.creates] == [ACE]
 
 
 async def test_real_telephony_has_no_directory_of_simulated_providers(tmp_path: Path) -> None:
