@@ -1,4 +1,5 @@
-"""Dialing: nobody twice, Twilio's rate, a cap on calls in flight, and restarts."""
+"""Dialing: nobody twice, Twilio's rate, a cap on calls in flight, restarts, and a job canceled
+while no voice service runs."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 
 import httpx
 
-from shared.models import CallStatus, CallUpdate
+from shared.models import CallStatus, CallUpdate, JobCreate, ProviderCreate
 from shared.storage.sql import SQLStore
 from tests.fakes.grok_realtime import FakeGrok
 from tests.fakes.twilio_rest import FakeTwilio, Line
@@ -80,8 +81,6 @@ async def test_restart_resumes_queued_calls_and_closes_out_calls_in_flight(
             settings = voice_settings(tmp_path, twilio, grok, url, max_concurrent_calls=1)
             store = SQLStore(settings.database_url)
             await store.open()
-            from shared.models import JobCreate, ProviderCreate
-
             job = await store.create_job(JobCreate(problem="a leak", zip_code="94110"))
             added = await store.add_providers(
                 job, [ProviderCreate(service_provider=n, phone_number=p) for n, p in providers]
@@ -117,4 +116,50 @@ async def test_restart_resumes_queued_calls_and_closes_out_calls_in_flight(
         (CallStatus.FAILED, "busy"),
     ]
     assert sorted(call.to for call in twilio.calls.values()) == [providers[1][1], providers[2][1]]
+    assert "CA" + "1" * 32 in [u.path.split("/")[-1].removesuffix(".json") for u in twilio.updates]
+
+
+async def test_a_job_canceled_while_the_voice_service_is_down_is_not_resumed(
+    tmp_path: Path,
+) -> None:
+    """The queue no longer resumes by itself once the job is canceled: a voice service dies
+    with one call in flight and two queued, the job is canceled meanwhile (what the job API's
+    cancel does while the voice service is down), and the next instance dials nobody."""
+    async with FakeGrok() as grok:
+        twilio = FakeTwilio(speed=2.0)
+        async with twilio.serve():
+            providers = _numbers(3)
+            for _, number in providers:
+                twilio.lines[number] = Line(CallScenario.BUSY, ring_seconds=0.3)
+            sock, url = bound_socket()
+            settings = voice_settings(tmp_path, twilio, grok, url, max_concurrent_calls=1)
+            store = SQLStore(settings.database_url)
+            await store.open()
+            job = await store.create_job(JobCreate(problem="a leak", zip_code="94110"))
+            added = await store.add_providers(
+                job, [ProviderCreate(service_provider=n, phone_number=p) for n, p in providers]
+            )
+            await store.queue_calls(job.id)
+            await store.claim_call(added[0].id, settings.instance_id)
+            await store.update_call(
+                added[0].id,
+                CallUpdate(call_status=CallStatus.IN_PROGRESS, call_sid="CA" + "1" * 32),
+            )
+            assert len(await store.cancel_job(job.id)) == 2
+            async with serve(create_app(settings), sock=sock, ws=VOICE_WS):
+                async with asyncio.timeout(30):
+                    while not all(
+                        row.call_status.is_terminal for row in await store.list_providers(job.id)
+                    ):
+                        await asyncio.sleep(0.05)
+                await asyncio.sleep(1.0)  # a dispatcher pass or two after the close-out
+            rows = await store.list_providers(job.id)
+            await store.close()
+    assert twilio.calls == {}  # nothing dialled
+    assert [(row.call_status, row.outcome) for row in rows[1:]] == [
+        (CallStatus.FAILED, "canceled"),
+        (CallStatus.FAILED, "canceled"),
+    ]
+    # The call left in flight is closed out and hung up through Twilio's REST API.
+    assert rows[0].call_status.is_terminal
     assert "CA" + "1" * 32 in [u.path.split("/")[-1].removesuffix(".json") for u in twilio.updates]
