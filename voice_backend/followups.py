@@ -4,9 +4,10 @@ A busy or unanswered call is tried again by itself on the job's schedule
 (`followup_minutes`, default 30 and 120 minutes after the call ended): the n-th attempt
 waits the n-th delay. A follow-up falls inside calling hours (it waits for the next opening;
 simulated providers are called at any hour) and never past the job's deadline (`date_needed`
-when it is a date: the end of that day). The ended attempt keeps showing, with the time of
-the next one (`next_attempt_at`); when that time comes, `run` starts the new attempt
-(`Store.call_again`, one winner even with several instances) and the dispatcher dials it.
+when it is a date: the end of that day where the provider is). The ended attempt keeps
+showing, with the time of the next one (`next_attempt_at`); when that time comes, `run`
+starts the new attempt (`Store.call_again`, one winner even with several instances) and the
+dispatcher dials it.
 A provider who asked to be called back is not called again by itself: the homeowner confirms
 (the dashboard offers it). A follow-up that would pass the account's `DAILY_CALL_LIMIT` is
 dropped instead.
@@ -23,7 +24,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from shared.calling_hours import within_calling_hours
+from shared.calling_hours import callee_zones, within_calling_hours
 from shared.costs import total_cost
 from shared.models import FOLLOW_UP_OUTCOMES, Job, Outcome, Provider, utcnow
 from shared.settings import Settings, Telephony
@@ -33,14 +34,16 @@ from voice_backend.webhook import CALLS_ENDED, JobWebhook
 logger = logging.getLogger(__name__)
 
 
-def job_deadline(job: Job) -> datetime | None:
-    """The end of the day the job is needed by, when `date_needed` is a date (UTC)."""
+def job_deadline(job: Job, phone: str | None = None) -> datetime | None:
+    """The end of the day the job is needed by, when `date_needed` is a date: in the callee's
+    time zone (the latest of the zones `phone` may ring in), UTC without one."""
     text = (job.date_needed or "").strip()
     try:
         day = date.fromisoformat(text[:10])
     except ValueError:
         return None
-    return datetime.combine(day, time(23, 59, 59), tzinfo=UTC)
+    zones = callee_zones(phone) if phone else [UTC]
+    return max(datetime.combine(day, time(23, 59, 59), tzinfo=zone) for zone in zones)
 
 
 def follow_up_time(
@@ -59,7 +62,7 @@ def follow_up_time(
     due = (provider.ended_at or now or utcnow()) + timedelta(minutes=schedule[index])
     if calling_hours is not None:
         due = within_calling_hours(provider.phone_number, due, calling_hours) or due
-    deadline = job_deadline(job)
+    deadline = job_deadline(job, provider.phone_number)
     if deadline is not None and due > deadline:
         return None
     return due

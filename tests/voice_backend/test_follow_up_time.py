@@ -66,12 +66,20 @@ def test_a_follow_up_after_calling_hours_waits_for_the_morning_local_time() -> N
     assert soon == datetime(2026, 12, 4, 0, 30, tzinfo=UTC)
 
 
-def test_never_past_the_jobs_deadline() -> None:
+def test_never_past_the_jobs_deadline_where_the_provider_is() -> None:
     job = _job(date_needed="2026-12-04")
     assert job_deadline(job) == datetime(2026, 12, 4, 23, 59, 59, tzinfo=UTC)
+    # The end of the 4th in New York is 04:59:59 UTC on the 5th.
+    new_york = _ended(Outcome.BUSY).phone_number
+    assert job_deadline(job, new_york) == datetime(2026, 12, 5, 4, 59, 59, tzinfo=UTC)
     # The morning follow-up (13:00 UTC on the 4th) is still before the deadline...
     assert follow_up_time(job, _ended(Outcome.BUSY, attempt=2), calling_hours="08:00-21:00")
-    # ...but not when the job is needed by the 3rd.
-    tight = _job(date_needed="2026-12-03")
+    # ...and so is 19:30 on the 3rd in New York (00:30 UTC on the 4th) for a job needed by
+    # the 3rd: it is still the 3rd where the provider is.
+    by_the_3rd = _job(date_needed="2026-12-03")
+    due = follow_up_time(by_the_3rd, _ended(Outcome.BUSY), calling_hours=None)
+    assert due == datetime(2026, 12, 4, 0, 30, tzinfo=UTC)
+    # Needed by the 2nd: no follow-up.
+    tight = _job(date_needed="2026-12-02")
     assert follow_up_time(tight, _ended(Outcome.BUSY), calling_hours=None) is None
     assert job_deadline(_job(date_needed="as soon as possible")) is None
