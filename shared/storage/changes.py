@@ -241,7 +241,8 @@ SUPABASE_INTERVAL = 2.0
 
 def make_change_feed(store: Store) -> ChangeFeed:
     """The change feed that fits the store's backend (not started)."""
-    from shared.storage.sql import SQLStore, asyncpg_dsn
+    from shared.storage.sql import SQLStore
+    from shared.storage.sql_connect import asyncpg_dsn
     from shared.storage.sqlite_file import SqliteFile, sqlite_path
 
     if isinstance(store, SQLStore):

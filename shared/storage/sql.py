@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import datetime
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -19,42 +19,11 @@ from shared.storage.base import Store, StoreError, Where
 from shared.storage.fleet import SQLFleet
 from shared.storage.rows import row_dict, utc
 from shared.storage.schema import call_attempts, jobs, metadata, providers
+from shared.storage.sql_connect import async_url, probe_sqlite_write, set_sqlite_pragmas
 from shared.storage.sql_figures import SQLFigures
 from shared.storage.sqlite_file import SqliteFile, sqlite_path
 
-# Per connection. WAL mode (both services read while one writes) is a property of the file,
-# set once under the migration lock: two processes switching a fresh file at once can fail.
-_SQLITE_PRAGMAS = (
-    # Wait for the other process's write lock instead of failing at once.
-    "PRAGMA busy_timeout=10000",
-    "PRAGMA synchronous=NORMAL",
-    "PRAGMA foreign_keys=ON",
-)
-
-
-def async_url(database_url: str) -> tuple[str, dict[str, Any]]:
-    """The SQLAlchemy async URL for a `DATABASE_URL`, and the driver's connect arguments."""
-    parts = urlsplit(database_url)
-    scheme = parts.scheme.split("+", 1)[0]
-    if scheme == "sqlite":
-        # urlunsplit would drop the empty host of `sqlite:///path`.
-        return "sqlite+aiosqlite:" + database_url.split(":", 1)[1], {}
-    if scheme in {"postgresql", "postgres"}:
-        # asyncpg takes `ssl`, not libpq's `sslmode` (which Supabase's URLs carry).
-        query = dict(parse_qsl(parts.query))
-        connect_args: dict[str, Any] = {}
-        sslmode = query.pop("sslmode", None)
-        if sslmode and sslmode != "disable":
-            connect_args["ssl"] = sslmode
-        url = urlunsplit(parts._replace(scheme="postgresql+asyncpg", query=urlencode(query)))
-        return url, connect_args
-    raise ValueError(f"unsupported DATABASE_URL scheme {parts.scheme!r}")
-
-
-def asyncpg_dsn(database_url: str) -> tuple[str, dict[str, Any]]:
-    """A Postgres `DATABASE_URL` as a plain DSN for `asyncpg.connect`, and its arguments."""
-    url, connect_args = async_url(database_url)
-    return "postgresql:" + url.split(":", 1)[1], connect_args
+logger = logging.getLogger(__name__)
 
 
 class SQLStore(SQLFigures, Store):
@@ -96,7 +65,7 @@ class SQLStore(SQLFigures, Store):
             url = f"sqlite+aiosqlite:///{self._file.existing_uri}&uri=true"
         self._engine = create_async_engine(url, connect_args=connect_args, pool_pre_ping=True)
         if self.is_sqlite:
-            event.listen(self._engine.sync_engine, "connect", _set_sqlite_pragmas)
+            event.listen(self._engine.sync_engine, "connect", set_sqlite_pragmas)
         try:
             if self._create_schema:
                 lock = self._file.lock_file if self._file is not None else None
@@ -126,7 +95,7 @@ class SQLStore(SQLFigures, Store):
         try:
             async with self.engine.connect() as connection:
                 if self.is_sqlite:
-                    await _probe_sqlite_write(connection)
+                    await probe_sqlite_write(connection)
                 else:
                     read_only = await connection.scalar(
                         sa.text("SELECT current_setting('transaction_read_only')")
@@ -339,9 +308,23 @@ class SQLStore(SQLFigures, Store):
         return int(await self._run(query, "scalar"))
 
     async def _run(self, statement: Any, fetch: str, *, conflicts: bool = False) -> Any:
-        """Run one statement in its own transaction and fetch its result."""
+        """Run one statement in its own transaction and fetch its result.
+
+        A caller cancelled meanwhile (a call's live-transcript writer when the call ends) does
+        not cut the statement short: it runs to its commit in a task of its own. Cut between
+        the driver's execute and its fetch, SQLAlchemy would close the connection with the
+        statement still open, and SQLite would keep that connection's write lock until the
+        garbage collector finalised the statement: every other write waited, then failed."""
         if self._file is not None:
             self._file.check()  # never a write into a deleted or replaced file
+        task = asyncio.ensure_future(self._statement(statement, fetch, conflicts))
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            task.add_done_callback(_unawaited)
+            raise
+
+    async def _statement(self, statement: Any, fetch: str, conflicts: bool) -> Any:
         try:
             async with self.engine.begin() as connection:
                 result = await connection.execute(statement)
@@ -362,22 +345,10 @@ class SQLStore(SQLFigures, Store):
             raise StoreError(f"database unreachable: {_reason(error)}") from error
 
 
-async def _probe_sqlite_write(connection: Any) -> None:
-    """A write that changes nothing, rolled back: SQLite refuses it on a read-only file.
-
-    IMMEDIATE takes the write lock first, waiting out another writer (busy_timeout); a read
-    transaction upgraded to a write one would fail at once instead."""
-    await connection.exec_driver_sql("BEGIN IMMEDIATE")
-    version = await connection.scalar(sa.text("PRAGMA user_version"))
-    await connection.exec_driver_sql(f"PRAGMA user_version = {int(version or 0)}")
-    await connection.rollback()
-
-
-def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    for pragma in _SQLITE_PRAGMAS:
-        cursor.execute(pragma)
-    cursor.close()
+def _unawaited(task: asyncio.Future[Any]) -> None:
+    """The end of a statement whose caller was cancelled: its error, if any, is only logged."""
+    if not task.cancelled() and task.exception() is not None:
+        logger.warning("a write whose caller had gone failed: %s", task.exception())
 
 
 def _conditions(table: sa.Table, where: dict[str, Any]) -> list[Any]:

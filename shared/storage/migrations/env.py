@@ -30,7 +30,7 @@ def _configure_and_run(connection: sa.Connection) -> None:
 
 async def _run_from_the_command_line() -> None:
     from shared.settings import load_settings
-    from shared.storage.sql import async_url
+    from shared.storage.sql_connect import async_url
 
     url = context.get_x_argument(as_dictionary=True).get("url") or load_settings().database_url
     engine_url, connect_args = async_url(url)

@@ -19,7 +19,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from shared.models import JobCreate
 from shared.storage import migrate
 from shared.storage.schema import metadata
-from shared.storage.sql import SQLStore, async_url
+from shared.storage.sql import SQLStore
+from shared.storage.sql_connect import async_url
 from tests.shared.storage.backends import apply_migration
 
 PRE_ALEMBIC_SQLITE = Path(__file__).with_name("pre_alembic_sqlite.sql")
