@@ -8,7 +8,8 @@ from pathlib import Path
 
 import httpx
 
-from shared.models import CallStatus, CallUpdate, JobCreate, ProviderCreate
+from shared.models import CallStatus, CallUpdate, Job, JobCreate, ProviderCreate
+from shared.settings import Settings
 from shared.storage.sql import SQLStore
 from tests.fakes.grok_realtime import FakeGrok
 from tests.fakes.twilio_rest import FakeTwilio, Line
@@ -66,6 +67,25 @@ async def test_calls_per_second_and_concurrency_limits(tmp_path: Path) -> None:
         assert rig.twilio.max_calls_in(1.0) <= 4
 
 
+async def _left_by_a_dead_instance(
+    settings: Settings, providers: list[tuple[str, str]]
+) -> tuple[SQLStore, Job]:
+    """The store as a voice instance that died left it: the job's first call in flight
+    (claimed by this instance's id), the others queued."""
+    store = SQLStore(settings.database_url)
+    await store.open()
+    job = await store.create_job(JobCreate(problem="a leak", zip_code="94110"))
+    added = await store.add_providers(
+        job, [ProviderCreate(service_provider=n, phone_number=p) for n, p in providers]
+    )
+    await store.queue_calls(job.id)
+    await store.claim_call(added[0].id, settings.instance_id)
+    await store.update_call(
+        added[0].id, CallUpdate(call_status=CallStatus.IN_PROGRESS, call_sid="CA" + "1" * 32)
+    )
+    return store, job
+
+
 async def test_restart_resumes_queued_calls_and_closes_out_calls_in_flight(
     tmp_path: Path,
 ) -> None:
@@ -79,19 +99,7 @@ async def test_restart_resumes_queued_calls_and_closes_out_calls_in_flight(
                 twilio.lines[number] = Line(CallScenario.BUSY, ring_seconds=0.3)
             sock, url = bound_socket()
             settings = voice_settings(tmp_path, twilio, grok, url, max_concurrent_calls=1)
-            store = SQLStore(settings.database_url)
-            await store.open()
-            job = await store.create_job(JobCreate(problem="a leak", zip_code="94110"))
-            added = await store.add_providers(
-                job, [ProviderCreate(service_provider=n, phone_number=p) for n, p in providers]
-            )
-            # What a dead instance left behind: one call in flight, all three queued.
-            await store.queue_calls(job.id)
-            await store.claim_call(added[0].id, settings.instance_id)
-            await store.update_call(
-                added[0].id,
-                CallUpdate(call_status=CallStatus.IN_PROGRESS, call_sid="CA" + "1" * 32),
-            )
+            store, job = await _left_by_a_dead_instance(settings, providers)
             async with (
                 serve(create_app(settings), sock=sock, ws=VOICE_WS),
                 httpx.AsyncClient(base_url=url) as client,
@@ -133,18 +141,7 @@ async def test_a_job_canceled_while_the_voice_service_is_down_is_not_resumed(
                 twilio.lines[number] = Line(CallScenario.BUSY, ring_seconds=0.3)
             sock, url = bound_socket()
             settings = voice_settings(tmp_path, twilio, grok, url, max_concurrent_calls=1)
-            store = SQLStore(settings.database_url)
-            await store.open()
-            job = await store.create_job(JobCreate(problem="a leak", zip_code="94110"))
-            added = await store.add_providers(
-                job, [ProviderCreate(service_provider=n, phone_number=p) for n, p in providers]
-            )
-            await store.queue_calls(job.id)
-            await store.claim_call(added[0].id, settings.instance_id)
-            await store.update_call(
-                added[0].id,
-                CallUpdate(call_status=CallStatus.IN_PROGRESS, call_sid="CA" + "1" * 32),
-            )
+            store, job = await _left_by_a_dead_instance(settings, providers)
             assert len(await store.cancel_job(job.id)) == 2
             async with serve(create_app(settings), sock=sock, ws=VOICE_WS):
                 async with asyncio.timeout(30):
