@@ -27,7 +27,15 @@ def add_parsers(commands: argparse._SubParsersAction[Any]) -> None:
     """Add `users`, `keys` and `cancel` to the `haggle` subcommands."""
     api = api_options()
 
-    users = commands.add_parser("users", help="dashboard users (operator)", description=__doc__)
+    users = commands.add_parser(
+        "users",
+        help="dashboard users (operator)",
+        description=(
+            "Dashboard users, made and listed with the operator key (HAGGLE_API_KEY or "
+            "--api-key). Without --password-stdin a strong password is generated and printed "
+            "once."
+        ),
+    )
     users.set_defaults(handler=lambda _: _usage(users))
     user_commands = users.add_subparsers(title="commands", metavar="COMMAND")
     add = user_commands.add_parser("add", parents=[api], help="create a user")
@@ -45,7 +53,14 @@ def add_parsers(commands: argparse._SubParsersAction[Any]) -> None:
     )
     password.set_defaults(handler=_set_password)
 
-    keys = commands.add_parser("keys", help="API keys", description=__doc__)
+    keys = commands.add_parser(
+        "keys",
+        help="API keys",
+        description=(
+            "API keys, each printed once when created: your own, or any user's with the "
+            "operator key (HAGGLE_API_KEY or --api-key)."
+        ),
+    )
     keys.set_defaults(handler=lambda _: _usage(keys))
     key_commands = keys.add_subparsers(title="commands", metavar="COMMAND")
     create = key_commands.add_parser(
