@@ -76,9 +76,6 @@ def dialable_number(raw: str, default_region: str, allowed_regions: list[str]) -
     return e164
 
 
-# -- calling hours ------------------------------------------------------------------------
-
-
 # -- do not call --------------------------------------------------------------------------
 
 _DO_NOT_CALL = re.compile(
