@@ -4,11 +4,13 @@ while no voice service runs."""
 from __future__ import annotations
 
 import asyncio
+import socket
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
-from shared.models import CallStatus, CallUpdate, Job, JobCreate, ProviderCreate
+from shared.models import CallStatus, CallUpdate, Job, JobCreate, Provider, ProviderCreate
 from shared.settings import Settings
 from shared.storage.sql import SQLStore
 from tests.fakes.grok_realtime import FakeGrok
@@ -67,11 +69,38 @@ async def test_calls_per_second_and_concurrency_limits(tmp_path: Path) -> None:
         assert rig.twilio.max_calls_in(1.0) <= 4
 
 
-async def _left_by_a_dead_instance(
-    settings: Settings, providers: list[tuple[str, str]]
-) -> tuple[SQLStore, Job]:
-    """The store as a voice instance that died left it: the job's first call in flight
-    (claimed by this instance's id), the others queued."""
+@dataclass
+class DeadInstance:
+    """What a voice instance that died left behind, and the fakes its successor talks to:
+    three busy lines, the job's first call in flight (claimed by this instance's id, its SID
+    `IN_FLIGHT_SID`), the other two queued."""
+
+    settings: Settings
+    sock: socket.socket
+    url: str
+    store: SQLStore
+    job: Job
+    providers: list[tuple[str, str]]
+
+    async def until_every_call_ended(self) -> list[Provider]:
+        """The job's rows, once none is still queued or in flight."""
+        async with asyncio.timeout(30):
+            while not all(
+                row.call_status.is_terminal for row in await self.store.list_providers(self.job.id)
+            ):
+                await asyncio.sleep(0.05)
+        return await self.store.list_providers(self.job.id)
+
+
+IN_FLIGHT_SID = "CA" + "1" * 32
+
+
+async def _dead_instance(tmp_path: Path, twilio: FakeTwilio, grok: FakeGrok) -> DeadInstance:
+    providers = _numbers(3)
+    for _, number in providers:
+        twilio.lines[number] = Line(CallScenario.BUSY, ring_seconds=0.3)
+    sock, url = bound_socket()
+    settings = voice_settings(tmp_path, twilio, grok, url, max_concurrent_calls=1)
     store = SQLStore(settings.database_url)
     await store.open()
     job = await store.create_job(JobCreate(problem="a leak", zip_code="94110"))
@@ -81,9 +110,9 @@ async def _left_by_a_dead_instance(
     await store.queue_calls(job.id)
     await store.claim_call(added[0].id, settings.instance_id)
     await store.update_call(
-        added[0].id, CallUpdate(call_status=CallStatus.IN_PROGRESS, call_sid="CA" + "1" * 32)
+        added[0].id, CallUpdate(call_status=CallStatus.IN_PROGRESS, call_sid=IN_FLIGHT_SID)
     )
-    return store, job
+    return DeadInstance(settings, sock, url, store, job, providers)
 
 
 async def test_restart_resumes_queued_calls_and_closes_out_calls_in_flight(
@@ -94,37 +123,28 @@ async def test_restart_resumes_queued_calls_and_closes_out_calls_in_flight(
     async with FakeGrok() as grok:
         twilio = FakeTwilio(speed=2.0)
         async with twilio.serve():
-            providers = _numbers(3)
-            for _, number in providers:
-                twilio.lines[number] = Line(CallScenario.BUSY, ring_seconds=0.3)
-            sock, url = bound_socket()
-            settings = voice_settings(tmp_path, twilio, grok, url, max_concurrent_calls=1)
-            store, job = await _left_by_a_dead_instance(settings, providers)
+            dead = await _dead_instance(tmp_path, twilio, grok)
             async with (
-                serve(create_app(settings), sock=sock, ws=VOICE_WS),
-                httpx.AsyncClient(base_url=url) as client,
+                serve(create_app(dead.settings), sock=dead.sock, ws=VOICE_WS),
+                httpx.AsyncClient(base_url=dead.url) as client,
             ):
-                async with asyncio.timeout(30):
-                    while True:
-                        rows = await store.list_providers(job.id)
-                        if all(row.call_status.is_terminal for row in rows):
-                            break
-                        await asyncio.sleep(0.05)
+                await dead.until_every_call_ended()
                 # A repeated start after the restart dials nobody.
                 again = await client.post(
-                    f"/start-job/{job.id}", headers={"Authorization": f"Bearer {TOKEN}"}
+                    f"/start-job/{dead.job.id}", headers={"Authorization": f"Bearer {TOKEN}"}
                 )
                 assert again.json() == {"status": "started", "count": 0}
-            first, second, third = await store.list_providers(job.id)
-            await store.close()
+            first, second, third = await dead.store.list_providers(dead.job.id)
+            await dead.store.close()
     assert (first.call_status, first.outcome) == (CallStatus.FAILED, "error")
     assert first.failure_reason is not None and "restarted" in first.failure_reason
     assert [(p.call_status, p.outcome) for p in (second, third)] == [
         (CallStatus.FAILED, "busy"),
         (CallStatus.FAILED, "busy"),
     ]
-    assert sorted(call.to for call in twilio.calls.values()) == [providers[1][1], providers[2][1]]
-    assert "CA" + "1" * 32 in [u.path.split("/")[-1].removesuffix(".json") for u in twilio.updates]
+    queued = [number for _, number in dead.providers[1:]]
+    assert sorted(call.to for call in twilio.calls.values()) == queued
+    assert IN_FLIGHT_SID in [u.path.split("/")[-1].removesuffix(".json") for u in twilio.updates]
 
 
 async def test_a_job_canceled_while_the_voice_service_is_down_is_not_resumed(
@@ -136,22 +156,13 @@ async def test_a_job_canceled_while_the_voice_service_is_down_is_not_resumed(
     async with FakeGrok() as grok:
         twilio = FakeTwilio(speed=2.0)
         async with twilio.serve():
-            providers = _numbers(3)
-            for _, number in providers:
-                twilio.lines[number] = Line(CallScenario.BUSY, ring_seconds=0.3)
-            sock, url = bound_socket()
-            settings = voice_settings(tmp_path, twilio, grok, url, max_concurrent_calls=1)
-            store, job = await _left_by_a_dead_instance(settings, providers)
-            assert len(await store.cancel_job(job.id)) == 2
-            async with serve(create_app(settings), sock=sock, ws=VOICE_WS):
-                async with asyncio.timeout(30):
-                    while not all(
-                        row.call_status.is_terminal for row in await store.list_providers(job.id)
-                    ):
-                        await asyncio.sleep(0.05)
+            dead = await _dead_instance(tmp_path, twilio, grok)
+            assert len(await dead.store.cancel_job(dead.job.id)) == 2
+            async with serve(create_app(dead.settings), sock=dead.sock, ws=VOICE_WS):
+                await dead.until_every_call_ended()
                 await asyncio.sleep(1.0)  # a dispatcher pass or two after the close-out
-            rows = await store.list_providers(job.id)
-            await store.close()
+            rows = await dead.store.list_providers(dead.job.id)
+            await dead.store.close()
     assert twilio.calls == {}  # nothing dialled
     assert [(row.call_status, row.outcome) for row in rows[1:]] == [
         (CallStatus.FAILED, "canceled"),
@@ -159,4 +170,4 @@ async def test_a_job_canceled_while_the_voice_service_is_down_is_not_resumed(
     ]
     # The call left in flight is closed out and hung up through Twilio's REST API.
     assert rows[0].call_status.is_terminal
-    assert "CA" + "1" * 32 in [u.path.split("/")[-1].removesuffix(".json") for u in twilio.updates]
+    assert IN_FLIGHT_SID in [u.path.split("/")[-1].removesuffix(".json") for u in twilio.updates]
