@@ -4,17 +4,15 @@ account may start more calls today. The rules themselves live in `shared.dialing
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
 from typing import Any
 
 from fastapi import HTTPException, status
 
 from api.providers import not_yet_in
+from shared.dialing import DAILY_CALL_WINDOW
 from shared.models import CallStatus, Job, Provider, ProviderCreate, utcnow
 from shared.settings import Settings
 from shared.storage import Store
-
-DAY = timedelta(hours=24)
 
 
 async def admissible(
@@ -76,7 +74,7 @@ async def check_quota(store: Store, job: Job, adding: int, settings: Settings) -
     """`429` if `adding` more calls for the job's account would pass `DAILY_CALL_LIMIT`."""
     if adding <= 0:
         return
-    used = await store.calls_counted(job.account_id, utcnow() - DAY)
+    used = await store.calls_counted(job.account_id, utcnow() - DAILY_CALL_WINDOW)
     if used + adding > settings.daily_call_limit:
         raise HTTPException(
             status.HTTP_429_TOO_MANY_REQUESTS,

@@ -3,6 +3,7 @@
 * `dialable_number`: a provider's number in E.164, or `NumberRefused` saying why: not a valid
   number, outside the allowed regions, a short or emergency code, or a kind of number no trade
   uses (premium rate, shared cost, personal, pager, satellite and other non-geographic ranges).
+* `DAILY_CALL_WINDOW`: the span `DAILY_CALL_LIMIT` counts an account's calls over;
 * calling hours, the daily window in the callee's local time, are in `shared.calling_hours`;
 * `asks_not_to_be_called`: whether a provider's words ask us never to call again.
 """
@@ -10,9 +11,13 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import phonenumbers
 from phonenumbers import PhoneNumberType
+
+#: `DAILY_CALL_LIMIT` counts the calls an account placed (or queued) in this span before now.
+DAILY_CALL_WINDOW = timedelta(hours=24)
 
 #: Number kinds that reach a business; every other kind is refused.
 _DIALABLE_TYPES = {

@@ -26,6 +26,7 @@ from typing import Any
 
 from shared.calling_hours import callee_zones, within_calling_hours
 from shared.costs import total_cost
+from shared.dialing import DAILY_CALL_WINDOW
 from shared.models import FOLLOW_UP_OUTCOMES, Job, Outcome, Provider, utcnow
 from shared.settings import Settings, Telephony
 from shared.storage import Store, StoreError
@@ -191,7 +192,7 @@ class AfterCall:
     async def _past_daily_limit(self, provider: Provider, now: datetime) -> bool:
         """Whether one more call would pass the account's `DAILY_CALL_LIMIT`; the follow-up is
         then dropped (the homeowner can call again once the limit allows)."""
-        used = await self._store.calls_counted(provider.account_id, now - timedelta(hours=24))
+        used = await self._store.calls_counted(provider.account_id, now - DAILY_CALL_WINDOW)
         if used < self._settings.daily_call_limit:
             return False
         await self._store.schedule_follow_up(provider.id, provider.attempt, None)
