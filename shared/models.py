@@ -270,6 +270,13 @@ class CallUpdate(BaseModel):
     cost: float | None = None
     callback_requested: bool | None = None
 
+    @classmethod
+    def failed(cls, outcome: Outcome, reason: str) -> CallUpdate:
+        """The call ends now, `failed`, with `outcome` and `reason`."""
+        return cls(
+            call_status=CallStatus.FAILED, outcome=outcome, failure_reason=reason, ended_at=utcnow()
+        )
+
     def status_fields(self) -> dict[str, Any]:
         """The fields that only apply together with a status move."""
         return self.model_dump(

@@ -53,13 +53,7 @@ class DialGate:
         refused = self._refused(provider)
         if refused is not None:
             await self._store.update_call(
-                provider.id,
-                CallUpdate(
-                    call_status=CallStatus.FAILED,
-                    outcome=Outcome.DIAL_ERROR,
-                    failure_reason=refused,
-                    ended_at=utcnow(),
-                ),
+                provider.id, CallUpdate.failed(Outcome.DIAL_ERROR, refused)
             )
             logger.warning("not dialled: %s", refused, extra={"provider_id": provider.id})
             return True
@@ -67,15 +61,8 @@ class DialGate:
             return True  # still waiting: no need to ask the store again
         blocked = await self._store.blocked_numbers([provider.phone_number], provider.account_id)
         if blocked:
-            await self._store.update_call(
-                provider.id,
-                CallUpdate(
-                    call_status=CallStatus.FAILED,
-                    outcome=Outcome.CANCELED,
-                    failure_reason="the number is on the do-not-call list",
-                    ended_at=utcnow(),
-                ),
-            )
+            reason = "the number is on the do-not-call list"
+            await self._store.update_call(provider.id, CallUpdate.failed(Outcome.CANCELED, reason))
             logger.info("not dialled: on the do-not-call list", extra={"provider_id": provider.id})
             return True
         until = within_calling_hours(provider.phone_number, now, self._window)

@@ -351,15 +351,7 @@ class Dispatcher:
     # -- helpers ---------------------------------------------------------------------------
 
     async def _fail(self, provider_id: int, outcome: Outcome, reason: str) -> None:
-        after = await self._store.update_call(
-            provider_id,
-            CallUpdate(
-                call_status=CallStatus.FAILED,
-                outcome=outcome,
-                failure_reason=reason,
-                ended_at=utcnow(),
-            ),
-        )
+        after = await self._store.update_call(provider_id, CallUpdate.failed(outcome, reason))
         if after is not None and after.outcome is outcome and after.failure_reason == reason:
             metrics.CALLS.labels(outcome.value).inc()
 
