@@ -55,8 +55,7 @@ class _StartUpStoreError:
             # the one being handled.
             error = sys.exc_info()[1]
             if message["type"] == "lifespan.startup.failed" and isinstance(error, StoreError):
-                text = mask_secrets(" ".join(str(error).split()))
-                message = {**message, "message": f"haggle: {text} ({self.setting})"}
+                message = {**message, "message": f"haggle: {_one_line(error)} ({self.setting})"}
             await send(message)
 
         await self.app(scope, receive, send_one_line)
@@ -119,9 +118,14 @@ async def _validation_failed(request: Request, error: Exception) -> JSONResponse
 
 
 async def _store_failed(request: Request, error: Exception) -> JSONResponse:
-    message = mask_secrets(" ".join(str(error).split())) or "the database failed"
+    message = _one_line(error) or "the database failed"
     logger.error("%s %s: storage unavailable: %s", request.method, request.url.path, message)
     return JSONResponse({"detail": f"storage unavailable: {message}"}, status_code=503)
+
+
+def _one_line(error: BaseException) -> str:
+    """A storage error as one line, any secret in it (a URL's password) masked."""
+    return mask_secrets(" ".join(str(error).split()))
 
 
 def _json_safe(value: Any) -> Any:

@@ -312,9 +312,9 @@ class SQLStore(SQLFigures, Store):
 
         A caller cancelled meanwhile (a call's live-transcript writer when the call ends) does
         not cut the statement short: it runs to its commit in a task of its own. Cut between
-        the driver's execute and its fetch, SQLAlchemy would close the connection with the
-        statement still open, and SQLite would keep that connection's write lock until the
-        garbage collector finalised the statement: every other write waited, then failed."""
+        the driver's execute and its fetch, SQLAlchemy closes the connection with the statement
+        still open; in one CI run the write lock then stayed held and every other write waited,
+        then failed (and the cut write itself was lost)."""
         if self._file is not None:
             self._file.check()  # never a write into a deleted or replaced file
         task = asyncio.ensure_future(self._statement(statement, fetch, conflicts))
@@ -348,7 +348,7 @@ class SQLStore(SQLFigures, Store):
 def _unawaited(task: asyncio.Future[Any]) -> None:
     """The end of a statement whose caller was cancelled: its error, if any, is only logged."""
     if not task.cancelled() and task.exception() is not None:
-        logger.warning("a write whose caller had gone failed: %s", task.exception())
+        logger.warning("a statement whose caller had gone failed: %s", task.exception())
 
 
 def _conditions(table: sa.Table, where: dict[str, Any]) -> list[Any]:
