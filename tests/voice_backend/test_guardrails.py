@@ -286,14 +286,19 @@ async def test_outside_calling_hours_a_call_waits_and_says_until_when(tmp_path: 
         assert rig.twilio.creates == []
 
 
+async def _job_of_quiet_lines(rig: Rig, numbers: list[str]) -> str:
+    """A job calling `numbers`, each answered at once by someone who stays silent for a minute."""
+    for number in numbers:
+        rig.twilio.lines[number] = Line(
+            phone=lambda: ScriptedPhone.silent(hang_up_after_seconds=60), ring_seconds=0.1
+        )
+    return await rig.job(*[(f"P{i}", n) for i, n in enumerate(numbers)])
+
+
 async def test_cancel_drops_queued_calls_and_hangs_up_live_ones(tmp_path: Path) -> None:
     numbers = [f"+141555501{i:02d}" for i in range(4)]
     async with running_rig(tmp_path, max_concurrent_calls=1) as rig:
-        for number in numbers:
-            rig.twilio.lines[number] = Line(
-                phone=lambda: ScriptedPhone.silent(hang_up_after_seconds=60), ring_seconds=0.1
-            )
-        job_id = await rig.job(*[(f"P{i}", n) for i, n in enumerate(numbers)])
+        job_id = await _job_of_quiet_lines(rig, numbers)
         await rig.start(job_id)
         async with asyncio.timeout(15):
             while not any(r["call_status"] == "in_progress" for r in await rig.rows(job_id)):
@@ -320,11 +325,7 @@ async def test_a_call_waiting_for_its_dial_slot_is_never_dialled_once_canceled(
     numbers = [f"+141555501{i:02d}" for i in range(3)]
     # One dial every two seconds: the second call is claimed, then waits for its slot.
     async with running_rig(tmp_path, calls_per_second=0.5) as rig:
-        for number in numbers:
-            rig.twilio.lines[number] = Line(
-                phone=lambda: ScriptedPhone.silent(hang_up_after_seconds=60), ring_seconds=0.1
-            )
-        job_id = await rig.job(*[(f"P{i}", n) for i, n in enumerate(numbers)])
+        job_id = await _job_of_quiet_lines(rig, numbers)
         await rig.start(job_id)
         async with asyncio.timeout(10):
             while not (
