@@ -17,6 +17,7 @@ from shared.models import Provider
 from shared.settings import AudioFormat, Settings
 from tests.fakes.grok_realtime import FakeGrok, FakeSession
 from tests.support.servers import free_port
+from tests.voice_backend.agents.grok_support import make_agent
 from voice_backend.agents import grok_events as wire
 from voice_backend.agents.base import (
     AgentAudio,
@@ -85,19 +86,6 @@ class Events:
 async def fake() -> AsyncIterator[FakeGrok]:
     async with FakeGrok(vad=False) as server:
         yield server
-
-
-def make_agent(fake: FakeGrok, **overrides: Any) -> GrokAgent:
-    options: dict[str, Any] = {
-        "url": fake.url,
-        "api_key": fake.api_key,
-        "voice": "Rex",
-        "instructions": "You negotiate plumbing prices.",
-        "audio_format": AudioFormat.PCMU,
-        "connect_timeout": 2.0,
-        "session_timeout": 2.0,
-    } | overrides
-    return GrokAgent(**options)
 
 
 async def started(fake: FakeGrok, **overrides: Any) -> tuple[GrokAgent, FakeSession]:

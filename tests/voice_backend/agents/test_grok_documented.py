@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from shared.settings import AudioFormat
 from tests.fakes.grok_realtime import FakeGrok
 from tests.fakes.grok_replay import load_recording
 from tests.fakes.twilio_rest import Line
+from tests.voice_backend.agents.grok_support import make_agent
 from tests.voice_backend.rig import running_rig
 from voice_backend.agents import grok_events as wire
 from voice_backend.agents.base import (
@@ -30,19 +29,6 @@ from voice_backend.agents.base import (
 from voice_backend.agents.grok import GrokAgent
 from voice_backend.agents.grok_errors import ErrorKind, classify
 from voice_backend.sim import ScriptedPhone
-
-
-def make_agent(fake: FakeGrok, **overrides: Any) -> GrokAgent:
-    options: dict[str, Any] = {
-        "url": fake.url,
-        "api_key": fake.api_key,
-        "voice": "Rex",
-        "instructions": "You negotiate plumbing prices.",
-        "audio_format": AudioFormat.PCMU,
-        "connect_timeout": 2.0,
-        "session_timeout": 2.0,
-    } | overrides
-    return GrokAgent(**options)
 
 
 async def read_until(
